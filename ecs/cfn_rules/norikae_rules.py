@@ -1,0 +1,218 @@
+"""cfn-lint rules for what cfn-lint does not check itself: the keys and values of load-balancer
+and target-group attributes (free-form Key/Value lists to CloudFormation, so a typo such as
+`idle_timeout.timout_seconds` or a value out of range only fails at deploy time), and the
+range of a container's stopTimeout.
+
+Loaded with `cfn-lint --append-rules ecs/cfn_rules ...` (see ecs/check.sh).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+Validator = Callable[[str], str | None]
+
+
+def boolean(value: str) -> str | None:
+    return None if value in ("true", "false") else "must be \"true\" or \"false\""
+
+
+def integer(low: int, high: int) -> Validator:
+    def check(value: str) -> str | None:
+        try:
+            number = int(value)
+        except ValueError:
+            return f"must be an integer from {low} to {high}"
+        return None if low <= number <= high else f"must be from {low} to {high}"
+
+    return check
+
+
+def one_of(*choices: str) -> Validator:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def anything(_value: str) -> str | None:
+    return None
+
+
+def slow_start(value: str) -> str | None:
+    try:
+        number = int(value)
+    except ValueError:
+        return "must be 0 or from 30 to 900"
+    return None if number == 0 or 30 <= number <= 900 else "must be 0 or from 30 to 900"
+
+
+# Application Load Balancer attributes (Elastic Load Balancing API reference, LoadBalancerAttribute).
+ALB_ATTRIBUTES: dict[str, Validator] = {
+    "access_logs.s3.enabled": boolean,
+    "access_logs.s3.bucket": anything,
+    "access_logs.s3.prefix": anything,
+    "connection_logs.s3.enabled": boolean,
+    "connection_logs.s3.bucket": anything,
+    "connection_logs.s3.prefix": anything,
+    "health_check_logs.s3.enabled": boolean,
+    "health_check_logs.s3.bucket": anything,
+    "health_check_logs.s3.prefix": anything,
+    "client_keep_alive.seconds": integer(60, 604800),
+    "deletion_protection.enabled": boolean,
+    "idle_timeout.timeout_seconds": integer(1, 4000),
+    "load_balancing.cross_zone.enabled": boolean,
+    "routing.http.desync_mitigation_mode": one_of("monitor", "defensive", "strictest"),
+    "routing.http.drop_invalid_header_fields.enabled": boolean,
+    "routing.http.preserve_host_header.enabled": boolean,
+    "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": boolean,
+    "routing.http.xff_client_port.enabled": boolean,
+    "routing.http.xff_header_processing.mode": one_of("append", "preserve", "remove"),
+    "routing.http2.enabled": boolean,
+    "waf.fail_open.enabled": boolean,
+    "zonal_shift.config.enabled": boolean,
+}
+
+# Network and gateway load balancers take a different set; only the common ones are listed.
+NLB_ATTRIBUTES: dict[str, Validator] = {
+    "access_logs.s3.enabled": boolean,
+    "access_logs.s3.bucket": anything,
+    "access_logs.s3.prefix": anything,
+    "deletion_protection.enabled": boolean,
+    "load_balancing.cross_zone.enabled": boolean,
+    "dns_record.client_routing_policy": one_of(
+        "availability_zone_affinity", "partial_availability_zone_affinity", "any_availability_zone"
+    ),
+    "zonal_shift.config.enabled": boolean,
+}
+
+TARGET_GROUP_ATTRIBUTES: dict[str, Validator] = {
+    "deregistration_delay.timeout_seconds": integer(0, 3600),
+    "deregistration_delay.connection_termination.enabled": boolean,
+    "stickiness.enabled": boolean,
+    "stickiness.type": one_of("lb_cookie", "app_cookie", "source_ip", "source_ip_dest_ip", "source_ip_dest_ip_proto"),
+    "stickiness.lb_cookie.duration_seconds": integer(1, 604800),
+    "stickiness.app_cookie.cookie_name": anything,
+    "stickiness.app_cookie.duration_seconds": integer(1, 604800),
+    "slow_start.duration_seconds": slow_start,
+    "load_balancing.algorithm.type": one_of("round_robin", "least_outstanding_requests", "weighted_random"),
+    "load_balancing.algorithm.anomaly_mitigation": one_of("on", "off"),
+    "load_balancing.cross_zone.enabled": one_of("true", "false", "use_load_balancer_configuration"),
+    "lambda.multi_value_headers.enabled": boolean,
+    "preserve_client_ip.enabled": boolean,
+    "proxy_protocol_v2.enabled": boolean,
+    "target_group_health.dns_failover.minimum_healthy_targets.count": anything,
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage": anything,
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count": anything,
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage": anything,
+    "target_health_state.unhealthy.connection_termination.enabled": boolean,
+    "target_health_state.unhealthy.draining_interval_seconds": integer(0, 360000),
+}
+
+
+def literal(value: Any) -> str | None:
+    """The attribute value as the API sees it, or None for an intrinsic function (unchecked)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return None
+
+
+def check_attributes(
+    cfn: Any, rule: CloudFormationLintRule, resource_type: str, key: str, known: Callable[[dict], dict[str, Validator]]
+) -> list[RuleMatch]:
+    matches = []
+    for name, resource in cfn.get_resources([resource_type]).items():
+        properties = resource.get("Properties") or {}
+        attributes = properties.get(key)
+        if not isinstance(attributes, list):
+            continue
+        validators = known(properties)
+        for index, attribute in enumerate(attributes):
+            if not isinstance(attribute, dict):
+                continue
+            path = ["Resources", name, "Properties", key, index]
+            attribute_key = attribute.get("Key")
+            if not isinstance(attribute_key, str):
+                continue
+            if attribute_key not in validators:
+                matches.append(RuleMatch(path + ["Key"], f"{name}: unknown {key} key {attribute_key!r}"))
+                continue
+            value = literal(attribute.get("Value"))
+            if value is None:
+                continue
+            problem = validators[attribute_key](value)
+            if problem:
+                matches.append(RuleMatch(path + ["Value"], f"{name}: {attribute_key} = {value!r} {problem}"))
+    return matches
+
+
+class LoadBalancerAttributes(CloudFormationLintRule):
+    """Keys and values of AWS::ElasticLoadBalancingV2::LoadBalancer LoadBalancerAttributes."""
+
+    id = "E9101"
+    shortdesc = "Load balancer attribute keys and values"
+    description = "LoadBalancerAttributes keys must exist for the balancer type and values must be in range"
+    source_url = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html"
+    tags = ["resources", "elasticloadbalancingv2", "norikae"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        def known(properties: dict) -> dict[str, Validator]:
+            kind = properties.get("Type", "application")
+            return ALB_ATTRIBUTES if kind == "application" else NLB_ATTRIBUTES
+
+        return check_attributes(cfn, self, "AWS::ElasticLoadBalancingV2::LoadBalancer", "LoadBalancerAttributes", known)
+
+
+class TargetGroupAttributes(CloudFormationLintRule):
+    """Keys and values of AWS::ElasticLoadBalancingV2::TargetGroup TargetGroupAttributes."""
+
+    id = "E9102"
+    shortdesc = "Target group attribute keys and values"
+    description = "TargetGroupAttributes keys must exist and values must be in range"
+    source_url = "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html"
+    tags = ["resources", "elasticloadbalancingv2", "norikae"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return check_attributes(
+            cfn, self, "AWS::ElasticLoadBalancingV2::TargetGroup", "TargetGroupAttributes", lambda _p: TARGET_GROUP_ATTRIBUTES
+        )
+
+
+class ContainerStopTimeout(CloudFormationLintRule):
+    """A container's StopTimeout must be within what ECS accepts."""
+
+    id = "E9103"
+    shortdesc = "Container StopTimeout range"
+    description = "ContainerDefinitions[].StopTimeout must be an integer from 2 to 120 seconds"
+    source_url = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html"
+    tags = ["resources", "ecs", "norikae"]
+
+    LOW, HIGH = 2, 120
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches = []
+        for name, resource in cfn.get_resources(["AWS::ECS::TaskDefinition"]).items():
+            containers = (resource.get("Properties") or {}).get("ContainerDefinitions")
+            if not isinstance(containers, list):
+                continue
+            for index, container in enumerate(containers):
+                if not isinstance(container, dict) or "StopTimeout" not in container:
+                    continue
+                value = literal(container["StopTimeout"])
+                if value is None:
+                    continue
+                path = ["Resources", name, "Properties", "ContainerDefinitions", index, "StopTimeout"]
+                try:
+                    seconds = int(value)
+                except ValueError:
+                    matches.append(RuleMatch(path, f"{name}: StopTimeout {value!r} is not an integer"))
+                    continue
+                if not self.LOW <= seconds <= self.HIGH:
+                    matches.append(
+                        RuleMatch(path, f"{name}: StopTimeout {seconds} is outside {self.LOW}..{self.HIGH} seconds")
+                    )
+        return matches

@@ -1,0 +1,173 @@
+"""Tests of ecs/timing_check.py and the cfn-lint rules in ecs/cfn_rules.
+
+Each negative case takes the real file, breaks one value (an inverted timeout, a typo in an
+attribute key, ...) and expects the check to fail naming the rule and the values; the real
+files must pass. Run by ecs/check.sh:  python3 -m unittest discover -s ecs/tests -v
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKER = ROOT / "ecs" / "timing_check.py"
+RULES = ROOT / "ecs" / "cfn_rules"
+
+
+def run_checker(*sources: str) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, str(CHECKER), "--root", str(ROOT)]
+    for source in sources:
+        args += ["--source", source]
+    return subprocess.run(args, capture_output=True, text=True, check=False)
+
+
+class Broken:
+    """A copy of a repository file with one replacement, in a temporary directory."""
+
+    def __init__(self, relative: str, old: str, new: str, count: int = 1) -> None:
+        text = (ROOT / relative).read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relative}: the test no longer matches the file"
+        self.directory = tempfile.TemporaryDirectory()
+        self.path = Path(self.directory.name) / Path(relative).name
+        self.path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *_exc: object) -> None:
+        self.directory.cleanup()
+
+
+class TimingCheck(unittest.TestCase):
+    def test_repository_passes_every_rule(self) -> None:
+        result = run_checker()
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("[idle-timeout]", result.stdout)
+        self.assertIn("ecs/route: service.idle_timeout_secs=75, lb.idle_timeout_secs=60", result.stdout)
+        self.assertRegex(result.stdout, r"timing: \d+ passed, 0 failed")
+
+    def test_inverted_idle_timeout_in_the_template_fails(self) -> None:
+        # The internal ALB keeps idle connections longer than the services do.
+        old = 'Scheme: internal\n      Subnets: !Ref PrivateSubnetIds\n      SecurityGroups: [!Ref InternalAlbSecurityGroup]\n      LoadBalancerAttributes:\n        - Key: idle_timeout.timeout_seconds\n          Value: "60"'
+        with Broken("ecs/cluster.yaml", old, old.replace('"60"', '"120"')) as cluster:
+            result = run_checker(f"cluster_template={cluster}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  ecs/route: service.idle_timeout_secs=75, lb.idle_timeout_secs=120", result.stdout)
+        self.assertIn("FAIL  ecs/search: service.idle_timeout_secs=75", result.stdout)
+        self.assertIn("ok    ecs/app: service.idle_timeout_secs=75, lb.idle_timeout_secs=60", result.stdout)
+
+    def test_stop_timeout_shorter_than_drain_plus_shutdown_fails(self) -> None:
+        with Broken("ecs/service.yaml", "StopTimeout: 45", "StopTimeout: 30") as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn(
+            "FAIL  ecs/api: service.drain_delay_secs=15, service.shutdown_timeout_secs=20, platform.stop_timeout_secs=30",
+            result.stdout,
+        )
+
+    def test_deregistration_shorter_than_longest_request_fails(self) -> None:
+        old = 'deregistration_delay.timeout_seconds\n          Value: "15"'
+        with Broken("ecs/service.yaml", old, old.replace('"15"', '"5"')) as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  ecs/app: lb.deregistration_delay_secs=5, service.request_timeout_secs=10", result.stdout)
+
+    def test_health_checks_slower_than_drain_fail(self) -> None:
+        with Broken("ecs/service.yaml", "UnhealthyThresholdCount: 2", "UnhealthyThresholdCount: 5") as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("[health-checks-see-the-drain]", result.stdout)
+        self.assertIn("lb.unhealthy_threshold=5", result.stdout)
+
+    def test_compose_grace_period_shorter_than_stop_budget_fails(self) -> None:
+        with Broken("docker-compose.yml", "stop_grace_period: 30s", "stop_grace_period: 10s") as compose:
+            result = run_checker(f"compose={compose}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn(
+            "FAIL  compose/app: service.drain_delay_secs=5, service.shutdown_timeout_secs=20, platform.stop_timeout_secs=10",
+            result.stdout,
+        )
+
+    def test_nginx_idle_timeout_above_service_idle_fails(self) -> None:
+        old = "server api:8081 max_fails=0;\n        keepalive 64;\n        keepalive_timeout 60s;"
+        with Broken("deploy/nginx/public.conf", old, old.replace("60s", "90s")) as public:
+            result = run_checker(f"nginx_public={public}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  compose/api: service.idle_timeout_secs=75, lb.idle_timeout_secs=90", result.stdout)
+
+    def test_nginx_retrying_failed_requests_fails(self) -> None:
+        with Broken("deploy/nginx/common.conf", "proxy_next_upstream off;", "proxy_next_upstream error timeout;") as common:
+            result = run_checker(f"nginx_common={common}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  compose/app: lb.retries_failed_requests=1", result.stdout)
+
+    def test_inverted_service_defaults_fail(self) -> None:
+        with Broken("shared/runtime/src/http_defaults.toml", "idle_timeout_secs = 75", "idle_timeout_secs = 50") as defaults:
+            result = run_checker(f"service_defaults={defaults}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  compose/route: service.idle_timeout_secs=50, lb.idle_timeout_secs=60", result.stdout)
+
+    def test_unknown_http_setting_in_the_task_definition_is_an_error(self) -> None:
+        with Broken("ecs/service.yaml", "NORIKAE_HTTP__DRAIN_DELAY_SECS", "NORIKAE_HTTP__DRAIN_DELAY") as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("NORIKAE_HTTP__DRAIN_DELAY sets unknown HTTP setting 'drain_delay'", result.stderr)
+
+
+def cfn_lint_command() -> str:
+    beside_python = Path(sys.executable).parent / "cfn-lint"
+    found = str(beside_python) if beside_python.exists() else shutil.which("cfn-lint")
+    if found is None:
+        raise unittest.SkipTest("cfn-lint is not installed (ecs/check.sh installs it)")
+    return found
+
+
+def cfn_lint(template: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [cfn_lint_command(), "--append-rules", str(RULES), "--", str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+class CfnLintRules(unittest.TestCase):
+    def test_templates_pass(self) -> None:
+        for template in ("cluster.yaml", "service.yaml"):
+            result = cfn_lint(ROOT / "ecs" / template)
+            self.assertEqual(result.returncode, 0, f"{template}: {result.stdout}{result.stderr}")
+
+    def test_misspelt_load_balancer_attribute_key_fails(self) -> None:
+        with Broken("ecs/cluster.yaml", "Key: idle_timeout.timeout_seconds", "Key: idle_timeout.timeout_secs") as cluster:
+            result = cfn_lint(cluster)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("E9101", result.stdout)
+        self.assertIn("idle_timeout.timeout_secs", result.stdout)
+
+    def test_idle_timeout_out_of_range_fails(self) -> None:
+        old = 'Key: idle_timeout.timeout_seconds\n          Value: "60"'
+        with Broken("ecs/cluster.yaml", old, old.replace('"60"', '"5000"')) as cluster:
+            result = cfn_lint(cluster)
+        self.assertIn("E9101", result.stdout)
+        self.assertIn("must be from 1 to 4000", result.stdout)
+
+    def test_bad_target_group_attribute_value_fails(self) -> None:
+        with Broken("ecs/service.yaml", "Value: least_outstanding_requests", "Value: fastest") as service:
+            result = cfn_lint(service)
+        self.assertIn("E9102", result.stdout)
+        self.assertIn("load_balancing.algorithm.type = 'fastest'", result.stdout)
+
+    def test_stop_timeout_out_of_range_fails(self) -> None:
+        with Broken("ecs/service.yaml", "StopTimeout: 45", "StopTimeout: 300") as service:
+            result = cfn_lint(service)
+        self.assertIn("E9103", result.stdout)
+        self.assertIn("StopTimeout 300 is outside 2..120", result.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
