@@ -3,9 +3,30 @@
 //! The importer reads one or more GTFS feeds, merges them into one network with `FEED:ID`
 //! ids, groups stops into stations, builds walking links and trip patterns, and writes a
 //! versioned snapshot that the route and search services map into memory at start-up.
+//!
+//! - [`import::import`] / [`import::import_to_file`]: feeds → [`Timetable`] (→ file);
+//! - [`snapshot::load`]: file → [`Timetable`] (columns mapped, not copied);
+//! - [`LiveTimetable`]: the current timetable of a running service, hot-swapped when the
+//!   snapshot file changes;
+//! - [`bundled`]: the feeds shipped in `data/feeds` and [`bundled::ensure_snapshot`];
+//! - [`cli`]: `norikae import` and `norikae snapshot-info`.
 
+pub mod bundled;
+pub mod cli;
 pub mod column;
+pub mod error;
+pub mod geo;
+pub mod import;
+pub mod index;
+pub mod live;
 pub mod model;
+pub mod snapshot;
+pub mod warnings;
 
 pub use column::Column;
+pub use error::{Error, Result};
+pub use import::{FeedInput, ImportOptions, ImportReport, NoProgress, import, import_to_file};
+pub use index::IdIndex;
+pub use live::LiveTimetable;
 pub use model::*;
+pub use warnings::Warnings;

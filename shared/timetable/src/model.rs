@@ -14,10 +14,11 @@
 
 use std::ops::Range;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use crate::column::Column;
+use crate::index::IdIndex;
 
 /// Version of the compiled layout; a snapshot written with another version is refused.
 pub const FORMAT_VERSION: u32 = 1;
@@ -539,6 +540,12 @@ pub struct Timetable {
     pub footpaths: Column<Footpath>,
     /// Minimum time to change vehicles at the same stop.
     pub min_transfer_secs: Column<u32>,
+
+    /// `meta.timezone`, parsed (not stored in the snapshot; set when built or loaded).
+    pub tz: chrono_tz::Tz,
+    /// Public id → index, including shared-stop aliases (not stored in the snapshot; built
+    /// when the timetable is built or loaded).
+    pub index: IdIndex,
 }
 
 impl Timetable {
@@ -597,4 +604,57 @@ impl Timetable {
     pub fn date_of_day(&self, day: u32) -> NaiveDate {
         self.meta.first_date + chrono::Days::new(u64::from(day))
     }
+
+    /// Start of the service day `date` in the network's time zone: noon minus 12 hours, as
+    /// GTFS defines it (23:00 or 01:00 of the calendar day on daylight-saving change days).
+    /// A stop time `t` of that service day happens at `service_day_start(date) + t seconds`.
+    pub fn service_day_start(&self, date: NaiveDate) -> chrono::DateTime<chrono_tz::Tz> {
+        service_day_start(self.tz, date)
+    }
+
+    /// The stop with this public id (`ryobi:18_1`) or alias (`okaden:18_1`).
+    pub fn stop_by_id(&self, id: &str) -> Option<StopIdx> {
+        self.index.stops.get(id).copied()
+    }
+
+    /// The station with this id; a stop id (or alias) finds the station of that stop.
+    pub fn station_by_id(&self, id: &str) -> Option<StationIdx> {
+        if let Some(station) = self.index.stations.get(id) {
+            return Some(*station);
+        }
+        self.stop_by_id(id).map(|stop| self.stops[stop.idx()].station)
+    }
+
+    pub fn route_by_id(&self, id: &str) -> Option<RouteIdx> {
+        self.index.routes.get(id).copied()
+    }
+
+    pub fn agency_by_id(&self, id: &str) -> Option<AgencyIdx> {
+        self.index.agencies.get(id).copied()
+    }
+
+    /// The trip with this id (frequency-expanded trips: `FEED:trip_id@HH:MM:SS`).
+    pub fn trip_by_id(&self, id: &str) -> Option<TripIdx> {
+        self.index.trips.get(id).copied()
+    }
+
+    /// Position of `trip` within its pattern (for [`Timetable::trip_stop_times`]).
+    pub fn trip_in_pattern(&self, trip: TripIdx) -> usize {
+        let pattern = &self.patterns[self.trips[trip.idx()].pattern.idx()];
+        (trip.0 - pattern.trips.start) as usize
+    }
+
+    /// Stop times of a trip, by its [`TripIdx`].
+    pub fn stop_times_of_trip(&self, trip: TripIdx) -> &[StopTime] {
+        self.trip_stop_times(self.trips[trip.idx()].pattern, self.trip_in_pattern(trip))
+    }
+}
+
+/// Noon minus 12 hours of `date` in `tz` (the GTFS service-day origin).
+pub fn service_day_start(tz: chrono_tz::Tz, date: NaiveDate) -> chrono::DateTime<chrono_tz::Tz> {
+    let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default();
+    // Noon exists exactly once in every real time zone; fall back to reading it as UTC.
+    let local_noon =
+        tz.from_local_datetime(&noon).earliest().unwrap_or_else(|| tz.from_utc_datetime(&noon));
+    local_noon - chrono::Duration::hours(12)
 }

@@ -1,0 +1,400 @@
+//! The snapshot file: one file holding a compiled [`Timetable`], which services map into
+//! memory at start-up without copying the hot arrays.
+//!
+//! Layout (all integers little-endian):
+//! - bytes 0..8: magic `NORIKAE\0`; 8..12: format version; 12..16: reserved (0);
+//!   16..32: xxh3-128 of every byte from 40 on; 32..40: length of the header;
+//! - the header: postcard-encoded cold data (meta, feeds, agencies, stops, stations, routes,
+//!   patterns, trips, fares) and a table of the column sections;
+//! - the hot [`Column`]s as raw little-endian arrays, each aligned to 16 bytes, which
+//!   [`load`] views in place through the mapping.
+//!
+//! Files are written to a temporary name in the same folder and renamed, so a reader sees
+//! either the old file or the new, complete one.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3Default;
+
+use crate::column::{Column, SharedBytes};
+use crate::error::{Error, Result};
+use crate::index::IdIndex;
+use crate::model::*;
+
+const MAGIC: &[u8; 8] = b"NORIKAE\0";
+const PREAMBLE_LEN: usize = 40;
+const ALIGN: usize = 16;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ColumnEntry {
+    name: String,
+    /// Byte offset from the start of the column area.
+    offset: u64,
+    /// Number of values.
+    len: u64,
+    value_size: u32,
+}
+
+#[derive(Serialize)]
+struct HeaderRef<'a> {
+    meta: &'a Meta,
+    feeds: &'a [Feed],
+    agencies: &'a [Agency],
+    stops: &'a [Stop],
+    stations: &'a [Station],
+    routes: &'a [Route],
+    patterns: &'a [Pattern],
+    trips: &'a [Trip],
+    fares: &'a Fares,
+    service_words: u32,
+    columns: Vec<ColumnEntry>,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    meta: Meta,
+    feeds: Vec<Feed>,
+    agencies: Vec<Agency>,
+    stops: Vec<Stop>,
+    stations: Vec<Station>,
+    routes: Vec<Route>,
+    patterns: Vec<Pattern>,
+    trips: Vec<Trip>,
+    fares: Fares,
+    service_words: u32,
+    columns: Vec<ColumnEntry>,
+}
+
+fn padding(position: usize) -> usize {
+    (ALIGN - position % ALIGN) % ALIGN
+}
+
+/// The hot columns in file order: (name, bytes, value size, len).
+fn columns_of(timetable: &Timetable) -> Vec<(&'static str, &[u8], usize, usize)> {
+    fn entry<'a, T: bytemuck::Pod>(
+        name: &'static str,
+        column: &'a Column<T>,
+    ) -> (&'static str, &'a [u8], usize, usize) {
+        (name, column.as_bytes(), size_of::<T>(), column.len())
+    }
+    vec![
+        entry("pattern_stops", &timetable.pattern_stops),
+        entry("pattern_stop_rules", &timetable.pattern_stop_rules),
+        entry("stop_times", &timetable.stop_times),
+        entry("trip_services", &timetable.trip_services),
+        entry("service_days", &timetable.service_days),
+        entry("stop_pattern_offsets", &timetable.stop_pattern_offsets),
+        entry("patterns_at_stop", &timetable.patterns_at_stop),
+        entry("footpath_offsets", &timetable.footpath_offsets),
+        entry("footpaths", &timetable.footpaths),
+        entry("min_transfer_secs", &timetable.min_transfer_secs),
+    ]
+}
+
+/// Writes `timetable` to `path` (temporary file + rename) and returns the content hash (hex).
+pub fn write(timetable: &Timetable, path: &Path) -> Result<String> {
+    if cfg!(target_endian = "big") {
+        return Err(Error::CorruptSnapshot {
+            path: path.to_owned(),
+            reason: "snapshots are little-endian only".to_owned(),
+        });
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&folder).map_err(|source| Error::io(&folder, source))?;
+    let columns = columns_of(timetable);
+    let mut entries = Vec::with_capacity(columns.len());
+    let mut offset = 0usize;
+    for (name, bytes, value_size, len) in &columns {
+        entries.push(ColumnEntry {
+            name: (*name).to_owned(),
+            offset: offset as u64,
+            len: *len as u64,
+            value_size: *value_size as u32,
+        });
+        offset += bytes.len() + padding(bytes.len());
+    }
+    let mut meta = timetable.meta.clone();
+    meta.content_hash = String::new();
+    let header = HeaderRef {
+        meta: &meta,
+        feeds: &timetable.feeds,
+        agencies: &timetable.agencies,
+        stops: &timetable.stops,
+        stations: &timetable.stations,
+        routes: &timetable.routes,
+        patterns: &timetable.patterns,
+        trips: &timetable.trips,
+        fares: &timetable.fares,
+        service_words: timetable.service_words,
+        columns: entries,
+    };
+    let header_bytes = postcard::to_stdvec(&header).map_err(|error| Error::CorruptSnapshot {
+        path: path.to_owned(),
+        reason: format!("cannot encode header: {error}"),
+    })?;
+
+    let temporary = tempfile::Builder::new()
+        .prefix(".timetable.snapshot.")
+        .suffix(".tmp")
+        .tempfile_in(&folder)
+        .map_err(|source| Error::io(&folder, source))?;
+    let temporary_path = temporary.path().to_owned();
+    let hash = write_body(temporary.as_file(), &header_bytes, &columns)
+        .map_err(|source| Error::io(&temporary_path, source))?;
+    temporary.persist(path).map_err(|error| Error::io(path, error.error))?;
+    Ok(format!("{hash:032x}"))
+}
+
+/// Writes preamble, header and columns to `file` and returns the content hash (also written
+/// into the preamble).
+fn write_body(
+    file: &File,
+    header_bytes: &[u8],
+    columns: &[(&'static str, &[u8], usize, usize)],
+) -> std::io::Result<u128> {
+    let mut writer = HashingWriter {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Xxh3Default::new(),
+    };
+    let mut preamble = [0u8; PREAMBLE_LEN];
+    preamble[..8].copy_from_slice(MAGIC);
+    preamble[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    preamble[32..40].copy_from_slice(&(header_bytes.len() as u64).to_le_bytes());
+    // The preamble is not hashed (it holds the hash).
+    writer.inner.write_all(&preamble)?;
+    writer.put(header_bytes)?;
+    let zeros = [0u8; ALIGN];
+    writer.put(&zeros[..padding(PREAMBLE_LEN + header_bytes.len())])?;
+    for (_, bytes, _, _) in columns {
+        writer.put(bytes)?;
+        writer.put(&zeros[..padding(bytes.len())])?;
+    }
+    writer.inner.flush()?;
+    let hash = writer.hasher.digest128();
+    drop(writer);
+    let mut file = file;
+    file.seek(SeekFrom::Start(16))?;
+    file.write_all(&hash.to_le_bytes())?;
+    file.sync_all()?;
+    Ok(hash)
+}
+
+/// Writes bytes and hashes them on the way.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Xxh3Default,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(bytes);
+        self.inner.write_all(bytes)
+    }
+}
+
+/// Reads the content hash of the snapshot at `path` from its first bytes (no full load), after
+/// checking the magic and format version.
+pub fn read_hash(path: &Path) -> Result<String> {
+    let mut preamble = [0u8; PREAMBLE_LEN];
+    let mut file = File::open(path).map_err(|source| Error::io(path, source))?;
+    file.read_exact(&mut preamble).map_err(|_| corrupt(path, "shorter than its preamble"))?;
+    check_preamble(path, &preamble)?;
+    Ok(format!("{:032x}", u128::from_le_bytes(slice_array(&preamble[16..32]))))
+}
+
+fn slice_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut array = [0u8; N];
+    array.copy_from_slice(&bytes[..N]);
+    array
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
+    Error::CorruptSnapshot { path: path.to_owned(), reason: reason.into() }
+}
+
+fn check_preamble(path: &Path, preamble: &[u8]) -> Result<()> {
+    if preamble.len() < PREAMBLE_LEN || &preamble[..8] != MAGIC {
+        return Err(corrupt(path, "not a norikae timetable snapshot (bad magic bytes)"));
+    }
+    let found = u32::from_le_bytes(slice_array(&preamble[8..12]));
+    if found != FORMAT_VERSION {
+        return Err(Error::FormatVersion {
+            path: path.to_owned(),
+            found,
+            expected: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
+#[allow(unsafe_code)]
+mod mapping {
+    //! The one place that maps a file into memory.
+
+    use std::fs::File;
+
+    /// Maps `file` read-only.
+    pub(super) fn map(file: &File) -> std::io::Result<memmap2::Mmap> {
+        // SAFETY: the snapshot file is private to norikae: it is written under a temporary
+        // name and renamed into place, never modified in place, so the mapped bytes do not
+        // change while mapped (a new snapshot is a new file; the old inode stays intact).
+        unsafe { memmap2::Mmap::map(file) }
+    }
+}
+
+/// Loads the snapshot at `path`: maps it, verifies magic, format version and content hash,
+/// decodes the header and views the hot columns in place.
+pub fn load(path: &Path) -> Result<Timetable> {
+    let file = File::open(path).map_err(|source| Error::io(path, source))?;
+    let mapped = mapping::map(&file).map_err(|source| Error::io(path, source))?;
+    let bytes: &[u8] = &mapped;
+    if bytes.len() < PREAMBLE_LEN {
+        return Err(corrupt(path, "shorter than its preamble"));
+    }
+    check_preamble(path, &bytes[..PREAMBLE_LEN])?;
+    let stored_hash = u128::from_le_bytes(slice_array(&bytes[16..32]));
+    let actual_hash = xxhash_rust::xxh3::xxh3_128(&bytes[PREAMBLE_LEN..]);
+    if stored_hash != actual_hash {
+        return Err(corrupt(
+            path,
+            format!(
+                "content hash mismatch (stored {stored_hash:032x}, computed {actual_hash:032x}): the file is damaged"
+            ),
+        ));
+    }
+    let header_len = u64::from_le_bytes(slice_array(&bytes[32..40])) as usize;
+    let header_end = PREAMBLE_LEN
+        .checked_add(header_len)
+        .filter(|end| *end <= bytes.len())
+        .ok_or_else(|| corrupt(path, "header runs past the end"))?;
+    let header: Header = postcard::from_bytes(&bytes[PREAMBLE_LEN..header_end])
+        .map_err(|error| corrupt(path, format!("cannot decode header: {error}")))?;
+    let data_start = header_end + padding(header_end);
+    let shared: SharedBytes = Arc::new(mapped);
+    let column_entries = header.columns;
+    fn column<T: bytemuck::Pod>(
+        path: &Path,
+        shared: &SharedBytes,
+        entries: &[ColumnEntry],
+        data_start: usize,
+        name: &str,
+    ) -> Result<Column<T>> {
+        let entry = entries
+            .iter()
+            .find(|entry| entry.name == name)
+            .ok_or_else(|| corrupt(path, format!("column {name} is missing")))?;
+        if entry.value_size as usize != size_of::<T>() {
+            return Err(corrupt(
+                path,
+                format!(
+                    "column {name} has values of {} bytes, expected {}",
+                    entry.value_size,
+                    size_of::<T>()
+                ),
+            ));
+        }
+        Column::mapped(shared.clone(), data_start + entry.offset as usize, entry.len as usize)
+            .ok_or_else(|| {
+                corrupt(path, format!("column {name} lies outside the file or is misaligned"))
+            })
+    }
+    let mut meta = header.meta;
+    meta.content_hash = format!("{stored_hash:032x}");
+    let tz: chrono_tz::Tz = meta
+        .timezone
+        .parse()
+        .map_err(|_| corrupt(path, format!("unknown time zone {:?}", meta.timezone)))?;
+    let mut timetable = Timetable {
+        pattern_stops: column(path, &shared, &column_entries, data_start, "pattern_stops")?,
+        pattern_stop_rules: column(
+            path,
+            &shared,
+            &column_entries,
+            data_start,
+            "pattern_stop_rules",
+        )?,
+        stop_times: column(path, &shared, &column_entries, data_start, "stop_times")?,
+        trip_services: column(path, &shared, &column_entries, data_start, "trip_services")?,
+        service_days: column(path, &shared, &column_entries, data_start, "service_days")?,
+        stop_pattern_offsets: column(
+            path,
+            &shared,
+            &column_entries,
+            data_start,
+            "stop_pattern_offsets",
+        )?,
+        patterns_at_stop: column(path, &shared, &column_entries, data_start, "patterns_at_stop")?,
+        footpath_offsets: column(path, &shared, &column_entries, data_start, "footpath_offsets")?,
+        footpaths: column(path, &shared, &column_entries, data_start, "footpaths")?,
+        min_transfer_secs: column(path, &shared, &column_entries, data_start, "min_transfer_secs")?,
+        meta,
+        feeds: header.feeds,
+        agencies: header.agencies,
+        stops: header.stops,
+        stations: header.stations,
+        routes: header.routes,
+        patterns: header.patterns,
+        trips: header.trips,
+        fares: header.fares,
+        service_words: header.service_words,
+        tz,
+        index: IdIndex::default(),
+    };
+    check_shape(path, &timetable)?;
+    timetable.index = IdIndex::build(&timetable);
+    Ok(timetable)
+}
+
+/// Cross-checks the sizes the accessors rely on, so a snapshot that decodes but does not fit
+/// together is an error here rather than a panic in a query.
+fn check_shape(path: &Path, timetable: &Timetable) -> Result<()> {
+    let stops = timetable.stops.len();
+    let checks = [
+        (timetable.stop_pattern_offsets.len() == stops + 1, "stop_pattern_offsets"),
+        (timetable.footpath_offsets.len() == stops + 1, "footpath_offsets"),
+        (timetable.min_transfer_secs.len() == stops, "min_transfer_secs"),
+        (timetable.trip_services.len() == timetable.trips.len(), "trip_services"),
+        (timetable.pattern_stop_rules.len() == timetable.pattern_stops.len(), "pattern_stop_rules"),
+        (
+            timetable.service_days.len().is_multiple_of(timetable.service_words.max(1) as usize)
+                && timetable.service_words as usize * 64 >= timetable.meta.num_days as usize,
+            "service_days",
+        ),
+        (
+            timetable
+                .stop_pattern_offsets
+                .last()
+                .is_none_or(|last| *last as usize == timetable.patterns_at_stop.len()),
+            "patterns_at_stop",
+        ),
+        (
+            timetable
+                .footpath_offsets
+                .last()
+                .is_none_or(|last| *last as usize == timetable.footpaths.len()),
+            "footpaths",
+        ),
+        (
+            timetable.patterns.iter().all(|pattern| {
+                pattern.stops.end as usize <= timetable.pattern_stops.len()
+                    && pattern.trips.end as usize <= timetable.trips.len()
+                    && pattern.stop_times_start as usize + pattern.num_trips() * pattern.num_stops()
+                        <= timetable.stop_times.len()
+            }),
+            "patterns",
+        ),
+    ];
+    match checks.iter().find(|(ok, _)| !ok) {
+        Some((_, name)) => {
+            Err(corrupt(path, format!("{name} does not match the rest of the snapshot")))
+        }
+        None => Ok(()),
+    }
+}
