@@ -127,46 +127,80 @@ def cfn_lint_command() -> str:
     return found
 
 
-def cfn_lint(template: Path) -> subprocess.CompletedProcess[str]:
+def cfn_lint(*templates: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [cfn_lint_command(), "--append-rules", str(RULES), "--", str(template)],
+        [cfn_lint_command(), "--format", "parseable", "--append-rules", str(RULES), "--", *map(str, templates)],
         capture_output=True,
         text=True,
         check=False,
     )
 
 
+# Each case: (file, old text, new text, rule id, message the rule must print). One cfn-lint run
+# lints every broken copy (cfn-lint takes seconds to start).
+BROKEN_TEMPLATES = {
+    "misspelt_lb_attribute_key": (
+        "ecs/cluster.yaml", "Key: idle_timeout.timeout_seconds", "Key: idle_timeout.timeout_secs",
+        "E9101", "unknown LoadBalancerAttributes key 'idle_timeout.timeout_secs'",
+    ),
+    "idle_timeout_out_of_range": (
+        "ecs/cluster.yaml", 'Key: idle_timeout.timeout_seconds\n          Value: "60"',
+        'Key: idle_timeout.timeout_seconds\n          Value: "5000"',
+        "E9101", "idle_timeout.timeout_seconds = '5000' must be from 1 to 4000",
+    ),
+    "bad_target_group_attribute_value": (
+        "ecs/service.yaml", "Value: least_outstanding_requests", "Value: fastest",
+        "E9102", "load_balancing.algorithm.type = 'fastest' must be one of",
+    ),
+    "stop_timeout_out_of_range": (
+        "ecs/service.yaml", "StopTimeout: 45", "StopTimeout: 300",
+        "E9103", "StopTimeout 300 is outside 2..120 seconds",
+    ),
+}
+
+
 class CfnLintRules(unittest.TestCase):
+    output: dict[str, str] = {}
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.directory = tempfile.TemporaryDirectory()
+        paths = {}
+        for case, (relative, old, new, _rule, _message) in BROKEN_TEMPLATES.items():
+            text = (ROOT / relative).read_text(encoding="utf-8")
+            assert old in text, f"{old!r} not in {relative}: the test no longer matches the file"
+            paths[case] = Path(cls.directory.name) / f"{case}.yaml"
+            paths[case].write_text(text.replace(old, new, 1), encoding="utf-8")
+        result = cfn_lint(*paths.values())
+        cls.output = {
+            case: "\n".join(line for line in result.stdout.splitlines() if line.startswith(str(path)))
+            for case, path in paths.items()
+        }
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.directory.cleanup()
+
     def test_templates_pass(self) -> None:
-        for template in ("cluster.yaml", "service.yaml"):
-            result = cfn_lint(ROOT / "ecs" / template)
-            self.assertEqual(result.returncode, 0, f"{template}: {result.stdout}{result.stderr}")
+        result = cfn_lint(ROOT / "ecs" / "cluster.yaml", ROOT / "ecs" / "service.yaml")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def assert_rule_fires(self, case: str) -> None:
+        _relative, _old, _new, rule, message = BROKEN_TEMPLATES[case]
+        self.assertIn(rule, self.output[case], f"{case}: {self.output[case]!r}")
+        self.assertIn(message, self.output[case])
 
     def test_misspelt_load_balancer_attribute_key_fails(self) -> None:
-        with Broken("ecs/cluster.yaml", "Key: idle_timeout.timeout_seconds", "Key: idle_timeout.timeout_secs") as cluster:
-            result = cfn_lint(cluster)
-        self.assertNotEqual(result.returncode, 0)
-        self.assertIn("E9101", result.stdout)
-        self.assertIn("idle_timeout.timeout_secs", result.stdout)
+        self.assert_rule_fires("misspelt_lb_attribute_key")
 
     def test_idle_timeout_out_of_range_fails(self) -> None:
-        old = 'Key: idle_timeout.timeout_seconds\n          Value: "60"'
-        with Broken("ecs/cluster.yaml", old, old.replace('"60"', '"5000"')) as cluster:
-            result = cfn_lint(cluster)
-        self.assertIn("E9101", result.stdout)
-        self.assertIn("must be from 1 to 4000", result.stdout)
+        self.assert_rule_fires("idle_timeout_out_of_range")
 
     def test_bad_target_group_attribute_value_fails(self) -> None:
-        with Broken("ecs/service.yaml", "Value: least_outstanding_requests", "Value: fastest") as service:
-            result = cfn_lint(service)
-        self.assertIn("E9102", result.stdout)
-        self.assertIn("load_balancing.algorithm.type = 'fastest'", result.stdout)
+        self.assert_rule_fires("bad_target_group_attribute_value")
 
     def test_stop_timeout_out_of_range_fails(self) -> None:
-        with Broken("ecs/service.yaml", "StopTimeout: 45", "StopTimeout: 300") as service:
-            result = cfn_lint(service)
-        self.assertIn("E9103", result.stdout)
-        self.assertIn("StopTimeout 300 is outside 2..120", result.stdout)
+        self.assert_rule_fires("stop_timeout_out_of_range")
 
 
 if __name__ == "__main__":
