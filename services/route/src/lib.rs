@@ -1,1 +1,134 @@
-//! norikae-route
+//! norikae-route: the journey planner (a RAPTOR-family engine over the compiled timetable)
+//! and the route service that answers `/journeys` and `/stations/{id}/departures`.
+//!
+//! - [`engine`]: the search, free of HTTP;
+//! - [`wire`]: the JSON types (shared with the api service);
+//! - [`render`]: engine results → wire types;
+//! - [`handlers`]: the HTTP handlers; [`state`]: what they share;
+//! - [`run`]: starts the service on the shared runtime.
+
+pub mod cursor;
+pub mod engine;
+pub mod error;
+pub mod handlers;
+pub mod render;
+pub mod state;
+pub mod wire;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use norikae_runtime::{HttpSettings, Server};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+pub use error::Error;
+pub use state::AppState;
+
+/// Default port of the route service.
+pub const DEFAULT_PORT: u16 = 8083;
+
+/// The route service's configuration (`NORIKAE_ROUTE__…` / `NORIKAE_…` overrides).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub http: HttpSettings,
+    pub timetable: TimetableSettings,
+    pub query: QuerySettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            http: HttpSettings::for_port(DEFAULT_PORT),
+            timetable: TimetableSettings::default(),
+            query: QuerySettings::default(),
+        }
+    }
+}
+
+/// Section `timetable`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TimetableSettings {
+    /// The snapshot file (written by `norikae import`).
+    pub snapshot: PathBuf,
+    /// How often the snapshot file is checked for a newer one (and, until one loads, retried).
+    pub reload_interval_secs: u64,
+}
+
+impl Default for TimetableSettings {
+    fn default() -> Self {
+        Self {
+            snapshot: PathBuf::from("data/snapshot/timetable.snapshot"),
+            reload_interval_secs: 10,
+        }
+    }
+}
+
+/// Section `query`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuerySettings {
+    /// Queries computed at once (each takes a core); more wait for a slot.
+    pub max_concurrent: usize,
+    /// A query (waiting for a slot included) answers 503 `query_timeout` after this long.
+    pub timeout_ms: u64,
+    /// Departure window of a range search when `window` is not given.
+    pub default_window_secs: u32,
+    /// Largest `window` accepted.
+    pub max_window_secs: u32,
+    pub default_max_transfers: u8,
+    /// Largest `max_transfers` accepted.
+    pub max_transfers_limit: u8,
+    /// Default longest walk (`max_walk_m`).
+    pub default_max_walk_m: u32,
+    /// Radius around coordinates within which stops are walked to and from.
+    pub coordinate_radius_m: u32,
+    /// Departures per line and direction on a departure board, unless `limit` says otherwise.
+    pub default_departures_limit: usize,
+}
+
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Self {
+            max_concurrent: std::thread::available_parallelism().map_or(2, usize::from),
+            timeout_ms: 5_000,
+            default_window_secs: 3_600,
+            max_window_secs: 6 * 3_600,
+            default_max_transfers: 5,
+            max_transfers_limit: 8,
+            default_max_walk_m: 2_000,
+            coordinate_radius_m: engine::query::DEFAULT_COORDINATE_RADIUS_M,
+            default_departures_limit: 5,
+        }
+    }
+}
+
+/// The service's routes (without the runtime's health and metrics endpoints).
+pub fn router(state: AppState) -> axum::Router {
+    handlers::router().with_state(state)
+}
+
+/// Starts the route service on `listener`: answers `/health/live` at once, loads the
+/// snapshot in the background (ready once loaded), watches it for a newer one, and serves
+/// until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let server = Server::new("route", config.http.clone()).context("invalid http settings")?;
+    let readiness = server.readiness();
+    let state = AppState::new(config.query.clone());
+    let loader = state.clone().spawn_loader(
+        config.timetable.snapshot.clone(),
+        Duration::from_secs(config.timetable.reload_interval_secs.max(1)),
+        readiness,
+    );
+    let result = server.serve(listener, router(state), shutdown).await;
+    loader.abort();
+    result
+}

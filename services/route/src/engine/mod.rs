@@ -1,0 +1,120 @@
+//! The journey planner: a RAPTOR-family search over the compiled timetable, free of HTTP.
+//!
+//! [`Engine`] wraps one loaded [`Timetable`] with the few derived tables the search needs
+//! (accessibility flags, walking links in reverse). [`query`] turns a [`query::Request`] into
+//! searches of the [`raptor`] core (depart-at, range and arrive-by, with via stations by
+//! chaining), [`journey`] rebuilds journeys from the labels, [`fares`] prices them and
+//! [`departures`] lists the next departures of a station.
+
+pub mod departures;
+pub mod fares;
+pub mod journey;
+pub mod query;
+pub mod raptor;
+
+use std::sync::Arc;
+
+use norikae_timetable::{Accessibility, Footpath, StopIdx, Timetable};
+
+pub use journey::{Journey, Leg, WalkEnd};
+pub use query::{Options, Place, Request, SearchKind};
+pub use raptor::Scratch;
+
+/// A timetable ready for queries. Cheap to share (`Arc`); one per loaded snapshot.
+pub struct Engine {
+    pub(crate) timetable: Arc<Timetable>,
+    /// Stops a wheelchair user can board and alight at (the stop or its parent says
+    /// accessible; unknown counts as not accessible).
+    pub(crate) stop_accessible: Vec<bool>,
+    /// Trips marked wheelchair accessible.
+    pub(crate) trip_accessible: Vec<bool>,
+    /// Walking links reversed (`to` is the stop walked from), sliced like the forward ones.
+    reverse_footpath_offsets: Vec<u32>,
+    reverse_footpaths: Vec<Footpath>,
+    /// Fare rules indexed for pricing journeys.
+    pub fares: fares::FareIndex,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Engine")
+            .field("stops", &self.timetable.stops.len())
+            .field("patterns", &self.timetable.patterns.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(timetable: Arc<Timetable>) -> Self {
+        let stop_accessible = timetable
+            .stops
+            .iter()
+            .map(|stop| match stop.wheelchair_boarding {
+                Accessibility::Accessible => true,
+                Accessibility::NotAccessible => false,
+                Accessibility::Unknown => stop.parent.is_some_and(|parent| {
+                    timetable.stops[parent.idx()].wheelchair_boarding == Accessibility::Accessible
+                }),
+            })
+            .collect();
+        let trip_accessible = timetable
+            .trips
+            .iter()
+            .map(|trip| trip.wheelchair_accessible == Accessibility::Accessible)
+            .collect();
+        let num_stops = timetable.stops.len();
+        let mut counts = vec![0u32; num_stops + 1];
+        for footpath in timetable.footpaths.iter() {
+            counts[footpath.to.idx() + 1] += 1;
+        }
+        for index in 0..num_stops {
+            counts[index + 1] += counts[index];
+        }
+        let reverse_footpath_offsets = counts.clone();
+        let mut next = counts;
+        let mut reverse_footpaths =
+            vec![
+                Footpath { to: StopIdx(0), duration_secs: 0, distance_m: 0 };
+                timetable.footpaths.len()
+            ];
+        for from in 0..num_stops {
+            for footpath in timetable.footpaths(StopIdx::from(from)) {
+                let slot = &mut next[footpath.to.idx()];
+                reverse_footpaths[*slot as usize] =
+                    Footpath { to: StopIdx::from(from), ..*footpath };
+                *slot += 1;
+            }
+        }
+        let fares = fares::FareIndex::build(&timetable);
+        Self {
+            timetable,
+            stop_accessible,
+            trip_accessible,
+            reverse_footpath_offsets,
+            reverse_footpaths,
+            fares,
+        }
+    }
+
+    pub fn timetable(&self) -> &Arc<Timetable> {
+        &self.timetable
+    }
+
+    /// Walking links leaving `stop` (forward) or arriving at it (backward).
+    pub(crate) fn footpaths(&self, direction: raptor::Direction, stop: StopIdx) -> &[Footpath] {
+        match direction {
+            raptor::Direction::Forward => self.timetable.footpaths(stop),
+            raptor::Direction::Backward => {
+                let start = self.reverse_footpath_offsets[stop.idx()] as usize;
+                let end = self.reverse_footpath_offsets[stop.idx() + 1] as usize;
+                &self.reverse_footpaths[start..end]
+            }
+        }
+    }
+
+    /// Whether a wheelchair user can use `stop`.
+    pub fn stop_accessible(&self, stop: StopIdx) -> bool {
+        self.stop_accessible[stop.idx()]
+    }
+}

@@ -1,0 +1,568 @@
+//! Queries: where from and to, when, which kind of search, which options; and the searches
+//! that answer them (depart-at, range, arrive-by, and via a station by chaining two searches).
+
+use chrono::{NaiveDate, TimeZone};
+use norikae_timetable::{
+    AgencyIdx, Mode, RouteIdx, StationIdx, StopIdx, Timetable, service_day_start,
+};
+
+use super::Engine;
+use super::journey::{Journey, Reconstruction, SeedWalk, WalkEnd, pareto_filter};
+use super::raptor::{Direction, MIRROR, Rules, Scratch, Seed, ServiceDays};
+use crate::error::{Error, Result};
+
+/// Radius around coordinates within which stops are walked to (and from).
+pub const DEFAULT_COORDINATE_RADIUS_M: u32 = 800;
+/// Longest journey a search follows past its start time: labels later than this are dropped.
+const MAX_JOURNEY_SECS: u32 = 36 * 3600;
+
+/// An origin or destination.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Place {
+    /// Any stop of the station.
+    Station(StationIdx),
+    Stop(StopIdx),
+    /// Walk to (or from) the stops within the coordinate radius.
+    Coordinates {
+        lat: f64,
+        lon: f64,
+    },
+}
+
+/// The kind of search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchKind {
+    /// The Pareto set (arrival, transfers) for leaving at the time.
+    DepartAt,
+    /// The Pareto set (departure, transfers) for arriving by the time.
+    ArriveBy,
+    /// Every Pareto-optimal (departure, arrival, transfers) journey leaving in
+    /// `[time, time + window_secs)`.
+    Range { window_secs: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub max_transfers: u8,
+    /// Extra time at each transfer, on top of the stop's own minimum transfer time.
+    pub min_transfer_secs: u32,
+    /// Longest single walk (walking link, or walk to/from coordinates).
+    pub max_walk_m: u32,
+    /// Only wheelchair-accessible trips and stops.
+    pub wheelchair: bool,
+    pub exclude_routes: Vec<RouteIdx>,
+    pub exclude_agencies: Vec<AgencyIdx>,
+    pub exclude_modes: Vec<Mode>,
+    /// The journey passes through this station (gets off and on again there).
+    pub via: Option<StationIdx>,
+    pub coordinate_radius_m: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            max_transfers: 5,
+            min_transfer_secs: 0,
+            max_walk_m: 2_000,
+            wheelchair: false,
+            exclude_routes: Vec::new(),
+            exclude_agencies: Vec::new(),
+            exclude_modes: Vec::new(),
+            via: None,
+            coordinate_radius_m: DEFAULT_COORDINATE_RADIUS_M,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub from: Place,
+    pub to: Place,
+    /// The day the time refers to, in the feed's time zone.
+    pub date: NaiveDate,
+    /// Local wall-clock seconds after midnight of `date` (may pass 24 h).
+    pub time_secs: u32,
+    pub kind: SearchKind,
+    pub options: Options,
+}
+
+/// The time frame of one query: the three service days around its date.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub days: ServiceDays,
+    /// Unix time of the start of slot 0 (the service day before the query's date).
+    pub base_unix: i64,
+}
+
+impl Frame {
+    pub(crate) fn new(timetable: &Timetable, date: NaiveDate) -> Result<Self> {
+        if timetable.day_index(date).is_none() {
+            let first = timetable.meta.first_date;
+            let last = timetable.date_of_day(timetable.meta.num_days.saturating_sub(1));
+            return Err(Error::DateOutOfRange { date, first, last });
+        }
+        let tz = timetable.tz;
+        let start_of = |date: NaiveDate| service_day_start(tz, date).timestamp();
+        let previous = date.pred_opt().unwrap_or(date);
+        let next = date.succ_opt().unwrap_or(date);
+        let base_unix = start_of(previous);
+        let offset = |date: NaiveDate| (start_of(date) - base_unix).max(0) as u32;
+        Ok(Self {
+            days: ServiceDays {
+                day: [
+                    timetable.day_index(previous),
+                    timetable.day_index(date),
+                    timetable.day_index(next),
+                ],
+                offset: [0, offset(date), offset(next)],
+            },
+            base_unix,
+        })
+    }
+
+    /// Unix time of local wall-clock `time_secs` after midnight of `date`.
+    pub(crate) fn local_unix(timetable: &Timetable, date: NaiveDate, time_secs: u32) -> i64 {
+        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let local = midnight + chrono::Duration::seconds(i64::from(time_secs));
+        let tz = timetable.tz;
+        tz.from_local_datetime(&local)
+            .earliest()
+            .or_else(|| tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+            .map_or_else(|| tz.from_utc_datetime(&local).timestamp(), |time| time.timestamp())
+    }
+
+    /// A Unix time as seconds after the start of slot 0 (clamped to the frame).
+    pub(crate) fn time(&self, unix: i64) -> u32 {
+        (unix - self.base_unix).clamp(0, i64::from(MIRROR / 2)) as u32
+    }
+}
+
+/// Unix time of local wall-clock `time_secs` after midnight of `date` in the network's zone.
+pub fn local_unix(timetable: &Timetable, date: NaiveDate, time_secs: u32) -> i64 {
+    Frame::local_unix(timetable, date, time_secs)
+}
+
+/// Great-circle distance in metres.
+pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
+    let half_dphi = (phi2 - phi1) / 2.0;
+    let half_dlambda = (lon2 - lon1).to_radians() / 2.0;
+    let a = half_dphi.sin().powi(2) + phi1.cos() * phi2.cos() * half_dlambda.sin().powi(2);
+    2.0 * 6_371_008.8 * a.sqrt().asin()
+}
+
+/// Which end of a search a place is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// Where the search starts (seeds).
+    Start,
+    /// Where it ends (target stops).
+    Goal,
+}
+
+impl Engine {
+    /// Answers a request: the journeys, sorted by departure.
+    pub fn search(&self, request: &Request, scratch: &mut Scratch) -> Result<Vec<Journey>> {
+        let tt = &*self.timetable;
+        let frame = Frame::new(tt, request.date)?;
+        let at = Frame::local_unix(tt, request.date, request.time_secs);
+        let options = &request.options;
+        let mut allowed = std::mem::take(&mut scratch.allowed_patterns);
+        let use_filter = self.fill_allowed_patterns(options, &mut allowed);
+        let result = (|| {
+            let allowed_patterns = use_filter.then_some(allowed.as_slice());
+            let Some(via) = options.via else {
+                return self.search_once(
+                    request,
+                    request.from,
+                    request.to,
+                    at,
+                    &frame,
+                    allowed_patterns,
+                    scratch,
+                );
+            };
+            self.search_via(request, via, at, &frame, allowed_patterns, scratch)
+        })();
+        scratch.allowed_patterns = allowed;
+        let mut journeys = result?;
+        pareto_filter(&mut journeys);
+        Ok(journeys)
+    }
+
+    /// Fills `allowed` when the options exclude anything; returns whether a filter applies.
+    fn fill_allowed_patterns(&self, options: &Options, allowed: &mut Vec<bool>) -> bool {
+        if options.exclude_routes.is_empty()
+            && options.exclude_agencies.is_empty()
+            && options.exclude_modes.is_empty()
+        {
+            return false;
+        }
+        let tt = &*self.timetable;
+        allowed.clear();
+        allowed.extend(tt.patterns.iter().map(|pattern| {
+            let route = &tt.routes[pattern.route.idx()];
+            !(options.exclude_routes.contains(&pattern.route)
+                || options.exclude_agencies.contains(&route.agency)
+                || options.exclude_modes.contains(&route.mode))
+        }));
+        true
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn search_once(
+        &self,
+        request: &Request,
+        from: Place,
+        to: Place,
+        at: i64,
+        frame: &Frame,
+        allowed_patterns: Option<&[bool]>,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Journey>> {
+        let options = &request.options;
+        let direction = match request.kind {
+            SearchKind::ArriveBy => Direction::Backward,
+            SearchKind::DepartAt | SearchKind::Range { .. } => Direction::Forward,
+        };
+        let (start_place, goal_place, start_field, goal_field) = match direction {
+            Direction::Forward => (from, to, "from", "to"),
+            Direction::Backward => (to, from, "to", "from"),
+        };
+        let seeds = self.place_walks(start_place, End::Start, direction, options, start_field)?;
+        let goals = self.place_walks(goal_place, End::Goal, direction, options, goal_field)?;
+        let rules = Rules {
+            direction,
+            max_trips: usize::from(options.max_transfers) + 1,
+            slack_secs: options.min_transfer_secs,
+            max_walk_m: options.max_walk_m,
+            wheelchair: options.wheelchair,
+            allowed_patterns,
+            days: frame.days,
+        };
+        let context = Reconstruction {
+            direction,
+            base_unix: frame.base_unix,
+            day_offsets: frame.days.offset,
+            days: frame.days.day,
+            seeds: &seeds,
+            target_walks: &goals,
+        };
+        scratch.reset(rules.max_trips);
+        for goal in &goals {
+            scratch.set_egress(goal.stop, goal.duration_secs);
+        }
+        let start_time = frame.time(at);
+        let mut journeys = Vec::new();
+        let mut seed_keys = Vec::with_capacity(seeds.len());
+        let mut iterate =
+            |departure: u32, report: bool, scratch: &mut Scratch, journeys: &mut Vec<Journey>| {
+                seed_keys.clear();
+                seed_keys.extend(seeds.iter().map(|seed| Seed {
+                    stop: seed.stop,
+                    key: match direction {
+                        Direction::Forward => departure + seed.duration_secs,
+                        Direction::Backward => {
+                            direction.key(departure.saturating_sub(seed.duration_secs))
+                        }
+                    },
+                }));
+                self.set_horizon(scratch, direction, departure);
+                self.run_iteration(&rules, &seed_keys, scratch);
+                if report {
+                    for round in 1..=rules.max_trips {
+                        if scratch.target[round].improved
+                            && let Some(journey) = self.reconstruct(scratch, round, &context)
+                        {
+                            journeys.push(journey);
+                        }
+                    }
+                }
+            };
+        match request.kind {
+            SearchKind::DepartAt | SearchKind::ArriveBy => {
+                iterate(start_time, true, scratch, &mut journeys)
+            }
+            SearchKind::Range { window_secs } => {
+                let end_time = start_time + window_secs;
+                iterate(end_time, false, scratch, &mut journeys);
+                let departures = self.departures_from(&rules, &seeds, start_time, end_time);
+                for departure in departures {
+                    iterate(departure, true, scratch, &mut journeys);
+                }
+                let (start_unix, end_unix) = (at, at + i64::from(window_secs));
+                journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
+            }
+        }
+        Ok(journeys)
+    }
+
+    /// Caps every round's target at the longest journey we follow (prunes hopeless labels).
+    fn set_horizon(&self, scratch: &mut Scratch, direction: Direction, start: u32) {
+        let horizon = match direction {
+            Direction::Forward => start.saturating_add(MAX_JOURNEY_SECS),
+            Direction::Backward => direction.key(start.saturating_sub(MAX_JOURNEY_SECS)),
+        };
+        for target in &mut scratch.target {
+            if target.key > horizon {
+                target.key = horizon;
+                target.stop = StopIdx(u32::MAX);
+            }
+        }
+    }
+
+    /// Times (after slot 0's start) at which the traveller can leave the origin in
+    /// `[start, end)` and board at once somewhere: latest first, without repeats.
+    fn departures_from(
+        &self,
+        rules: &Rules<'_>,
+        seeds: &[SeedWalk],
+        start: u32,
+        end: u32,
+    ) -> Vec<u32> {
+        let tt = &*self.timetable;
+        let mut departures = Vec::new();
+        for seed in seeds {
+            if rules.wheelchair && !self.stop_accessible[seed.stop.idx()] {
+                continue;
+            }
+            for at_stop in tt.patterns_at_stop(seed.stop) {
+                let pattern_idx = at_stop.pattern;
+                if rules.allowed_patterns.is_some_and(|allowed| !allowed[pattern_idx.idx()]) {
+                    continue;
+                }
+                let position = at_stop.position as usize;
+                if !tt.pattern_stop_rules(pattern_idx)[position].pickup() {
+                    continue;
+                }
+                let pattern = &tt.patterns[pattern_idx.idx()];
+                let num_stops = pattern.num_stops();
+                for slot in 0..3 {
+                    let Some(day) = rules.days.day[slot] else { continue };
+                    let offset = rules.days.offset[slot];
+                    for trip_in_pattern in 0..pattern.num_trips() {
+                        let time = tt.stop_times[pattern.stop_times_start as usize
+                            + trip_in_pattern * num_stops
+                            + position];
+                        let leave = (time.departure + offset).checked_sub(seed.duration_secs);
+                        let Some(leave) = leave else { continue };
+                        if leave < start {
+                            continue;
+                        }
+                        if leave >= end {
+                            break;
+                        }
+                        let trip = pattern.trips.start as usize + trip_in_pattern;
+                        if tt.service_runs(tt.trip_services[trip], day)
+                            && (!rules.wheelchair || self.trip_accessible[trip])
+                        {
+                            departures.push(leave);
+                        }
+                    }
+                }
+            }
+        }
+        departures.sort_unstable_by(|a, b| b.cmp(a));
+        departures.dedup();
+        departures
+    }
+
+    /// The stops a place stands for, with the walk between each and the place: at the start
+    /// of a search the place's stops and those a walking link joins to them; at its goal the
+    /// place's own stops (the search walks links itself). Coordinates: the stops in the radius.
+    fn place_walks(
+        &self,
+        place: Place,
+        end: End,
+        direction: Direction,
+        options: &Options,
+        field: &'static str,
+    ) -> Result<Vec<SeedWalk>> {
+        let tt = &*self.timetable;
+        let usable = |stop: StopIdx| !options.wheelchair || self.stop_accessible[stop.idx()];
+        let mut walks: Vec<SeedWalk> = Vec::new();
+        let mut own_stops = Vec::new();
+        match place {
+            Place::Station(station) => {
+                own_stops.extend(tt.stations[station.idx()].stops.iter().copied())
+            }
+            Place::Stop(stop) => {
+                if tt.stops[stop.idx()].location_type == norikae_timetable::LocationType::Station {
+                    let station = tt.stops[stop.idx()].station;
+                    own_stops.extend(tt.stations[station.idx()].stops.iter().copied());
+                } else {
+                    own_stops.push(stop);
+                }
+            }
+            Place::Coordinates { lat, lon } => {
+                let radius = options.coordinate_radius_m.min(options.max_walk_m);
+                let walking = tt.meta.walking;
+                for (index, stop) in tt.stops.iter().enumerate() {
+                    let stop_idx = StopIdx::from(index);
+                    if stop.location_type != norikae_timetable::LocationType::Stop
+                        || !usable(stop_idx)
+                    {
+                        continue;
+                    }
+                    let straight = haversine_m(lat, lon, stop.lat, stop.lon);
+                    let distance = straight * 1.2;
+                    if distance > f64::from(radius) {
+                        continue;
+                    }
+                    walks.push(SeedWalk {
+                        stop: stop_idx,
+                        place: WalkEnd::Place { lat, lon },
+                        duration_secs: (distance / walking.speed_m_per_s).ceil() as u32,
+                        distance_m: distance.round() as u32,
+                    });
+                }
+                if walks.is_empty() {
+                    return Err(Error::NoStopNearby { field, radius_m: radius });
+                }
+                return Ok(walks);
+            }
+        }
+        for &stop in &own_stops {
+            if usable(stop) {
+                walks.push(SeedWalk {
+                    stop,
+                    place: WalkEnd::Stop(stop),
+                    duration_secs: 0,
+                    distance_m: 0,
+                });
+            }
+        }
+        if end == End::Start {
+            for &stop in &own_stops {
+                if !usable(stop) {
+                    continue;
+                }
+                for footpath in self.footpaths(direction, stop) {
+                    if footpath.distance_m > options.max_walk_m || !usable(footpath.to) {
+                        continue;
+                    }
+                    walks.push(SeedWalk {
+                        stop: footpath.to,
+                        place: WalkEnd::Stop(stop),
+                        duration_secs: footpath.duration_secs,
+                        distance_m: footpath.distance_m,
+                    });
+                }
+            }
+        }
+        // One walk per stop: the shortest.
+        walks.sort_by_key(|walk| (walk.stop, walk.duration_secs));
+        walks.dedup_by_key(|walk| walk.stop);
+        Ok(walks)
+    }
+
+    /// Via a station: the best ways to the via station, each continued by the best ways on.
+    fn search_via(
+        &self,
+        request: &Request,
+        via: StationIdx,
+        at: i64,
+        frame: &Frame,
+        allowed_patterns: Option<&[bool]>,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Journey>> {
+        let tt = &*self.timetable;
+        let slack = i64::from(request.options.min_transfer_secs);
+        let change_secs = |stop: Option<StopIdx>| {
+            stop.map_or(0, |stop| i64::from(tt.min_transfer_secs[stop.idx()])) + slack
+        };
+        let via_place = Place::Station(via);
+        let mut journeys = Vec::new();
+        let max_transfers = request.options.max_transfers;
+        match request.kind {
+            SearchKind::ArriveBy => {
+                let second = self.search_once(
+                    request,
+                    via_place,
+                    request.to,
+                    at,
+                    frame,
+                    allowed_patterns,
+                    scratch,
+                )?;
+                for tail in second {
+                    let board_at = tail.departure - change_secs(first_stop(tt, &tail));
+                    let first_request = Request { kind: SearchKind::ArriveBy, ..request.clone() };
+                    let heads = self.search_once(
+                        &first_request,
+                        request.from,
+                        via_place,
+                        board_at,
+                        frame,
+                        allowed_patterns,
+                        scratch,
+                    )?;
+                    journeys.extend(
+                        heads.into_iter().filter_map(|head| join(head, &tail, max_transfers)),
+                    );
+                }
+            }
+            SearchKind::DepartAt | SearchKind::Range { .. } => {
+                let first = self.search_once(
+                    request,
+                    request.from,
+                    via_place,
+                    at,
+                    frame,
+                    allowed_patterns,
+                    scratch,
+                )?;
+                let onward_request = Request { kind: SearchKind::DepartAt, ..request.clone() };
+                for head in first {
+                    let leave_at = head.arrival + change_secs(last_stop(tt, &head));
+                    let tails = self.search_once(
+                        &onward_request,
+                        via_place,
+                        request.to,
+                        leave_at,
+                        frame,
+                        allowed_patterns,
+                        scratch,
+                    )?;
+                    journeys.extend(
+                        tails.iter().filter_map(|tail| join(head.clone(), tail, max_transfers)),
+                    );
+                }
+            }
+        }
+        Ok(journeys)
+    }
+}
+
+/// The stop a journey ends at, if it ends at a stop.
+fn last_stop(timetable: &Timetable, journey: &Journey) -> Option<StopIdx> {
+    match journey.legs.last()? {
+        super::Leg::Transit { pattern, alight_position, .. } => {
+            Some(timetable.pattern_stops(*pattern)[*alight_position])
+        }
+        super::Leg::Walk { to: WalkEnd::Stop(stop), .. } => Some(*stop),
+        super::Leg::Walk { .. } => None,
+    }
+}
+
+/// The stop a journey starts at, if it starts at a stop.
+fn first_stop(timetable: &Timetable, journey: &Journey) -> Option<StopIdx> {
+    match journey.legs.first()? {
+        super::Leg::Transit { pattern, board_position, .. } => {
+            Some(timetable.pattern_stops(*pattern)[*board_position])
+        }
+        super::Leg::Walk { from: WalkEnd::Stop(stop), .. } => Some(*stop),
+        super::Leg::Walk { .. } => None,
+    }
+}
+
+/// `head` then `tail`, if together they stay within the transfer limit.
+fn join(head: Journey, tail: &Journey, max_transfers: u8) -> Option<Journey> {
+    let transfers = head.transfers + tail.transfers + 1;
+    if transfers > u32::from(max_transfers) {
+        return None;
+    }
+    let mut legs = head.legs;
+    legs.extend(tail.legs.iter().cloned());
+    Some(Journey { departure: head.departure, arrival: tail.arrival, transfers, legs })
+}

@@ -1,0 +1,627 @@
+//! The RAPTOR core: rounds over marked stops, each round scanning every pattern that serves a
+//! stop improved in the previous round once, from its first marked position.
+//!
+//! One implementation serves both directions. Forward (depart-at) labels are arrival times;
+//! backward (arrive-by) labels are departure times, compared in a mirrored "key" space
+//! (`MIRROR - time`) so that smaller is always better and the code stays the same.
+//!
+//! Two labels per stop and round keep the transfer rules exact: the arrival by a vehicle
+//! (`transit`: changing vehicles at that stop costs its minimum transfer time, and walking links
+//! start from it) and the arrival on foot (`walk`: a walking link already includes the time it
+//! takes, and does not chain into another walking link). Labels of round `k` are the best with
+//! at most `k` trips; they survive from one iteration of a range query to the next (rRAPTOR),
+//! because leaving later never makes an earlier-departing traveller worse off.
+//!
+//! Times are seconds since the start of the service day before the query's day (so the three
+//! service days a query touches, D-1, D and D+1, all have non-negative times).
+
+use norikae_timetable::{PatternIdx, StopIdx, StopTime, Timetable};
+
+use super::Engine;
+
+/// "No label".
+pub(crate) const INF: u32 = u32::MAX;
+/// Keys of backward searches are `MIRROR - time`; larger than any time of three service days.
+pub(crate) const MIRROR: u32 = 1 << 30;
+
+/// The three service days a query looks at: the day before (trips past midnight), the day,
+/// and the day after (journeys crossing midnight).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ServiceDays {
+    /// Day number (into the service bitsets) of each slot, `None` outside the timetable.
+    pub day: [Option<u32>; 3],
+    /// Start of each slot's service day, in seconds after the start of slot 0.
+    pub offset: [u32; 3],
+}
+
+/// Which way a search runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Depart at a time, earliest arrival.
+    Forward,
+    /// Arrive by a time, latest departure.
+    Backward,
+}
+
+/// The per-query rules the core applies.
+#[derive(Clone, Debug)]
+pub(crate) struct Rules<'a> {
+    pub direction: Direction,
+    /// Maximum number of vehicles (transfers + 1).
+    pub max_trips: usize,
+    /// Extra time at every transfer, on top of the stop's own minimum.
+    pub slack_secs: u32,
+    /// Longest walking link allowed.
+    pub max_walk_m: u32,
+    pub wheelchair: bool,
+    /// Patterns a journey may ride (`None`: all).
+    pub allowed_patterns: Option<&'a [bool]>,
+    pub days: ServiceDays,
+}
+
+/// Which label of a stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LabelKind {
+    Transit,
+    Walk,
+}
+
+/// How a stop's transit label was reached: riding `trip_in_pattern` of `pattern` on service-day
+/// slot `day_slot`, boarded at pattern position `board_position` (in search order: for a
+/// backward search, the position where the traveller really gets off).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TransitParent {
+    pub pattern: u32,
+    pub trip_in_pattern: u32,
+    pub board_position: u16,
+    pub alight_position: u16,
+    pub day_slot: u8,
+    /// Boarded from the walk label of the previous round (else from its transit label).
+    pub from_walk: bool,
+}
+
+/// How a stop's walk label was reached.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) enum WalkParent {
+    /// Seeded: the origin (or, backward, the destination) with the walk that reaches it.
+    #[default]
+    Seed,
+    /// Walked from `from`'s transit label of the same round.
+    Footpath { from: StopIdx, duration_secs: u32, distance_m: u32 },
+}
+
+/// The best way to reach the target in one round.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TargetLabel {
+    pub key: u32,
+    pub stop: StopIdx,
+    pub kind: LabelKind,
+    /// Improved by the current iteration (so a journey to report).
+    pub improved: bool,
+}
+
+impl Default for TargetLabel {
+    fn default() -> Self {
+        Self { key: INF, stop: StopIdx(0), kind: LabelKind::Transit, improved: false }
+    }
+}
+
+/// Reusable buffers of one search; allocate once per thread and timetable, reuse for every
+/// query (a query writes only what it touches and cleans only that).
+pub struct Scratch {
+    num_stops: usize,
+    rounds: usize,
+    transit: Vec<u32>,
+    walk: Vec<u32>,
+    transit_parent: Vec<TransitParent>,
+    walk_parent: Vec<WalkParent>,
+    /// Flat `(round, stop)` indices with a label, to clean up.
+    touched: Vec<u32>,
+    marked_previous: Vec<bool>,
+    marked_previous_list: Vec<StopIdx>,
+    marked_current: Vec<bool>,
+    marked_current_list: Vec<StopIdx>,
+    transit_improved: Vec<bool>,
+    transit_improved_list: Vec<StopIdx>,
+    /// First position (in scan order) to scan each queued pattern from; `INF`: not queued.
+    pattern_start: Vec<u32>,
+    queued_patterns: Vec<PatternIdx>,
+    /// Time from the stop to the target (`INF`: not a target stop).
+    pub(crate) egress: Vec<u32>,
+    pub(crate) egress_list: Vec<StopIdx>,
+    pub(crate) target: Vec<TargetLabel>,
+    /// Per-query pattern filter, filled by the query layer.
+    pub(crate) allowed_patterns: Vec<bool>,
+}
+
+impl Scratch {
+    pub fn new(timetable: &Timetable) -> Self {
+        let num_stops = timetable.stops.len();
+        Self {
+            num_stops,
+            rounds: 0,
+            transit: Vec::new(),
+            walk: Vec::new(),
+            transit_parent: Vec::new(),
+            walk_parent: Vec::new(),
+            touched: Vec::new(),
+            marked_previous: vec![false; num_stops],
+            marked_previous_list: Vec::new(),
+            marked_current: vec![false; num_stops],
+            marked_current_list: Vec::new(),
+            transit_improved: vec![false; num_stops],
+            transit_improved_list: Vec::new(),
+            pattern_start: vec![INF; timetable.patterns.len()],
+            queued_patterns: Vec::new(),
+            egress: vec![INF; num_stops],
+            egress_list: Vec::new(),
+            target: Vec::new(),
+            allowed_patterns: Vec::new(),
+        }
+    }
+
+    /// Whether these buffers fit `timetable` (a reloaded snapshot needs new ones).
+    pub fn fits(&self, timetable: &Timetable) -> bool {
+        self.num_stops == timetable.stops.len()
+            && self.pattern_start.len() == timetable.patterns.len()
+    }
+
+    /// Clears every label and sizes the buffers for `max_trips` rounds.
+    pub(crate) fn reset(&mut self, max_trips: usize) {
+        let rounds = max_trips + 1;
+        for &flat in &self.touched {
+            self.transit[flat as usize] = INF;
+            self.walk[flat as usize] = INF;
+        }
+        self.touched.clear();
+        if self.rounds < rounds {
+            let len = rounds * self.num_stops;
+            self.transit.resize(len, INF);
+            self.walk.resize(len, INF);
+            self.transit_parent.resize(len, TransitParent::default());
+            self.walk_parent.resize(len, WalkParent::default());
+            self.rounds = rounds;
+        }
+        for &stop in &self.egress_list {
+            self.egress[stop.idx()] = INF;
+        }
+        self.egress_list.clear();
+        self.target.clear();
+        self.target.resize(rounds, TargetLabel::default());
+        self.clear_marks();
+    }
+
+    fn clear_marks(&mut self) {
+        for stop in self.marked_previous_list.drain(..) {
+            self.marked_previous[stop.idx()] = false;
+        }
+        for stop in self.marked_current_list.drain(..) {
+            self.marked_current[stop.idx()] = false;
+        }
+    }
+
+    /// Makes `stop` a target stop, `secs` away from the target.
+    pub(crate) fn set_egress(&mut self, stop: StopIdx, secs: u32) {
+        if self.egress[stop.idx()] == INF {
+            self.egress_list.push(stop);
+        }
+        self.egress[stop.idx()] = self.egress[stop.idx()].min(secs);
+    }
+
+    #[inline]
+    fn flat(&self, round: usize, stop: StopIdx) -> usize {
+        round * self.num_stops + stop.idx()
+    }
+
+    #[inline]
+    pub(crate) fn label(&self, round: usize, stop: StopIdx, kind: LabelKind) -> u32 {
+        let flat = self.flat(round, stop);
+        match kind {
+            LabelKind::Transit => self.transit[flat],
+            LabelKind::Walk => self.walk[flat],
+        }
+    }
+
+    pub(crate) fn transit_parent(&self, round: usize, stop: StopIdx) -> TransitParent {
+        self.transit_parent[self.flat(round, stop)]
+    }
+
+    pub(crate) fn walk_parent(&self, round: usize, stop: StopIdx) -> WalkParent {
+        self.walk_parent[self.flat(round, stop)]
+    }
+
+    #[inline]
+    fn touch(&mut self, flat: usize) {
+        if self.transit[flat] == INF && self.walk[flat] == INF {
+            self.touched.push(flat as u32);
+        }
+    }
+
+    fn mark(&mut self, stop: StopIdx) {
+        if !self.marked_current[stop.idx()] {
+            self.marked_current[stop.idx()] = true;
+            self.marked_current_list.push(stop);
+        }
+    }
+}
+
+/// A seed of an iteration: the traveller can be at `stop` at `key` (already in key space).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Seed {
+    pub stop: StopIdx,
+    pub key: u32,
+}
+
+/// A trip on a service day, as the scan rides it.
+#[derive(Clone, Copy)]
+struct Boarded {
+    trip_in_pattern: u32,
+    day_slot: u8,
+    board_position: u16,
+    from_walk: bool,
+    /// First stop time of the trip in `stop_times`.
+    stop_times_start: usize,
+    offset: u32,
+}
+
+impl Engine {
+    /// Runs one iteration (one departure time) over the labels already in `scratch`: seeds
+    /// the walk labels of round 0, then runs the rounds. Targets improved by this iteration
+    /// have `improved` set.
+    pub(crate) fn run_iteration(&self, rules: &Rules<'_>, seeds: &[Seed], scratch: &mut Scratch) {
+        let tt = &*self.timetable;
+        for target in &mut scratch.target {
+            target.improved = false;
+        }
+        scratch.clear_marks();
+        for seed in seeds {
+            let flat = scratch.flat(0, seed.stop);
+            if seed.key < scratch.walk[flat] {
+                scratch.touch(flat);
+                scratch.walk[flat] = seed.key;
+                scratch.walk_parent[flat] = WalkParent::Seed;
+                scratch.mark(seed.stop);
+            }
+        }
+        for round in 1..=rules.max_trips {
+            std::mem::swap(&mut scratch.marked_previous, &mut scratch.marked_current);
+            std::mem::swap(&mut scratch.marked_previous_list, &mut scratch.marked_current_list);
+            if scratch.marked_previous_list.is_empty() {
+                break;
+            }
+            self.carry_labels(round, scratch);
+            self.queue_patterns(rules, scratch);
+            let queued = std::mem::take(&mut scratch.queued_patterns);
+            for &pattern in &queued {
+                let start = scratch.pattern_start[pattern.idx()];
+                scratch.pattern_start[pattern.idx()] = INF;
+                self.scan_pattern(tt, rules, round, pattern, start as usize, scratch);
+            }
+            scratch.queued_patterns = queued;
+            scratch.queued_patterns.clear();
+            self.relax_footpaths(tt, rules, round, scratch);
+            for stop in scratch.marked_previous_list.drain(..) {
+                scratch.marked_previous[stop.idx()] = false;
+            }
+        }
+    }
+
+    /// Round `round` starts from the labels of `round - 1` (at most `k` trips includes fewer).
+    fn carry_labels(&self, round: usize, scratch: &mut Scratch) {
+        for position in 0..scratch.marked_previous_list.len() {
+            let stop = scratch.marked_previous_list[position];
+            let previous = scratch.flat(round - 1, stop);
+            let current = scratch.flat(round, stop);
+            let (transit, walk) = (scratch.transit[previous], scratch.walk[previous]);
+            if transit < scratch.transit[current] || walk < scratch.walk[current] {
+                scratch.touch(current);
+                scratch.transit[current] = scratch.transit[current].min(transit);
+                scratch.walk[current] = scratch.walk[current].min(walk);
+            }
+        }
+        let previous_target = scratch.target[round - 1];
+        let target = &mut scratch.target[round];
+        if previous_target.key < target.key {
+            *target = TargetLabel { improved: false, ..previous_target };
+        }
+    }
+
+    fn queue_patterns(&self, rules: &Rules<'_>, scratch: &mut Scratch) {
+        let tt = &*self.timetable;
+        for position in 0..scratch.marked_previous_list.len() {
+            let stop = scratch.marked_previous_list[position];
+            for at_stop in tt.patterns_at_stop(stop) {
+                let pattern = at_stop.pattern;
+                if let Some(allowed) = rules.allowed_patterns
+                    && !allowed[pattern.idx()]
+                {
+                    continue;
+                }
+                let scan_position = match rules.direction {
+                    Direction::Forward => at_stop.position,
+                    Direction::Backward => {
+                        tt.patterns[pattern.idx()].num_stops() as u32 - 1 - at_stop.position
+                    }
+                };
+                let start = &mut scratch.pattern_start[pattern.idx()];
+                if *start == INF {
+                    scratch.queued_patterns.push(pattern);
+                }
+                *start = (*start).min(scan_position);
+            }
+        }
+    }
+
+    /// The time a traveller with label `(round, stop)` can board, in key space, and whether it
+    /// comes from the walk label.
+    #[inline]
+    fn ready_key(
+        &self,
+        rules: &Rules<'_>,
+        round: usize,
+        stop: StopIdx,
+        scratch: &Scratch,
+    ) -> (u32, bool) {
+        let flat = scratch.flat(round, stop);
+        let transit = scratch.transit[flat];
+        let walk = scratch.walk[flat];
+        let via_transit = if transit == INF {
+            INF
+        } else {
+            transit + self.timetable.min_transfer_secs[stop.idx()]
+        };
+        let slack = if round >= 1 { rules.slack_secs } else { 0 };
+        if walk <= via_transit {
+            (walk.saturating_add(slack), true)
+        } else {
+            (via_transit.saturating_add(slack), false)
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn scan_pattern(
+        &self,
+        tt: &Timetable,
+        rules: &Rules<'_>,
+        round: usize,
+        pattern_idx: PatternIdx,
+        start: usize,
+        scratch: &mut Scratch,
+    ) {
+        let pattern = &tt.patterns[pattern_idx.idx()];
+        let num_stops = pattern.num_stops();
+        let stops = tt.pattern_stops(pattern_idx);
+        let stop_rules = tt.pattern_stop_rules(pattern_idx);
+        let stop_times: &[StopTime] = &tt.stop_times;
+        let forward = rules.direction == Direction::Forward;
+        let mut boarded: Option<Boarded> = None;
+        for scan_position in start..num_stops {
+            let position = if forward { scan_position } else { num_stops - 1 - scan_position };
+            let stop = stops[position];
+            let stop_rule = stop_rules[position];
+            if let Some(trip) = boarded {
+                let time = stop_times[trip.stop_times_start + position];
+                let can_alight = if forward { stop_rule.drop_off() } else { stop_rule.pickup() };
+                if can_alight && (!rules.wheelchair || self.stop_accessible[stop.idx()]) {
+                    let key = if forward {
+                        time.arrival + trip.offset
+                    } else {
+                        MIRROR - (time.departure + trip.offset)
+                    };
+                    let flat = scratch.flat(round, stop);
+                    if key < scratch.transit[flat] && key < scratch.target[round].key {
+                        scratch.touch(flat);
+                        scratch.transit[flat] = key;
+                        scratch.transit_parent[flat] = TransitParent {
+                            pattern: pattern_idx.0,
+                            trip_in_pattern: trip.trip_in_pattern,
+                            board_position: trip.board_position,
+                            alight_position: position as u16,
+                            day_slot: trip.day_slot,
+                            from_walk: trip.from_walk,
+                        };
+                        if !scratch.transit_improved[stop.idx()] {
+                            scratch.transit_improved[stop.idx()] = true;
+                            scratch.transit_improved_list.push(stop);
+                        }
+                        scratch.mark(stop);
+                        let egress = scratch.egress[stop.idx()];
+                        if egress != INF {
+                            let arrival = key.saturating_add(egress);
+                            if arrival < scratch.target[round].key {
+                                scratch.target[round] = TargetLabel {
+                                    key: arrival,
+                                    stop,
+                                    kind: LabelKind::Transit,
+                                    improved: true,
+                                };
+                            }
+                        }
+                    }
+                }
+            }
+            if !scratch.marked_previous[stop.idx()] {
+                continue;
+            }
+            let can_board = if forward { stop_rule.pickup() } else { stop_rule.drop_off() };
+            if !can_board || (rules.wheelchair && !self.stop_accessible[stop.idx()]) {
+                continue;
+            }
+            let (ready, from_walk) = self.ready_key(rules, round - 1, stop, scratch);
+            if ready >= scratch.target[round].key {
+                continue;
+            }
+            let current_board_key = boarded.map_or(INF, |trip| {
+                let time = stop_times[trip.stop_times_start + position];
+                if forward {
+                    time.departure + trip.offset
+                } else {
+                    MIRROR - (time.arrival + trip.offset)
+                }
+            });
+            if ready > current_board_key {
+                continue;
+            }
+            if let Some((trip_in_pattern, day_slot, board_key)) =
+                self.earliest_trip(tt, rules, pattern_idx, position, ready, current_board_key)
+            {
+                debug_assert!(board_key >= ready);
+                boarded = Some(Boarded {
+                    trip_in_pattern,
+                    day_slot,
+                    board_position: position as u16,
+                    from_walk,
+                    stop_times_start: pattern.stop_times_start as usize
+                        + trip_in_pattern as usize * num_stops,
+                    offset: rules.days.offset[day_slot as usize],
+                });
+            }
+        }
+    }
+
+    /// The trip of `pattern` (over the three service days) that the traveller ready at `ready`
+    /// (key space) boards first at `position`, if it is better than `better_than`.
+    /// Returns `(trip_in_pattern, day_slot, board_key)`.
+    pub(crate) fn earliest_trip(
+        &self,
+        tt: &Timetable,
+        rules: &Rules<'_>,
+        pattern_idx: PatternIdx,
+        position: usize,
+        ready: u32,
+        better_than: u32,
+    ) -> Option<(u32, u8, u32)> {
+        let pattern = &tt.patterns[pattern_idx.idx()];
+        let num_stops = pattern.num_stops();
+        let num_trips = pattern.num_trips();
+        let times = &tt.stop_times[pattern.stop_times_start as usize..];
+        let at = |trip: usize| times[trip * num_stops + position];
+        let mut best: Option<(u32, u8, u32)> = None;
+        let mut best_key = better_than;
+        for slot in 0..3 {
+            let Some(day) = rules.days.day[slot] else { continue };
+            let offset = rules.days.offset[slot];
+            match rules.direction {
+                Direction::Forward => {
+                    let threshold = ready.saturating_sub(offset);
+                    let mut trip = partition(num_trips, |trip| at(trip).departure < threshold);
+                    while trip < num_trips {
+                        let key = at(trip).departure + offset;
+                        if key >= best_key {
+                            break;
+                        }
+                        let global = pattern.trips.start as usize + trip;
+                        if self.trip_usable(tt, rules, global, day) {
+                            best = Some((trip as u32, slot as u8, key));
+                            best_key = key;
+                            break;
+                        }
+                        trip += 1;
+                    }
+                }
+                Direction::Backward => {
+                    let latest = MIRROR - ready;
+                    if latest < offset {
+                        continue;
+                    }
+                    let threshold = latest - offset;
+                    let mut end = partition(num_trips, |trip| at(trip).arrival <= threshold);
+                    while end > 0 {
+                        let trip = end - 1;
+                        let key = MIRROR - (at(trip).arrival + offset);
+                        if key >= best_key {
+                            break;
+                        }
+                        let global = pattern.trips.start as usize + trip;
+                        if self.trip_usable(tt, rules, global, day) {
+                            best = Some((trip as u32, slot as u8, key));
+                            best_key = key;
+                            break;
+                        }
+                        end -= 1;
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    #[inline]
+    fn trip_usable(&self, tt: &Timetable, rules: &Rules<'_>, trip: usize, day: u32) -> bool {
+        tt.service_runs(tt.trip_services[trip], day)
+            && (!rules.wheelchair || self.trip_accessible[trip])
+    }
+
+    fn relax_footpaths(
+        &self,
+        tt: &Timetable,
+        rules: &Rules<'_>,
+        round: usize,
+        scratch: &mut Scratch,
+    ) {
+        let improved = std::mem::take(&mut scratch.transit_improved_list);
+        for &from in &improved {
+            scratch.transit_improved[from.idx()] = false;
+            let arrival = scratch.transit[scratch.flat(round, from)];
+            if rules.wheelchair && !self.stop_accessible[from.idx()] {
+                continue;
+            }
+            for footpath in self.footpaths(rules.direction, from) {
+                if footpath.distance_m > rules.max_walk_m {
+                    continue;
+                }
+                let to = footpath.to;
+                if rules.wheelchair && !self.stop_accessible[to.idx()] {
+                    continue;
+                }
+                let key = arrival + footpath.duration_secs;
+                let flat = scratch.flat(round, to);
+                let transit_ready =
+                    scratch.transit[flat].saturating_add(tt.min_transfer_secs[to.idx()]);
+                if key >= scratch.walk[flat]
+                    || key >= transit_ready
+                    || key >= scratch.target[round].key
+                {
+                    continue;
+                }
+                scratch.touch(flat);
+                scratch.walk[flat] = key;
+                scratch.walk_parent[flat] = WalkParent::Footpath {
+                    from,
+                    duration_secs: footpath.duration_secs,
+                    distance_m: footpath.distance_m,
+                };
+                scratch.mark(to);
+                let egress = scratch.egress[to.idx()];
+                if egress != INF {
+                    let arrival_at_target = key.saturating_add(egress);
+                    if arrival_at_target < scratch.target[round].key {
+                        scratch.target[round] = TargetLabel {
+                            key: arrival_at_target,
+                            stop: to,
+                            kind: LabelKind::Walk,
+                            improved: true,
+                        };
+                    }
+                }
+            }
+        }
+        scratch.transit_improved_list = improved;
+        scratch.transit_improved_list.clear();
+    }
+}
+
+/// First index in `0..len` for which `before` is false (`before` is true then false).
+#[inline]
+fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut low, mut high) = (0, len);
+    while low < high {
+        let middle = (low + high) / 2;
+        if before(middle) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    low
+}

@@ -1,0 +1,46 @@
+//! The route service's one error type, with a stable code and HTTP status per variant.
+
+use chrono::NaiveDate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unknown station or stop `{id}`")]
+    UnknownStation { id: String, field: &'static str },
+    #[error("date {date} is outside the timetable, which covers {first} to {last}")]
+    DateOutOfRange { date: NaiveDate, first: NaiveDate, last: NaiveDate },
+    #[error("invalid `{field}`: {reason}")]
+    InvalidParameter { field: &'static str, reason: String },
+    #[error("no stop within {radius_m} m of the coordinates given as `{field}`")]
+    NoStopNearby { field: &'static str, radius_m: u32 },
+    #[error("the timetable is not loaded yet")]
+    NotLoaded,
+    #[error("the query took longer than {secs} s")]
+    Timeout { secs: u64 },
+}
+
+impl Error {
+    /// Stable machine-readable code of the error (the problem+json `code` member).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownStation { .. } => "unknown_station",
+            Self::DateOutOfRange { .. } => "date_out_of_range",
+            Self::InvalidParameter { .. } => "invalid_parameter",
+            Self::NoStopNearby { .. } => "no_stop_nearby",
+            Self::NotLoaded => "not_ready",
+            Self::Timeout { .. } => "query_timeout",
+        }
+    }
+
+    /// The request parameter at fault, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::UnknownStation { field, .. }
+            | Self::InvalidParameter { field, .. }
+            | Self::NoStopNearby { field, .. } => Some(field),
+            Self::DateOutOfRange { .. } => Some("date"),
+            Self::NotLoaded | Self::Timeout { .. } => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,184 @@
+//! `GET /journeys`: journeys between two places.
+//!
+//! Parameters: `from`, `to` (station id, stop id, or `lat,lon`); `date` (`YYYY-MM-DD`, local
+//! to the network) and `time` (`HH:MM[:SS]`), default now; `arrive_by` (the journeys leaving
+//! latest that arrive by the time); `window` (seconds; journeys leaving in
+//! `[time, time + window)`, default 3600; `0` asks for the plain depart-at Pareto set);
+//! `max_transfers`; `min_transfer_secs` (slack added to every transfer); `max_walk_m`;
+//! `wheelchair`; `exclude_routes`, `exclude_agencies`, `exclude_modes` (comma-separated ids or
+//! modes); `via` (a station id); `cursor` (from `earlier` / `later` of a previous answer:
+//! replaces `date`, `time` and `window`); `lang`.
+
+use axum::Json;
+use axum::extract::State;
+use norikae_runtime::{Problem, Query};
+use norikae_timetable::{Mode, Timetable};
+use serde::Deserialize;
+
+use super::{parse_date, parse_time, resolve_station};
+use crate::cursor::Page;
+use crate::engine::{Options, Place, Request, SearchKind};
+use crate::error::Error;
+use crate::render::Render;
+use crate::{AppState, QuerySettings, wire};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct JourneysParams {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub date: Option<String>,
+    pub time: Option<String>,
+    pub arrive_by: Option<bool>,
+    pub window: Option<u32>,
+    pub max_transfers: Option<u8>,
+    pub min_transfer_secs: Option<u32>,
+    pub max_walk_m: Option<u32>,
+    pub wheelchair: Option<bool>,
+    pub exclude_routes: Option<String>,
+    pub exclude_agencies: Option<String>,
+    pub exclude_modes: Option<String>,
+    pub via: Option<String>,
+    pub cursor: Option<String>,
+    pub lang: Option<String>,
+}
+
+pub async fn journeys(
+    State(state): State<AppState>,
+    Query(params): Query<JourneysParams>,
+) -> Result<Json<wire::JourneysResponse>, Problem> {
+    let settings = state.settings().clone();
+    let response = state
+        .query(move |engine, scratch| {
+            let tt = &**engine.timetable();
+            let (request, page) = build_request(tt, &params, &settings)?;
+            let journeys = engine.search(&request, scratch)?;
+            let render = Render { lang: params.lang.clone() };
+            let journeys = journeys.iter().map(|journey| render.journey(engine, journey)).collect();
+            let (window, earlier, later) = match page {
+                Some(page) => {
+                    let start = crate::engine::query::local_unix(tt, page.date, page.time_secs);
+                    let end = start + i64::from(page.window_secs);
+                    (
+                        Some(wire::Window {
+                            start: render.time(tt, start),
+                            end: render.time(tt, end),
+                        }),
+                        Some(page.earlier().encode()),
+                        Some(page.later().encode()),
+                    )
+                }
+                None => (None, None, None),
+            };
+            Ok(wire::JourneysResponse { journeys, window, earlier, later })
+        })
+        .await?;
+    Ok(Json(response))
+}
+
+/// The engine request the parameters ask for, and the page (range searches).
+pub fn build_request(
+    timetable: &Timetable,
+    params: &JourneysParams,
+    settings: &QuerySettings,
+) -> Result<(Request, Option<Page>), Error> {
+    let from = parse_place(timetable, params.from.as_deref(), "from")?;
+    let to = parse_place(timetable, params.to.as_deref(), "to")?;
+    let arrive_by = params.arrive_by.unwrap_or(false);
+    let (date, time_secs, kind, page) = if let Some(cursor) = &params.cursor {
+        let page = Page::decode(cursor)?;
+        (page.date, page.time_secs, SearchKind::Range { window_secs: page.window_secs }, Some(page))
+    } else {
+        let date = parse_date(timetable, params.date.as_deref())?;
+        let time_secs = parse_time(timetable, params.time.as_deref())?;
+        let window = params.window.unwrap_or(settings.default_window_secs);
+        if window > settings.max_window_secs {
+            return Err(Error::InvalidParameter {
+                field: "window",
+                reason: format!("at most {} seconds", settings.max_window_secs),
+            });
+        }
+        if arrive_by {
+            (date, time_secs, SearchKind::ArriveBy, None)
+        } else if window == 0 {
+            (date, time_secs, SearchKind::DepartAt, None)
+        } else {
+            let page = Page { date, time_secs, window_secs: window }.normalized();
+            (page.date, page.time_secs, SearchKind::Range { window_secs: window }, Some(page))
+        }
+    };
+    let max_transfers = params.max_transfers.unwrap_or(settings.default_max_transfers);
+    if max_transfers > settings.max_transfers_limit {
+        return Err(Error::InvalidParameter {
+            field: "max_transfers",
+            reason: format!("at most {}", settings.max_transfers_limit),
+        });
+    }
+    let options = Options {
+        max_transfers,
+        min_transfer_secs: params.min_transfer_secs.unwrap_or(0).min(3_600),
+        max_walk_m: params.max_walk_m.unwrap_or(settings.default_max_walk_m),
+        wheelchair: params.wheelchair.unwrap_or(false),
+        exclude_routes: parse_list(params.exclude_routes.as_deref(), "exclude_routes", |id| {
+            timetable.route_by_id(id)
+        })?,
+        exclude_agencies: parse_list(
+            params.exclude_agencies.as_deref(),
+            "exclude_agencies",
+            |id| timetable.agency_by_id(id),
+        )?,
+        exclude_modes: parse_list(params.exclude_modes.as_deref(), "exclude_modes", Mode::parse)?,
+        via: params.via.as_deref().map(|id| resolve_station(timetable, id, "via")).transpose()?,
+        coordinate_radius_m: settings.coordinate_radius_m,
+    };
+    Ok((Request { from, to, date, time_secs, kind, options }, page))
+}
+
+/// A station id, a stop id, or `lat,lon`.
+fn parse_place(
+    timetable: &Timetable,
+    text: Option<&str>,
+    field: &'static str,
+) -> Result<Place, Error> {
+    let text =
+        text.map(str::trim).filter(|text| !text.is_empty()).ok_or(Error::InvalidParameter {
+            field,
+            reason: "required: a station id, a stop id or `lat,lon`".to_owned(),
+        })?;
+    if let Some((lat, lon)) = text.split_once(',')
+        && let (Ok(lat), Ok(lon)) = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>())
+    {
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err(Error::InvalidParameter {
+                field,
+                reason: format!("`{text}` is not a valid `lat,lon`"),
+            });
+        }
+        return Ok(Place::Coordinates { lat, lon });
+    }
+    if let Some(station) = timetable.station_by_id(text) {
+        return Ok(Place::Station(station));
+    }
+    if let Some(stop) = timetable.stop_by_id(text) {
+        return Ok(Place::Stop(stop));
+    }
+    Err(Error::UnknownStation { id: text.to_owned(), field })
+}
+
+fn parse_list<T>(
+    text: Option<&str>,
+    field: &'static str,
+    resolve: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, Error> {
+    let Some(text) = text else { return Ok(Vec::new()) };
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            resolve(item).ok_or_else(|| Error::InvalidParameter {
+                field,
+                reason: format!("unknown `{item}`"),
+            })
+        })
+        .collect()
+}

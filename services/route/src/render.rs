@@ -1,0 +1,184 @@
+//! Engine results → the JSON types of [`crate::wire`]: names in the requested language,
+//! times in the feed's time zone (RFC 3339), ids in `FEED:ID` form.
+
+use chrono::TimeZone;
+use norikae_timetable::{LocalizedText, RouteIdx, StopIdx, Timetable};
+
+use crate::engine::departures::DepartureGroup;
+use crate::engine::{Engine, Journey, Leg, WalkEnd};
+use crate::wire;
+
+/// How to render: the language of names.
+#[derive(Clone, Debug, Default)]
+pub struct Render {
+    /// BCP 47 tag (`en`, `ja-Hrkt`); `None`: the feed's own text.
+    pub lang: Option<String>,
+}
+
+impl Render {
+    fn text(&self, text: &LocalizedText) -> String {
+        match &self.lang {
+            Some(lang) => text.get(lang).to_owned(),
+            None => text.default.clone(),
+        }
+    }
+
+    pub fn time(&self, timetable: &Timetable, unix: i64) -> String {
+        timetable
+            .tz
+            .timestamp_opt(unix, 0)
+            .single()
+            .map(|time| time.to_rfc3339())
+            .unwrap_or_default()
+    }
+
+    pub fn stop(&self, timetable: &Timetable, stop: StopIdx) -> wire::StopRef {
+        let data = &timetable.stops[stop.idx()];
+        wire::StopRef {
+            id: data.id.clone(),
+            name: self.text(&data.name),
+            station_id: timetable.stations[data.station.idx()].id.clone(),
+            platform: data.platform_code.clone(),
+            lat: data.lat,
+            lon: data.lon,
+        }
+    }
+
+    pub fn route(&self, timetable: &Timetable, route: RouteIdx) -> wire::RouteInfo {
+        let data = &timetable.routes[route.idx()];
+        let agency = &timetable.agencies[data.agency.idx()];
+        wire::RouteInfo {
+            id: data.id.clone(),
+            short_name: self.text(&data.short_name),
+            long_name: self.text(&data.long_name),
+            color: data.color.clone(),
+            text_color: data.text_color.clone(),
+            mode: data.mode.as_str().to_owned(),
+            agency_id: agency.id.clone(),
+            agency_name: self.text(&agency.name),
+        }
+    }
+
+    fn place(&self, timetable: &Timetable, end: WalkEnd) -> wire::Place {
+        match end {
+            WalkEnd::Stop(stop) => wire::Place::Stop(self.stop(timetable, stop)),
+            WalkEnd::Place { lat, lon } => wire::Place::Coordinates { lat, lon },
+        }
+    }
+
+    fn headsign(&self, engine: &Engine, trip: norikae_timetable::TripIdx) -> String {
+        let data = &engine.timetable().trips[trip.idx()];
+        if data.headsign.is_empty() { engine.headsign(trip) } else { self.text(&data.headsign) }
+    }
+
+    pub fn journey(&self, engine: &Engine, journey: &Journey) -> wire::Journey {
+        let tt = &**engine.timetable();
+        let legs = journey
+            .legs
+            .iter()
+            .map(|leg| match *leg {
+                Leg::Transit {
+                    trip,
+                    pattern,
+                    board_position,
+                    alight_position,
+                    service_day,
+                    departure,
+                    arrival,
+                } => {
+                    let times = tt.stop_times_of_trip(trip);
+                    let day_start = departure - i64::from(times[board_position].departure);
+                    let stops = tt.pattern_stops(pattern);
+                    let passed = (board_position..=alight_position)
+                        .map(|position| wire::PassedStop {
+                            stop: self.stop(tt, stops[position]),
+                            arrival: (position != board_position).then(|| {
+                                self.time(tt, day_start + i64::from(times[position].arrival))
+                            }),
+                            departure: (position != alight_position).then(|| {
+                                self.time(tt, day_start + i64::from(times[position].departure))
+                            }),
+                        })
+                        .collect();
+                    wire::Leg::Transit(wire::TransitLeg {
+                        trip_id: tt.trips[trip.idx()].id.clone(),
+                        route: self.route(tt, tt.trips[trip.idx()].route),
+                        headsign: self.headsign(engine, trip),
+                        service_date: tt.date_of_day(service_day).to_string(),
+                        from: self.stop(tt, stops[board_position]),
+                        to: self.stop(tt, stops[alight_position]),
+                        departure: self.time(tt, departure),
+                        arrival: self.time(tt, arrival),
+                        duration_secs: arrival - departure,
+                        stops: passed,
+                    })
+                }
+                Leg::Walk { from, to, departure, arrival, duration_secs, distance_m } => {
+                    wire::Leg::Walk(wire::WalkLeg {
+                        from: self.place(tt, from),
+                        to: self.place(tt, to),
+                        departure: self.time(tt, departure),
+                        arrival: self.time(tt, arrival),
+                        duration_secs,
+                        distance_m,
+                    })
+                }
+            })
+            .collect();
+        let fare = engine.fares.price(tt, journey).map(|quote| wire::Fare {
+            total: quote.total,
+            currency: quote.currency,
+            parts: quote
+                .parts
+                .into_iter()
+                .map(|(fare, rides)| {
+                    let attribute = &tt.fares.attributes[fare.idx()];
+                    wire::FarePart {
+                        fare_id: attribute.id.clone(),
+                        price: attribute.price,
+                        rides: rides.collect(),
+                    }
+                })
+                .collect(),
+        });
+        wire::Journey {
+            departure: self.time(tt, journey.departure),
+            arrival: self.time(tt, journey.arrival),
+            duration_secs: journey.duration_secs(),
+            transfers: journey.transfers,
+            legs,
+            fare,
+        }
+    }
+
+    pub fn departure_groups(
+        &self,
+        engine: &Engine,
+        groups: &[DepartureGroup],
+    ) -> Vec<wire::DepartureGroup> {
+        let tt = &**engine.timetable();
+        groups
+            .iter()
+            .map(|group| wire::DepartureGroup {
+                route: self.route(tt, group.route),
+                direction_id: group.direction_id,
+                headsign: group
+                    .departures
+                    .first()
+                    .map(|first| self.headsign(engine, first.trip))
+                    .unwrap_or_default(),
+                departures: group
+                    .departures
+                    .iter()
+                    .map(|departure| wire::Departure {
+                        trip_id: tt.trips[departure.trip.idx()].id.clone(),
+                        departure: self.time(tt, departure.departure),
+                        headsign: self.headsign(engine, departure.trip),
+                        stop: self.stop(tt, departure.stop),
+                        platform: tt.stops[departure.stop.idx()].platform_code.clone(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
