@@ -21,7 +21,7 @@ use crate::column::Column;
 use crate::index::IdIndex;
 
 /// Version of the compiled layout; a snapshot written with another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 macro_rules! index_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -614,28 +614,28 @@ impl Timetable {
 
     /// The stop with this public id (`ryobi:18_1`) or alias (`okaden:18_1`).
     pub fn stop_by_id(&self, id: &str) -> Option<StopIdx> {
-        self.index.stops.get(id).copied()
+        self.index.stop(self, id)
     }
 
     /// The station with this id; a stop id (or alias) finds the station of that stop.
     pub fn station_by_id(&self, id: &str) -> Option<StationIdx> {
-        if let Some(station) = self.index.stations.get(id) {
-            return Some(*station);
+        if let Some(station) = self.index.station(self, id) {
+            return Some(station);
         }
         self.stop_by_id(id).map(|stop| self.stops[stop.idx()].station)
     }
 
     pub fn route_by_id(&self, id: &str) -> Option<RouteIdx> {
-        self.index.routes.get(id).copied()
+        self.index.route(self, id)
     }
 
     pub fn agency_by_id(&self, id: &str) -> Option<AgencyIdx> {
-        self.index.agencies.get(id).copied()
+        self.index.agency(self, id)
     }
 
     /// The trip with this id (frequency-expanded trips: `FEED:trip_id@HH:MM:SS`).
     pub fn trip_by_id(&self, id: &str) -> Option<TripIdx> {
-        self.index.trips.get(id).copied()
+        self.index.trip(self, id)
     }
 
     /// Position of `trip` within its pattern (for [`Timetable::trip_stop_times`]).

@@ -5,7 +5,9 @@
 //! - bytes 0..8: magic `NORIKAE\0`; 8..12: format version; 12..16: reserved (0);
 //!   16..32: xxh3-128 of every byte from 40 on; 32..40: length of the header;
 //! - the header: postcard-encoded cold data (meta, feeds, agencies, stops, stations, routes,
-//!   patterns, trips, fares) and a table of the column sections;
+//!   patterns, fares), the lengths of the trip chunks and a table of the column sections;
+//! - the trips, postcard-encoded in chunks of 40k that [`load`] decodes on parallel threads
+//!   while another thread verifies the hash;
 //! - the hot [`Column`]s as raw little-endian arrays, each aligned to 16 bytes, which
 //!   [`load`] views in place through the mapping.
 //!
@@ -48,9 +50,10 @@ struct HeaderRef<'a> {
     stations: &'a [Station],
     routes: &'a [Route],
     patterns: &'a [Pattern],
-    trips: &'a [Trip],
     fares: &'a Fares,
     service_words: u32,
+    /// Byte lengths of the trip chunks that follow the header (decoded in parallel).
+    trip_chunks: Vec<u64>,
     columns: Vec<ColumnEntry>,
 }
 
@@ -63,11 +66,14 @@ struct Header {
     stations: Vec<Station>,
     routes: Vec<Route>,
     patterns: Vec<Pattern>,
-    trips: Vec<Trip>,
     fares: Fares,
     service_words: u32,
+    trip_chunks: Vec<u64>,
     columns: Vec<ColumnEntry>,
 }
+
+/// Trips are stored in chunks of this many, decoded on separate threads at load.
+const TRIPS_PER_CHUNK: usize = 40_000;
 
 fn padding(position: usize) -> usize {
     (ALIGN - position % ALIGN) % ALIGN
@@ -122,6 +128,17 @@ pub fn write(timetable: &Timetable, path: &Path) -> Result<String> {
     }
     let mut meta = timetable.meta.clone();
     meta.content_hash = String::new();
+    let encode_error = |error: postcard::Error| Error::CorruptSnapshot {
+        path: path.to_owned(),
+        reason: format!("cannot encode: {error}"),
+    };
+    let mut trip_bytes = Vec::new();
+    let mut trip_chunks = Vec::new();
+    for chunk in timetable.trips.chunks(TRIPS_PER_CHUNK) {
+        let encoded = postcard::to_stdvec(chunk).map_err(encode_error)?;
+        trip_chunks.push(encoded.len() as u64);
+        trip_bytes.extend_from_slice(&encoded);
+    }
     let header = HeaderRef {
         meta: &meta,
         feeds: &timetable.feeds,
@@ -130,15 +147,15 @@ pub fn write(timetable: &Timetable, path: &Path) -> Result<String> {
         stations: &timetable.stations,
         routes: &timetable.routes,
         patterns: &timetable.patterns,
-        trips: &timetable.trips,
         fares: &timetable.fares,
         service_words: timetable.service_words,
+        trip_chunks,
         columns: entries,
     };
-    let header_bytes = postcard::to_stdvec(&header).map_err(|error| Error::CorruptSnapshot {
-        path: path.to_owned(),
-        reason: format!("cannot encode header: {error}"),
-    })?;
+    let mut header_bytes = postcard::to_stdvec(&header).map_err(encode_error)?;
+    let header_len = header_bytes.len();
+    header_bytes.extend_from_slice(&trip_bytes);
+    drop(trip_bytes);
 
     let temporary = tempfile::Builder::new()
         .prefix(".timetable.snapshot.")
@@ -146,7 +163,7 @@ pub fn write(timetable: &Timetable, path: &Path) -> Result<String> {
         .tempfile_in(&folder)
         .map_err(|source| Error::io(&folder, source))?;
     let temporary_path = temporary.path().to_owned();
-    let hash = write_body(temporary.as_file(), &header_bytes, &columns)
+    let hash = write_body(temporary.as_file(), &header_bytes, header_len, &columns)
         .map_err(|source| Error::io(&temporary_path, source))?;
     temporary.persist(path).map_err(|error| Error::io(path, error.error))?;
     Ok(format!("{hash:032x}"))
@@ -157,6 +174,7 @@ pub fn write(timetable: &Timetable, path: &Path) -> Result<String> {
 fn write_body(
     file: &File,
     header_bytes: &[u8],
+    header_len: usize,
     columns: &[(&'static str, &[u8], usize, usize)],
 ) -> std::io::Result<u128> {
     let mut writer = HashingWriter {
@@ -166,7 +184,7 @@ fn write_body(
     let mut preamble = [0u8; PREAMBLE_LEN];
     preamble[..8].copy_from_slice(MAGIC);
     preamble[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-    preamble[32..40].copy_from_slice(&(header_bytes.len() as u64).to_le_bytes());
+    preamble[32..40].copy_from_slice(&(header_len as u64).to_le_bytes());
     // The preamble is not hashed (it holds the hash).
     writer.inner.write_all(&preamble)?;
     writer.put(header_bytes)?;
@@ -245,7 +263,8 @@ mod mapping {
         // SAFETY: the snapshot file is private to norikae: it is written under a temporary
         // name and renamed into place, never modified in place, so the mapped bytes do not
         // change while mapped (a new snapshot is a new file; the old inode stays intact).
-        unsafe { memmap2::Mmap::map(file) }
+        // `populate` pre-faults the pages in one go (the whole file is read anyway, by the hash).
+        unsafe { memmap2::MmapOptions::new().populate().map(file) }
     }
 }
 
@@ -260,7 +279,20 @@ pub fn load(path: &Path) -> Result<Timetable> {
     }
     check_preamble(path, &bytes[..PREAMBLE_LEN])?;
     let stored_hash = u128::from_le_bytes(slice_array(&bytes[16..32]));
-    let actual_hash = xxhash_rust::xxh3::xxh3_128(&bytes[PREAMBLE_LEN..]);
+    let header_len = u64::from_le_bytes(slice_array(&bytes[32..40])) as usize;
+    let header_end = PREAMBLE_LEN
+        .checked_add(header_len)
+        .filter(|end| *end <= bytes.len())
+        .ok_or_else(|| corrupt(path, "header runs past the end"))?;
+    // Hash, header and trip chunks are independent: work on them in parallel (a New York
+    // snapshot is ~100 MB with 300k trips).
+    let (actual_hash, decoded) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| xxhash_rust::xxh3::xxh3_128(&bytes[PREAMBLE_LEN..]));
+        let decoded = decode_header_and_trips(path, bytes, header_end, scope);
+        let actual_hash = hashing.join().map_err(|_| corrupt(path, "hashing failed"));
+        (actual_hash, decoded)
+    });
+    let actual_hash = actual_hash?;
     if stored_hash != actual_hash {
         return Err(corrupt(
             path,
@@ -269,14 +301,8 @@ pub fn load(path: &Path) -> Result<Timetable> {
             ),
         ));
     }
-    let header_len = u64::from_le_bytes(slice_array(&bytes[32..40])) as usize;
-    let header_end = PREAMBLE_LEN
-        .checked_add(header_len)
-        .filter(|end| *end <= bytes.len())
-        .ok_or_else(|| corrupt(path, "header runs past the end"))?;
-    let header: Header = postcard::from_bytes(&bytes[PREAMBLE_LEN..header_end])
-        .map_err(|error| corrupt(path, format!("cannot decode header: {error}")))?;
-    let data_start = header_end + padding(header_end);
+    let (header, trips, trips_end) = decoded?;
+    let data_start = trips_end + padding(trips_end);
     let shared: SharedBytes = Arc::new(mapped);
     let column_entries = header.columns;
     fn column<T: bytemuck::Pod>(
@@ -341,7 +367,7 @@ pub fn load(path: &Path) -> Result<Timetable> {
         stations: header.stations,
         routes: header.routes,
         patterns: header.patterns,
-        trips: header.trips,
+        trips,
         fares: header.fares,
         service_words: header.service_words,
         tz,
@@ -350,6 +376,42 @@ pub fn load(path: &Path) -> Result<Timetable> {
     check_shape(path, &timetable)?;
     timetable.index = IdIndex::build(&timetable);
     Ok(timetable)
+}
+
+/// Decodes the header, then the trip chunks on scoped threads. Returns the header, the trips
+/// and the end of the trip chunks.
+fn decode_header_and_trips<'scope>(
+    path: &'scope Path,
+    bytes: &'scope [u8],
+    header_end: usize,
+    scope: &'scope std::thread::Scope<'scope, '_>,
+) -> Result<(Header, Vec<Trip>, usize)> {
+    let header: Header = postcard::from_bytes(&bytes[PREAMBLE_LEN..header_end])
+        .map_err(|error| corrupt(path, format!("cannot decode header: {error}")))?;
+    let mut start = header_end;
+    let mut workers = Vec::with_capacity(header.trip_chunks.len());
+    for length in &header.trip_chunks {
+        let end = start
+            .checked_add(*length as usize)
+            .filter(|end| *end <= bytes.len())
+            .ok_or_else(|| corrupt(path, "trips run past the end"))?;
+        let chunk = &bytes[start..end];
+        workers.push(scope.spawn(move || postcard::from_bytes::<Vec<Trip>>(chunk)));
+        start = end;
+    }
+    let mut trips = Vec::new();
+    for worker in workers {
+        let chunk = worker
+            .join()
+            .map_err(|_| corrupt(path, "decoding trips failed"))?
+            .map_err(|error| corrupt(path, format!("cannot decode trips: {error}")))?;
+        if trips.is_empty() {
+            trips = chunk;
+        } else {
+            trips.extend(chunk);
+        }
+    }
+    Ok((header, trips, start))
 }
 
 /// Cross-checks the sizes the accessors rely on, so a snapshot that decodes but does not fit

@@ -122,7 +122,13 @@ impl<'a> Table<'a> {
             .headers()
             .map_err(|source| Error::Csv { feed: feed.to_owned(), file, line: 1, source })?
             .iter()
-            .map(|name| name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
+            .map(|name| {
+                name.trim_start_matches('\u{feff}')
+                    .trim()
+                    .trim_matches('"')
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .collect();
         Ok(Self { reader, feed, file, headers, size })
     }

@@ -1,0 +1,258 @@
+//! GTFS as real feeds write it: each quirk the importer must accept, on small feeds.
+
+mod common;
+
+use common::*;
+use norikae_timetable::{
+    Accessibility, FeedInput, ImportOptions, LocationType, Mode, NoProgress, Timetable, Warnings,
+    import,
+};
+
+fn import_files(files: &[(&'static str, String)]) -> (Timetable, Warnings) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = write_folder(dir.path(), "t", files);
+    let (timetable, report) =
+        import(&[FeedInput::new("t", folder)], &ImportOptions::default(), &NoProgress)
+            .expect("import");
+    (timetable, report.warnings)
+}
+
+fn times(timetable: &Timetable, trip_id: &str) -> Vec<(u32, u32)> {
+    let trip = timetable.trip_by_id(trip_id).unwrap_or_else(|| panic!("trip {trip_id}"));
+    timetable.stop_times_of_trip(trip).iter().map(|time| (time.arrival, time.departure)).collect()
+}
+
+#[test]
+fn bom_crlf_quotes_spaces_and_unknown_columns_are_read() {
+    let stops = "\u{feff}\"stop_id\" , \"stop_name\",\"stop_lat\",\"stop_lon\",\"x_custom\"\r\n\"X\",\"Alpha, North\" ,\"40.7000\",\"-74.0000\",\"?\"\r\n Y ,Beta,40.7045,-74.0000,\r\n";
+    let files = with(base_feed(), "stops.txt", stops);
+    let (timetable, warnings) = import_files(&files);
+    assert_eq!(warnings.total(), 0, "{warnings:?}");
+    let x = timetable.stop_by_id("t:X").expect("X");
+    assert_eq!(timetable.stops[x.idx()].name.default, "Alpha, North");
+    assert!(timetable.stop_by_id("t:Y").is_some(), "spaces around ids are trimmed");
+    assert_eq!(
+        times(&timetable, "t:T1"),
+        vec![(7 * 3600, 7 * 3600), (7 * 3600 + 600, 7 * 3600 + 600)]
+    );
+}
+
+#[test]
+fn single_digit_hours_past_midnight_and_interpolated_times() {
+    let stops = "stop_id,stop_name,stop_lat,stop_lon\nX,Alpha,40.7000,-74.0\nM,Mid,40.7090,-74.0\nN,Next,40.7180,-74.0\nY,Beta,40.7360,-74.0\n";
+    let stop_times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type,drop_off_type\n\
+        T1,5:39:00,5:40:00,X,1,0,1\nT1,,,M,2,,\nT1,,,N,3,,\nT1,6:10:00,6:10:00,Y,4,1,0\n\
+        T2,23:50:00,23:50:00,X,1,,\nT2,24:20:00,24:20:00,Y,2,,\n";
+    let files = with(
+        with(with(base_feed(), "stops.txt", stops), "stop_times.txt", stop_times),
+        "trips.txt",
+        "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\n",
+    );
+    let (timetable, _) = import_files(&files);
+    let start = 5 * 3600 + 40 * 60;
+    // M is 1 km, N 2 km, Y 4 km from X: times follow distance.
+    let expected_mid = start + 1800 / 4;
+    let expected_next = start + 1800 / 2;
+    assert_eq!(
+        times(&timetable, "t:T1"),
+        vec![
+            (5 * 3600 + 39 * 60, start),
+            (expected_mid, expected_mid),
+            (expected_next, expected_next),
+            (6 * 3600 + 600, 6 * 3600 + 600)
+        ]
+    );
+    assert_eq!(times(&timetable, "t:T2")[1], (24 * 3600 + 1200, 24 * 3600 + 1200));
+    let t1 = timetable.trip_by_id("t:T1").expect("T1");
+    let rules = timetable.pattern_stop_rules(timetable.trips[t1.idx()].pattern);
+    assert!(rules[0].pickup() && !rules[0].drop_off(), "drop_off_type 1 at the first stop");
+    assert!(!rules[3].pickup() && rules[3].drop_off(), "pickup_type 1 at the last stop");
+}
+
+#[test]
+fn calendar_dates_alone_define_services() {
+    let files = with(
+        without(base_feed(), "calendar.txt"),
+        "calendar_dates.txt",
+        "service_id,date,exception_type\nWK,20260310,1\nWK,20260312,1\n",
+    );
+    let (timetable, _) = import_files(&files);
+    assert_eq!(timetable.meta.first_date.to_string(), "2026-03-10");
+    assert_eq!(timetable.meta.num_days, 3);
+    let trip = timetable.trip_by_id("t:T1").expect("T1");
+    assert!(timetable.trip_runs(trip, 0));
+    assert!(!timetable.trip_runs(trip, 1));
+    assert!(timetable.trip_runs(trip, 2));
+}
+
+#[test]
+fn calendar_dates_add_and_remove_days() {
+    let files = with(
+        base_feed(),
+        "calendar_dates.txt",
+        "service_id,date,exception_type\nWK,20260302,2\nWK,20260307,1\n",
+    );
+    let (timetable, _) = import_files(&files);
+    let trip = timetable.trip_by_id("t:T1").expect("T1");
+    let day = |date: &str| timetable.day_index(date.parse().expect("date")).expect("in range");
+    assert!(!timetable.trip_runs(trip, day("2026-03-02")), "removed Monday");
+    assert!(timetable.trip_runs(trip, day("2026-03-03")), "ordinary Tuesday");
+    assert!(timetable.trip_runs(trip, day("2026-03-07")), "added Saturday");
+    assert!(!timetable.trip_runs(trip, day("2026-03-08")), "ordinary Sunday");
+}
+
+#[test]
+fn frequencies_are_expanded_into_trips() {
+    let files = with(
+        base_feed(),
+        "frequencies.txt",
+        "trip_id,start_time,end_time,headway_secs,exact_times\nT1,08:00:00,09:00:00,1200,1\n",
+    );
+    let (timetable, _) = import_files(&files);
+    let departures: Vec<u32> = ["t:T1@08:00:00", "t:T1@08:20:00", "t:T1@08:40:00"]
+        .iter()
+        .map(|id| times(&timetable, id)[0].1)
+        .collect();
+    assert_eq!(departures, vec![8 * 3600, 8 * 3600 + 1200, 8 * 3600 + 2400]);
+    assert_eq!(
+        times(&timetable, "t:T1@08:20:00")[1].0,
+        8 * 3600 + 1200 + 600,
+        "the template's running time is kept"
+    );
+    assert!(timetable.trip_by_id("t:T1@09:00:00").is_none(), "end_time is exclusive");
+    assert_eq!(timetable.trips.len(), 3);
+}
+
+#[test]
+fn location_types_parents_and_station_level_transfers() {
+    let stops = "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station,platform_code,wheelchair_boarding\n\
+        S,Central,40.7000,-74.0000,1,,,1\n\
+        P1,Central,40.7000,-74.0000,0,S,1,1\n\
+        P2,Central,40.7001,-74.0000,0,S,2,2\n\
+        E,Central Entrance,40.7002,-74.0000,2,S,,\n\
+        N,,,,3,S,,\n\
+        B,Boarding area,,,4,P1,,\n\
+        U,Uptown,40.7300,-74.0000,1,,,\n\
+        Q,Uptown,40.7300,-74.0000,0,U,,\n";
+    let stop_times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n\
+        T1,07:00:00,07:00:00,P1,1\nT1,07:10:00,07:10:00,Q,2\nT2,07:05:00,07:05:00,P2,1\nT2,07:15:00,07:15:00,Q,2\n";
+    let transfers =
+        "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nS,S,2,240\nS,U,2,600\n";
+    let files = with(
+        with(
+            with(with(base_feed(), "stops.txt", stops), "stop_times.txt", stop_times),
+            "trips.txt",
+            "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\n",
+        ),
+        "transfers.txt",
+        transfers,
+    );
+    let (timetable, _) = import_files(&files);
+    let stop = |id: &str| timetable.stop_by_id(id).unwrap_or_else(|| panic!("{id}"));
+    let central = timetable.station_by_id("t:S").expect("station S");
+    assert_eq!(timetable.stations[central.idx()].stops, vec![stop("t:P1"), stop("t:P2")]);
+    assert_eq!(
+        timetable.stations[central.idx()].other_stops.len(),
+        3,
+        "entrance, node, boarding area"
+    );
+    assert_eq!(
+        timetable.stops[stop("t:B").idx()].station,
+        central,
+        "a boarding area belongs to its platform's station"
+    );
+    assert_eq!(timetable.stops[stop("t:E").idx()].location_type, LocationType::Entrance);
+    assert_eq!(timetable.stops[stop("t:P1").idx()].platform_code.as_deref(), Some("1"));
+    assert_eq!(
+        timetable.stops[stop("t:P2").idx()].wheelchair_boarding,
+        Accessibility::NotAccessible
+    );
+    // S,S applies to every child: own minimum transfer time and between platforms.
+    assert_eq!(timetable.min_transfer_secs[stop("t:P1").idx()], 240);
+    let p1_to_p2 = timetable
+        .footpaths(stop("t:P1"))
+        .iter()
+        .find(|footpath| footpath.to == stop("t:P2"))
+        .map(|footpath| footpath.duration_secs);
+    assert_eq!(p1_to_p2, Some(240));
+    // S → U (3.3 km apart, beyond any walking link) comes from transfers.txt only, one way.
+    let to_uptown = timetable
+        .footpaths(stop("t:P2"))
+        .iter()
+        .find(|footpath| footpath.to == stop("t:Q"))
+        .map(|footpath| footpath.duration_secs);
+    assert_eq!(to_uptown, Some(600));
+    assert!(!timetable.footpaths(stop("t:Q")).iter().any(|footpath| footpath.to == stop("t:P2")));
+}
+
+#[test]
+fn nearby_stops_get_walking_links_closed_transitively() {
+    // A chain of stops 300 m apart: direct links reach 300 m, the closure reaches further.
+    let stops = "stop_id,stop_name,stop_lat,stop_lon\nX,Alpha,40.7000,-74.0\nY,Beta,40.7027,-74.0\nZ,Gamma,40.7054,-74.0\nW,Far,40.8000,-74.0\n";
+    let stop_times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nT1,07:00:00,07:00:00,X,1\nT1,07:10:00,07:10:00,W,2\n";
+    let files = with(with(base_feed(), "stops.txt", stops), "stop_times.txt", stop_times);
+    let (timetable, _) = import_files(&files);
+    let stop = |id: &str| timetable.stop_by_id(id).unwrap_or_else(|| panic!("{id}"));
+    let from_x: Vec<(String, u32)> = timetable
+        .footpaths(stop("t:X"))
+        .iter()
+        .map(|footpath| (timetable.stops[footpath.to.idx()].id.clone(), footpath.duration_secs))
+        .collect();
+    // 300 m × 1.2 detour / 1.2 m/s = 300 s per hop.
+    assert_eq!(from_x, vec![("t:Y".to_owned(), 301), ("t:Z".to_owned(), 602)], "{from_x:?}");
+}
+
+#[test]
+fn translations_in_the_current_form_and_extended_route_types() {
+    let translations = "table_name,field_name,language,translation,record_id,record_sub_id,field_value\n\
+        stops,stop_name,en,Alpha Square,X,,\n\
+        stops,stop_name,ja-Hrkt,べーた,,,Beta\n\
+        routes,route_long_name,fr,Premier,R,,\n";
+    let routes = "route_id,agency_id,route_short_name,route_long_name,route_type,route_color,route_text_color\nR,A,1,First,715,00aeef,FFFFFF\n";
+    let files = with(with(base_feed(), "translations.txt", translations), "routes.txt", routes);
+    let files = with(
+        files,
+        "feed_info.txt",
+        "feed_publisher_name,feed_publisher_url,feed_lang,feed_version\nTest,https://example.org,en,v7\n",
+    );
+    let (timetable, _) = import_files(&files);
+    let x = &timetable.stops[timetable.stop_by_id("t:X").expect("X").idx()];
+    assert_eq!(x.name.get("en"), "Alpha Square");
+    let y = &timetable.stops[timetable.stop_by_id("t:Y").expect("Y").idx()];
+    assert_eq!(y.reading.as_deref(), Some("べーた"));
+    let route = &timetable.routes[0];
+    assert_eq!(route.long_name.get("fr"), "Premier");
+    assert_eq!(route.mode, Mode::Bus, "715 is an extended bus type");
+    assert_eq!(route.color.as_deref(), Some("00AEEF"));
+    assert_eq!(timetable.feeds[0].version.as_deref(), Some("v7"));
+}
+
+#[test]
+fn a_zipped_feed_in_a_subfolder_with_extra_files_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = base_feed();
+    files.push(("agency_jp.txt", "agency_id,agency_official_name\nA,Test\n".to_owned()));
+    let path = write_zip(dir.path(), "zipped", &files);
+    let (timetable, _) = import(
+        &[FeedInput::parse(path.to_str().expect("utf-8 path")).expect("feed argument")],
+        &ImportOptions::default(),
+        &NoProgress,
+    )
+    .expect("import a zip");
+    assert_eq!(timetable.feeds[0].name, "zipped", "the file stem names the feed");
+    assert!(timetable.trip_by_id("zipped:T1").is_some());
+}
+
+#[test]
+fn service_day_starts_at_noon_minus_twelve_hours_across_dst() {
+    let (timetable, _) = import_files(&base_feed());
+    // 2026-03-08: New York springs forward at 02:00, so the service day starts at 23:00 the
+    // evening before (noon EDT minus 12 h).
+    let start = timetable.service_day_start("2026-03-08".parse().expect("date"));
+    assert_eq!(start.to_rfc3339(), "2026-03-07T23:00:00-05:00");
+    let ordinary = timetable.service_day_start("2026-03-09".parse().expect("date"));
+    assert_eq!(ordinary.to_rfc3339(), "2026-03-09T00:00:00-04:00");
+    let fall_back =
+        norikae_timetable::service_day_start(timetable.tz, "2026-11-01".parse().expect("date"));
+    assert_eq!(fall_back.to_rfc3339(), "2026-11-01T01:00:00-04:00");
+}

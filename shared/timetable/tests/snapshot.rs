@@ -1,0 +1,168 @@
+//! The snapshot file: round trip with mapped columns, refusal of other format versions and
+//! damaged files, atomic replacement, and hot reload in a running service.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use norikae_timetable::{
+    Error, FORMAT_VERSION, FeedInput, ImportOptions, LiveTimetable, NoProgress, bundled, import,
+    import_to_file, snapshot,
+};
+
+#[test]
+fn a_written_snapshot_loads_back_with_mapped_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out/timetable.snapshot");
+    let feeds = bundled::feeds(&bundled::repo_feeds_dir());
+    let (built, _) =
+        import_to_file(&feeds, &ImportOptions::default(), &path, &NoProgress).expect("import");
+    let loaded = snapshot::load(&path).expect("load");
+    assert_eq!(loaded.meta.content_hash, built.meta.content_hash);
+    assert_eq!(loaded.meta.content_hash.len(), 32);
+    assert!(
+        loaded.stop_times.is_mapped()
+            && loaded.footpaths.is_mapped()
+            && loaded.service_days.is_mapped()
+    );
+    assert_eq!(&*loaded.stop_times, &*built.stop_times);
+    assert_eq!(&*loaded.patterns_at_stop, &*built.patterns_at_stop);
+    assert_eq!(&*loaded.footpaths, &*built.footpaths);
+    assert_eq!(loaded.stops.len(), built.stops.len());
+    assert_eq!(loaded.trips.len(), built.trips.len());
+    assert_eq!(loaded.meta.timezone, "Asia/Tokyo");
+    // The id index is rebuilt at load, aliases included.
+    assert_eq!(loaded.stop_by_id("chutetsu:18_1"), built.stop_by_id("ryobi:18_1"));
+    let trip = loaded.trip_by_id("fukuoka:空港線平日空港線平日福岡空港288").expect("trip");
+    assert_eq!(loaded.stop_times_of_trip(trip), built.stop_times_of_trip(trip));
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["timetable.snapshot"]);
+}
+
+fn small_snapshot(dir: &std::path::Path) -> std::path::PathBuf {
+    let folder = write_folder(dir, "t", &base_feed());
+    let path = dir.join("timetable.snapshot");
+    import_to_file(&[FeedInput::new("t", folder)], &ImportOptions::default(), &path, &NoProgress)
+        .expect("import");
+    path
+}
+
+#[test]
+fn a_snapshot_of_another_format_version_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = small_snapshot(dir.path());
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    std::fs::write(&path, bytes).expect("write");
+    let error = snapshot::load(&path).expect_err("other version");
+    assert!(matches!(error, Error::FormatVersion { .. }));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "snapshot {}: format version {}, but this build reads format version {FORMAT_VERSION}; re-run `norikae import` with this build",
+            path.display(),
+            FORMAT_VERSION + 1
+        )
+    );
+}
+
+#[test]
+fn a_damaged_snapshot_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = small_snapshot(dir.path());
+    let mut bytes = std::fs::read(&path).expect("read");
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, &bytes).expect("write");
+    let message = snapshot::load(&path).expect_err("damaged").to_string();
+    assert!(message.contains("content hash mismatch"), "{message}");
+    std::fs::write(&path, b"PK\x03\x04 not a snapshot at all, long enough to have a preamble")
+        .expect("write");
+    let message = snapshot::load(&path).expect_err("not a snapshot").to_string();
+    assert!(message.ends_with("not a norikae timetable snapshot (bad magic bytes)"), "{message}");
+}
+
+#[test]
+fn a_failed_import_leaves_the_previous_snapshot_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = small_snapshot(dir.path());
+    let before = std::fs::read(&path).expect("read");
+    let broken = write_folder(dir.path(), "broken", &without(base_feed(), "trips.txt"));
+    let result = import_to_file(
+        &[FeedInput::new("broken", broken)],
+        &ImportOptions::default(),
+        &path,
+        &NoProgress,
+    );
+    assert!(result.is_err());
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+}
+
+#[tokio::test]
+async fn a_newer_snapshot_replaces_the_loaded_one_while_old_readers_finish() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = small_snapshot(dir.path());
+    let live = Arc::new(LiveTimetable::load(&path).expect("load"));
+    let held_by_a_request = live.current();
+    assert!(!live.reload_if_changed().expect("unchanged"), "same hash: nothing to do");
+
+    // A second import with one more trip.
+    let folder = write_folder(
+        dir.path(),
+        "t",
+        &with(
+            with(base_feed(), "trips.txt", "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\n"),
+            "stop_times.txt",
+            "trip_id,arrival_time,departure_time,stop_id,stop_sequence\nT1,07:00:00,07:00:00,X,1\nT1,07:10:00,07:10:00,Y,2\nT2,08:00:00,08:00:00,X,1\nT2,08:10:00,08:10:00,Y,2\n",
+        ),
+    );
+    import_to_file(&[FeedInput::new("t", folder)], &ImportOptions::default(), &path, &NoProgress)
+        .expect("second import");
+
+    let watcher = live.spawn_watcher(Duration::from_millis(20));
+    let mut swapped = false;
+    for _ in 0..250 {
+        if live.current().trips.len() == 2 {
+            swapped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    watcher.abort();
+    assert!(swapped, "the watcher swapped in the new snapshot");
+    assert_eq!(held_by_a_request.trips.len(), 1, "a request keeps the timetable it started with");
+    assert_ne!(held_by_a_request.meta.content_hash, live.current().meta.content_hash);
+    assert!(live.current().trip_by_id("t:T2").is_some());
+}
+
+#[test]
+fn ensure_snapshot_imports_once_and_then_reuses_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("timetable.snapshot");
+    let feeds_dir = bundled::repo_feeds_dir();
+    assert_eq!(
+        bundled::ensure_snapshot(&feeds_dir, &path).expect("first"),
+        bundled::EnsureOutcome::Imported
+    );
+    assert_eq!(
+        bundled::ensure_snapshot(&feeds_dir, &path).expect("second"),
+        bundled::EnsureOutcome::UpToDate
+    );
+    let timetable = snapshot::load(&path).expect("load");
+    assert_eq!(timetable.feeds.len(), 4);
+    // A damaged file is imported again.
+    std::fs::write(&path, b"garbage").expect("damage");
+    assert_eq!(
+        bundled::ensure_snapshot(&feeds_dir, &path).expect("third"),
+        bundled::EnsureOutcome::Imported
+    );
+    let (fresh, _) = import(&bundled::feeds(&feeds_dir), &ImportOptions::default(), &NoProgress)
+        .expect("import");
+    assert_eq!(snapshot::load(&path).expect("load").trips.len(), fresh.trips.len());
+}
