@@ -186,3 +186,21 @@ fn feed_arguments_are_checked() {
     .expect_err("duplicate names");
     assert_eq!(error.to_string(), "feed name \"same\" is used twice; give each feed its own NAME=");
 }
+
+#[test]
+fn parent_station_cycles_and_unknown_parents_do_not_break_the_import() {
+    let stops = "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n\
+        X,Alpha,40.7000,-74.0,0,Y\nY,Beta,40.7045,-74.0,0,X\nZ,Gamma,40.7100,-74.0,0,NOWHERE\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = write_folder(dir.path(), "bad", &with(base_feed(), "stops.txt", stops));
+    let (timetable, report) =
+        import(&[FeedInput::new("bad", folder)], &ImportOptions::default(), &NoProgress)
+            .expect("import");
+    assert_eq!(
+        report.warnings.examples("unknown_parent_station"),
+        ["bad/stops.txt: stop \"Z\": parent_station \"NOWHERE\" is not another stop; ignored"]
+    );
+    for stop in &timetable.stops {
+        assert!(stop.station.idx() < timetable.stations.len(), "{} has a station", stop.id);
+    }
+}

@@ -317,7 +317,7 @@ fn build_stops(feeds: &[RawFeed], warnings: &mut Warnings) -> (Vec<Stop>, Vec<Ve
         for (local, raw) in feed.stops.iter().enumerate() {
             let Some(parent_id) = &raw.parent_id else { continue };
             match feed.stop_ids.get(parent_id) {
-                Some(&parent_local) if parent_local as usize != local => {
+                Some(&parent_local) if (parent_local as usize) < feed.stops.len() && parent_local as usize != local => {
                     let child = map[local];
                     if stops[child.idx()].parent.is_none() {
                         stops[child.idx()].parent = Some(map[parent_local as usize]);
@@ -838,6 +838,7 @@ fn build_stations(
     walking: WalkingSettings,
 ) -> Vec<Station> {
     // The top of each stop's parent chain (a station, or a stop without parent).
+    // A chain that does not end within 8 steps (a cycle) counts the stop as its own root.
     let root_of = |stops: &[Stop], stop: usize| -> usize {
         let mut current = stop;
         for _ in 0..8 {
@@ -845,10 +846,10 @@ fn build_stations(
                 Some(parent) if stops[current].location_type != LocationType::Station => {
                     current = parent.idx()
                 }
-                _ => break,
+                _ => return current,
             }
         }
-        current
+        stop
     };
     let roots: Vec<usize> = (0..stops.len()).map(|stop| root_of(stops, stop)).collect();
     let mut station_of_root: FxHashMap<usize, StationIdx> = FxHashMap::default();
