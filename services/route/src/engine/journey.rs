@@ -162,7 +162,9 @@ impl Engine {
         }
         // Legs in search order (forward: from the destination back; backward: from the origin on).
         let mut legs = Vec::new();
-        if let Some(walk) = context.target_walks.iter().find(|walk| walk.stop == target.stop) {
+        if let Some(walk) = context.target_walks.iter().find(|walk| walk.stop == target.stop)
+            && walk.duration_secs > 0
+        {
             legs.push(walk_leg(
                 WalkEnd::Stop(walk.stop),
                 walk.place,
@@ -177,7 +179,10 @@ impl Engine {
             if value == INF {
                 return None;
             }
-            while round > 0 && scratch.label(round - 1, stop, kind) == value {
+            // The lowest round with the same label set it (round 0's walk labels are seeds,
+            // which later rounds do not inherit).
+            let lowest = if kind == LabelKind::Walk && round > 0 { 1 } else { 0 };
+            while round > lowest && scratch.label(round - 1, stop, kind) == value {
                 round -= 1;
             }
             match kind {

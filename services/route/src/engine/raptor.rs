@@ -312,7 +312,10 @@ impl Engine {
             let stop = scratch.marked_previous_list[position];
             let previous = scratch.flat(round - 1, stop);
             let current = scratch.flat(round, stop);
-            let (transit, walk) = (scratch.transit[previous], scratch.walk[previous]);
+            // Round 0's walk labels (the seeds) are not carried: a journey rides at least one
+            // vehicle, so a later walk into a stop the origin walks to must stay possible.
+            let walk = if round == 1 { INF } else { scratch.walk[previous] };
+            let transit = scratch.transit[previous];
             if transit < scratch.transit[current] || walk < scratch.walk[current] {
                 scratch.touch(current);
                 scratch.transit[current] = scratch.transit[current].min(transit);

@@ -1,0 +1,172 @@
+//! Shared by the integration tests: the bundled feeds imported once per test binary, and a
+//! plain connection-scan reference planner with the engine's transfer rules.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::NaiveDate;
+use norikae_timetable::{FeedIdx, StationIdx, StopIdx, Timetable, service_day_start};
+
+/// The four bundled feeds (ryobi, okaden, chutetsu, fukuoka), imported once.
+pub fn timetable() -> Arc<Timetable> {
+    static TIMETABLE: OnceLock<Arc<Timetable>> = OnceLock::new();
+    TIMETABLE
+        .get_or_init(|| {
+            let feeds = norikae_timetable::bundled::feeds(&norikae_timetable::bundled::repo_feeds_dir());
+            let (timetable, _report) = norikae_timetable::import(
+                &feeds,
+                &norikae_timetable::ImportOptions::default(),
+                &norikae_timetable::NoProgress,
+            )
+            .expect("the bundled feeds import");
+            Arc::new(timetable)
+        })
+        .clone()
+}
+
+pub fn feed(timetable: &Timetable, name: &str) -> FeedIdx {
+    let position = timetable.feeds.iter().position(|feed| feed.name == name).expect("bundled feed");
+    FeedIdx::from(position)
+}
+
+/// Stations with service whose stops belong to `feed`.
+pub fn stations_of_feed(timetable: &Timetable, feed: FeedIdx) -> Vec<StationIdx> {
+    (0..timetable.stations.len())
+        .map(StationIdx::from)
+        .filter(|station| {
+            let data = &timetable.stations[station.idx()];
+            !data.routes.is_empty()
+                && data.stops.iter().any(|stop| timetable.stops[stop.idx()].feeds.contains(&feed))
+        })
+        .collect()
+}
+
+/// A Wednesday each feed runs on.
+pub fn test_date(feed_name: &str) -> NaiveDate {
+    match feed_name {
+        "fukuoka" => NaiveDate::from_ymd_opt(2019, 6, 5),
+        _ => NaiveDate::from_ymd_opt(2025, 6, 4),
+    }
+    .expect("valid date")
+}
+
+/// Unix time of the start of `date`'s service day.
+pub fn day_start(timetable: &Timetable, date: NaiveDate) -> i64 {
+    service_day_start(timetable.tz, date).timestamp()
+}
+
+/// One hop of one trip between consecutive stops, in Unix time.
+#[derive(Clone, Copy, Debug)]
+struct Connection {
+    departure: i64,
+    arrival: i64,
+    from: StopIdx,
+    to: StopIdx,
+    /// Trip instance: trip index × 3 + service-day slot.
+    instance: usize,
+    pickup: bool,
+    drop_off: bool,
+}
+
+/// Connection scan over the trips of the service days before, of, and after `date`. The
+/// rules are the engine's: at the origin, its stops and the walking links from them, without
+/// transfer time; changing vehicles at a stop takes its minimum transfer time; a walking link
+/// (from where a vehicle was left) takes its duration; `slack` is added to every transfer;
+/// a walking link does not chain into another.
+pub struct Reference {
+    timetable: Arc<Timetable>,
+    connections: Vec<Connection>,
+    trips: usize,
+}
+
+impl Reference {
+    pub fn new(timetable: Arc<Timetable>, date: NaiveDate) -> Self {
+        let tt = &*timetable;
+        let mut connections = Vec::new();
+        let dates = [date.pred_opt().expect("date"), date, date.succ_opt().expect("date")];
+        for (slot, day_date) in dates.iter().enumerate() {
+            let Some(day) = tt.day_index(*day_date) else { continue };
+            let start = day_start(tt, *day_date);
+            for (trip_position, trip) in tt.trips.iter().enumerate() {
+                if !tt.trip_runs(norikae_timetable::TripIdx::from(trip_position), day) {
+                    continue;
+                }
+                let stops = tt.pattern_stops(trip.pattern);
+                let rules = tt.pattern_stop_rules(trip.pattern);
+                let times = tt.stop_times_of_trip(norikae_timetable::TripIdx::from(trip_position));
+                for position in 0..stops.len() - 1 {
+                    connections.push(Connection {
+                        departure: start + i64::from(times[position].departure),
+                        arrival: start + i64::from(times[position + 1].arrival),
+                        from: stops[position],
+                        to: stops[position + 1],
+                        instance: trip_position * 3 + slot,
+                        pickup: rules[position].pickup(),
+                        drop_off: rules[position + 1].drop_off(),
+                    });
+                }
+            }
+        }
+        connections.sort_by_key(|connection| (connection.departure, connection.arrival));
+        let trips = tt.trips.len() * 3;
+        Self { timetable, connections, trips }
+    }
+
+    /// Earliest arrival (Unix time) at any stop of `to` after at least one vehicle, leaving
+    /// any stop of `from` at or after `at`.
+    pub fn earliest_arrival(&self, from: StationIdx, to: StationIdx, at: i64, slack: i64) -> Option<i64> {
+        let tt = &*self.timetable;
+        let stops = tt.stops.len();
+        let never = i64::MAX;
+        let mut origin = vec![never; stops];
+        let mut transit = vec![never; stops];
+        let mut walk = vec![never; stops];
+        let mut boarded = vec![false; self.trips];
+        for &stop in &tt.stations[from.idx()].stops {
+            origin[stop.idx()] = origin[stop.idx()].min(at);
+            for footpath in tt.footpaths(stop) {
+                let reached = at + i64::from(footpath.duration_secs);
+                origin[footpath.to.idx()] = origin[footpath.to.idx()].min(reached);
+            }
+        }
+        let targets = &tt.stations[to.idx()].stops;
+        let mut best = never;
+        let first = self.connections.partition_point(|connection| connection.departure < at);
+        for connection in &self.connections[first..] {
+            if connection.departure >= best {
+                break;
+            }
+            let from_stop = connection.from.idx();
+            if !boarded[connection.instance] {
+                let ready = origin[from_stop]
+                    .min(transit[from_stop].saturating_add(i64::from(tt.min_transfer_secs[from_stop]) + slack))
+                    .min(walk[from_stop].saturating_add(slack));
+                if !connection.pickup || ready > connection.departure {
+                    continue;
+                }
+                boarded[connection.instance] = true;
+            }
+            if !connection.drop_off {
+                continue;
+            }
+            let to_stop = connection.to;
+            if connection.arrival < transit[to_stop.idx()] {
+                transit[to_stop.idx()] = connection.arrival;
+                if targets.contains(&to_stop) {
+                    best = best.min(connection.arrival);
+                }
+                for footpath in tt.footpaths(to_stop) {
+                    let reached = connection.arrival + i64::from(footpath.duration_secs);
+                    if reached < walk[footpath.to.idx()] {
+                        walk[footpath.to.idx()] = reached;
+                        if targets.contains(&footpath.to) {
+                            best = best.min(reached);
+                        }
+                    }
+                }
+            }
+        }
+        (best != never).then_some(best)
+    }
+}

@@ -1,0 +1,296 @@
+//! Correctness of the engine on the real bundled feeds, against the connection-scan reference
+//! in `common`: same earliest arrival on 500 random queries per feed; every journey valid and
+//! none dominated; depart-at journeys found again arrive-by; pages list every journey once.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use norikae_route::engine::{Engine, Journey, Leg, Options, Place, Request, Scratch, SearchKind, WalkEnd};
+use norikae_timetable::{StationIdx, StopIdx, Timetable};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const FEEDS: [&str; 4] = ["ryobi", "okaden", "chutetsu", "fukuoka"];
+const QUERIES_PER_FEED: usize = 500;
+/// Enough transfers that the Pareto set's fastest journey is the earliest arrival.
+const MANY_TRANSFERS: u8 = 12;
+
+fn engine() -> Engine {
+    Engine::new(common::timetable())
+}
+
+fn request(from: StationIdx, to: StationIdx, date: NaiveDate, time_secs: u32, kind: SearchKind, options: Options) -> Request {
+    Request { from: Place::Station(from), to: Place::Station(to), date, time_secs, kind, options }
+}
+
+fn many_transfers() -> Options {
+    Options { max_transfers: MANY_TRANSFERS, ..Options::default() }
+}
+
+/// The stop a leg starts and ends at.
+fn leg_stops(tt: &Timetable, leg: &Leg) -> (Option<StopIdx>, Option<StopIdx>) {
+    let stop_of = |end: &WalkEnd| match end {
+        WalkEnd::Stop(stop) => Some(*stop),
+        WalkEnd::Place { .. } => None,
+    };
+    match leg {
+        Leg::Transit { pattern, board_position, alight_position, .. } => {
+            let stops = tt.pattern_stops(*pattern);
+            (Some(stops[*board_position]), Some(stops[*alight_position]))
+        }
+        Leg::Walk { from, to, .. } => (stop_of(from), stop_of(to)),
+    }
+}
+
+/// Checks every rule a journey must keep; returns what is wrong.
+fn check_journey(tt: &Timetable, journey: &Journey, from: StationIdx, to: StationIdx, slack: i64) -> Result<(), String> {
+    let legs = &journey.legs;
+    if legs.is_empty() {
+        return Err("no legs".into());
+    }
+    let transits = legs.iter().filter(|leg| leg.is_transit()).count() as u32;
+    if transits == 0 || journey.transfers != transits - 1 {
+        return Err(format!("{} transit legs but {} transfers", transits, journey.transfers));
+    }
+    if journey.departure != legs[0].departure() || journey.arrival != legs[legs.len() - 1].arrival() {
+        return Err("journey times differ from its legs".into());
+    }
+    for leg in legs {
+        match leg {
+            Leg::Transit { trip, pattern, board_position, alight_position, service_day, departure, arrival } => {
+                if !tt.trip_runs(*trip, *service_day) {
+                    return Err(format!("trip {} does not run on day {service_day}", tt.trips[trip.idx()].id));
+                }
+                if tt.trips[trip.idx()].pattern != *pattern || board_position >= alight_position {
+                    return Err("leg rides its trip backwards or on another pattern".into());
+                }
+                let rules = tt.pattern_stop_rules(*pattern);
+                if !rules[*board_position].pickup() || !rules[*alight_position].drop_off() {
+                    return Err("boards or alights where the trip does not allow it".into());
+                }
+                let start = common::day_start(tt, tt.date_of_day(*service_day));
+                let times = tt.stop_times_of_trip(*trip);
+                if *departure != start + i64::from(times[*board_position].departure)
+                    || *arrival != start + i64::from(times[*alight_position].arrival)
+                {
+                    return Err("leg times are not the trip's times".into());
+                }
+            }
+            Leg::Walk { from, to, departure, arrival, duration_secs, .. } => {
+                if arrival - departure != i64::from(*duration_secs) {
+                    return Err("walk times do not match its duration".into());
+                }
+                let (WalkEnd::Stop(from), WalkEnd::Stop(to)) = (from, to) else {
+                    return Err("walk to coordinates in a station query".into());
+                };
+                let link = tt.footpaths(*from).iter().find(|footpath| footpath.to == *to);
+                if link.is_none_or(|link| link.duration_secs != *duration_secs) {
+                    return Err(format!("no walking link of {duration_secs} s from {from:?} to {to:?}"));
+                }
+            }
+        }
+    }
+    for pair in legs.windows(2) {
+        let (_, end) = leg_stops(tt, &pair[0]);
+        let (start, _) = leg_stops(tt, &pair[1]);
+        if end != start {
+            return Err("consecutive legs do not meet".into());
+        }
+        if pair[1].departure() < pair[0].arrival() {
+            return Err("a leg leaves before the previous one arrives".into());
+        }
+    }
+    // Transfers: vehicle → vehicle at one stop needs the stop's minimum plus slack; vehicle →
+    // walk → vehicle needs the walk plus slack.
+    for (index, leg) in legs.iter().enumerate().skip(1) {
+        if !leg.is_transit() {
+            continue;
+        }
+        let previous = &legs[index - 1];
+        let before_transit = legs[..index].iter().any(Leg::is_transit);
+        if !before_transit {
+            continue;
+        }
+        let needed = match previous {
+            Leg::Transit { .. } => {
+                let (_, stop) = leg_stops(tt, previous);
+                previous.arrival() + i64::from(tt.min_transfer_secs[stop.map_or(0, StopIdx::idx)]) + slack
+            }
+            Leg::Walk { .. } => previous.arrival() + slack,
+        };
+        if leg.departure() < needed {
+            return Err(format!("transfer too short: leaves {} s before allowed", needed - leg.departure()));
+        }
+    }
+    let (first, _) = leg_stops(tt, &legs[0]);
+    let (_, last) = leg_stops(tt, &legs[legs.len() - 1]);
+    let in_station = |stop: Option<StopIdx>, station: StationIdx| stop.is_some_and(|stop| tt.stations[station.idx()].stops.contains(&stop));
+    if !in_station(first, from) || !in_station(last, to) {
+        return Err("journey does not start at the origin and end at the destination".into());
+    }
+    Ok(())
+}
+
+fn check_pareto(journeys: &[Journey]) -> Result<(), String> {
+    for (index, journey) in journeys.iter().enumerate() {
+        for (other_index, other) in journeys.iter().enumerate() {
+            if index != other_index && other.weakly_dominates(journey) {
+                return Err(format!(
+                    "journey {index} ({}→{}, {} transfers) dominated by {other_index} ({}→{}, {})",
+                    journey.departure, journey.arrival, journey.transfers, other.departure, other.arrival, other.transfers
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn random_queries(tt: &Timetable, feed_name: &str, count: usize, seed: u64) -> Vec<(StationIdx, StationIdx, u32)> {
+    let stations = common::stations_of_feed(tt, common::feed(tt, feed_name));
+    assert!(stations.len() > 10, "{feed_name} has {} stations", stations.len());
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| loop {
+            let from = stations[rng.random_range(0..stations.len())];
+            let to = stations[rng.random_range(0..stations.len())];
+            if from != to {
+                break (from, to, rng.random_range(5 * 3600..22 * 3600));
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
+    let tt = common::timetable();
+    let engine = engine();
+    let mut scratch = Scratch::new(&tt);
+    for (feed_index, feed_name) in FEEDS.iter().enumerate() {
+        let date = common::test_date(feed_name);
+        let reference = common::Reference::new(Arc::clone(&tt), date);
+        let mut found = 0;
+        for (query, &(from, to, time)) in
+            random_queries(&tt, feed_name, QUERIES_PER_FEED, 7 + feed_index as u64).iter().enumerate()
+        {
+            let slack = if query % 5 == 0 { 120 } else { 0 };
+            let options = Options { min_transfer_secs: slack, ..many_transfers() };
+            let at = norikae_route::engine::query::local_unix(&tt, date, time);
+            let expected = reference.earliest_arrival(from, to, at, i64::from(slack));
+            let journeys = engine
+                .search(&request(from, to, date, time, SearchKind::DepartAt, options), &mut scratch)
+                .expect("query runs");
+            let earliest = journeys.iter().map(|journey| journey.arrival).min();
+            assert_eq!(
+                earliest, expected,
+                "{feed_name} query {query}: {} → {} at {time} s (slack {slack})",
+                tt.stations[from.idx()].id, tt.stations[to.idx()].id
+            );
+            for journey in &journeys {
+                if let Err(problem) = check_journey(&tt, journey, from, to, i64::from(slack)) {
+                    panic!("{feed_name} query {query}: invalid journey: {problem}\n{journey:#?}");
+                }
+                assert!(journey.departure >= at, "journey leaves before the query time");
+            }
+            check_pareto(&journeys).unwrap_or_else(|problem| panic!("{feed_name} query {query}: {problem}"));
+            found += usize::from(!journeys.is_empty());
+        }
+        assert!(found > QUERIES_PER_FEED / 10, "{feed_name}: only {found} queries found a journey");
+        eprintln!("{feed_name}: {found} of {QUERIES_PER_FEED} queries have journeys, all match the reference");
+    }
+}
+
+#[test]
+fn depart_at_journeys_are_found_again_arrive_by() {
+    let tt = common::timetable();
+    let engine = engine();
+    let mut scratch = Scratch::new(&tt);
+    let mut checked = 0;
+    for (feed_index, feed_name) in FEEDS.iter().enumerate() {
+        let date = common::test_date(feed_name);
+        let midnight = norikae_route::engine::query::local_unix(&tt, date, 0);
+        for &(from, to, time) in &random_queries(&tt, feed_name, 60, 100 + feed_index as u64) {
+            let options = Options { max_transfers: 4, ..Options::default() };
+            let outward = engine
+                .search(&request(from, to, date, time, SearchKind::DepartAt, options.clone()), &mut scratch)
+                .expect("depart-at runs");
+            for journey in &outward {
+                let arrive_time = (journey.arrival - midnight) as u32;
+                let backward = engine
+                    .search(&request(from, to, date, arrive_time, SearchKind::ArriveBy, options.clone()), &mut scratch)
+                    .expect("arrive-by runs");
+                for candidate in &backward {
+                    check_journey(&tt, candidate, from, to, 0).unwrap_or_else(|problem| panic!("arrive-by: {problem}"));
+                    assert!(candidate.arrival <= journey.arrival, "arrive-by journey arrives late");
+                }
+                check_pareto(&backward).unwrap_or_else(|problem| panic!("arrive-by: {problem}"));
+                assert!(
+                    backward.iter().any(|candidate| candidate.departure >= journey.departure
+                        && candidate.transfers <= journey.transfers),
+                    "{feed_name}: depart-at journey {journey:#?} not matched arrive-by: {backward:#?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} journeys checked");
+}
+
+#[test]
+fn pages_over_a_day_list_every_journey_once() {
+    let tt = common::timetable();
+    let engine = engine();
+    let mut scratch = Scratch::new(&tt);
+    let mut pages_with_journeys = 0;
+    for (feed_index, feed_name) in FEEDS.iter().enumerate() {
+        let date = common::test_date(feed_name);
+        for &(from, to, _) in &random_queries(&tt, feed_name, 6, 300 + feed_index as u64) {
+            let options = Options { max_transfers: 3, ..Options::default() };
+            let (day_start, day_end) = (5 * 3600, 24 * 3600);
+            let whole = engine
+                .search(
+                    &request(from, to, date, day_start, SearchKind::Range { window_secs: day_end - day_start }, options.clone()),
+                    &mut scratch,
+                )
+                .expect("range runs");
+            check_pareto(&whole).unwrap_or_else(|problem| panic!("whole day: {problem}"));
+            let key = |journey: &Journey| (journey.departure, journey.arrival, journey.transfers);
+            // Forward through the day with "later" cursors, then back with "earlier" ones.
+            let mut forward = Vec::new();
+            let mut page = norikae_route::cursor::Page { date, time_secs: day_start, window_secs: 3600 };
+            let mut pages = Vec::new();
+            while pages.len() < 19 {
+                pages.push(page);
+                page = page.later();
+            }
+            let mut backward = Vec::new();
+            for (direction, list) in [(0, &mut forward), (1, &mut backward)] {
+                let order: Vec<_> = if direction == 0 { pages.clone() } else { pages.iter().rev().copied().collect() };
+                for page in order {
+                    let journeys = engine
+                        .search(
+                            &request(from, to, page.date, page.time_secs, SearchKind::Range { window_secs: page.window_secs }, options.clone()),
+                            &mut scratch,
+                        )
+                        .expect("page runs");
+                    pages_with_journeys += usize::from(!journeys.is_empty());
+                    for journey in &journeys {
+                        check_journey(&tt, journey, from, to, 0).unwrap_or_else(|problem| panic!("page: {problem}"));
+                    }
+                    list.extend(journeys.iter().map(key));
+                }
+            }
+            let mut expected: Vec<_> = whole.iter().map(key).collect();
+            expected.sort_unstable();
+            for list in [&mut forward, &mut backward] {
+                let count = list.len();
+                list.sort_unstable();
+                list.dedup();
+                assert_eq!(list.len(), count, "{feed_name}: a journey is on two pages");
+                assert_eq!(*list, expected, "{feed_name}: pages differ from the whole day");
+            }
+        }
+    }
+    assert!(pages_with_journeys > 20, "only {pages_with_journeys} pages had journeys");
+}
