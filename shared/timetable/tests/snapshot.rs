@@ -166,3 +166,21 @@ fn ensure_snapshot_imports_once_and_then_reuses_the_file() {
         .expect("import");
     assert_eq!(snapshot::load(&path).expect("load").trips.len(), fresh.trips.len());
 }
+
+#[test]
+fn a_bad_new_file_keeps_the_current_timetable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = small_snapshot(dir.path());
+    let live = LiveTimetable::load(&path).expect("load");
+    let hash = live.current().meta.content_hash.clone();
+    let mut bytes = std::fs::read(&path).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    // Another hash in the preamble: a different file whose body does not match it.
+    bytes[16] ^= 0x01;
+    std::fs::write(dir.path().join("damaged"), &bytes).expect("write");
+    std::fs::rename(dir.path().join("damaged"), &path).expect("replace");
+    let error = live.reload_if_changed().expect_err("damaged file");
+    assert!(error.to_string().contains("content hash mismatch"), "{error}");
+    assert_eq!(live.current().meta.content_hash, hash, "still serving the good timetable");
+}

@@ -1,6 +1,15 @@
 //! Walking links: a petgraph graph of links between stops (transfers.txt, plus stops within
 //! the configured distance), closed transitively up to the maximum walking time, and the
 //! per-stop minimum transfer times.
+//!
+//! - A link between two stops takes `distance × 1.2 (detour) / speed`, but never less than
+//!   `default_min_transfer_secs` (changing between two platforms takes time even when the
+//!   feed gives them one position, as Fukuoka does).
+//! - transfers.txt rules between different stops replace the computed time with
+//!   `min_transfer_time` (one way, as the file says); type 3 removes the link. Rules naming a
+//!   station apply to its member stops; a rule from a stop (or station) to itself sets the
+//!   minimum transfer time at that stop (or at each member, and between members).
+//! - The closure is a Dijkstra bounded by `max_walk_secs` from every stop.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
