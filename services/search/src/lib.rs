@@ -1,1 +1,27 @@
-//! norikae-search
+//! norikae-search: station search for the journey planner.
+//!
+//! The library builds a [`SearchIndex`] (tantivy in RAM, plus an R-tree for nearby stations)
+//! from the compiled timetable and answers name searches as the user types: kanji, kana in
+//! either script, romaji in Hepburn and its common variants, English, full- and half-width
+//! input, one-letter typos. The service (`run`) serves it over HTTP on the shared runtime.
+
+pub mod error;
+pub mod index;
+pub mod label;
+pub mod nearby;
+pub mod normalize;
+pub mod record;
+pub mod wire;
+
+pub use error::SearchError;
+pub use index::{Hit, SearchIndex, SearchRequest};
+pub use record::StationRecord;
+pub mod handlers;
+pub mod service;
+pub mod snapshot;
+pub mod source;
+pub mod state;
+
+pub use service::{Config, TimetableSettings, run, run_with_source};
+pub use source::{IndexSource, RecordsSource, SnapshotSource};
+pub use state::AppState;

@@ -1,0 +1,3 @@
+//! HTTP handlers of the search service.
+
+pub mod stations;
