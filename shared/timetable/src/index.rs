@@ -23,6 +23,17 @@ impl IdTable {
         Self { entries }
     }
 
+    /// `(hash, position)` pairs for ids, unsorted (to be computed in parallel chunks and
+    /// joined by [`IdTable::from_entries`]).
+    pub fn entries_of<'a>(ids: impl Iterator<Item = (u32, &'a str)>) -> Vec<(u64, u32)> {
+        ids.map(|(position, id)| (xxh3_64(id.as_bytes()), position)).collect()
+    }
+
+    pub fn from_entries(mut entries: Vec<(u64, u32)>) -> Self {
+        entries.sort_unstable();
+        Self { entries }
+    }
+
     /// The position whose id is `id`, confirmed by `matches(position)`.
     fn find(&self, id: &str, matches: impl Fn(u32) -> bool) -> Option<u32> {
         let hash = xxh3_64(id.as_bytes());
@@ -58,6 +69,19 @@ impl IdIndex {
     /// Builds the index over a timetable's stops (and aliases), stations, routes, agencies
     /// and trips.
     pub fn build(timetable: &Timetable) -> Self {
+        let trips = IdTable::build(
+            timetable
+                .trips
+                .iter()
+                .enumerate()
+                .map(|(position, trip)| (position as u32, trip.id.as_str())),
+        );
+        Self::build_with_trips(timetable, trips)
+    }
+
+    /// Like [`IdIndex::build`], with the trip table already built (the snapshot loader hashes
+    /// trip ids on the threads that decode them).
+    pub fn build_with_trips(timetable: &Timetable, trips: IdTable) -> Self {
         let stop_ids = timetable.stops.iter().enumerate().flat_map(|(position, stop)| {
             std::iter::once(stop.id.as_str())
                 .chain(stop.aliases.iter().map(String::as_str))
@@ -86,13 +110,7 @@ impl IdIndex {
                     .enumerate()
                     .map(|(position, agency)| (position as u32, agency.id.as_str())),
             ),
-            trips: IdTable::build(
-                timetable
-                    .trips
-                    .iter()
-                    .enumerate()
-                    .map(|(position, trip)| (position as u32, trip.id.as_str())),
-            ),
+            trips,
         }
     }
 

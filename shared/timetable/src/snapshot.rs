@@ -24,7 +24,7 @@ use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::column::{Column, SharedBytes};
 use crate::error::{Error, Result};
-use crate::index::IdIndex;
+use crate::index::{IdIndex, IdTable};
 use crate::model::*;
 
 const MAGIC: &[u8; 8] = b"NORIKAE\0";
@@ -301,7 +301,7 @@ pub fn load(path: &Path) -> Result<Timetable> {
             ),
         ));
     }
-    let (header, trips, trips_end) = decoded?;
+    let (header, trips, trip_table, trips_end) = decoded?;
     let data_start = trips_end + padding(trips_end);
     let shared: SharedBytes = Arc::new(mapped);
     let column_entries = header.columns;
@@ -374,18 +374,18 @@ pub fn load(path: &Path) -> Result<Timetable> {
         index: IdIndex::default(),
     };
     check_shape(path, &timetable)?;
-    timetable.index = IdIndex::build(&timetable);
+    timetable.index = IdIndex::build_with_trips(&timetable, trip_table);
     Ok(timetable)
 }
 
-/// Decodes the header, then the trip chunks on scoped threads. Returns the header, the trips
-/// and the end of the trip chunks.
+/// Decodes the header, then the trip chunks on scoped threads (which also hash the trip ids
+/// for the index). Returns the header, the trips, their id table and the end of the chunks.
 fn decode_header_and_trips<'scope>(
     path: &'scope Path,
     bytes: &'scope [u8],
     header_end: usize,
     scope: &'scope std::thread::Scope<'scope, '_>,
-) -> Result<(Header, Vec<Trip>, usize)> {
+) -> Result<(Header, Vec<Trip>, IdTable, usize)> {
     let header: Header = postcard::from_bytes(&bytes[PREAMBLE_LEN..header_end])
         .map_err(|error| corrupt(path, format!("cannot decode header: {error}")))?;
     let mut start = header_end;
@@ -396,22 +396,34 @@ fn decode_header_and_trips<'scope>(
             .filter(|end| *end <= bytes.len())
             .ok_or_else(|| corrupt(path, "trips run past the end"))?;
         let chunk = &bytes[start..end];
-        workers.push(scope.spawn(move || postcard::from_bytes::<Vec<Trip>>(chunk)));
+        let first_trip = (workers.len() * TRIPS_PER_CHUNK) as u32;
+        workers.push(scope.spawn(move || {
+            let trips = postcard::from_bytes::<Vec<Trip>>(chunk)?;
+            let ids = trips
+                .iter()
+                .enumerate()
+                .map(|(offset, trip)| (first_trip + offset as u32, trip.id.as_str()));
+            let hashes = IdTable::entries_of(ids);
+            Ok::<_, postcard::Error>((trips, hashes))
+        }));
         start = end;
     }
     let mut trips = Vec::new();
+    let mut trip_hashes = Vec::new();
     for worker in workers {
-        let chunk = worker
+        let (chunk, hashes) = worker
             .join()
             .map_err(|_| corrupt(path, "decoding trips failed"))?
             .map_err(|error| corrupt(path, format!("cannot decode trips: {error}")))?;
         if trips.is_empty() {
             trips = chunk;
+            trip_hashes = hashes;
         } else {
             trips.extend(chunk);
+            trip_hashes.extend(hashes);
         }
     }
-    Ok((header, trips, start))
+    Ok((header, trips, IdTable::from_entries(trip_hashes), start))
 }
 
 /// Cross-checks the sizes the accessors rely on, so a snapshot that decodes but does not fit
