@@ -33,9 +33,9 @@ use crate::error::SearchError;
 use crate::label;
 use crate::nearby::{NearbyIndex, haversine_m};
 use crate::normalize::{
-    STATION_SUFFIX_KANA, STATION_SUFFIX_KANJI, STATION_SUFFIX_WORDS, canonical_word, compact, fold,
-    fuzzy_distance, is_japanese, is_kana, is_latin, loose_romaji, reading_variants,
-    romaji_of_reading, word_expansions, words,
+    STATION_SUFFIX_KANA, STATION_SUFFIX_KANJI, STATION_SUFFIX_WORDS, canonical_word, compact,
+    expand_long_marks, fold, fuzzy_distance, is_japanese, is_kana, is_latin, loose_romaji,
+    reading_variants, romaji_of_reading, word_expansions, words,
 };
 use crate::record::StationRecord;
 use crate::wire::{self, MatchKind};
@@ -353,15 +353,20 @@ impl SearchIndex {
             tiers.push((MatchKind::Contains, all_of(grams)));
         }
         if parsed.latin {
-            let loose = loose_romaji(&parsed.plain);
-            let distance = fuzzy_distance(loose.chars().count());
+            // Both spellings: a typo inside a long vowel (`houtxuji`) is one edit from the plain
+            // romaji but two from the loose one.
+            let distance = fuzzy_distance(parsed.plain.chars().count());
             if distance > 0 {
-                let fuzzy: Box<dyn Query> = Box::new(FuzzyTermQuery::new_prefix(
-                    Term::from_field_text(fields.exact, &loose),
-                    distance,
-                    true,
-                ));
-                tiers.push((MatchKind::Fuzzy, fuzzy));
+                let mut spellings = vec![parsed.plain.clone(), loose_romaji(&parsed.plain)];
+                spellings.dedup();
+                let fuzzy = spellings
+                    .iter()
+                    .map(|spelling| -> Box<dyn Query> {
+                        let term = Term::from_field_text(fields.exact, spelling);
+                        Box::new(FuzzyTermQuery::new_prefix(term, distance, true))
+                    })
+                    .collect();
+                tiers.push((MatchKind::Fuzzy, any_of(fuzzy)));
             }
         }
         tiers
@@ -418,9 +423,9 @@ impl ParsedQuery {
         let japanese = plain.chars().any(is_japanese);
         let mut keys = vec![plain.clone()];
         if is_kana(&plain) {
-            // Kana meets the reading's romaji too, so `ー` and a written-out vowel agree.
+            // `ー` and a written-out vowel agree in kana and in romaji.
             if let Some(romaji) = romaji_of_reading(&plain) {
-                for key in [loose_romaji(&romaji), romaji] {
+                for key in [expand_long_marks(&plain), loose_romaji(&romaji), romaji] {
                     if !keys.contains(&key) {
                         keys.push(key);
                     }
@@ -487,6 +492,10 @@ impl StationKeys {
             let folded_reading = compact(&fold(reading));
             for variant in reading_variants(&folded_default, &folded_reading) {
                 keys.add_reading(&variant, is_station);
+                let expanded = expand_long_marks(&variant);
+                if expanded != variant {
+                    keys.add_reading(&expanded, is_station);
+                }
             }
         }
         keys

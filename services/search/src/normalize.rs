@@ -178,6 +178,12 @@ pub fn romaji_of_reading(reading: &str) -> Option<String> {
     is_latin(&compact_romaji).then_some(compact_romaji)
 }
 
+/// Folded kana with the long-vowel mark written out as the vowel (`モール` → `モウル`), the
+/// way a traveller typing kana often spells it; applied to readings and kana queries alike.
+pub fn expand_long_marks(folded_kana: &str) -> String {
+    fold(&folded_kana.to_hiragana())
+}
+
 /// Particles a name may write between kanji (`日の田`, `霞ヶ関`) with the reading syllable each
 /// stands for (after [`fold`]).
 const PARTICLES: &[(char, &str)] =
@@ -256,6 +262,14 @@ mod tests {
         assert_eq!(romaji_of_reading(&fold("めいのはま")).as_deref(), Some("meinohama"));
         let long = romaji_of_reading(&fold("ノウキョウ")).unwrap_or_default();
         assert_eq!(loose_romaji(&long), "nokyo");
+    }
+
+    #[test]
+    fn long_vowel_marks_are_written_out() {
+        assert_eq!(
+            expand_long_marks(&fold("イオンモール")),
+            expand_long_marks(&fold("いおんもうる"))
+        );
     }
 
     #[test]
