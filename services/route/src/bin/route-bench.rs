@@ -1,0 +1,218 @@
+//! route-bench: times the route engine in one thread on a snapshot (see
+//! `loadtests/route-bench/run.sh`).
+//!
+//! ```text
+//! route-bench import   <snapshot> <name=gtfs.zip>...        import feeds into a snapshot
+//! route-bench generate <snapshot> <queries.csv> <count> <seed> <date> <from HH:MM> <to HH:MM>
+//! route-bench run      <snapshot> <queries.csv>
+//! ```
+//!
+//! `run` answers every query twice, depart-at (the Pareto set for the time) and a 1-hour
+//! range, and prints p50 / p95 / p99 query times, how many queries found journeys, and the
+//! process's memory (RSS now and peak).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use norikae_route::engine::{Engine, Options, Place, Request, Scratch, SearchKind};
+use norikae_timetable::{FeedInput, ImportOptions, NoProgress, StationIdx, Timetable};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("import") if args.len() >= 3 => import(Path::new(&args[1]), &args[2..]),
+        Some("generate") if args.len() == 8 => generate(&args[1..]),
+        Some("run") if args.len() == 3 => run(Path::new(&args[1]), Path::new(&args[2])),
+        _ => bail!("usage: route-bench import|generate|run … (see the source's docs)"),
+    }
+}
+
+fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
+    let inputs = feeds.iter().map(|feed| FeedInput::parse(feed)).collect::<Result<Vec<_>, _>>()?;
+    let started = Instant::now();
+    let (timetable, _) = norikae_timetable::import_to_file(&inputs, &ImportOptions::default(), snapshot, &NoProgress)
+        .with_context(|| format!("importing into {}", snapshot.display()))?;
+    println!(
+        "imported {} feeds: {} stops, {} stations, {} patterns, {} trips, {} stop times in {:.1} s",
+        inputs.len(),
+        timetable.stops.len(),
+        timetable.stations.len(),
+        timetable.patterns.len(),
+        timetable.trips.len(),
+        timetable.stop_times.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn load(snapshot: &Path) -> anyhow::Result<Arc<Timetable>> {
+    let timetable = norikae_timetable::snapshot::load(snapshot).with_context(|| format!("loading {}", snapshot.display()))?;
+    Ok(Arc::new(timetable))
+}
+
+fn parse_hhmm(text: &str) -> anyhow::Result<u32> {
+    let (hours, minutes) = text.split_once(':').context("time must be HH:MM")?;
+    Ok(hours.parse::<u32>()? * 3600 + minutes.parse::<u32>()? * 60)
+}
+
+/// A deterministic generator (splitmix64), so the query list depends only on the seed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut value = self.0;
+        value = (value ^ (value >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        value = (value ^ (value >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        value ^ (value >> 31)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound
+    }
+}
+
+fn generate(args: &[String]) -> anyhow::Result<()> {
+    let timetable = load(Path::new(&args[0]))?;
+    let out = PathBuf::from(&args[1]);
+    let count: usize = args[2].parse().context("count")?;
+    let seed: u64 = args[3].parse().context("seed")?;
+    let date = NaiveDate::parse_from_str(&args[4], "%Y-%m-%d").context("date")?;
+    let (start, end) = (parse_hhmm(&args[5])?, parse_hhmm(&args[6])?);
+    let stations: Vec<StationIdx> = (0..timetable.stations.len())
+        .map(StationIdx::from)
+        .filter(|station| timetable.stations[station.idx()].departures_per_day > 0)
+        .collect();
+    let mut random = SplitMix(seed);
+    let mut csv = String::from("from,to,date,time\n");
+    for _ in 0..count {
+        let (from, to) = loop {
+            let from = stations[random.below(stations.len() as u64) as usize];
+            let to = stations[random.below(stations.len() as u64) as usize];
+            if from != to {
+                break (from, to);
+            }
+        };
+        let time = start + random.below(u64::from(end - start)) as u32;
+        writeln!(
+            csv,
+            "{},{},{date},{:02}:{:02}:{:02}",
+            timetable.stations[from.idx()].id,
+            timetable.stations[to.idx()].id,
+            time / 3600,
+            time / 60 % 60,
+            time % 60
+        )?;
+    }
+    std::fs::write(&out, csv).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {count} queries (seed {seed}, {date} {} to {}) to {}", args[5], args[6], out.display());
+    Ok(())
+}
+
+struct Query {
+    from: StationIdx,
+    to: StationIdx,
+    date: NaiveDate,
+    time_secs: u32,
+}
+
+fn read_queries(timetable: &Timetable, path: &Path) -> anyhow::Result<Vec<Query>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut queries = Vec::new();
+    for (line_number, line) in text.lines().enumerate().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let context = || format!("{}:{}", path.display(), line_number + 1);
+        if fields.len() != 4 {
+            bail!("{}: expected from,to,date,time", context());
+        }
+        let station = |id: &str| timetable.station_by_id(id).with_context(|| format!("{}: unknown station {id}", context()));
+        let time: Vec<u32> = fields[3].split(':').map(str::parse).collect::<Result<_, _>>().with_context(context)?;
+        queries.push(Query {
+            from: station(fields[0])?,
+            to: station(fields[1])?,
+            date: NaiveDate::parse_from_str(fields[2], "%Y-%m-%d").with_context(context)?,
+            time_secs: time.first().copied().unwrap_or(0) * 3600
+                + time.get(1).copied().unwrap_or(0) * 60
+                + time.get(2).copied().unwrap_or(0),
+        });
+    }
+    Ok(queries)
+}
+
+fn percentile(sorted_micros: &[f64], fraction: f64) -> f64 {
+    let position = ((sorted_micros.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted_micros[position.min(sorted_micros.len() - 1)]
+}
+
+/// (RSS now, peak RSS) in MiB, from /proc/self/status.
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let timetable = load(snapshot)?;
+    let load_secs = started.elapsed().as_secs_f64();
+    let engine = Engine::new(Arc::clone(&timetable));
+    let queries = read_queries(&timetable, queries_path)?;
+    println!(
+        "data: {} ({} feeds: {}), {} stops, {} stations, {} patterns, {} trips, {} stop times, {} walking links; loaded in {load_secs:.2} s",
+        snapshot.display(),
+        timetable.feeds.len(),
+        timetable.feeds.iter().map(|feed| feed.name.as_str()).collect::<Vec<_>>().join(","),
+        timetable.stops.len(),
+        timetable.stations.len(),
+        timetable.patterns.len(),
+        timetable.trips.len(),
+        timetable.stop_times.len(),
+        timetable.footpaths.len(),
+    );
+    println!("queries: {} from {}, one thread", queries.len(), queries_path.display());
+    let mut scratch = Scratch::new(&timetable);
+    for (label, kind) in [("depart-at", SearchKind::DepartAt), ("range 1h", SearchKind::Range { window_secs: 3600 })] {
+        let mut micros = Vec::with_capacity(queries.len());
+        let (mut answered, mut journeys) = (0usize, 0usize);
+        for query in &queries {
+            let request = Request {
+                from: Place::Station(query.from),
+                to: Place::Station(query.to),
+                date: query.date,
+                time_secs: query.time_secs,
+                kind,
+                options: Options::default(),
+            };
+            let begin = Instant::now();
+            let found = engine.search(&request, &mut scratch)?;
+            micros.push(begin.elapsed().as_secs_f64() * 1e6);
+            answered += usize::from(!found.is_empty());
+            journeys += found.len();
+        }
+        let mean = micros.iter().sum::<f64>() / micros.len() as f64;
+        micros.sort_by(f64::total_cmp);
+        println!(
+            "{label:>10}: p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  mean {:.2} ms  max {:.2} ms  ({answered} of {} with journeys, {journeys} journeys)",
+            percentile(&micros, 0.50) / 1e3,
+            percentile(&micros, 0.95) / 1e3,
+            percentile(&micros, 0.99) / 1e3,
+            mean / 1e3,
+            micros.last().copied().unwrap_or(0.0) / 1e3,
+            queries.len(),
+        );
+    }
+    let (rss, peak) = memory_mib();
+    println!("memory: RSS {rss:.0} MiB, peak RSS {peak:.0} MiB (snapshot file mapped, engine tables, scratch)");
+    Ok(())
+}
