@@ -1,1 +1,35 @@
-//! norikae-runtime
+//! norikae-runtime: the HTTP runtime every Norikae service runs on.
+//!
+//! It owns what keeps a service healthy behind a load balancer: its own accept loop with an
+//! explicit keep-alive idle timeout, drain-aware shutdown, `/health/live`, `/health/ready`
+//! and `/metrics`, request ids and access logs, request timeouts, body limits, load shedding,
+//! typed configuration, problem+json errors and ECS-aware JSON logs. Services hand it an
+//! axum `Router` and a shutdown future; see [`Server`].
+
+pub mod blocking;
+pub mod config;
+pub mod extract;
+mod layers;
+pub mod metrics;
+pub mod problem;
+pub mod readiness;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use blocking::run_blocking;
+pub use config::{ConfigError, HttpSettings, load_config};
+pub use extract::Query;
+pub use problem::Problem;
+pub use readiness::Readiness;
+pub use server::Server;
+pub use shutdown::shutdown_signal;
+
+/// Binds the service's listener on all interfaces (what a container needs), naming the port
+/// when it is taken.
+pub async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    use anyhow::Context;
+    tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| format!("cannot listen on port {port}"))
+}

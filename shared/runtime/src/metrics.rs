@@ -1,0 +1,135 @@
+//! Per-service Prometheus metrics (prometheus-client). Each service has its own registry, so
+//! the four services of the all-in-one process still report separately at their `/metrics`.
+
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The matched route template (`/stations/{id}`), never the raw path, so the label set
+    /// stays small; `unmatched` for 404s.
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub method: String,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// The HTTP server's metrics.
+#[derive(Clone, Debug)]
+pub struct HttpMetrics {
+    pub requests: Family<RequestLabels, Counter>,
+    pub request_duration: HistogramFamily,
+    pub requests_in_flight: Gauge,
+    pub requests_shed: Counter,
+    pub requests_timed_out: Counter,
+    pub connections_open: Gauge,
+    pub connections_accepted: Counter,
+    pub connections_closed_idle: Counter,
+    pub connections_cut: Counter,
+    pub draining: Gauge,
+    pub ready: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new([
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ])
+}
+
+impl HttpMetrics {
+    /// Creates the metrics and registers them in `registry`.
+    pub fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            requests: Family::default(),
+            request_duration: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            requests_in_flight: Gauge::default(),
+            requests_shed: Counter::default(),
+            requests_timed_out: Counter::default(),
+            connections_open: Gauge::default(),
+            connections_accepted: Counter::default(),
+            connections_closed_idle: Counter::default(),
+            connections_cut: Counter::default(),
+            draining: Gauge::default(),
+            ready: Gauge::default(),
+        };
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route, method and status",
+            metrics.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request head to response head, by route and method",
+            metrics.request_duration.clone(),
+        );
+        registry.register(
+            "http_requests_in_flight",
+            "Requests being handled now",
+            metrics.requests_in_flight.clone(),
+        );
+        registry.register(
+            "http_requests_shed",
+            "Requests refused with 503 because too many were in flight",
+            metrics.requests_shed.clone(),
+        );
+        registry.register(
+            "http_requests_timed_out",
+            "Requests answered 503 because they ran past the request timeout",
+            metrics.requests_timed_out.clone(),
+        );
+        registry.register(
+            "http_connections_open",
+            "Client connections open now",
+            metrics.connections_open.clone(),
+        );
+        registry.register(
+            "http_connections_accepted",
+            "Client connections accepted",
+            metrics.connections_accepted.clone(),
+        );
+        registry.register(
+            "http_connections_closed_idle",
+            "Keep-alive connections the server closed after the idle timeout",
+            metrics.connections_closed_idle.clone(),
+        );
+        registry.register(
+            "http_connections_cut",
+            "Connections cut at the shutdown timeout with work still in flight",
+            metrics.connections_cut.clone(),
+        );
+        registry.register(
+            "http_draining",
+            "1 while the service drains for shutdown",
+            metrics.draining.clone(),
+        );
+        registry.register(
+            "service_ready",
+            "1 while /health/ready answers 200",
+            metrics.ready.clone(),
+        );
+        metrics
+    }
+}
+
+/// Renders `registry` in the OpenMetrics text format.
+pub fn render(registry: &Arc<Mutex<Registry>>) -> String {
+    let mut text = String::new();
+    let registry = registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &registry) {
+        tracing::error!(%error, "failed to encode metrics");
+    }
+    text
+}
