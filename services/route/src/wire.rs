@@ -39,6 +39,7 @@ pub struct Journey {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // plain wire data, built once per answer
 pub enum Leg {
     Transit(TransitLeg),
     Walk(WalkLeg),

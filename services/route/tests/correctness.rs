@@ -7,7 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use norikae_route::engine::{Engine, Journey, Leg, Options, Place, Request, Scratch, SearchKind, WalkEnd};
+use norikae_route::engine::{
+    Engine, Journey, Leg, Options, Place, Request, Scratch, SearchKind, WalkEnd,
+};
 use norikae_timetable::{StationIdx, StopIdx, Timetable};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -21,7 +23,14 @@ fn engine() -> Engine {
     Engine::new(common::timetable())
 }
 
-fn request(from: StationIdx, to: StationIdx, date: NaiveDate, time_secs: u32, kind: SearchKind, options: Options) -> Request {
+fn request(
+    from: StationIdx,
+    to: StationIdx,
+    date: NaiveDate,
+    time_secs: u32,
+    kind: SearchKind,
+    options: Options,
+) -> Request {
     Request { from: Place::Station(from), to: Place::Station(to), date, time_secs, kind, options }
 }
 
@@ -45,7 +54,13 @@ fn leg_stops(tt: &Timetable, leg: &Leg) -> (Option<StopIdx>, Option<StopIdx>) {
 }
 
 /// Checks every rule a journey must keep; returns what is wrong.
-fn check_journey(tt: &Timetable, journey: &Journey, from: StationIdx, to: StationIdx, slack: i64) -> Result<(), String> {
+fn check_journey(
+    tt: &Timetable,
+    journey: &Journey,
+    from: StationIdx,
+    to: StationIdx,
+    slack: i64,
+) -> Result<(), String> {
     let legs = &journey.legs;
     if legs.is_empty() {
         return Err("no legs".into());
@@ -54,14 +69,26 @@ fn check_journey(tt: &Timetable, journey: &Journey, from: StationIdx, to: Statio
     if transits == 0 || journey.transfers != transits - 1 {
         return Err(format!("{} transit legs but {} transfers", transits, journey.transfers));
     }
-    if journey.departure != legs[0].departure() || journey.arrival != legs[legs.len() - 1].arrival() {
+    if journey.departure != legs[0].departure() || journey.arrival != legs[legs.len() - 1].arrival()
+    {
         return Err("journey times differ from its legs".into());
     }
     for leg in legs {
         match leg {
-            Leg::Transit { trip, pattern, board_position, alight_position, service_day, departure, arrival } => {
+            Leg::Transit {
+                trip,
+                pattern,
+                board_position,
+                alight_position,
+                service_day,
+                departure,
+                arrival,
+            } => {
                 if !tt.trip_runs(*trip, *service_day) {
-                    return Err(format!("trip {} does not run on day {service_day}", tt.trips[trip.idx()].id));
+                    return Err(format!(
+                        "trip {} does not run on day {service_day}",
+                        tt.trips[trip.idx()].id
+                    ));
                 }
                 if tt.trips[trip.idx()].pattern != *pattern || board_position >= alight_position {
                     return Err("leg rides its trip backwards or on another pattern".into());
@@ -87,7 +114,9 @@ fn check_journey(tt: &Timetable, journey: &Journey, from: StationIdx, to: Statio
                 };
                 let link = tt.footpaths(*from).iter().find(|footpath| footpath.to == *to);
                 if link.is_none_or(|link| link.duration_secs != *duration_secs) {
-                    return Err(format!("no walking link of {duration_secs} s from {from:?} to {to:?}"));
+                    return Err(format!(
+                        "no walking link of {duration_secs} s from {from:?} to {to:?}"
+                    ));
                 }
             }
         }
@@ -116,17 +145,24 @@ fn check_journey(tt: &Timetable, journey: &Journey, from: StationIdx, to: Statio
         let needed = match previous {
             Leg::Transit { .. } => {
                 let (_, stop) = leg_stops(tt, previous);
-                previous.arrival() + i64::from(tt.min_transfer_secs[stop.map_or(0, StopIdx::idx)]) + slack
+                previous.arrival()
+                    + i64::from(tt.min_transfer_secs[stop.map_or(0, StopIdx::idx)])
+                    + slack
             }
             Leg::Walk { .. } => previous.arrival() + slack,
         };
         if leg.departure() < needed {
-            return Err(format!("transfer too short: leaves {} s before allowed", needed - leg.departure()));
+            return Err(format!(
+                "transfer too short: leaves {} s before allowed",
+                needed - leg.departure()
+            ));
         }
     }
     let (first, _) = leg_stops(tt, &legs[0]);
     let (_, last) = leg_stops(tt, &legs[legs.len() - 1]);
-    let in_station = |stop: Option<StopIdx>, station: StationIdx| stop.is_some_and(|stop| tt.stations[station.idx()].stops.contains(&stop));
+    let in_station = |stop: Option<StopIdx>, station: StationIdx| {
+        stop.is_some_and(|stop| tt.stations[station.idx()].stops.contains(&stop))
+    };
     if !in_station(first, from) || !in_station(last, to) {
         return Err("journey does not start at the origin and end at the destination".into());
     }
@@ -139,7 +175,12 @@ fn check_pareto(journeys: &[Journey]) -> Result<(), String> {
             if index != other_index && other.weakly_dominates(journey) {
                 return Err(format!(
                     "journey {index} ({}→{}, {} transfers) dominated by {other_index} ({}→{}, {})",
-                    journey.departure, journey.arrival, journey.transfers, other.departure, other.arrival, other.transfers
+                    journey.departure,
+                    journey.arrival,
+                    journey.transfers,
+                    other.departure,
+                    other.arrival,
+                    other.transfers
                 ));
             }
         }
@@ -147,16 +188,23 @@ fn check_pareto(journeys: &[Journey]) -> Result<(), String> {
     Ok(())
 }
 
-fn random_queries(tt: &Timetable, feed_name: &str, count: usize, seed: u64) -> Vec<(StationIdx, StationIdx, u32)> {
+fn random_queries(
+    tt: &Timetable,
+    feed_name: &str,
+    count: usize,
+    seed: u64,
+) -> Vec<(StationIdx, StationIdx, u32)> {
     let stations = common::stations_of_feed(tt, common::feed(tt, feed_name));
     assert!(stations.len() > 10, "{feed_name} has {} stations", stations.len());
     let mut rng = StdRng::seed_from_u64(seed);
     (0..count)
-        .map(|_| loop {
-            let from = stations[rng.random_range(0..stations.len())];
-            let to = stations[rng.random_range(0..stations.len())];
-            if from != to {
-                break (from, to, rng.random_range(5 * 3600..22 * 3600));
+        .map(|_| {
+            loop {
+                let from = stations[rng.random_range(0..stations.len())];
+                let to = stations[rng.random_range(0..stations.len())];
+                if from != to {
+                    break (from, to, rng.random_range(5 * 3600..22 * 3600));
+                }
             }
         })
         .collect()
@@ -172,7 +220,9 @@ fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
         let reference = common::Reference::new(Arc::clone(&tt), date);
         let mut found = 0;
         for (query, &(from, to, time)) in
-            random_queries(&tt, feed_name, QUERIES_PER_FEED, 7 + feed_index as u64).iter().enumerate()
+            random_queries(&tt, feed_name, QUERIES_PER_FEED, 7 + feed_index as u64)
+                .iter()
+                .enumerate()
         {
             let slack = if query % 5 == 0 { 120 } else { 0 };
             let options = Options { min_transfer_secs: slack, ..many_transfers() };
@@ -183,9 +233,11 @@ fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
                 .expect("query runs");
             let earliest = journeys.iter().map(|journey| journey.arrival).min();
             assert_eq!(
-                earliest, expected,
+                earliest,
+                expected,
                 "{feed_name} query {query}: {} → {} at {time} s (slack {slack})",
-                tt.stations[from.idx()].id, tt.stations[to.idx()].id
+                tt.stations[from.idx()].id,
+                tt.stations[to.idx()].id
             );
             for journey in &journeys {
                 if let Err(problem) = check_journey(&tt, journey, from, to, i64::from(slack)) {
@@ -193,11 +245,14 @@ fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
                 }
                 assert!(journey.departure >= at, "journey leaves before the query time");
             }
-            check_pareto(&journeys).unwrap_or_else(|problem| panic!("{feed_name} query {query}: {problem}"));
+            check_pareto(&journeys)
+                .unwrap_or_else(|problem| panic!("{feed_name} query {query}: {problem}"));
             found += usize::from(!journeys.is_empty());
         }
         assert!(found > QUERIES_PER_FEED / 10, "{feed_name}: only {found} queries found a journey");
-        eprintln!("{feed_name}: {found} of {QUERIES_PER_FEED} queries have journeys, all match the reference");
+        eprintln!(
+            "{feed_name}: {found} of {QUERIES_PER_FEED} queries have journeys, all match the reference"
+        );
     }
 }
 
@@ -213,15 +268,29 @@ fn depart_at_journeys_are_found_again_arrive_by() {
         for &(from, to, time) in &random_queries(&tt, feed_name, 60, 100 + feed_index as u64) {
             let options = Options { max_transfers: 4, ..Options::default() };
             let outward = engine
-                .search(&request(from, to, date, time, SearchKind::DepartAt, options.clone()), &mut scratch)
+                .search(
+                    &request(from, to, date, time, SearchKind::DepartAt, options.clone()),
+                    &mut scratch,
+                )
                 .expect("depart-at runs");
             for journey in &outward {
                 let arrive_time = (journey.arrival - midnight) as u32;
                 let backward = engine
-                    .search(&request(from, to, date, arrive_time, SearchKind::ArriveBy, options.clone()), &mut scratch)
+                    .search(
+                        &request(
+                            from,
+                            to,
+                            date,
+                            arrive_time,
+                            SearchKind::ArriveBy,
+                            options.clone(),
+                        ),
+                        &mut scratch,
+                    )
                     .expect("arrive-by runs");
                 for candidate in &backward {
-                    check_journey(&tt, candidate, from, to, 0).unwrap_or_else(|problem| panic!("arrive-by: {problem}"));
+                    check_journey(&tt, candidate, from, to, 0)
+                        .unwrap_or_else(|problem| panic!("arrive-by: {problem}"));
                     assert!(candidate.arrival <= journey.arrival, "arrive-by journey arrives late");
                 }
                 check_pareto(&backward).unwrap_or_else(|problem| panic!("arrive-by: {problem}"));
@@ -250,7 +319,14 @@ fn pages_over_a_day_list_every_journey_once() {
             let (day_start, day_end) = (5 * 3600, 24 * 3600);
             let whole = engine
                 .search(
-                    &request(from, to, date, day_start, SearchKind::Range { window_secs: day_end - day_start }, options.clone()),
+                    &request(
+                        from,
+                        to,
+                        date,
+                        day_start,
+                        SearchKind::Range { window_secs: day_end - day_start },
+                        options.clone(),
+                    ),
                     &mut scratch,
                 )
                 .expect("range runs");
@@ -258,7 +334,8 @@ fn pages_over_a_day_list_every_journey_once() {
             let key = |journey: &Journey| (journey.departure, journey.arrival, journey.transfers);
             // Forward through the day with "later" cursors, then back with "earlier" ones.
             let mut forward = Vec::new();
-            let mut page = norikae_route::cursor::Page { date, time_secs: day_start, window_secs: 3600 };
+            let mut page =
+                norikae_route::cursor::Page { date, time_secs: day_start, window_secs: 3600 };
             let mut pages = Vec::new();
             while pages.len() < 19 {
                 pages.push(page);
@@ -266,17 +343,29 @@ fn pages_over_a_day_list_every_journey_once() {
             }
             let mut backward = Vec::new();
             for (direction, list) in [(0, &mut forward), (1, &mut backward)] {
-                let order: Vec<_> = if direction == 0 { pages.clone() } else { pages.iter().rev().copied().collect() };
+                let order: Vec<_> = if direction == 0 {
+                    pages.clone()
+                } else {
+                    pages.iter().rev().copied().collect()
+                };
                 for page in order {
                     let journeys = engine
                         .search(
-                            &request(from, to, page.date, page.time_secs, SearchKind::Range { window_secs: page.window_secs }, options.clone()),
+                            &request(
+                                from,
+                                to,
+                                page.date,
+                                page.time_secs,
+                                SearchKind::Range { window_secs: page.window_secs },
+                                options.clone(),
+                            ),
                             &mut scratch,
                         )
                         .expect("page runs");
                     pages_with_journeys += usize::from(!journeys.is_empty());
                     for journey in &journeys {
-                        check_journey(&tt, journey, from, to, 0).unwrap_or_else(|problem| panic!("page: {problem}"));
+                        check_journey(&tt, journey, from, to, 0)
+                            .unwrap_or_else(|problem| panic!("page: {problem}"));
                     }
                     list.extend(journeys.iter().map(key));
                 }

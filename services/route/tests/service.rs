@@ -21,11 +21,15 @@ impl Service {
         let port = listener.local_addr().expect("address").port();
         let config = Config {
             http: norikae_runtime::HttpSettings::for_port(port),
-            timetable: TimetableSettings { snapshot: snapshot.to_path_buf(), reload_interval_secs: 1 },
+            timetable: TimetableSettings {
+                snapshot: snapshot.to_path_buf(),
+                reload_interval_secs: 1,
+            },
             ..Config::default()
         };
         tokio::spawn(norikae_route::run(config, listener, std::future::pending()));
-        let service = Self { base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new() };
+        let service =
+            Self { base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new() };
         assert_eq!(service.status("/health/live").await, 200, "live at once");
         for _ in 0..600 {
             if service.status("/health/ready").await == 200 {
@@ -37,11 +41,18 @@ impl Service {
     }
 
     async fn status(&self, path: &str) -> u16 {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("request").status().as_u16()
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(format!("{}{path}", self.base)).send().await.expect("request");
+        let response =
+            self.client.get(format!("{}{path}", self.base)).send().await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.expect("json body"))
     }
@@ -56,14 +67,25 @@ async fn serves_journeys_departures_and_errors_over_http() {
     let service = Service::start(&snapshot).await;
 
     // Meinohama → Hakata (Kuko line, no change), a 1-hour page from 08:00.
-    let (status, body) = service.get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00").await;
+    let (status, body) =
+        service.get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00").await;
     assert_eq!(status, 200, "{body}");
     let page: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
-    assert!(page.journeys.len() >= 6, "the Kuko line runs every few minutes: {}", page.journeys.len());
+    assert!(
+        page.journeys.len() >= 6,
+        "the Kuko line runs every few minutes: {}",
+        page.journeys.len()
+    );
     let first = &page.journeys[0];
     assert_eq!(first.transfers, 0);
-    assert!(first.departure.starts_with("2019-06-05T08:") && first.departure.ends_with("+09:00"), "{}", first.departure);
-    let wire::Leg::Transit(ride) = &first.legs[0] else { panic!("first leg is a ride: {:?}", first.legs[0]) };
+    assert!(
+        first.departure.starts_with("2019-06-05T08:") && first.departure.ends_with("+09:00"),
+        "{}",
+        first.departure
+    );
+    let wire::Leg::Transit(ride) = &first.legs[0] else {
+        panic!("first leg is a ride: {:?}", first.legs[0])
+    };
     assert_eq!(ride.from.station_id, "fukuoka:1");
     assert_eq!(ride.to.station_id, "fukuoka:11");
     assert_eq!(ride.route.mode, "subway");
@@ -74,32 +96,51 @@ async fn serves_journeys_departures_and_errors_over_http() {
 
     // The next page continues where this one ends.
     let later = page.later.expect("later cursor");
-    let (status, body) = service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={later}")).await;
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={later}")).await;
     assert_eq!(status, 200, "{body}");
     let next: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
-    assert!(next.journeys.iter().all(|journey| journey.departure.as_str() >= "2019-06-05T09:00:00+09:00"));
+    assert!(
+        next.journeys
+            .iter()
+            .all(|journey| journey.departure.as_str() >= "2019-06-05T09:00:00+09:00")
+    );
     assert!(next.journeys.iter().all(|journey| !page.journeys.contains(journey)));
 
     // Arrive-by and a change between lines (Meinohama → Tenjin-minami walks at Tenjin).
-    let (status, body) =
-        service.get("/journeys?from=fukuoka:1&to=fukuoka:35&date=2019-06-05&time=09:00&arrive_by=true").await;
+    let (status, body) = service
+        .get("/journeys?from=fukuoka:1&to=fukuoka:35&date=2019-06-05&time=09:00&arrive_by=true")
+        .await;
     assert_eq!(status, 200, "{body}");
-    let arrive_by: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    let arrive_by: wire::JourneysResponse =
+        serde_json::from_value(body).expect("journeys response");
     let best = arrive_by.journeys.last().expect("a journey");
     assert!(best.arrival.as_str() <= "2019-06-05T09:00:00+09:00");
-    assert!(best.legs.iter().any(|leg| matches!(leg, wire::Leg::Walk(_))), "changes by walking: {best:?}");
+    assert!(
+        best.legs.iter().any(|leg| matches!(leg, wire::Leg::Walk(_))),
+        "changes by walking: {best:?}"
+    );
 
     // Departure board of Tenjin.
-    let (status, body) = service.get("/stations/fukuoka:8/departures?date=2019-06-05&time=08:00&limit=3").await;
+    let (status, body) =
+        service.get("/stations/fukuoka:8/departures?date=2019-06-05&time=08:00&limit=3").await;
     assert_eq!(status, 200, "{body}");
-    let board: wire::DeparturesResponse = serde_json::from_value(body).expect("departures response");
+    let board: wire::DeparturesResponse =
+        serde_json::from_value(body).expect("departures response");
     assert_eq!(board.groups.len(), 2, "Kuko line both ways: {board:?}");
-    assert!(board.groups.iter().all(|group| group.departures.len() == 3 && !group.headsign.is_empty()));
+    assert!(
+        board.groups.iter().all(|group| group.departures.len() == 3 && !group.headsign.is_empty())
+    );
 
     // Errors.
-    let (status, body) = service.get("/journeys?from=fukuoka:nope&to=fukuoka:11&date=2019-06-05&time=08:00").await;
-    assert_eq!((status, body["code"].as_str(), body["field"].as_str()), (404, Some("unknown_station"), Some("from")));
-    let (status, body) = service.get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2030-01-01&time=08:00").await;
+    let (status, body) =
+        service.get("/journeys?from=fukuoka:nope&to=fukuoka:11&date=2019-06-05&time=08:00").await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["field"].as_str()),
+        (404, Some("unknown_station"), Some("from"))
+    );
+    let (status, body) =
+        service.get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2030-01-01&time=08:00").await;
     assert_eq!((status, body["code"].as_str()), (400, Some("date_out_of_range")));
     assert!(body["detail"].as_str().is_some_and(|detail| detail.contains("2025-10-25")), "{body}");
     let (status, body) = service.get("/journeys?from=fukuoka:1&to=fukuoka:11&time=8h").await;
@@ -111,7 +152,8 @@ async fn serves_journeys_departures_and_errors_over_http() {
     let fukuoka_only = norikae_timetable::import(
         &[norikae_timetable::FeedInput::new(
             "fukuoka",
-            norikae_timetable::bundled::repo_feeds_dir().join("fukuoka_subway/FukuokaCitySubway-20190316.zip"),
+            norikae_timetable::bundled::repo_feeds_dir()
+                .join("fukuoka_subway/FukuokaCitySubway-20190316.zip"),
         )],
         &norikae_timetable::ImportOptions::default(),
         &norikae_timetable::NoProgress,
@@ -123,9 +165,12 @@ async fn serves_journeys_departures_and_errors_over_http() {
     std::fs::rename(&staged, &snapshot).expect("swap snapshot");
     let mut swapped = false;
     for _ in 0..300 {
-        let (status, _) = service.get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00&window=0").await;
+        let (status, _) = service
+            .get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00&window=0")
+            .await;
         assert_eq!(status, 200, "answers during the swap");
-        let (status, body) = service.get("/stations/ryobi:18_1/departures?date=2025-06-04&time=08:00").await;
+        let (status, body) =
+            service.get("/stations/ryobi:18_1/departures?date=2025-06-04&time=08:00").await;
         if status == 404 {
             assert_eq!(body["code"].as_str(), Some("unknown_station"));
             swapped = true;

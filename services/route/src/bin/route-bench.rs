@@ -34,8 +34,13 @@ fn main() -> anyhow::Result<()> {
 fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
     let inputs = feeds.iter().map(|feed| FeedInput::parse(feed)).collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
-    let (timetable, _) = norikae_timetable::import_to_file(&inputs, &ImportOptions::default(), snapshot, &NoProgress)
-        .with_context(|| format!("importing into {}", snapshot.display()))?;
+    let (timetable, _) = norikae_timetable::import_to_file(
+        &inputs,
+        &ImportOptions::default(),
+        snapshot,
+        &NoProgress,
+    )
+    .with_context(|| format!("importing into {}", snapshot.display()))?;
     println!(
         "imported {} feeds: {} stops, {} stations, {} patterns, {} trips, {} stop times in {:.1} s",
         inputs.len(),
@@ -50,7 +55,8 @@ fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
 }
 
 fn load(snapshot: &Path) -> anyhow::Result<Arc<Timetable>> {
-    let timetable = norikae_timetable::snapshot::load(snapshot).with_context(|| format!("loading {}", snapshot.display()))?;
+    let timetable = norikae_timetable::snapshot::load(snapshot)
+        .with_context(|| format!("loading {}", snapshot.display()))?;
     Ok(Arc::new(timetable))
 }
 
@@ -109,7 +115,12 @@ fn generate(args: &[String]) -> anyhow::Result<()> {
         )?;
     }
     std::fs::write(&out, csv).with_context(|| format!("writing {}", out.display()))?;
-    println!("wrote {count} queries (seed {seed}, {date} {} to {}) to {}", args[5], args[6], out.display());
+    println!(
+        "wrote {count} queries (seed {seed}, {date} {} to {}) to {}",
+        args[5],
+        args[6],
+        out.display()
+    );
     Ok(())
 }
 
@@ -121,7 +132,8 @@ struct Query {
 }
 
 fn read_queries(timetable: &Timetable, path: &Path) -> anyhow::Result<Vec<Query>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut queries = Vec::new();
     for (line_number, line) in text.lines().enumerate().skip(1) {
         let fields: Vec<&str> = line.split(',').collect();
@@ -129,8 +141,13 @@ fn read_queries(timetable: &Timetable, path: &Path) -> anyhow::Result<Vec<Query>
         if fields.len() != 4 {
             bail!("{}: expected from,to,date,time", context());
         }
-        let station = |id: &str| timetable.station_by_id(id).with_context(|| format!("{}: unknown station {id}", context()));
-        let time: Vec<u32> = fields[3].split(':').map(str::parse).collect::<Result<_, _>>().with_context(context)?;
+        let station = |id: &str| {
+            timetable
+                .station_by_id(id)
+                .with_context(|| format!("{}: unknown station {id}", context()))
+        };
+        let time: Vec<u32> =
+            fields[3].split(':').map(str::parse).collect::<Result<_, _>>().with_context(context)?;
         queries.push(Query {
             from: station(fields[0])?,
             to: station(fields[1])?,
@@ -182,7 +199,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     );
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());
     let mut scratch = Scratch::new(&timetable);
-    for (label, kind) in [("depart-at", SearchKind::DepartAt), ("range 1h", SearchKind::Range { window_secs: 3600 })] {
+    for (label, kind) in
+        [("depart-at", SearchKind::DepartAt), ("range 1h", SearchKind::Range { window_secs: 3600 })]
+    {
         let mut micros = Vec::with_capacity(queries.len());
         let (mut answered, mut journeys) = (0usize, 0usize);
         for query in &queries {
@@ -213,6 +232,8 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         );
     }
     let (rss, peak) = memory_mib();
-    println!("memory: RSS {rss:.0} MiB, peak RSS {peak:.0} MiB (snapshot file mapped, engine tables, scratch)");
+    println!(
+        "memory: RSS {rss:.0} MiB, peak RSS {peak:.0} MiB (snapshot file mapped, engine tables, scratch)"
+    );
     Ok(())
 }

@@ -155,10 +155,9 @@ impl FareIndex {
             let zones_match = self.contains.get(&fare).is_none_or(|zones| {
                 zones.len() == passed.len() && passed.iter().all(|zone| zones.contains(*zone))
             });
-            if routes_covered && transfers_allowed && within_duration && zones_match {
-                if best.is_none_or(|(_, price)| attribute.price < price) {
-                    best = Some((fare, attribute.price));
-                }
+            let cheaper = best.is_none_or(|(_, price)| attribute.price < price);
+            if routes_covered && transfers_allowed && within_duration && zones_match && cheaper {
+                best = Some((fare, attribute.price));
             }
         }
         best

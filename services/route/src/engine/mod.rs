@@ -12,7 +12,8 @@ pub mod journey;
 pub mod query;
 pub mod raptor;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use norikae_timetable::{Accessibility, Footpath, StopIdx, Timetable};
 
@@ -33,6 +34,8 @@ pub struct Engine {
     reverse_footpaths: Vec<Footpath>,
     /// Fare rules indexed for pricing journeys.
     pub fares: fares::FareIndex,
+    /// Trips running per service day, built on first use (a query needs three days).
+    day_trips: Mutex<HashMap<u32, Arc<raptor::DayTrips>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -94,6 +97,7 @@ impl Engine {
             reverse_footpath_offsets,
             reverse_footpaths,
             fares,
+            day_trips: Mutex::new(HashMap::new()),
         }
     }
 
@@ -111,6 +115,21 @@ impl Engine {
                 &self.reverse_footpaths[start..end]
             }
         }
+    }
+
+    /// The trips running on service day `day` (cached; the cache keeps a few weeks of days).
+    pub(crate) fn day_trips(&self, day: u32) -> Arc<raptor::DayTrips> {
+        const CACHED_DAYS: usize = 32;
+        let mut cache = self.day_trips.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(trips) = cache.get(&day) {
+            return Arc::clone(trips);
+        }
+        if cache.len() >= CACHED_DAYS {
+            cache.clear();
+        }
+        let trips = Arc::new(raptor::DayTrips::build(&self.timetable, day));
+        cache.insert(day, Arc::clone(&trips));
+        trips
     }
 
     /// Whether a wheelchair user can use `stop`.

@@ -231,7 +231,9 @@ impl Engine {
         };
         let seeds = self.place_walks(start_place, End::Start, direction, options, start_field)?;
         let goals = self.place_walks(goal_place, End::Goal, direction, options, goal_field)?;
+        let day_trips = frame.days.day.map(|day| day.map(|day| self.day_trips(day)));
         let rules = Rules {
+            day_trips: [day_trips[0].as_deref(), day_trips[1].as_deref(), day_trips[2].as_deref()],
             direction,
             max_trips: usize::from(options.max_transfers) + 1,
             slack_secs: options.min_transfer_secs,
@@ -338,14 +340,17 @@ impl Engine {
                 let pattern = &tt.patterns[pattern_idx.idx()];
                 let num_stops = pattern.num_stops();
                 for slot in 0..3 {
-                    let Some(day) = rules.days.day[slot] else { continue };
+                    let Some(running) = rules.day_trips[slot] else { continue };
                     let offset = rules.days.offset[slot];
-                    for trip_in_pattern in 0..pattern.num_trips() {
+                    for &trip_in_pattern in running.of(pattern_idx) {
+                        let trip_in_pattern = trip_in_pattern as usize;
                         let time = tt.stop_times[pattern.stop_times_start as usize
                             + trip_in_pattern * num_stops
                             + position];
-                        let leave = (time.departure + offset).checked_sub(seed.duration_secs);
-                        let Some(leave) = leave else { continue };
+                        let Some(leave) = (time.departure + offset).checked_sub(seed.duration_secs)
+                        else {
+                            continue;
+                        };
                         if leave < start {
                             continue;
                         }
@@ -353,9 +358,7 @@ impl Engine {
                             break;
                         }
                         let trip = pattern.trips.start as usize + trip_in_pattern;
-                        if tt.service_runs(tt.trip_services[trip], day)
-                            && (!rules.wheelchair || self.trip_accessible[trip])
-                        {
+                        if !rules.wheelchair || self.trip_accessible[trip] {
                             departures.push(leave);
                         }
                     }

@@ -57,6 +57,43 @@ pub(crate) struct Rules<'a> {
     /// Patterns a journey may ride (`None`: all).
     pub allowed_patterns: Option<&'a [bool]>,
     pub days: ServiceDays,
+    /// The trips running on each slot's service day, per pattern.
+    pub day_trips: [Option<&'a DayTrips>; 3],
+}
+
+/// The trips of each pattern that run on one service day (positions within the pattern,
+/// ascending), so that finding the next trip never steps over trips of other days.
+#[derive(Debug)]
+pub struct DayTrips {
+    offsets: Vec<u32>,
+    trips: Vec<u32>,
+}
+
+impl DayTrips {
+    pub(crate) fn build(timetable: &Timetable, day: u32) -> Self {
+        let trip_services: &[norikae_timetable::ServiceIdx] = &timetable.trip_services;
+        let mut offsets = Vec::with_capacity(timetable.patterns.len() + 1);
+        let mut trips = Vec::new();
+        offsets.push(0);
+        for pattern in &timetable.patterns {
+            for trip_in_pattern in 0..pattern.num_trips() {
+                let trip = pattern.trips.start as usize + trip_in_pattern;
+                if timetable.service_runs(trip_services[trip], day) {
+                    trips.push(trip_in_pattern as u32);
+                }
+            }
+            offsets.push(trips.len() as u32);
+        }
+        Self { offsets, trips }
+    }
+
+    /// Positions (within `pattern`) of its trips running that day.
+    #[inline]
+    pub(crate) fn of(&self, pattern: PatternIdx) -> &[u32] {
+        let start = self.offsets[pattern.idx()] as usize;
+        let end = self.offsets[pattern.idx() + 1] as usize;
+        &self.trips[start..end]
+    }
 }
 
 /// Which label of a stop.
@@ -496,30 +533,48 @@ impl Engine {
     ) -> Option<(u32, u8, u32)> {
         let pattern = &tt.patterns[pattern_idx.idx()];
         let num_stops = pattern.num_stops();
-        let num_trips = pattern.num_trips();
         let times = &tt.stop_times[pattern.stop_times_start as usize..];
         let at = |trip: usize| times[trip * num_stops + position];
         let mut best: Option<(u32, u8, u32)> = None;
         let mut best_key = better_than;
+        let first_trip = pattern.trips.start as usize;
         for slot in 0..3 {
-            let Some(day) = rules.days.day[slot] else { continue };
+            let Some(running) = rules.day_trips[slot] else { continue };
+            let running = running.of(pattern_idx);
             let offset = rules.days.offset[slot];
+            let usable = |trip: usize| !rules.wheelchair || self.trip_accessible[first_trip + trip];
             match rules.direction {
                 Direction::Forward => {
                     let threshold = ready.saturating_sub(offset);
-                    let mut trip = partition(num_trips, |trip| at(trip).departure < threshold);
-                    while trip < num_trips {
+                    // Cheap exits before the binary search: no trip that day is late enough,
+                    // or the first one is already no better.
+                    let (Some(&first), Some(&last)) = (running.first(), running.last()) else {
+                        continue;
+                    };
+                    if at(last as usize).departure < threshold
+                        || at(first as usize).departure + offset >= best_key
+                    {
+                        continue;
+                    }
+                    let mut index = if at(first as usize).departure >= threshold {
+                        0
+                    } else {
+                        partition(running.len(), |index| {
+                            at(running[index] as usize).departure < threshold
+                        })
+                    };
+                    while index < running.len() {
+                        let trip = running[index] as usize;
                         let key = at(trip).departure + offset;
                         if key >= best_key {
                             break;
                         }
-                        let global = pattern.trips.start as usize + trip;
-                        if self.trip_usable(tt, rules, global, day) {
+                        if usable(trip) {
                             best = Some((trip as u32, slot as u8, key));
                             best_key = key;
                             break;
                         }
-                        trip += 1;
+                        index += 1;
                     }
                 }
                 Direction::Backward => {
@@ -528,15 +583,28 @@ impl Engine {
                         continue;
                     }
                     let threshold = latest - offset;
-                    let mut end = partition(num_trips, |trip| at(trip).arrival <= threshold);
+                    let (Some(&first), Some(&last)) = (running.first(), running.last()) else {
+                        continue;
+                    };
+                    if at(first as usize).arrival > threshold
+                        || MIRROR - (at(last as usize).arrival + offset) >= best_key
+                    {
+                        continue;
+                    }
+                    let mut end = if at(last as usize).arrival <= threshold {
+                        running.len()
+                    } else {
+                        partition(running.len(), |index| {
+                            at(running[index] as usize).arrival <= threshold
+                        })
+                    };
                     while end > 0 {
-                        let trip = end - 1;
+                        let trip = running[end - 1] as usize;
                         let key = MIRROR - (at(trip).arrival + offset);
                         if key >= best_key {
                             break;
                         }
-                        let global = pattern.trips.start as usize + trip;
-                        if self.trip_usable(tt, rules, global, day) {
+                        if usable(trip) {
                             best = Some((trip as u32, slot as u8, key));
                             best_key = key;
                             break;
@@ -547,12 +615,6 @@ impl Engine {
             }
         }
         best
-    }
-
-    #[inline]
-    fn trip_usable(&self, tt: &Timetable, rules: &Rules<'_>, trip: usize, day: u32) -> bool {
-        tt.service_runs(tt.trip_services[trip], day)
-            && (!rules.wheelchair || self.trip_accessible[trip])
     }
 
     fn relax_footpaths(

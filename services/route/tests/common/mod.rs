@@ -13,7 +13,8 @@ pub fn timetable() -> Arc<Timetable> {
     static TIMETABLE: OnceLock<Arc<Timetable>> = OnceLock::new();
     TIMETABLE
         .get_or_init(|| {
-            let feeds = norikae_timetable::bundled::feeds(&norikae_timetable::bundled::repo_feeds_dir());
+            let feeds =
+                norikae_timetable::bundled::feeds(&norikae_timetable::bundled::repo_feeds_dir());
             let (timetable, _report) = norikae_timetable::import(
                 &feeds,
                 &norikae_timetable::ImportOptions::default(),
@@ -115,7 +116,13 @@ impl Reference {
 
     /// Earliest arrival (Unix time) at any stop of `to` after at least one vehicle, leaving
     /// any stop of `from` at or after `at`.
-    pub fn earliest_arrival(&self, from: StationIdx, to: StationIdx, at: i64, slack: i64) -> Option<i64> {
+    pub fn earliest_arrival(
+        &self,
+        from: StationIdx,
+        to: StationIdx,
+        at: i64,
+        slack: i64,
+    ) -> Option<i64> {
         let tt = &*self.timetable;
         let stops = tt.stops.len();
         let never = i64::MAX;
@@ -140,7 +147,10 @@ impl Reference {
             let from_stop = connection.from.idx();
             if !boarded[connection.instance] {
                 let ready = origin[from_stop]
-                    .min(transit[from_stop].saturating_add(i64::from(tt.min_transfer_secs[from_stop]) + slack))
+                    .min(
+                        transit[from_stop]
+                            .saturating_add(i64::from(tt.min_transfer_secs[from_stop]) + slack),
+                    )
                     .min(walk[from_stop].saturating_add(slack));
                 if !connection.pickup || ready > connection.departure {
                     continue;
