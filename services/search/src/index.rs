@@ -46,6 +46,9 @@ const MAX_PREFIX_CHARS: usize = 64;
 const MAX_WORD_PREFIX_CHARS: usize = 32;
 /// Memory budget of the one-off index writer.
 const WRITER_MEMORY_BYTES: usize = 128 * 1024 * 1024;
+/// The fuzzy tier runs only when the exact, prefix and contains tiers found fewer results
+/// than this (building a Levenshtein automaton is the most expensive step of a query).
+const FUZZY_ONLY_BELOW: usize = 3;
 /// Largest number of results one query may ask for.
 pub const MAX_LIMIT: usize = 50;
 
@@ -228,6 +231,10 @@ impl SearchIndex {
         let mut hits: Vec<Hit> = Vec::with_capacity(limit);
         for (match_kind, query) in self.tier_queries(&parsed) {
             if hits.len() >= limit {
+                break;
+            }
+            // As the user types, typo tolerance only helps when the name matches have run dry.
+            if match_kind == MatchKind::Fuzzy && hits.len() >= FUZZY_ONLY_BELOW {
                 break;
             }
             let wanted = limit + hits.len();

@@ -144,3 +144,65 @@ async fn bad_parameters_are_problems_naming_the_parameter() {
     assert_eq!(body["code"], "unknown_station");
     service.stop().await;
 }
+
+/// A source whose data changes when told to, like a snapshot replaced by a new import.
+struct SwitchingSource {
+    generation: std::sync::atomic::AtomicUsize,
+}
+
+impl norikae_search::IndexSource for SwitchingSource {
+    fn version(&self) -> Result<String, norikae_search::SearchError> {
+        Ok(self.generation.load(std::sync::atomic::Ordering::SeqCst).to_string())
+    }
+
+    fn build(&self) -> Result<norikae_search::SearchIndex, norikae_search::SearchError> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let name = if generation == 0 { "天神" } else { "博多" };
+        let record = StationRecord {
+            id: format!("test:{generation}"),
+            name: norikae_timetable::LocalizedText::new(name),
+            ..StationRecord::default()
+        };
+        norikae_search::SearchIndex::build(vec![record])
+    }
+
+    fn describe(&self) -> String {
+        "switching test source".to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_source_is_reindexed_and_swapped_in() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut config = Config::default();
+    config.http.port = listener.local_addr().expect("address").port();
+    config.timetable.reload_interval_secs = 1;
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let source = Arc::new(SwitchingSource { generation: std::sync::atomic::AtomicUsize::new(0) });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(norikae_search::run_with_source(
+        config,
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+        Arc::clone(&source) as Arc<dyn norikae_search::IndexSource>,
+    ));
+    let service = Service { base, client: reqwest::Client::new(), stop: Some(stop), handle };
+    service.wait_ready().await;
+    let (status, body) = service.get("/stations/test:0").await;
+    assert_eq!(status, 200, "{body}");
+    source.generation.store(1, std::sync::atomic::Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _) = service.get("/stations/test:1").await;
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new index was not swapped in");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = service.get("/stations/test:0").await;
+    assert_eq!(status, 404);
+    service.stop().await;
+}
