@@ -61,6 +61,9 @@ fn english_queries_on_new_york() {
     let penn = names(&index, "34 st penn station", 3);
     assert_eq!(penn[0].0, "34 St-Penn Station", "{penn:?}");
     for (name, match_kind) in names(&index, "w 42 st", 5) {
-        assert!(match_kind <= MatchKind::Prefix && name.contains("42 St"), "{name} {match_kind:?}");
+        assert!(
+            match_kind <= MatchKind::Prefix && name.to_lowercase().contains("42 st"),
+            "{name} {match_kind:?}"
+        );
     }
 }
