@@ -383,3 +383,94 @@ fn pages_over_a_day_list_every_journey_once() {
     }
     assert!(pages_with_journeys > 20, "only {pages_with_journeys} pages had journeys");
 }
+
+#[test]
+fn options_via_exclusions_and_coordinates_shape_the_journeys() {
+    let tt = common::timetable();
+    let engine = engine();
+    let mut scratch = Scratch::new(&tt);
+    let date = common::test_date("fukuoka");
+    let station = |id: &str| tt.station_by_id(id).expect("fukuoka station");
+    let (meinohama, hakata, tenjin_minami) =
+        (station("fukuoka:1"), station("fukuoka:11"), station("fukuoka:35"));
+    let time = 8 * 3600;
+
+    // Via Hakata: Meinohama → Tenjin-minami passes through Hakata, getting off there.
+    let via = Options { via: Some(hakata), ..Options::default() };
+    let journeys = engine
+        .search(
+            &request(meinohama, tenjin_minami, date, time, SearchKind::DepartAt, via),
+            &mut scratch,
+        )
+        .expect("via runs");
+    assert!(!journeys.is_empty(), "a journey via Hakata exists");
+    let direct = engine
+        .search(
+            &request(
+                meinohama,
+                tenjin_minami,
+                date,
+                time,
+                SearchKind::DepartAt,
+                Options::default(),
+            ),
+            &mut scratch,
+        )
+        .expect("runs");
+    for journey in &journeys {
+        check_journey(&tt, journey, meinohama, tenjin_minami, 0)
+            .unwrap_or_else(|problem| panic!("via: {problem}"));
+        let stops_at_hakata = journey.legs.iter().any(|leg| {
+            let (_, end) = leg_stops(&tt, leg);
+            end.is_some_and(|stop| tt.stops[stop.idx()].station == hakata)
+        });
+        assert!(stops_at_hakata, "via journey does not get off at Hakata: {journey:#?}");
+        let fastest = direct.iter().map(|journey| journey.arrival).min().expect("direct journey");
+        assert!(journey.arrival > fastest, "going via Hakata is a detour");
+    }
+
+    // Excluding the subway leaves nothing in Fukuoka; excluding a route avoids it.
+    let no_subway =
+        Options { exclude_modes: vec![norikae_timetable::Mode::Subway], ..Options::default() };
+    let none = engine
+        .search(
+            &request(meinohama, hakata, date, time, SearchKind::DepartAt, no_subway),
+            &mut scratch,
+        )
+        .expect("runs");
+    assert!(none.is_empty(), "no journey without the subway");
+    let Leg::Transit { trip, .. } = &direct[0].legs[0] else { panic!("first leg rides") };
+    let avoided = tt.trips[trip.idx()].route;
+    let exclude = Options { exclude_routes: vec![avoided], ..Options::default() };
+    let around = engine
+        .search(
+            &request(meinohama, tenjin_minami, date, time, SearchKind::DepartAt, exclude),
+            &mut scratch,
+        )
+        .expect("runs");
+    assert!(around.iter().flat_map(|journey| &journey.legs).all(|leg| match leg {
+        Leg::Transit { trip, .. } => tt.trips[trip.idx()].route != avoided,
+        Leg::Walk { .. } => true,
+    }));
+
+    // From coordinates 150 m north of Meinohama: the journey starts with a walk from there.
+    let origin = &tt.stations[meinohama.idx()];
+    let (lat, lon) = (origin.lat + 0.00135, origin.lon);
+    let request = Request {
+        from: Place::Coordinates { lat, lon },
+        to: Place::Station(hakata),
+        date,
+        time_secs: time,
+        kind: SearchKind::DepartAt,
+        options: Options::default(),
+    };
+    let journeys = engine.search(&request, &mut scratch).expect("runs");
+    let first = journeys.first().expect("a journey from the coordinates");
+    match &first.legs[0] {
+        Leg::Walk { from: WalkEnd::Place { .. }, distance_m, duration_secs, .. } => {
+            assert!((150..400).contains(distance_m), "walk of {distance_m} m");
+            assert!(*duration_secs > 100);
+        }
+        other => panic!("first leg is not a walk from the coordinates: {other:?}"),
+    }
+}

@@ -491,10 +491,12 @@ impl Engine {
                 for tail in second {
                     let board_at = tail.departure - change_secs(first_stop(tt, &tail));
                     let first_request = Request { kind: SearchKind::ArriveBy, ..request.clone() };
+                    // The head ends where the tail starts, so the legs meet.
+                    let meeting = first_stop(tt, &tail).map_or(via_place, Place::Stop);
                     let heads = self.search_once(
                         &first_request,
                         request.from,
-                        via_place,
+                        meeting,
                         board_at,
                         frame,
                         allowed_patterns,
@@ -518,9 +520,11 @@ impl Engine {
                 let onward_request = Request { kind: SearchKind::DepartAt, ..request.clone() };
                 for head in first {
                     let leave_at = head.arrival + change_secs(last_stop(tt, &head));
+                    // The tail starts where the head ends, so the legs meet.
+                    let meeting = last_stop(tt, &head).map_or(via_place, Place::Stop);
                     let tails = self.search_once(
                         &onward_request,
-                        via_place,
+                        meeting,
                         request.to,
                         leave_at,
                         frame,
