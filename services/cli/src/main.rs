@@ -2,6 +2,7 @@
 //! operator's chores (`import`, …).
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -18,39 +19,97 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every service in this process on its default port (app 8080, api 8081,
-    /// search 8082, route 8083), configured like the separate binaries.
-    Serve,
+    /// search 8082, route 8083), configured like the separate binaries. With no timetable
+    /// configured, the bundled feeds are imported first (again only when they change).
+    Serve(ServeArgs),
+    /// Import GTFS feeds into a timetable snapshot.
+    Import(norikae_timetable::cli::ImportArgs),
+    /// Load a snapshot and print what it holds, how long loading took and the memory used.
+    SnapshotInfo(norikae_timetable::cli::SnapshotInfoArgs),
+}
+
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Folder of the bundled GTFS feeds, imported when no other timetable is configured.
+    #[arg(long, env = "NORIKAE_FEEDS_DIR")]
+    feeds_dir: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => runtime.block_on(serve()),
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(serve(args))
+        }
+        Command::Import(args) => norikae_timetable::cli::run_import(args),
+        Command::SnapshotInfo(args) => norikae_timetable::cli::run_snapshot_info(args),
     }
+}
+
+/// Imports the bundled feeds when the services use the default snapshot path (nothing else
+/// configured) and the snapshot is missing or older than the feeds.
+async fn ensure_default_timetable(
+    snapshot: &Path,
+    feeds_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let default_snapshot = Path::new(norikae_timetable::settings::DEFAULT_SNAPSHOT_PATH);
+    if snapshot != default_snapshot {
+        anyhow::ensure!(
+            snapshot.exists(),
+            "no timetable snapshot at {} (NORIKAE_TIMETABLE__SNAPSHOT); build one with `norikae import`",
+            snapshot.display()
+        );
+        return Ok(());
+    }
+    let feeds_dir = feeds_dir.unwrap_or_else(|| {
+        let relative = PathBuf::from("data/feeds");
+        if relative.is_dir() { relative } else { norikae_timetable::bundled::repo_feeds_dir() }
+    });
+    let snapshot = snapshot.to_owned();
+    let outcome = tokio::task::spawn_blocking(move || {
+        norikae_timetable::bundled::ensure_snapshot(&feeds_dir, &snapshot).with_context(|| {
+            format!("cannot import the bundled feeds from {}", feeds_dir.display())
+        })
+    })
+    .await
+    .context("the import task panicked")??;
+    tracing::info!(outcome = ?outcome, "bundled timetable");
+    Ok(())
 }
 
 /// The all-in-one process: each service on its own listener, one shutdown signal for all.
 /// When one service fails the others are stopped too.
-async fn serve() -> anyhow::Result<()> {
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     norikae_runtime::telemetry::init("norikae").await;
+    let route: norikae_route::Config = norikae_runtime::load_config("route")?;
+    let search: norikae_search::Config = norikae_runtime::load_config("search")?;
     let api: norikae_api::Config = norikae_runtime::load_config("api")?;
     let app: norikae_app::Config = norikae_runtime::load_config("app")?;
-    let (api_port, app_port) = (api.http.port, app.http.port);
+    let ports = [app.http.port, api.http.port, search.http.port, route.http.port];
+
+    ensure_default_timetable(&route.timetable.snapshot, args.feeds_dir).await?;
 
     // Bind every port before starting anything, so a taken port fails fast and whole.
-    let api_listener = norikae_runtime::bind(api_port).await?;
-    let app_listener = norikae_runtime::bind(app_port).await?;
+    let route_listener = norikae_runtime::bind(route.http.port).await?;
+    let search_listener = norikae_runtime::bind(search.http.port).await?;
+    let api_listener = norikae_runtime::bind(api.http.port).await?;
+    let app_listener = norikae_runtime::bind(app.http.port).await?;
 
     let stop = CancellationToken::new();
+    let until_stopped = || stop.clone().cancelled_owned();
     let mut services = JoinSet::new();
-    services
-        .spawn(named("api", norikae_api::run(api, api_listener, stop.clone().cancelled_owned())));
-    services
-        .spawn(named("app", norikae_app::run(app, app_listener, stop.clone().cancelled_owned())));
+    services.spawn(named("route", norikae_route::run(route, route_listener, until_stopped())));
+    services.spawn(named("search", norikae_search::run(search, search_listener, until_stopped())));
+    services.spawn(named("api", norikae_api::run(api, api_listener, until_stopped())));
+    services.spawn(named("app", norikae_app::run(app, app_listener, until_stopped())));
+    let [app_port, api_port, search_port, route_port] = ports;
     println!("Norikae is up:");
     println!("  web app  http://localhost:{app_port}");
     println!("  api      http://localhost:{api_port}/v1");
+    println!("  search   http://localhost:{search_port}/stations?q=okayama");
+    println!("  route    http://localhost:{route_port}/journeys?from=fukuoka:8&to=fukuoka:1");
 
     let mut outcomes = Vec::new();
     tokio::select! {

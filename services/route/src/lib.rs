@@ -16,7 +16,6 @@ pub mod state;
 pub mod wire;
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -25,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 pub use error::Error;
+pub use norikae_timetable::TimetableSettings;
 pub use state::AppState;
 
 /// Default port of the route service.
@@ -45,25 +45,6 @@ impl Default for Config {
             http: HttpSettings::for_port(DEFAULT_PORT),
             timetable: TimetableSettings::default(),
             query: QuerySettings::default(),
-        }
-    }
-}
-
-/// Section `timetable`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TimetableSettings {
-    /// The snapshot file (written by `norikae import`).
-    pub snapshot: PathBuf,
-    /// How often the snapshot file is checked for a newer one (and, until one loads, retried).
-    pub reload_interval_secs: u64,
-}
-
-impl Default for TimetableSettings {
-    fn default() -> Self {
-        Self {
-            snapshot: PathBuf::from("data/snapshot/timetable.snapshot"),
-            reload_interval_secs: 10,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod snapshot;
 pub mod source;
 pub mod state;
 
-pub use service::{Config, TimetableSettings, run, run_with_source};
+pub use norikae_timetable::TimetableSettings;
+pub use service::{Config, run, run_with_source};
 pub use source::{IndexSource, RecordsSource, SnapshotSource};
 pub use state::AppState;

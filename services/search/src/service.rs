@@ -7,13 +7,13 @@
 //! the background and swapped in, without dropping a request.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::Router;
 use norikae_runtime::{HttpSettings, Readiness, Server};
+use norikae_timetable::TimetableSettings;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -36,25 +36,6 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self { http: HttpSettings::for_port(DEFAULT_PORT), timetable: TimetableSettings::default() }
-    }
-}
-
-/// Section `timetable`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TimetableSettings {
-    /// The compiled timetable snapshot to index.
-    pub snapshot: PathBuf,
-    /// How often to check whether the snapshot changed (0 disables reloading).
-    pub reload_interval_secs: u64,
-}
-
-impl Default for TimetableSettings {
-    fn default() -> Self {
-        Self {
-            snapshot: PathBuf::from("data/snapshot/timetable.snapshot"),
-            reload_interval_secs: 30,
-        }
     }
 }
 

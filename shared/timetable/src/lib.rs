@@ -20,6 +20,7 @@ pub mod import;
 pub mod index;
 pub mod live;
 pub mod model;
+pub mod settings;
 pub mod snapshot;
 pub mod warnings;
 
@@ -29,4 +30,5 @@ pub use import::{FeedInput, ImportOptions, ImportReport, NoProgress, import, imp
 pub use index::IdIndex;
 pub use live::LiveTimetable;
 pub use model::*;
+pub use settings::TimetableSettings;
 pub use warnings::Warnings;

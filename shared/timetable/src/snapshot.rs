@@ -157,11 +157,13 @@ pub fn write(timetable: &Timetable, path: &Path) -> Result<String> {
     header_bytes.extend_from_slice(&trip_bytes);
     drop(trip_bytes);
 
-    let temporary = tempfile::Builder::new()
-        .prefix(".timetable.snapshot.")
-        .suffix(".tmp")
-        .tempfile_in(&folder)
-        .map_err(|source| Error::io(&folder, source))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".timetable.snapshot.").suffix(".tmp");
+    // Readable by all: the import often runs as another user than the services (a one-shot
+    // container writing a volume that non-root services mount read-only).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let temporary = builder.tempfile_in(&folder).map_err(|source| Error::io(&folder, source))?;
     let temporary_path = temporary.path().to_owned();
     let hash = write_body(temporary.as_file(), &header_bytes, header_len, &columns)
         .map_err(|source| Error::io(&temporary_path, source))?;
