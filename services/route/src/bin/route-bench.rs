@@ -184,7 +184,13 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     let timetable = load(snapshot)?;
     let load_secs = started.elapsed().as_secs_f64();
     let engine = Engine::new(Arc::clone(&timetable));
-    let queries = read_queries(&timetable, queries_path)?;
+    let mut queries = read_queries(&timetable, queries_path)?;
+    // ROUTE_BENCH_LIMIT=n times only the first n queries (quick runs while tuning).
+    if let Some(limit) =
+        std::env::var("ROUTE_BENCH_LIMIT").ok().and_then(|limit| limit.parse::<usize>().ok())
+    {
+        queries.truncate(limit);
+    }
     println!(
         "data: {} ({} feeds: {}), {} stops, {} stations, {} patterns, {} trips, {} stop times, {} walking links; loaded in {load_secs:.2} s",
         snapshot.display(),
@@ -199,6 +205,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     );
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());
     let mut scratch = Scratch::new(&timetable);
+    // ROUTE_BENCH_DUMP=file writes every answer (departure, arrival, transfers) there, so two
+    // versions of the engine can be compared.
+    let mut dump = std::env::var("ROUTE_BENCH_DUMP").ok().map(|_| String::new());
     for (label, kind) in
         [("depart-at", SearchKind::DepartAt), ("range 1h", SearchKind::Range { window_secs: 3600 })]
     {
@@ -217,6 +226,13 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             let found = engine.search(&request, &mut scratch)?;
             micros.push(begin.elapsed().as_secs_f64() * 1e6);
             answered += usize::from(!found.is_empty());
+            if let Some(dump) = dump.as_mut() {
+                write!(dump, "{label} {} {} {}:", query.from.0, query.to.0, query.time_secs)?;
+                for journey in &found {
+                    write!(dump, " {}-{}/{}", journey.departure, journey.arrival, journey.transfers)?;
+                }
+                dump.push('\n');
+            }
             journeys += found.len();
         }
         let mean = micros.iter().sum::<f64>() / micros.len() as f64;
@@ -230,6 +246,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             micros.last().copied().unwrap_or(0.0) / 1e3,
             queries.len(),
         );
+    }
+    if let (Some(dump), Ok(path)) = (dump, std::env::var("ROUTE_BENCH_DUMP")) {
+        std::fs::write(&path, dump).with_context(|| format!("writing {path}"))?;
     }
     let (rss, peak) = memory_mib();
     println!(

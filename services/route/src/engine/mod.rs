@@ -30,8 +30,8 @@ pub struct Engine {
     /// Trips marked wheelchair accessible.
     pub(crate) trip_accessible: Vec<bool>,
     /// Walking links reversed (`to` is the stop walked from), sliced like the forward ones.
-    reverse_footpath_offsets: Vec<u32>,
-    reverse_footpaths: Vec<Footpath>,
+    pub(crate) reverse_footpath_offsets: Vec<u32>,
+    pub(crate) reverse_footpaths: Vec<Footpath>,
     /// Fare rules indexed for pricing journeys.
     pub fares: fares::FareIndex,
     /// Trips running per service day, built on first use (a query needs three days).

@@ -15,7 +15,9 @@
 //! Times are seconds since the start of the service day before the query's day (so the three
 //! service days a query touches, D-1, D and D+1, all have non-negative times).
 
-use norikae_timetable::{PatternIdx, StopIdx, StopTime, Timetable};
+use norikae_timetable::{
+    Footpath, Pattern, PatternAtStop, PatternIdx, StopIdx, StopRules, StopTime, Timetable,
+};
 
 use super::Engine;
 
@@ -152,8 +154,9 @@ pub struct Scratch {
     walk: Vec<u32>,
     transit_parent: Vec<TransitParent>,
     walk_parent: Vec<WalkParent>,
-    /// Flat `(round, stop)` indices with a label, to clean up.
-    touched: Vec<u32>,
+    /// Stops with a label in some round, to clean up.
+    touched: Vec<StopIdx>,
+    stop_touched: Vec<bool>,
     marked_previous: Vec<bool>,
     marked_previous_list: Vec<StopIdx>,
     marked_current: Vec<bool>,
@@ -182,6 +185,7 @@ impl Scratch {
             transit_parent: Vec::new(),
             walk_parent: Vec::new(),
             touched: Vec::new(),
+            stop_touched: vec![false; num_stops],
             marked_previous: vec![false; num_stops],
             marked_previous_list: Vec::new(),
             marked_current: vec![false; num_stops],
@@ -206,18 +210,24 @@ impl Scratch {
     /// Clears every label and sizes the buffers for `max_trips` rounds.
     pub(crate) fn reset(&mut self, max_trips: usize) {
         let rounds = max_trips + 1;
-        for &flat in &self.touched {
-            self.transit[flat as usize] = INF;
-            self.walk[flat as usize] = INF;
-        }
-        self.touched.clear();
         if self.rounds < rounds {
+            // Labels are stop-major (all rounds of a stop side by side): a new round count
+            // means a new layout.
             let len = rounds * self.num_stops;
-            self.transit.resize(len, INF);
-            self.walk.resize(len, INF);
-            self.transit_parent.resize(len, TransitParent::default());
-            self.walk_parent.resize(len, WalkParent::default());
+            self.transit = vec![INF; len];
+            self.walk = vec![INF; len];
+            self.transit_parent = vec![TransitParent::default(); len];
+            self.walk_parent = vec![WalkParent::default(); len];
             self.rounds = rounds;
+            for stop in self.touched.drain(..) {
+                self.stop_touched[stop.idx()] = false;
+            }
+        }
+        for stop in self.touched.drain(..) {
+            self.stop_touched[stop.idx()] = false;
+            let start = stop.idx() * self.rounds;
+            self.transit[start..start + self.rounds].fill(INF);
+            self.walk[start..start + self.rounds].fill(INF);
         }
         for &stop in &self.egress_list {
             self.egress[stop.idx()] = INF;
@@ -247,7 +257,7 @@ impl Scratch {
 
     #[inline]
     fn flat(&self, round: usize, stop: StopIdx) -> usize {
-        round * self.num_stops + stop.idx()
+        stop.idx() * self.rounds + round
     }
 
     #[inline]
@@ -268,9 +278,24 @@ impl Scratch {
     }
 
     #[inline]
-    fn touch(&mut self, flat: usize) {
-        if self.transit[flat] == INF && self.walk[flat] == INF {
-            self.touched.push(flat as u32);
+    fn touch(&mut self, stop: StopIdx) {
+        if !self.stop_touched[stop.idx()] {
+            self.stop_touched[stop.idx()] = true;
+            self.touched.push(stop);
+        }
+    }
+
+    /// Keeps labels monotone over rounds (at most `k` trips includes fewer): a label set in
+    /// `round` also holds for every later round it beats, so round `k`'s label is the best
+    /// with at most `k` trips and prunes worse labels of later rounds (local pruning).
+    #[inline]
+    fn propagate(labels: &mut [u32], flat: usize, round: usize, max_round: usize, key: u32) {
+        for later in flat + 1..flat + 1 + (max_round - round) {
+            if key < labels[later] {
+                labels[later] = key;
+            } else {
+                break;
+            }
         }
     }
 
@@ -279,6 +304,56 @@ impl Scratch {
             self.marked_current[stop.idx()] = true;
             self.marked_current_list.push(stop);
         }
+    }
+}
+
+/// Plain slices of the timetable columns the inner loops read, taken once per iteration
+/// (dereferencing a mapped column checks its bounds and alignment every time).
+pub(crate) struct View<'a> {
+    patterns: &'a [Pattern],
+    pattern_stops: &'a [StopIdx],
+    pattern_stop_rules: &'a [StopRules],
+    stop_times: &'a [StopTime],
+    stop_pattern_offsets: &'a [u32],
+    patterns_at_stop: &'a [PatternAtStop],
+    /// Walking links in search direction (backward: reversed).
+    footpath_offsets: &'a [u32],
+    footpaths: &'a [Footpath],
+    min_transfer_secs: &'a [u32],
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn new(engine: &'a Engine, direction: Direction) -> Self {
+        let tt: &'a Timetable = &engine.timetable;
+        let (footpath_offsets, footpaths): (&[u32], &[Footpath]) = match direction {
+            Direction::Forward => (&tt.footpath_offsets, &tt.footpaths),
+            Direction::Backward => (&engine.reverse_footpath_offsets, &engine.reverse_footpaths),
+        };
+        Self {
+            patterns: &tt.patterns,
+            pattern_stops: &tt.pattern_stops,
+            pattern_stop_rules: &tt.pattern_stop_rules,
+            stop_times: &tt.stop_times,
+            stop_pattern_offsets: &tt.stop_pattern_offsets,
+            patterns_at_stop: &tt.patterns_at_stop,
+            footpath_offsets,
+            footpaths,
+            min_transfer_secs: &tt.min_transfer_secs,
+        }
+    }
+
+    #[inline]
+    fn patterns_at_stop(&self, stop: StopIdx) -> &'a [PatternAtStop] {
+        let start = self.stop_pattern_offsets[stop.idx()] as usize;
+        let end = self.stop_pattern_offsets[stop.idx() + 1] as usize;
+        &self.patterns_at_stop[start..end]
+    }
+
+    #[inline]
+    fn footpaths(&self, stop: StopIdx) -> &'a [Footpath] {
+        let start = self.footpath_offsets[stop.idx()] as usize;
+        let end = self.footpath_offsets[stop.idx() + 1] as usize;
+        &self.footpaths[start..end]
     }
 }
 
@@ -296,7 +371,7 @@ struct Boarded {
     day_slot: u8,
     board_position: u16,
     from_walk: bool,
-    /// First stop time of the trip in `stop_times`.
+    /// First stop time of the trip within its pattern's stop times.
     stop_times_start: usize,
     offset: u32,
 }
@@ -306,7 +381,7 @@ impl Engine {
     /// the walk labels of round 0, then runs the rounds. Targets improved by this iteration
     /// have `improved` set.
     pub(crate) fn run_iteration(&self, rules: &Rules<'_>, seeds: &[Seed], scratch: &mut Scratch) {
-        let tt = &*self.timetable;
+        let view = View::new(self, rules.direction);
         for target in &mut scratch.target {
             target.improved = false;
         }
@@ -314,7 +389,7 @@ impl Engine {
         for seed in seeds {
             let flat = scratch.flat(0, seed.stop);
             if seed.key < scratch.walk[flat] {
-                scratch.touch(flat);
+                scratch.touch(seed.stop);
                 scratch.walk[flat] = seed.key;
                 scratch.walk_parent[flat] = WalkParent::Seed;
                 scratch.mark(seed.stop);
@@ -327,38 +402,27 @@ impl Engine {
                 break;
             }
             self.carry_labels(round, scratch);
-            self.queue_patterns(rules, scratch);
+            self.queue_patterns(&view, rules, scratch);
             let queued = std::mem::take(&mut scratch.queued_patterns);
             for &pattern in &queued {
                 let start = scratch.pattern_start[pattern.idx()];
                 scratch.pattern_start[pattern.idx()] = INF;
-                self.scan_pattern(tt, rules, round, pattern, start as usize, scratch);
+                self.scan_pattern(&view, rules, round, pattern, start as usize, scratch);
             }
             scratch.queued_patterns = queued;
             scratch.queued_patterns.clear();
-            self.relax_footpaths(tt, rules, round, scratch);
+            self.relax_footpaths(&view, rules, round, scratch);
             for stop in scratch.marked_previous_list.drain(..) {
                 scratch.marked_previous[stop.idx()] = false;
             }
         }
     }
 
-    /// Round `round` starts from the labels of `round - 1` (at most `k` trips includes fewer).
+    /// Round `round` starts from the target of `round - 1` (at most `k` trips includes fewer;
+    /// stop labels are carried as they are set, see [`Scratch::propagate`]). Round 0's walk
+    /// labels (the seeds) are never carried: a journey rides at least one vehicle, so a later
+    /// walk into a stop the origin walks to must stay possible.
     fn carry_labels(&self, round: usize, scratch: &mut Scratch) {
-        for position in 0..scratch.marked_previous_list.len() {
-            let stop = scratch.marked_previous_list[position];
-            let previous = scratch.flat(round - 1, stop);
-            let current = scratch.flat(round, stop);
-            // Round 0's walk labels (the seeds) are not carried: a journey rides at least one
-            // vehicle, so a later walk into a stop the origin walks to must stay possible.
-            let walk = if round == 1 { INF } else { scratch.walk[previous] };
-            let transit = scratch.transit[previous];
-            if transit < scratch.transit[current] || walk < scratch.walk[current] {
-                scratch.touch(current);
-                scratch.transit[current] = scratch.transit[current].min(transit);
-                scratch.walk[current] = scratch.walk[current].min(walk);
-            }
-        }
         let previous_target = scratch.target[round - 1];
         let target = &mut scratch.target[round];
         if previous_target.key < target.key {
@@ -366,11 +430,10 @@ impl Engine {
         }
     }
 
-    fn queue_patterns(&self, rules: &Rules<'_>, scratch: &mut Scratch) {
-        let tt = &*self.timetable;
+    fn queue_patterns(&self, view: &View<'_>, rules: &Rules<'_>, scratch: &mut Scratch) {
         for position in 0..scratch.marked_previous_list.len() {
             let stop = scratch.marked_previous_list[position];
-            for at_stop in tt.patterns_at_stop(stop) {
+            for at_stop in view.patterns_at_stop(stop) {
                 let pattern = at_stop.pattern;
                 if let Some(allowed) = rules.allowed_patterns
                     && !allowed[pattern.idx()]
@@ -380,7 +443,7 @@ impl Engine {
                 let scan_position = match rules.direction {
                     Direction::Forward => at_stop.position,
                     Direction::Backward => {
-                        tt.patterns[pattern.idx()].num_stops() as u32 - 1 - at_stop.position
+                        view.patterns[pattern.idx()].num_stops() as u32 - 1 - at_stop.position
                     }
                 };
                 let start = &mut scratch.pattern_start[pattern.idx()];
@@ -397,6 +460,7 @@ impl Engine {
     #[inline]
     fn ready_key(
         &self,
+        view: &View<'_>,
         rules: &Rules<'_>,
         round: usize,
         stop: StopIdx,
@@ -408,7 +472,7 @@ impl Engine {
         let via_transit = if transit == INF {
             INF
         } else {
-            transit + self.timetable.min_transfer_secs[stop.idx()]
+            transit + view.min_transfer_secs[stop.idx()]
         };
         let slack = if round >= 1 { rules.slack_secs } else { 0 };
         if walk <= via_transit {
@@ -421,18 +485,19 @@ impl Engine {
     #[allow(clippy::too_many_lines)]
     fn scan_pattern(
         &self,
-        tt: &Timetable,
+        view: &View<'_>,
         rules: &Rules<'_>,
         round: usize,
         pattern_idx: PatternIdx,
         start: usize,
         scratch: &mut Scratch,
     ) {
-        let pattern = &tt.patterns[pattern_idx.idx()];
+        let pattern = &view.patterns[pattern_idx.idx()];
         let num_stops = pattern.num_stops();
-        let stops = tt.pattern_stops(pattern_idx);
-        let stop_rules = tt.pattern_stop_rules(pattern_idx);
-        let stop_times: &[StopTime] = &tt.stop_times;
+        let stop_range = pattern.stops.start as usize..pattern.stops.end as usize;
+        let stops = &view.pattern_stops[stop_range.clone()];
+        let stop_rules = &view.pattern_stop_rules[stop_range];
+        let stop_times: &[StopTime] = &view.stop_times[pattern.stop_times_start as usize..];
         let forward = rules.direction == Direction::Forward;
         let mut boarded: Option<Boarded> = None;
         for scan_position in start..num_stops {
@@ -450,8 +515,9 @@ impl Engine {
                     };
                     let flat = scratch.flat(round, stop);
                     if key < scratch.transit[flat] && key < scratch.target[round].key {
-                        scratch.touch(flat);
+                        scratch.touch(stop);
                         scratch.transit[flat] = key;
+                        Scratch::propagate(&mut scratch.transit, flat, round, rules.max_trips, key);
                         scratch.transit_parent[flat] = TransitParent {
                             pattern: pattern_idx.0,
                             trip_in_pattern: trip.trip_in_pattern,
@@ -487,7 +553,7 @@ impl Engine {
             if !can_board || (rules.wheelchair && !self.stop_accessible[stop.idx()]) {
                 continue;
             }
-            let (ready, from_walk) = self.ready_key(rules, round - 1, stop, scratch);
+            let (ready, from_walk) = self.ready_key(view, rules, round - 1, stop, scratch);
             if ready >= scratch.target[round].key {
                 continue;
             }
@@ -503,7 +569,7 @@ impl Engine {
                 continue;
             }
             if let Some((trip_in_pattern, day_slot, board_key)) =
-                self.earliest_trip(tt, rules, pattern_idx, position, ready, current_board_key)
+                self.earliest_trip(view, rules, pattern_idx, position, ready, current_board_key)
             {
                 debug_assert!(board_key >= ready);
                 boarded = Some(Boarded {
@@ -511,8 +577,7 @@ impl Engine {
                     day_slot,
                     board_position: position as u16,
                     from_walk,
-                    stop_times_start: pattern.stop_times_start as usize
-                        + trip_in_pattern as usize * num_stops,
+                    stop_times_start: trip_in_pattern as usize * num_stops,
                     offset: rules.days.offset[day_slot as usize],
                 });
             }
@@ -524,16 +589,16 @@ impl Engine {
     /// Returns `(trip_in_pattern, day_slot, board_key)`.
     pub(crate) fn earliest_trip(
         &self,
-        tt: &Timetable,
+        view: &View<'_>,
         rules: &Rules<'_>,
         pattern_idx: PatternIdx,
         position: usize,
         ready: u32,
         better_than: u32,
     ) -> Option<(u32, u8, u32)> {
-        let pattern = &tt.patterns[pattern_idx.idx()];
+        let pattern = &view.patterns[pattern_idx.idx()];
         let num_stops = pattern.num_stops();
-        let times = &tt.stop_times[pattern.stop_times_start as usize..];
+        let times = &view.stop_times[pattern.stop_times_start as usize..];
         let at = |trip: usize| times[trip * num_stops + position];
         let mut best: Option<(u32, u8, u32)> = None;
         let mut best_key = better_than;
@@ -619,7 +684,7 @@ impl Engine {
 
     fn relax_footpaths(
         &self,
-        tt: &Timetable,
+        view: &View<'_>,
         rules: &Rules<'_>,
         round: usize,
         scratch: &mut Scratch,
@@ -631,7 +696,7 @@ impl Engine {
             if rules.wheelchair && !self.stop_accessible[from.idx()] {
                 continue;
             }
-            for footpath in self.footpaths(rules.direction, from) {
+            for footpath in view.footpaths(from) {
                 if footpath.distance_m > rules.max_walk_m {
                     continue;
                 }
@@ -642,15 +707,16 @@ impl Engine {
                 let key = arrival + footpath.duration_secs;
                 let flat = scratch.flat(round, to);
                 let transit_ready =
-                    scratch.transit[flat].saturating_add(tt.min_transfer_secs[to.idx()]);
+                    scratch.transit[flat].saturating_add(view.min_transfer_secs[to.idx()]);
                 if key >= scratch.walk[flat]
                     || key >= transit_ready
                     || key >= scratch.target[round].key
                 {
                     continue;
                 }
-                scratch.touch(flat);
+                scratch.touch(to);
                 scratch.walk[flat] = key;
+                Scratch::propagate(&mut scratch.walk, flat, round, rules.max_trips, key);
                 scratch.walk_parent[flat] = WalkParent::Footpath {
                     from,
                     duration_secs: footpath.duration_secs,
