@@ -34,9 +34,16 @@ fn main() -> anyhow::Result<()> {
 fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
     let inputs = feeds.iter().map(|feed| FeedInput::parse(feed)).collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
+    let mut options = ImportOptions::default();
+    // ROUTE_BENCH_MAX_WALK_SECS overrides the walking closure (to measure its cost).
+    if let Some(secs) =
+        std::env::var("ROUTE_BENCH_MAX_WALK_SECS").ok().and_then(|secs| secs.parse().ok())
+    {
+        options.walking.max_walk_secs = secs;
+    }
     let (timetable, _) = norikae_timetable::import_to_file(
         &inputs,
-        &ImportOptions::default(),
+        &options,
         snapshot,
         &NoProgress,
     )

@@ -64,11 +64,17 @@ pub(crate) struct Rules<'a> {
 }
 
 /// The trips of each pattern that run on one service day (positions within the pattern,
-/// ascending), so that finding the next trip never steps over trips of other days.
+/// ascending), so that finding the next trip never steps over trips of other days; and their
+/// departures stop-major (all running trips' departures at one stop of the pattern side by
+/// side), so that the binary search for the next trip reads one short contiguous run.
 #[derive(Debug)]
 pub struct DayTrips {
     offsets: Vec<u32>,
     trips: Vec<u32>,
+    /// Start of each pattern's block in `departures`: position `i`, running trip `j` (of
+    /// `n` running that day) is at `start + i * n + j`.
+    departure_offsets: Vec<usize>,
+    departures: Vec<u32>,
 }
 
 impl DayTrips {
@@ -86,7 +92,32 @@ impl DayTrips {
             }
             offsets.push(trips.len() as u32);
         }
-        Self { offsets, trips }
+        let stop_times: &[StopTime] = &timetable.stop_times;
+        let mut departure_offsets = Vec::with_capacity(timetable.patterns.len());
+        let mut departures = Vec::new();
+        for (index, pattern) in timetable.patterns.iter().enumerate() {
+            departure_offsets.push(departures.len());
+            let running = &trips[offsets[index] as usize..offsets[index + 1] as usize];
+            let num_stops = pattern.num_stops();
+            let times = &stop_times[pattern.stop_times_start as usize..];
+            for position in 0..num_stops {
+                departures.extend(
+                    running
+                        .iter()
+                        .map(|&trip| times[trip as usize * num_stops + position].departure),
+                );
+            }
+        }
+        Self { offsets, trips, departure_offsets, departures }
+    }
+
+    /// Departures at `position` of `pattern`'s trips running that day, parallel to
+    /// [`DayTrips::of`].
+    #[inline]
+    fn departures_at(&self, pattern: PatternIdx, position: usize) -> &[u32] {
+        let running = (self.offsets[pattern.idx() + 1] - self.offsets[pattern.idx()]) as usize;
+        let start = self.departure_offsets[pattern.idx()] + position * running;
+        &self.departures[start..start + running]
     }
 
     /// Positions (within `pattern`) of its trips running that day.
@@ -326,7 +357,10 @@ impl<'a> View<'a> {
     pub(crate) fn new(engine: &'a Engine, direction: Direction) -> Self {
         let tt: &'a Timetable = &engine.timetable;
         let (footpath_offsets, footpaths): (&[u32], &[Footpath]) = match direction {
-            Direction::Forward => (&tt.footpath_offsets, &tt.footpaths),
+            Direction::Forward => (
+                &tt.footpath_offsets,
+                engine.sorted_footpaths.as_deref().unwrap_or(&tt.footpaths),
+            ),
             Direction::Backward => (&engine.reverse_footpath_offsets, &engine.reverse_footpaths),
         };
         Self {
@@ -604,33 +638,31 @@ impl Engine {
         let mut best_key = better_than;
         let first_trip = pattern.trips.start as usize;
         for slot in 0..3 {
-            let Some(running) = rules.day_trips[slot] else { continue };
-            let running = running.of(pattern_idx);
+            let Some(day) = rules.day_trips[slot] else { continue };
+            let running = day.of(pattern_idx);
             let offset = rules.days.offset[slot];
             let usable = |trip: usize| !rules.wheelchair || self.trip_accessible[first_trip + trip];
             match rules.direction {
                 Direction::Forward => {
                     let threshold = ready.saturating_sub(offset);
+                    let departures = day.departures_at(pattern_idx, position);
                     // Cheap exits before the binary search: no trip that day is late enough,
                     // or the first one is already no better.
-                    let (Some(&first), Some(&last)) = (running.first(), running.last()) else {
+                    let (Some(&first), Some(&last)) = (departures.first(), departures.last())
+                    else {
                         continue;
                     };
-                    if at(last as usize).departure < threshold
-                        || at(first as usize).departure + offset >= best_key
-                    {
+                    if last < threshold || first + offset >= best_key {
                         continue;
                     }
-                    let mut index = if at(first as usize).departure >= threshold {
+                    let mut index = if first >= threshold {
                         0
                     } else {
-                        partition(running.len(), |index| {
-                            at(running[index] as usize).departure < threshold
-                        })
+                        departures.partition_point(|&departure| departure < threshold)
                     };
                     while index < running.len() {
                         let trip = running[index] as usize;
-                        let key = at(trip).departure + offset;
+                        let key = departures[index] + offset;
                         if key >= best_key {
                             break;
                         }
@@ -705,13 +737,14 @@ impl Engine {
                     continue;
                 }
                 let key = arrival + footpath.duration_secs;
+                if key >= scratch.target[round].key {
+                    // Links are sorted by duration: the rest arrive no earlier.
+                    break;
+                }
                 let flat = scratch.flat(round, to);
                 let transit_ready =
                     scratch.transit[flat].saturating_add(view.min_transfer_secs[to.idx()]);
-                if key >= scratch.walk[flat]
-                    || key >= transit_ready
-                    || key >= scratch.target[round].key
-                {
+                if key >= scratch.walk[flat] || key >= transit_ready {
                     continue;
                 }
                 scratch.touch(to);
