@@ -41,13 +41,9 @@ fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
     {
         options.walking.max_walk_secs = secs;
     }
-    let (timetable, _) = norikae_timetable::import_to_file(
-        &inputs,
-        &options,
-        snapshot,
-        &NoProgress,
-    )
-    .with_context(|| format!("importing into {}", snapshot.display()))?;
+    let (timetable, _) =
+        norikae_timetable::import_to_file(&inputs, &options, snapshot, &NoProgress)
+            .with_context(|| format!("importing into {}", snapshot.display()))?;
     println!(
         "imported {} feeds: {} stops, {} stations, {} patterns, {} trips, {} stop times in {:.1} s",
         inputs.len(),
@@ -236,7 +232,11 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             if let Some(dump) = dump.as_mut() {
                 write!(dump, "{label} {} {} {}:", query.from.0, query.to.0, query.time_secs)?;
                 for journey in &found {
-                    write!(dump, " {}-{}/{}", journey.departure, journey.arrival, journey.transfers)?;
+                    write!(
+                        dump,
+                        " {}-{}/{}",
+                        journey.departure, journey.arrival, journey.transfers
+                    )?;
                 }
                 dump.push('\n');
             }

@@ -95,7 +95,8 @@ impl Engine {
         // Sorted by duration like the forward links, so that a scan can stop at the first
         // link that arrives too late.
         for stop in 0..num_stops {
-            let range = reverse_footpath_offsets[stop] as usize..reverse_footpath_offsets[stop + 1] as usize;
+            let range = reverse_footpath_offsets[stop] as usize
+                ..reverse_footpath_offsets[stop + 1] as usize;
             reverse_footpaths[range]
                 .sort_unstable_by_key(|footpath| (footpath.duration_secs, footpath.to));
         }
@@ -104,9 +105,8 @@ impl Engine {
         let by_duration = |links: &[Footpath]| {
             links.windows(2).all(|pair| pair[0].duration_secs <= pair[1].duration_secs)
         };
-        let sorted_footpaths = (!(0..num_stops).all(|stop| {
-            by_duration(&forward[offsets[stop] as usize..offsets[stop + 1] as usize])
-        }))
+        let sorted_footpaths = (!(0..num_stops)
+            .all(|stop| by_duration(&forward[offsets[stop] as usize..offsets[stop + 1] as usize])))
         .then(|| {
             let mut links = forward.to_vec();
             for stop in 0..num_stops {

@@ -257,10 +257,18 @@ impl Engine {
         let start_time = frame.time(at);
         let mut journeys = Vec::new();
         let mut seed_keys = Vec::with_capacity(seeds.len());
-        let mut iterate =
-            |departure: u32, report: bool, scratch: &mut Scratch, journeys: &mut Vec<Journey>| {
-                seed_keys.clear();
-                seed_keys.extend(seeds.iter().map(|seed| Seed {
+        // `only`: seed just these (indices into `seeds`), else all.
+        let mut iterate = |departure: u32,
+                           only: Option<&[(u32, u32)]>,
+                           report: bool,
+                           scratch: &mut Scratch,
+                           journeys: &mut Vec<Journey>| {
+            seed_keys.clear();
+            let chosen = |index: usize| {
+                only.is_none_or(|only| only.iter().any(|&(_, seed)| seed as usize == index))
+            };
+            seed_keys.extend(seeds.iter().enumerate().filter(|&(index, _)| chosen(index)).map(
+                |(_, seed)| Seed {
                     stop: seed.stop,
                     key: match direction {
                         Direction::Forward => departure + seed.duration_secs,
@@ -268,29 +276,34 @@ impl Engine {
                             direction.key(departure.saturating_sub(seed.duration_secs))
                         }
                     },
-                }));
-                self.set_horizon(scratch, direction, departure);
-                self.run_iteration(&rules, &seed_keys, scratch);
-                if report {
-                    for round in 1..=rules.max_trips {
-                        if scratch.target[round].improved
-                            && let Some(journey) = self.reconstruct(scratch, round, &context)
-                        {
-                            journeys.push(journey);
-                        }
+                },
+            ));
+            self.set_horizon(scratch, direction, departure);
+            self.run_iteration(&rules, &seed_keys, scratch);
+            if report {
+                for round in 1..=rules.max_trips {
+                    if scratch.target[round].improved
+                        && let Some(journey) = self.reconstruct(scratch, round, &context)
+                    {
+                        journeys.push(journey);
                     }
                 }
-            };
+            }
+        };
         match request.kind {
             SearchKind::DepartAt | SearchKind::ArriveBy => {
-                iterate(start_time, true, scratch, &mut journeys)
+                iterate(start_time, None, true, scratch, &mut journeys)
             }
             SearchKind::Range { window_secs } => {
                 let end_time = start_time + window_secs;
-                iterate(end_time, false, scratch, &mut journeys);
+                iterate(end_time, None, false, scratch, &mut journeys);
+                // Latest first. Leaving earlier only adds a boarding at the seeds with a
+                // departure at that very time (elsewhere the next trips are those already
+                // tried by a later iteration, whose labels stay valid), so only they are
+                // seeded and scanned again.
                 let departures = self.departures_from(&rules, &seeds, start_time, end_time);
-                for departure in departures {
-                    iterate(departure, true, scratch, &mut journeys);
+                for group in departures.chunk_by(|a, b| a.0 == b.0) {
+                    iterate(group[0].0, Some(group), true, scratch, &mut journeys);
                 }
                 let (start_unix, end_unix) = (at, at + i64::from(window_secs));
                 journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
@@ -314,17 +327,18 @@ impl Engine {
     }
 
     /// Times (after slot 0's start) at which the traveller can leave the origin in
-    /// `[start, end)` and board at once somewhere: latest first, without repeats.
+    /// `[start, end)` and board at once somewhere, with the seed (index into `seeds`) where
+    /// that boarding is: latest first, without repeats.
     fn departures_from(
         &self,
         rules: &Rules<'_>,
         seeds: &[SeedWalk],
         start: u32,
         end: u32,
-    ) -> Vec<u32> {
+    ) -> Vec<(u32, u32)> {
         let tt = &*self.timetable;
         let mut departures = Vec::new();
-        for seed in seeds {
+        for (seed_index, seed) in seeds.iter().enumerate() {
             if rules.wheelchair && !self.stop_accessible[seed.stop.idx()] {
                 continue;
             }
@@ -359,7 +373,7 @@ impl Engine {
                         }
                         let trip = pattern.trips.start as usize + trip_in_pattern;
                         if !rules.wheelchair || self.trip_accessible[trip] {
-                            departures.push(leave);
+                            departures.push((leave, seed_index as u32));
                         }
                     }
                 }

@@ -357,10 +357,9 @@ impl<'a> View<'a> {
     pub(crate) fn new(engine: &'a Engine, direction: Direction) -> Self {
         let tt: &'a Timetable = &engine.timetable;
         let (footpath_offsets, footpaths): (&[u32], &[Footpath]) = match direction {
-            Direction::Forward => (
-                &tt.footpath_offsets,
-                engine.sorted_footpaths.as_deref().unwrap_or(&tt.footpaths),
-            ),
+            Direction::Forward => {
+                (&tt.footpath_offsets, engine.sorted_footpaths.as_deref().unwrap_or(&tt.footpaths))
+            }
             Direction::Backward => (&engine.reverse_footpath_offsets, &engine.reverse_footpaths),
         };
         Self {
@@ -503,11 +502,8 @@ impl Engine {
         let flat = scratch.flat(round, stop);
         let transit = scratch.transit[flat];
         let walk = scratch.walk[flat];
-        let via_transit = if transit == INF {
-            INF
-        } else {
-            transit + view.min_transfer_secs[stop.idx()]
-        };
+        let via_transit =
+            if transit == INF { INF } else { transit + view.min_transfer_secs[stop.idx()] };
         let slack = if round >= 1 { rules.slack_secs } else { 0 };
         if walk <= via_transit {
             (walk.saturating_add(slack), true)
