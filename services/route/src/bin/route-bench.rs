@@ -211,6 +211,13 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     // ROUTE_BENCH_DUMP=file writes every answer (departure, arrival, transfers) there, so two
     // versions of the engine can be compared.
     let mut dump = std::env::var("ROUTE_BENCH_DUMP").ok().map(|_| String::new());
+    let mut options = Options::default();
+    // ROUTE_BENCH_MAX_TRANSFERS overrides the default transfer limit (to measure its cost).
+    if let Some(limit) =
+        std::env::var("ROUTE_BENCH_MAX_TRANSFERS").ok().and_then(|limit| limit.parse().ok())
+    {
+        options.max_transfers = limit;
+    }
     for (label, kind) in
         [("depart-at", SearchKind::DepartAt), ("range 1h", SearchKind::Range { window_secs: 3600 })]
     {
@@ -223,7 +230,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 date: query.date,
                 time_secs: query.time_secs,
                 kind,
-                options: Options::default(),
+                options: options.clone(),
             };
             let begin = Instant::now();
             let found = engine.search(&request, &mut scratch)?;

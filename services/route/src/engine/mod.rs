@@ -6,6 +6,7 @@
 //! chaining), [`journey`] rebuilds journeys from the labels, [`fares`] prices them and
 //! [`departures`] lists the next departures of a station.
 
+mod bounds;
 pub mod departures;
 pub mod fares;
 pub mod journey;
@@ -35,6 +36,8 @@ pub struct Engine {
     /// The walking links sorted by duration per stop, when the timetable's are not (the
     /// importer sorts them; hand-built timetables may not): `None` uses the timetable's.
     pub(crate) sorted_footpaths: Option<Vec<Footpath>>,
+    /// Shortest times to and from a few landmarks, for lower bounds (see [`bounds`]).
+    pub(crate) landmarks: bounds::Landmarks,
     /// Fare rules indexed for pricing journeys.
     pub fares: fares::FareIndex,
     /// Trips running per service day, built on first use (a query needs three days).
@@ -116,6 +119,7 @@ impl Engine {
             links
         });
         let fares = fares::FareIndex::build(&timetable);
+        let landmarks = bounds::Landmarks::build(&timetable);
         Self {
             timetable,
             stop_accessible,
@@ -123,6 +127,7 @@ impl Engine {
             reverse_footpath_offsets,
             reverse_footpaths,
             sorted_footpaths,
+            landmarks,
             fares,
             day_trips: Mutex::new(HashMap::new()),
         }

@@ -254,6 +254,12 @@ impl Engine {
         for goal in &goals {
             scratch.set_egress(goal.stop, goal.duration_secs);
         }
+        if direction == Direction::Forward && !self.landmarks.is_empty() {
+            let targets: Vec<_> =
+                goals.iter().map(|goal| (goal.stop, goal.duration_secs)).collect();
+            self.landmarks.target_terms(&targets, &mut scratch.bound_terms);
+            scratch.use_bounds = true;
+        }
         let start_time = frame.time(at);
         let mut journeys = Vec::new();
         let mut seed_keys = Vec::with_capacity(seeds.len());

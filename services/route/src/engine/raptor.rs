@@ -201,6 +201,12 @@ pub struct Scratch {
     pub(crate) egress: Vec<u32>,
     pub(crate) egress_list: Vec<StopIdx>,
     pub(crate) target: Vec<TargetLabel>,
+    /// Lower bound on the time from each stop to the target (`INF`: not computed yet).
+    lower_bound: Vec<u32>,
+    lower_bound_list: Vec<StopIdx>,
+    /// Whether lower bounds prune (forward searches), and their per-target terms.
+    pub(crate) use_bounds: bool,
+    pub(crate) bound_terms: Vec<(i64, i64)>,
     /// Per-query pattern filter, filled by the query layer.
     pub(crate) allowed_patterns: Vec<bool>,
 }
@@ -229,6 +235,10 @@ impl Scratch {
             egress_list: Vec::new(),
             target: Vec::new(),
             allowed_patterns: Vec::new(),
+            lower_bound: vec![INF; num_stops],
+            lower_bound_list: Vec::new(),
+            use_bounds: false,
+            bound_terms: Vec::new(),
         }
     }
 
@@ -264,6 +274,10 @@ impl Scratch {
             self.egress[stop.idx()] = INF;
         }
         self.egress_list.clear();
+        for stop in self.lower_bound_list.drain(..) {
+            self.lower_bound[stop.idx()] = INF;
+        }
+        self.use_bounds = false;
         self.target.clear();
         self.target.resize(rounds, TargetLabel::default());
         self.clear_marks();
@@ -321,9 +335,9 @@ impl Scratch {
     /// with at most `k` trips and prunes worse labels of later rounds (local pruning).
     #[inline]
     fn propagate(labels: &mut [u32], flat: usize, round: usize, max_round: usize, key: u32) {
-        for later in flat + 1..flat + 1 + (max_round - round) {
-            if key < labels[later] {
-                labels[later] = key;
+        for label in &mut labels[flat + 1..flat + 1 + (max_round - round)] {
+            if key < *label {
+                *label = key;
             } else {
                 break;
             }
@@ -451,6 +465,23 @@ impl Engine {
         }
     }
 
+    /// A lower bound on the time from `stop` to the target (0 when bounds are off); computed
+    /// on first use in a search.
+    #[inline]
+    fn lower_bound(&self, scratch: &mut Scratch, stop: StopIdx) -> u32 {
+        if !scratch.use_bounds {
+            return 0;
+        }
+        let cached = scratch.lower_bound[stop.idx()];
+        if cached != INF {
+            return cached;
+        }
+        let bound = self.landmarks.bound(stop, &scratch.bound_terms);
+        scratch.lower_bound[stop.idx()] = bound;
+        scratch.lower_bound_list.push(stop);
+        bound
+    }
+
     /// Round `round` starts from the target of `round - 1` (at most `k` trips includes fewer;
     /// stop labels are carried as they are set, see [`Scratch::propagate`]). Round 0's walk
     /// labels (the seeds) are never carried: a journey rides at least one vehicle, so a later
@@ -544,7 +575,10 @@ impl Engine {
                         MIRROR - (time.departure + trip.offset)
                     };
                     let flat = scratch.flat(round, stop);
-                    if key < scratch.transit[flat] && key < scratch.target[round].key {
+                    if key < scratch.transit[flat]
+                        && key.saturating_add(self.lower_bound(scratch, stop))
+                            < scratch.target[round].key
+                    {
                         scratch.touch(stop);
                         scratch.transit[flat] = key;
                         Scratch::propagate(&mut scratch.transit, flat, round, rules.max_trips, key);
@@ -584,7 +618,7 @@ impl Engine {
                 continue;
             }
             let (ready, from_walk) = self.ready_key(view, rules, round - 1, stop, scratch);
-            if ready >= scratch.target[round].key {
+            if ready.saturating_add(self.lower_bound(scratch, stop)) >= scratch.target[round].key {
                 continue;
             }
             let current_board_key = boarded.map_or(INF, |trip| {
@@ -740,7 +774,11 @@ impl Engine {
                 let flat = scratch.flat(round, to);
                 let transit_ready =
                     scratch.transit[flat].saturating_add(view.min_transfer_secs[to.idx()]);
-                if key >= scratch.walk[flat] || key >= transit_ready {
+                if key >= scratch.walk[flat]
+                    || key >= transit_ready
+                    || key.saturating_add(self.lower_bound(scratch, to))
+                        >= scratch.target[round].key
+                {
                     continue;
                 }
                 scratch.touch(to);
