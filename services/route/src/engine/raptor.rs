@@ -758,6 +758,12 @@ impl Engine {
             if rules.wheelchair && !self.stop_accessible[from.idx()] {
                 continue;
             }
+            // The target may have improved since this label was set; the bound is consistent
+            // (a walking link is an edge of its graph), so no link from here can help then.
+            if arrival.saturating_add(self.lower_bound(scratch, from)) >= scratch.target[round].key
+            {
+                continue;
+            }
             for footpath in view.footpaths(from) {
                 if footpath.distance_m > rules.max_walk_m {
                     continue;
