@@ -449,7 +449,7 @@ impl Engine {
                 break;
             }
             self.carry_labels(round, scratch);
-            self.queue_patterns(&view, rules, scratch);
+            self.queue_patterns(&view, rules, round, scratch);
             let queued = std::mem::take(&mut scratch.queued_patterns);
             for &pattern in &queued {
                 let start = scratch.pattern_start[pattern.idx()];
@@ -494,9 +494,23 @@ impl Engine {
         }
     }
 
-    fn queue_patterns(&self, view: &View<'_>, rules: &Rules<'_>, scratch: &mut Scratch) {
+    fn queue_patterns(
+        &self,
+        view: &View<'_>,
+        rules: &Rules<'_>,
+        round: usize,
+        scratch: &mut Scratch,
+    ) {
         for position in 0..scratch.marked_previous_list.len() {
             let stop = scratch.marked_previous_list[position];
+            // A stop the bound rules out (the target improved since it was marked) starts
+            // no scan; boarding there would be skipped anyway.
+            let flat = scratch.flat(round - 1, stop);
+            let earliest = scratch.transit[flat].min(scratch.walk[flat]);
+            if earliest.saturating_add(self.lower_bound(scratch, stop)) >= scratch.target[round].key
+            {
+                continue;
+            }
             for at_stop in view.patterns_at_stop(stop) {
                 let pattern = at_stop.pattern;
                 if let Some(allowed) = rules.allowed_patterns
