@@ -10,6 +10,11 @@
 //! `run` answers every query twice, depart-at (the Pareto set for the time) and a 1-hour
 //! range, and prints p50 / p95 / p99 query times, how many queries found journeys, and the
 //! process's memory (RSS now and peak).
+//!
+//! Tuning knobs (environment): `ROUTE_BENCH_LIMIT=n` times only the first n queries;
+//! `ROUTE_BENCH_DUMP=file` writes every answer (departure, arrival, transfers) to compare two
+//! engine versions; `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
+//! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -186,7 +191,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let timetable = load(snapshot)?;
     let load_secs = started.elapsed().as_secs_f64();
+    let engine_started = Instant::now();
     let engine = Engine::new(Arc::clone(&timetable));
+    let engine_secs = engine_started.elapsed().as_secs_f64();
     let mut queries = read_queries(&timetable, queries_path)?;
     // ROUTE_BENCH_LIMIT=n times only the first n queries (quick runs while tuning).
     if let Some(limit) =
@@ -195,7 +202,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         queries.truncate(limit);
     }
     println!(
-        "data: {} ({} feeds: {}), {} stops, {} stations, {} patterns, {} trips, {} stop times, {} walking links; loaded in {load_secs:.2} s",
+        "data: {} ({} feeds: {}), {} stops, {} stations, {} patterns, {} trips, {} stop times, {} walking links; loaded in {load_secs:.2} s, engine tables (landmarks, reverse links, fares) built in {engine_secs:.2} s",
         snapshot.display(),
         timetable.feeds.len(),
         timetable.feeds.iter().map(|feed| feed.name.as_str()).collect::<Vec<_>>().join(","),
