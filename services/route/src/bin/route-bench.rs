@@ -173,18 +173,11 @@ fn percentile(sorted_micros: &[f64], fraction: f64) -> f64 {
     sorted_micros[position.min(sorted_micros.len() - 1)]
 }
 
-/// (RSS now, peak RSS) in MiB, from /proc/self/status.
+/// (RSS now, peak RSS) in MiB.
 fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|line| line.starts_with(name))
-            .and_then(|line| line.split_whitespace().nth(1))
-            .and_then(|kib| kib.parse::<f64>().ok())
-            .map_or(0.0, |kib| kib / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let (rss, peak) = norikae_timetable::cli::memory_usage();
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    (mib(rss), mib(peak))
 }
 
 fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
