@@ -241,7 +241,8 @@ mod tests {
             };
             assert!(Some(journey.date) >= range.0 && Some(journey.date) <= range.1);
             let (hours, minutes) = journey.time.split_once(':').unwrap();
-            let minute_of_day: u32 = hours.parse::<u32>().unwrap() * 60 + minutes.parse::<u32>().unwrap();
+            let minute_of_day: u32 =
+                hours.parse::<u32>().unwrap() * 60 + minutes.parse::<u32>().unwrap();
             assert!((6 * 60..22 * 60).contains(&minute_of_day), "{}", journey.time);
         }
     }

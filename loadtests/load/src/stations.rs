@@ -180,11 +180,10 @@ impl StationList {
         let [_, id, feed, departures, name, reading, romaji, english] = fields else {
             bail!("a station line has 8 fields, this one {}", fields.len());
         };
-        let feed = self
-            .feeds
-            .iter()
-            .position(|known| known.name == *feed)
-            .with_context(|| format!("station {id}: feed {feed:?} has no feed line above it"))?;
+        let feed =
+            self.feeds.iter().position(|known| known.name == *feed).with_context(|| {
+                format!("station {id}: feed {feed:?} has no feed line above it")
+            })?;
         let departures_per_day = departures
             .parse()
             .with_context(|| format!("station {id}: bad departures per day {departures:?}"))?;

@@ -13,7 +13,11 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// The `p`-th percentile of a histogram of `(bucket start, count)` pairs in ascending order.
-pub fn bucket_percentile<'a>(buckets: impl IntoIterator<Item = (&'a u64, &'a usize)>, total: usize, p: f64) -> u64 {
+pub fn bucket_percentile<'a>(
+    buckets: impl IntoIterator<Item = (&'a u64, &'a usize)>,
+    total: usize,
+    p: f64,
+) -> u64 {
     let wanted = ((p / 100.0) * total as f64).ceil().max(1.0) as usize;
     let mut seen = 0;
     let mut last = 0;
@@ -67,7 +71,8 @@ impl std::fmt::Display for Tally {
         if self.0.is_empty() {
             return f.write_str("none");
         }
-        let pairs: Vec<String> = self.0.iter().map(|(kind, count)| format!("{kind}={count}")).collect();
+        let pairs: Vec<String> =
+            self.0.iter().map(|(kind, count)| format!("{kind}={count}")).collect();
         f.write_str(&pairs.join(","))
     }
 }

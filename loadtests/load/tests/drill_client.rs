@@ -101,7 +101,8 @@ async fn connection_refused_is_counted_as_connect() {
     let binary = env!("CARGO_BIN_EXE_norikae-drill");
     let url = format!("http://127.0.0.1:{port}/health/live");
     let output = tokio::task::spawn_blocking(move || {
-        let args = ["keepalive", "--url", &url, "--connections", "2", "--rounds", "1", "--gaps-ms", "10"];
+        let args =
+            ["keepalive", "--url", &url, "--connections", "2", "--rounds", "1", "--gaps-ms", "10"];
         Command::new(binary).args(args).output().unwrap()
     })
     .await

@@ -163,7 +163,9 @@ async fn main() -> anyhow::Result<()> {
             let feeds_dir =
                 args.feeds_dir.unwrap_or_else(norikae_timetable::bundled::repo_feeds_dir);
             let outcome = norikae_timetable::bundled::ensure_snapshot(&feeds_dir, &args.out)
-                .with_context(|| format!("cannot import {} into {}", feeds_dir.display(), args.out.display()))?;
+                .with_context(|| {
+                    format!("cannot import {} into {}", feeds_dir.display(), args.out.display())
+                })?;
             println!("snapshot={} outcome={outcome:?}", args.out.display());
             Ok(())
         }
@@ -215,7 +217,10 @@ async fn fetch(client: &Client, url: &str) -> Option<String> {
 }
 
 async fn keepalive(args: KeepaliveArgs) -> anyhow::Result<()> {
-    ensure!(args.connections > 0 && args.rounds > 0, "--connections and --rounds must be above zero");
+    ensure!(
+        args.connections > 0 && args.rounds > 0,
+        "--connections and --rounds must be above zero"
+    );
     let client = client(None)?;
     let mut failures = Tally::default();
     let mut failures_by_gap: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
@@ -298,11 +303,10 @@ impl Schedule {
             sent: 0,
             elapsed: Duration::ZERO,
         };
-        let record = |outcome: (Duration, Option<String>), outcomes: &mut Outcomes| {
-            match outcome.1 {
-                None => outcomes.latencies.push(outcome.0),
-                Some(kind) => outcomes.failures.add(kind),
-            }
+        let record = |outcome: (Duration, Option<String>), outcomes: &mut Outcomes| match outcome.1
+        {
+            None => outcomes.latencies.push(outcome.0),
+            Some(kind) => outcomes.failures.add(kind),
         };
         while started.elapsed().as_secs_f64() < self.duration {
             ticker.tick().await;

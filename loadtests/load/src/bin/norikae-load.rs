@@ -99,7 +99,9 @@ async fn main() -> anyhow::Result<()> {
             Box::pin(async move {
                 let keys = plan.keystrokes(&mut rand::rng());
                 for prefix in keys {
-                    let response = user.get_named(&endpoints.stations(&prefix, 10), "stations (keystroke)").await?;
+                    let response = user
+                        .get_named(&endpoints.stations(&prefix, 10), "stations (keystroke)")
+                        .await?;
                     check_body(user, response, "results").await?;
                     if !keystroke_pause.is_zero() {
                         tokio::time::sleep(keystroke_pause).await;
@@ -108,7 +110,9 @@ async fn main() -> anyhow::Result<()> {
                 Ok(())
             })
         });
-        scenario!("typing").set_weight(weights[0])?.register_transaction(Transaction::new(function).set_name("type a station name"))
+        scenario!("typing")
+            .set_weight(weights[0])?
+            .register_transaction(Transaction::new(function).set_name("type a station name"))
     };
     let journeys = {
         let (plan, endpoints) = (plan.clone(), endpoints.clone());
@@ -120,7 +124,9 @@ async fn main() -> anyhow::Result<()> {
                 check_body(user, response, "journeys").await
             })
         });
-        scenario!("journeys").set_weight(weights[1])?.register_transaction(Transaction::new(function).set_name("search journeys"))
+        scenario!("journeys")
+            .set_weight(weights[1])?
+            .register_transaction(Transaction::new(function).set_name("search journeys"))
     };
     let departures = {
         let (plan, endpoints) = (plan.clone(), endpoints.clone());
@@ -132,7 +138,9 @@ async fn main() -> anyhow::Result<()> {
                 check_body(user, response, "groups").await
             })
         });
-        scenario!("departures").set_weight(weights[2])?.register_transaction(Transaction::new(function).set_name("departure board"))
+        scenario!("departures")
+            .set_weight(weights[2])?
+            .register_transaction(Transaction::new(function).set_name("departure board"))
     };
 
     let mut attack = *GooseAttack::initialize_with_config(args.goose.clone())?
@@ -149,12 +157,21 @@ async fn main() -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let metrics = attack.execute().await.context("the load test failed")?;
-    print_summary(&metrics, &endpoints_label(&args, &host), ramp_plan.as_deref(), started.elapsed());
+    print_summary(
+        &metrics,
+        &endpoints_label(&args, &host),
+        ramp_plan.as_deref(),
+        started.elapsed(),
+    );
     Ok(())
 }
 
 /// Records a failure when a 2xx answer is not JSON holding `field`.
-async fn check_body(user: &mut GooseUser, mut response: GooseResponse, field: &str) -> TransactionResult {
+async fn check_body(
+    user: &mut GooseUser,
+    mut response: GooseResponse,
+    field: &str,
+) -> TransactionResult {
     if !response.request.success {
         // Already counted as an error (status or transport) by goose.
         return Ok(());
@@ -181,7 +198,9 @@ fn parse_weights(text: &str) -> anyhow::Result<[usize; 3]> {
         &[typing, journeys, departures] if typing > 0 && journeys > 0 && departures > 0 => {
             Ok([typing, journeys, departures])
         }
-        _ => anyhow::bail!("--weights {text:?}: expected three numbers above zero (typing,journeys,departures); use --scenarios to leave a kind out"),
+        _ => anyhow::bail!(
+            "--weights {text:?}: expected three numbers above zero (typing,journeys,departures); use --scenarios to leave a kind out"
+        ),
     }
 }
 
@@ -224,18 +243,31 @@ fn print_summary(metrics: &GooseMetrics, target: &str, ramp: Option<&str>, wall:
     println!("== Norikae load summary");
     println!("target:   {target}");
     match ramp {
-        Some(plan) => println!("profile:  ramp (test plan {plan}), {} s measured", metrics.duration),
-        None => println!("profile:  steady, {} users, {} s measured (after all users started)", metrics.maximum_users, metrics.duration),
+        Some(plan) => {
+            println!("profile:  ramp (test plan {plan}), {} s measured", metrics.duration)
+        }
+        None => println!(
+            "profile:  steady, {} users, {} s measured (after all users started)",
+            metrics.maximum_users, metrics.duration
+        ),
     }
-    println!("wall:     {:.1} s; machine load (1/5/15 min): {}", wall.as_secs_f64(), load_average());
-    println!("{:<22} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}", "request", "count", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors");
+    println!(
+        "wall:     {:.1} s; machine load (1/5/15 min): {}",
+        wall.as_secs_f64(),
+        load_average()
+    );
+    println!(
+        "{:<22} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "request", "count", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"
+    );
     let mut names: Vec<&String> = metrics.requests.keys().collect();
     names.sort();
     let (mut all_count, mut all_errors) = (0, 0);
     for name in names {
         let request = &metrics.requests[name];
         let timing = &request.raw_data;
-        let percentile = |p| bucket_percentile(timing.times_us.iter(), timing.counter, p) as f64 / 1000.0;
+        let percentile =
+            |p| bucket_percentile(timing.times_us.iter(), timing.counter, p) as f64 / 1000.0;
         let count = request.success_count + request.fail_count;
         all_count += count;
         all_errors += request.fail_count;
@@ -251,7 +283,17 @@ fn print_summary(metrics: &GooseMetrics, target: &str, ramp: Option<&str>, wall:
             request.fail_count
         );
     }
-    println!("{:<22} {:>9} {:>9.1} {:>8} {:>8} {:>8} {:>8} {:>8}", "all", all_count, all_count as f64 / seconds, "", "", "", "", all_errors);
+    println!(
+        "{:<22} {:>9} {:>9.1} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "all",
+        all_count,
+        all_count as f64 / seconds,
+        "",
+        "",
+        "",
+        "",
+        all_errors
+    );
     if metrics.errors.is_empty() {
         println!("errors by kind: none");
     } else {
