@@ -26,6 +26,12 @@ enum Command {
     Import(norikae_timetable::cli::ImportArgs),
     /// Load a snapshot and print what it holds, how long loading took and the memory used.
     SnapshotInfo(norikae_timetable::cli::SnapshotInfoArgs),
+    /// Manage API keys in the api's database (`NORIKAE_DATABASE__URL`, default the SQLite
+    /// file data/norikae.db).
+    Keys {
+        #[command(subcommand)]
+        command: norikae_api::cli::KeysCommand,
+    },
 }
 
 #[derive(clap::Args, Default)]
@@ -45,6 +51,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Import(args) => norikae_timetable::cli::run_import(args),
         Command::SnapshotInfo(args) => norikae_timetable::cli::run_snapshot_info(args),
+        Command::Keys { command } => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(norikae_api::cli::run(command))
+        }
     }
 }
 
@@ -85,7 +96,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     norikae_runtime::telemetry::init("norikae").await;
     let route: norikae_route::Config = norikae_runtime::load_config("route")?;
     let search: norikae_search::Config = norikae_runtime::load_config("search")?;
-    let api: norikae_api::Config = norikae_runtime::load_config("api")?;
+    let mut api: norikae_api::Config = norikae_runtime::load_config("api")?;
+    configure_embedded_api(&mut api, search.http.port, route.http.port);
     let app: norikae_app::Config = norikae_runtime::load_config("app")?;
     let ports = [app.http.port, api.http.port, search.http.port, route.http.port];
 
@@ -129,6 +141,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     anyhow::ensure!(!failed, "a service failed; see the log above");
     Ok(())
+}
+
+/// In the all-in-one process the api calls the engines of this process (unless upstream URLs
+/// are set) and, for local development, needs no key (unless `NORIKAE_AUTH__OPEN_ACCESS` or
+/// `NORIKAE_API__AUTH__OPEN_ACCESS` says otherwise).
+fn configure_embedded_api(api: &mut norikae_api::Config, search_port: u16, route_port: u16) {
+    let set = |names: &[&str]| names.iter().any(|name| std::env::var_os(name).is_some());
+    if !set(&["NORIKAE_UPSTREAM__SEARCH_URL", "NORIKAE_API__UPSTREAM__SEARCH_URL"]) {
+        api.upstream.search_url = format!("http://127.0.0.1:{search_port}");
+    }
+    if !set(&["NORIKAE_UPSTREAM__ROUTE_URL", "NORIKAE_API__UPSTREAM__ROUTE_URL"]) {
+        api.upstream.route_url = format!("http://127.0.0.1:{route_port}");
+    }
+    if !set(&["NORIKAE_AUTH__OPEN_ACCESS", "NORIKAE_API__AUTH__OPEN_ACCESS"]) {
+        api.auth.open_access = true;
+    }
 }
 
 async fn named(

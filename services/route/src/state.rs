@@ -22,6 +22,8 @@ pub struct AppState {
 
 struct Inner {
     engine: RwLock<Option<Arc<Engine>>>,
+    /// When the current engine was swapped in (reported by `GET /status`).
+    loaded_at: RwLock<Option<chrono::DateTime<chrono::Utc>>>,
     slots: Arc<Semaphore>,
     settings: QuerySettings,
 }
@@ -43,7 +45,14 @@ thread_local! {
 impl AppState {
     pub fn new(settings: QuerySettings) -> Self {
         let slots = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
-        Self { inner: Arc::new(Inner { engine: RwLock::new(None), slots, settings }) }
+        Self {
+            inner: Arc::new(Inner {
+                engine: RwLock::new(None),
+                loaded_at: RwLock::new(None),
+                slots,
+                settings,
+            }),
+        }
     }
 
     pub fn settings(&self) -> &QuerySettings {
@@ -55,6 +64,14 @@ impl AppState {
         let mut current =
             self.inner.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         *current = Some(engine);
+        let mut loaded_at =
+            self.inner.loaded_at.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *loaded_at = Some(chrono::Utc::now());
+    }
+
+    /// When the engine answering now was swapped in.
+    pub fn loaded_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        *self.inner.loaded_at.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn engine(&self) -> Result<Arc<Engine>, Error> {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `GET /journeys`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JourneysResponse {
     pub journeys: Vec<Journey>,
     /// Departure window the page covers (range searches), RFC 3339.
@@ -19,13 +19,13 @@ pub struct JourneysResponse {
     pub later: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
     pub start: String,
     pub end: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Journey {
     pub departure: String,
     pub arrival: String,
@@ -37,7 +37,7 @@ pub struct Journey {
     pub fare: Option<Fare>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[allow(clippy::large_enum_variant)] // plain wire data, built once per answer
 pub enum Leg {
@@ -45,7 +45,7 @@ pub enum Leg {
     Walk(WalkLeg),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransitLeg {
     pub trip_id: String,
     pub route: RouteInfo,
@@ -61,7 +61,7 @@ pub struct TransitLeg {
     pub stops: Vec<PassedStop>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RouteInfo {
     pub id: String,
     pub short_name: String,
@@ -77,7 +77,7 @@ pub struct RouteInfo {
     pub agency_name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StopRef {
     pub id: String,
     pub name: String,
@@ -88,7 +88,7 @@ pub struct StopRef {
     pub lon: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PassedStop {
     pub stop: StopRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,7 +97,7 @@ pub struct PassedStop {
     pub departure: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WalkLeg {
     pub from: Place,
     pub to: Place,
@@ -108,14 +108,14 @@ pub struct WalkLeg {
 }
 
 /// A walk's end: a stop, or the coordinates of the query.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Place {
     Stop(StopRef),
     Coordinates { lat: f64, lon: f64 },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fare {
     pub total: f64,
     /// ISO 4217.
@@ -123,7 +123,7 @@ pub struct Fare {
     pub parts: Vec<FarePart>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FarePart {
     pub fare_id: String,
     pub price: f64,
@@ -132,14 +132,14 @@ pub struct FarePart {
 }
 
 /// `GET /stations/{id}/departures`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeparturesResponse {
     pub station_id: String,
     pub station_name: String,
     pub groups: Vec<DepartureGroup>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DepartureGroup {
     pub route: RouteInfo,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,7 +148,7 @@ pub struct DepartureGroup {
     pub departures: Vec<Departure>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Departure {
     pub trip_id: String,
     pub departure: String,

@@ -4,7 +4,19 @@
 use serde::{Deserialize, Serialize};
 
 /// How a result matched the query, best first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchKind {
     /// The whole name (in any language, reading or romaji spelling, with or without the
@@ -19,7 +31,7 @@ pub enum MatchKind {
 }
 
 /// One station as every endpoint returns it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Station {
     /// `FEED:stop_id` of the station.
     pub id: String,
@@ -48,20 +60,20 @@ pub struct Station {
 }
 
 /// `GET /stations?q=` answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     pub query: String,
     pub results: Vec<Station>,
 }
 
 /// `GET /stations/nearby` answer, nearest first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NearbyResponse {
     pub results: Vec<Station>,
 }
 
 /// `GET /stations/{id}` answer: the station and the ids of its stops.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StationDetail {
     #[serde(flatten)]
     pub station: Station,

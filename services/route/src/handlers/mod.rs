@@ -4,6 +4,7 @@
 
 pub mod departures;
 pub mod journeys;
+pub mod status;
 
 use axum::Router;
 use axum::routing::get;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/journeys", get(journeys::journeys))
         .route("/stations/{id}/departures", get(departures::departures))
+        .route("/status", get(status::status))
 }
 
 /// Seconds a client should wait before retrying a timed-out or not-yet-ready query.

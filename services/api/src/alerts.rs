@@ -1,0 +1,817 @@
+//! Service alerts (運行情報): what operators publish about delays and suspensions, for
+//! agencies, routes and stations, in several languages, with GTFS-Realtime's cause and effect
+//! and active periods.
+//!
+//! Written through the admin endpoints (each write one transaction), read from memory: the
+//! [`AlertStore`] re-reads them every `auth.alert_refresh_ms` and right after a write, so
+//! journeys and departure boards carry their alerts even while the database is down.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use norikae_runtime::Problem;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::db::{Db, DbError, now_text, timestamp_text};
+
+/// GTFS-Realtime `Alert.Cause`, snake_case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    UnknownCause,
+    OtherCause,
+    TechnicalProblem,
+    Strike,
+    Demonstration,
+    Accident,
+    Holiday,
+    Weather,
+    Maintenance,
+    Construction,
+    PoliceActivity,
+    MedicalEmergency,
+}
+
+/// GTFS-Realtime `Alert.Effect`, snake_case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    NoService,
+    ReducedService,
+    SignificantDelays,
+    Detour,
+    AdditionalService,
+    ModifiedService,
+    OtherEffect,
+    UnknownEffect,
+    StopMoved,
+    NoEffect,
+    AccessibilityIssue,
+}
+
+fn enum_text<T: Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn enum_from_text<T: for<'de> Deserialize<'de>>(text: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+}
+
+/// An alert's text in one language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Translation {
+    pub header: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// When an alert applies; `end: null` is open-ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ActivePeriod {
+    /// RFC 3339.
+    pub start: String,
+    #[serde(default)]
+    pub end: Option<String>,
+}
+
+/// What an alert is about: exactly one of an agency, a route or a station (ids `FEED:ID`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub struct InformedEntity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station_id: Option<String>,
+}
+
+/// An alert as clients see it: `header` and `description` in the requested language (else
+/// Japanese, else the first language it has), every language in `translations`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Alert {
+    pub id: String,
+    pub cause: Cause,
+    pub effect: Effect,
+    pub header: String,
+    pub description: String,
+    pub url: Option<String>,
+    /// Language → text.
+    pub translations: BTreeMap<String, Translation>,
+    /// Empty: active from creation until ended.
+    pub active_periods: Vec<ActivePeriod>,
+    pub informed: Vec<InformedEntity>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub ended_at: Option<String>,
+}
+
+/// `POST /v1/admin/alerts` body.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAlert {
+    #[serde(default = "default_cause")]
+    pub cause: Cause,
+    #[serde(default = "default_effect")]
+    pub effect: Effect,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Language (`ja`, `en`, …) → text; at least one.
+    pub translations: BTreeMap<String, Translation>,
+    #[serde(default)]
+    pub active_periods: Vec<ActivePeriod>,
+    /// At least one.
+    pub informed: Vec<InformedEntity>,
+}
+
+fn default_cause() -> Cause {
+    Cause::UnknownCause
+}
+
+fn default_effect() -> Effect {
+    Effect::UnknownEffect
+}
+
+/// `PATCH /v1/admin/alerts/{id}` body: the members given replace the alert's (lists whole);
+/// `url: ""` removes the link.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertPatch {
+    pub cause: Option<Cause>,
+    pub effect: Option<Effect>,
+    pub url: Option<String>,
+    pub translations: Option<BTreeMap<String, Translation>>,
+    pub active_periods: Option<Vec<ActivePeriod>>,
+    pub informed: Option<Vec<InformedEntity>>,
+}
+
+/// An alert as stored, with parsed periods for matching.
+#[derive(Clone, Debug)]
+pub struct StoredAlert {
+    pub id: String,
+    pub cause: Cause,
+    pub effect: Effect,
+    pub url: Option<String>,
+    pub translations: BTreeMap<String, Translation>,
+    pub active_periods: Vec<ActivePeriod>,
+    pub informed: Vec<InformedEntity>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub ended_at: Option<String>,
+    periods: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    ended: Option<DateTime<Utc>>,
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
+}
+
+impl StoredAlert {
+    fn finish(mut self) -> Self {
+        self.periods = self
+            .active_periods
+            .iter()
+            .filter_map(|period| {
+                Some((parse_time(&period.start)?, period.end.as_deref().and_then(parse_time)))
+            })
+            .collect();
+        self.ended = self.ended_at.as_deref().and_then(parse_time);
+        self
+    }
+
+    /// Whether the alert applies at some moment of `[from, to]`. An ended alert applies
+    /// nowhere any more: the operator has withdrawn it.
+    pub fn active_during(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+        if self.ended.is_some_and(|ended| ended <= Utc::now()) {
+            return false;
+        }
+        if self.periods.is_empty() {
+            return true;
+        }
+        self.periods.iter().any(|(start, end)| *start <= to && end.is_none_or(|end| end > from))
+    }
+
+    pub fn active_at(&self, time: DateTime<Utc>) -> bool {
+        self.active_during(time, time)
+    }
+
+    pub fn informs_route(&self, route_id: &str, agency_id: &str) -> bool {
+        self.informed.iter().any(|entity| {
+            entity.route_id.as_deref() == Some(route_id)
+                || entity.agency_id.as_deref() == Some(agency_id)
+        })
+    }
+
+    pub fn informs_station(&self, station_id: &str) -> bool {
+        self.informed.iter().any(|entity| entity.station_id.as_deref() == Some(station_id))
+    }
+
+    /// The client's view in `lang` (else Japanese, else the first language).
+    pub fn render(&self, lang: Option<&str>) -> Alert {
+        let text = lang
+            .and_then(|lang| self.translations.get(lang))
+            .or_else(|| self.translations.get("ja"))
+            .or_else(|| self.translations.values().next());
+        Alert {
+            id: self.id.clone(),
+            cause: self.cause,
+            effect: self.effect,
+            header: text.map(|text| text.header.clone()).unwrap_or_default(),
+            description: text.map(|text| text.description.clone()).unwrap_or_default(),
+            url: self.url.clone(),
+            translations: self.translations.clone(),
+            active_periods: self.active_periods.clone(),
+            informed: self.informed.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            ended_at: self.ended_at.clone(),
+        }
+    }
+}
+
+/// Checks an alert's content; the problem names the member at fault.
+fn validate(
+    url: Option<&str>,
+    translations: &BTreeMap<String, Translation>,
+    periods: &[ActivePeriod],
+    informed: &[InformedEntity],
+) -> Result<(), Problem> {
+    let invalid = |field: &str, detail: String| {
+        Problem::bad_request("invalid_alert", detail).with_field(field)
+    };
+    if let Some(url) = url.filter(|url| !url.is_empty()) {
+        let parsed =
+            url::Url::parse(url).map_err(|_| invalid("url", format!("`{url}` is not a URL")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(invalid("url", "url must be http:// or https://".to_owned()));
+        }
+    }
+    if translations.is_empty() {
+        return Err(invalid(
+            "translations",
+            "at least one language is required, e.g. {\"ja\": {\"header\": \"…\"}}".to_owned(),
+        ));
+    }
+    for (lang, text) in translations {
+        let valid_lang = (2..=8).contains(&lang.len())
+            && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid_lang {
+            return Err(invalid("translations", format!("`{lang}` is not a language tag")));
+        }
+        if text.header.trim().is_empty() || text.header.chars().count() > 500 {
+            return Err(invalid(
+                &format!("translations.{lang}.header"),
+                "a header of 1 to 500 characters is required".to_owned(),
+            ));
+        }
+        if text.description.chars().count() > 10_000 {
+            return Err(invalid(
+                &format!("translations.{lang}.description"),
+                "at most 10000 characters".to_owned(),
+            ));
+        }
+    }
+    for (position, period) in periods.iter().enumerate() {
+        let field = format!("active_periods[{position}]");
+        let start = parse_time(&period.start).ok_or_else(|| {
+            invalid(
+                &format!("{field}.start"),
+                format!("`{}` is not an RFC 3339 time", period.start),
+            )
+        })?;
+        if let Some(end_text) = &period.end {
+            let end = parse_time(end_text).ok_or_else(|| {
+                invalid(&format!("{field}.end"), format!("`{end_text}` is not an RFC 3339 time"))
+            })?;
+            if end <= start {
+                return Err(invalid(&format!("{field}.end"), "end must be after start".to_owned()));
+            }
+        }
+    }
+    if informed.is_empty() {
+        return Err(invalid(
+            "informed",
+            "name at least one agency_id, route_id or station_id".to_owned(),
+        ));
+    }
+    if informed.len() > 500 {
+        return Err(invalid("informed", "at most 500 entities".to_owned()));
+    }
+    for (position, entity) in informed.iter().enumerate() {
+        let ids = [&entity.agency_id, &entity.route_id, &entity.station_id];
+        let given: Vec<&String> = ids.iter().filter_map(|id| id.as_ref()).collect();
+        let field = format!("informed[{position}]");
+        if given.len() != 1 {
+            return Err(invalid(
+                &field,
+                "each entity names exactly one of agency_id, route_id, station_id".to_owned(),
+            ));
+        }
+        let id = given[0];
+        let well_formed =
+            id.split_once(':').is_some_and(|(feed, rest)| !feed.is_empty() && !rest.is_empty())
+                && id.len() <= 200;
+        if !well_formed {
+            return Err(invalid(&field, format!("`{id}` is not an id like FEED:ID")));
+        }
+    }
+    Ok(())
+}
+
+fn normalise_periods(periods: &[ActivePeriod]) -> Vec<ActivePeriod> {
+    periods
+        .iter()
+        .map(|period| ActivePeriod {
+            start: parse_time(&period.start).map_or_else(|| period.start.clone(), timestamp_text),
+            end: period
+                .end
+                .as_deref()
+                .map(|end| parse_time(end).map_or_else(|| end.to_owned(), timestamp_text)),
+        })
+        .collect()
+}
+
+/// The alerts in memory. See the module docs.
+#[derive(Clone)]
+pub struct AlertStore {
+    db: Db,
+    alerts: Arc<RwLock<Arc<Vec<StoredAlert>>>>,
+}
+
+impl std::fmt::Debug for AlertStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("AlertStore").finish_non_exhaustive()
+    }
+}
+
+/// Alerts that ended longer ago than this are not kept in memory (they still are in the
+/// database and in `/v1/alerts?active=false`).
+const KEEP_ENDED_DAYS: i64 = 7;
+
+impl AlertStore {
+    pub fn new(db: Db) -> Self {
+        Self { db, alerts: Arc::new(RwLock::new(Arc::new(Vec::new()))) }
+    }
+
+    /// The alerts in memory: not ended, or ended within a week.
+    pub fn current(&self) -> Arc<Vec<StoredAlert>> {
+        self.alerts.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Re-reads the recent alerts from the database.
+    pub async fn refresh(&self) -> Result<(), DbError> {
+        let cutoff = timestamp_text(Utc::now() - chrono::Duration::days(KEEP_ENDED_DAYS));
+        let alerts = load(&self.db, Some(&cutoff), None).await?;
+        *self.alerts.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(alerts);
+        Ok(())
+    }
+
+    pub fn spawn_refresh(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                if !store.db.is_migrated() {
+                    continue;
+                }
+                if let Err(error) = store.refresh().await {
+                    tracing::warn!(error = %error, "alerts not refreshed; using the ones in memory");
+                }
+            }
+        })
+    }
+
+    /// Every alert, newest first (at most `limit`), from the database.
+    pub async fn all(&self, limit: i64) -> Result<Vec<StoredAlert>, DbError> {
+        let mut alerts = load(&self.db, None, Some(limit)).await?;
+        alerts.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        Ok(alerts)
+    }
+
+    pub async fn create(&self, new: NewAlert) -> Result<StoredAlert, Problem> {
+        validate(new.url.as_deref(), &new.translations, &new.active_periods, &new.informed)?;
+        let now = now_text();
+        let alert = StoredAlert {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            cause: new.cause,
+            effect: new.effect,
+            url: new.url.filter(|url| !url.is_empty()),
+            translations: new.translations,
+            active_periods: normalise_periods(&new.active_periods),
+            informed: dedup(new.informed),
+            created_at: now.clone(),
+            updated_at: now,
+            ended_at: None,
+            periods: Vec::new(),
+            ended: None,
+        }
+        .finish();
+        let mut transaction = self.db.begin().await?;
+        sqlx::query("INSERT INTO alerts (id, cause, effect, url, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(alert.id.clone())
+            .bind(enum_text(alert.cause))
+            .bind(enum_text(alert.effect))
+            .bind(alert.url.clone())
+            .bind(alert.created_at.clone())
+            .bind(alert.updated_at.clone())
+            .execute(&mut *transaction)
+            .await
+            .map_err(DbError::from)?;
+        insert_children(&mut transaction, &alert).await?;
+        transaction.commit().await.map_err(DbError::from)?;
+        self.refresh_after_write().await;
+        Ok(alert)
+    }
+
+    pub async fn update(&self, id: &str, patch: AlertPatch) -> Result<StoredAlert, Problem> {
+        let mut transaction = self.db.begin().await?;
+        let mut alert = load_one(&mut transaction, id).await?.ok_or_else(|| unknown_alert(id))?;
+        if let Some(cause) = patch.cause {
+            alert.cause = cause;
+        }
+        if let Some(effect) = patch.effect {
+            alert.effect = effect;
+        }
+        if let Some(url) = patch.url {
+            alert.url = Some(url).filter(|url| !url.is_empty());
+        }
+        let children_changed = patch.translations.is_some()
+            || patch.active_periods.is_some()
+            || patch.informed.is_some();
+        if let Some(translations) = patch.translations {
+            alert.translations = translations;
+        }
+        if let Some(periods) = patch.active_periods {
+            alert.active_periods = periods;
+        }
+        if let Some(informed) = patch.informed {
+            alert.informed = informed;
+        }
+        validate(
+            alert.url.as_deref(),
+            &alert.translations,
+            &alert.active_periods,
+            &alert.informed,
+        )?;
+        alert.active_periods = normalise_periods(&alert.active_periods);
+        alert.informed = dedup(alert.informed);
+        alert.updated_at = now_text();
+        sqlx::query(
+            "UPDATE alerts SET cause = $1, effect = $2, url = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(enum_text(alert.cause))
+        .bind(enum_text(alert.effect))
+        .bind(alert.url.clone())
+        .bind(alert.updated_at.clone())
+        .bind(alert.id.clone())
+        .execute(&mut *transaction)
+        .await
+        .map_err(DbError::from)?;
+        if children_changed {
+            for table in ["alert_translations", "alert_active_periods", "alert_informed_entities"] {
+                let sql = sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE alert_id = $1"));
+                sqlx::query(sql)
+                    .bind(alert.id.clone())
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(DbError::from)?;
+            }
+            insert_children(&mut transaction, &alert).await?;
+        }
+        transaction.commit().await.map_err(DbError::from)?;
+        self.refresh_after_write().await;
+        Ok(alert.finish())
+    }
+
+    /// Ends an alert now (ending an ended alert changes nothing).
+    pub async fn end(&self, id: &str) -> Result<StoredAlert, Problem> {
+        let mut transaction = self.db.begin().await?;
+        let mut alert = load_one(&mut transaction, id).await?.ok_or_else(|| unknown_alert(id))?;
+        if alert.ended_at.is_none() {
+            let now = now_text();
+            sqlx::query("UPDATE alerts SET ended_at = $1, updated_at = $1 WHERE id = $2")
+                .bind(now.clone())
+                .bind(alert.id.clone())
+                .execute(&mut *transaction)
+                .await
+                .map_err(DbError::from)?;
+            alert.ended_at = Some(now.clone());
+            alert.updated_at = now;
+        }
+        transaction.commit().await.map_err(DbError::from)?;
+        self.refresh_after_write().await;
+        Ok(alert.finish())
+    }
+
+    async fn refresh_after_write(&self) {
+        if let Err(error) = self.refresh().await {
+            tracing::warn!(error = %error, "alerts not re-read after a write; the next refresh will");
+        }
+    }
+}
+
+fn unknown_alert(id: &str) -> Problem {
+    Problem::not_found("unknown_alert", format!("no alert has the id `{id}`")).with_field("id")
+}
+
+fn dedup(entities: Vec<InformedEntity>) -> Vec<InformedEntity> {
+    let mut seen = HashSet::new();
+    entities.into_iter().filter(|entity| seen.insert(entity.clone())).collect()
+}
+
+async fn insert_children(
+    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
+    alert: &StoredAlert,
+) -> Result<(), DbError> {
+    for (lang, text) in &alert.translations {
+        sqlx::query("INSERT INTO alert_translations (alert_id, lang, header, description) VALUES ($1, $2, $3, $4)")
+            .bind(alert.id.clone())
+            .bind(lang.clone())
+            .bind(text.header.clone())
+            .bind(text.description.clone())
+            .execute(&mut **transaction)
+            .await?;
+    }
+    for (position, period) in alert.active_periods.iter().enumerate() {
+        sqlx::query("INSERT INTO alert_active_periods (alert_id, position, start_at, end_at) VALUES ($1, $2, $3, $4)")
+            .bind(alert.id.clone())
+            .bind(position as i64)
+            .bind(period.start.clone())
+            .bind(period.end.clone())
+            .execute(&mut **transaction)
+            .await?;
+    }
+    for (position, entity) in alert.informed.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO alert_informed_entities (alert_id, position, agency_id, route_id, station_id) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(alert.id.clone())
+        .bind(position as i64)
+        .bind(entity.agency_id.clone())
+        .bind(entity.route_id.clone())
+        .bind(entity.station_id.clone())
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAlert, sqlx::Error> {
+    let cause: String = row.try_get("cause")?;
+    let effect: String = row.try_get("effect")?;
+    Ok(StoredAlert {
+        id: row.try_get("id")?,
+        cause: enum_from_text(&cause).unwrap_or(Cause::UnknownCause),
+        effect: enum_from_text(&effect).unwrap_or(Effect::UnknownEffect),
+        url: row.try_get("url")?,
+        translations: BTreeMap::new(),
+        active_periods: Vec::new(),
+        informed: Vec::new(),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        ended_at: row.try_get("ended_at")?,
+        periods: Vec::new(),
+        ended: None,
+    })
+}
+
+/// Alerts not ended before `ended_after` (all when `None`), with their texts, periods and
+/// entities, in three more queries.
+async fn load(
+    db: &Db,
+    ended_after: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Vec<StoredAlert>, DbError> {
+    let mut connection = db.pool().acquire().await?;
+    let rows = match ended_after {
+        Some(cutoff) => {
+            sqlx::query("SELECT id, cause, effect, url, created_at, updated_at, ended_at FROM alerts WHERE ended_at IS NULL OR ended_at > $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+                .bind(cutoff.to_owned())
+                .bind(limit.unwrap_or(100_000))
+                .fetch_all(&mut *connection)
+                .await?
+        }
+        None => {
+            sqlx::query("SELECT id, cause, effect, url, created_at, updated_at, ended_at FROM alerts ORDER BY created_at DESC, id DESC LIMIT $1")
+                .bind(limit.unwrap_or(100_000))
+                .fetch_all(&mut *connection)
+                .await?
+        }
+    };
+    let mut alerts: Vec<StoredAlert> = rows.iter().map(alert_from_row).collect::<Result<_, _>>()?;
+    if alerts.is_empty() {
+        return Ok(alerts);
+    }
+    let positions: HashMap<String, usize> =
+        alerts.iter().enumerate().map(|(position, alert)| (alert.id.clone(), position)).collect();
+    // The child tables are read whole per table (small: alerts are few) and matched here.
+    let translations =
+        sqlx::query("SELECT alert_id, lang, header, description FROM alert_translations")
+            .fetch_all(&mut *connection)
+            .await?;
+    for row in translations {
+        let alert_id: String = row.try_get("alert_id")?;
+        if let Some(&position) = positions.get(&alert_id) {
+            let lang: String = row.try_get("lang")?;
+            let text = Translation {
+                header: row.try_get("header")?,
+                description: row.try_get("description")?,
+            };
+            alerts[position].translations.insert(lang, text);
+        }
+    }
+    let periods = sqlx::query(
+        "SELECT alert_id, start_at, end_at FROM alert_active_periods ORDER BY alert_id, position",
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    for row in periods {
+        let alert_id: String = row.try_get("alert_id")?;
+        if let Some(&position) = positions.get(&alert_id) {
+            let period =
+                ActivePeriod { start: row.try_get("start_at")?, end: row.try_get("end_at")? };
+            alerts[position].active_periods.push(period);
+        }
+    }
+    let entities = sqlx::query(
+        "SELECT alert_id, agency_id, route_id, station_id FROM alert_informed_entities ORDER BY alert_id, position",
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    for row in entities {
+        let alert_id: String = row.try_get("alert_id")?;
+        if let Some(&position) = positions.get(&alert_id) {
+            let entity = InformedEntity {
+                agency_id: row.try_get("agency_id")?,
+                route_id: row.try_get("route_id")?,
+                station_id: row.try_get("station_id")?,
+            };
+            alerts[position].informed.push(entity);
+        }
+    }
+    Ok(alerts.into_iter().map(StoredAlert::finish).collect())
+}
+
+async fn load_one(
+    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+) -> Result<Option<StoredAlert>, DbError> {
+    let row = sqlx::query(
+        "SELECT id, cause, effect, url, created_at, updated_at, ended_at FROM alerts WHERE id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(&mut **transaction)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut alert = alert_from_row(&row)?;
+    let translations =
+        sqlx::query("SELECT lang, header, description FROM alert_translations WHERE alert_id = $1")
+            .bind(id.to_owned())
+            .fetch_all(&mut **transaction)
+            .await?;
+    for row in translations {
+        let lang: String = row.try_get("lang")?;
+        alert.translations.insert(
+            lang,
+            Translation {
+                header: row.try_get("header")?,
+                description: row.try_get("description")?,
+            },
+        );
+    }
+    let periods = sqlx::query(
+        "SELECT start_at, end_at FROM alert_active_periods WHERE alert_id = $1 ORDER BY position",
+    )
+    .bind(id.to_owned())
+    .fetch_all(&mut **transaction)
+    .await?;
+    for row in periods {
+        alert
+            .active_periods
+            .push(ActivePeriod { start: row.try_get("start_at")?, end: row.try_get("end_at")? });
+    }
+    let entities = sqlx::query(
+        "SELECT agency_id, route_id, station_id FROM alert_informed_entities WHERE alert_id = $1 ORDER BY position",
+    )
+    .bind(id.to_owned())
+    .fetch_all(&mut **transaction)
+    .await?;
+    for row in entities {
+        alert.informed.push(InformedEntity {
+            agency_id: row.try_get("agency_id")?,
+            route_id: row.try_get("route_id")?,
+            station_id: row.try_get("station_id")?,
+        });
+    }
+    Ok(Some(alert.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(periods: Vec<ActivePeriod>) -> StoredAlert {
+        StoredAlert {
+            id: "a".to_owned(),
+            cause: Cause::Weather,
+            effect: Effect::SignificantDelays,
+            url: None,
+            translations: BTreeMap::from([
+                (
+                    "ja".to_owned(),
+                    Translation { header: "遅延".to_owned(), description: String::new() },
+                ),
+                (
+                    "en".to_owned(),
+                    Translation { header: "Delays".to_owned(), description: String::new() },
+                ),
+            ]),
+            active_periods: periods,
+            informed: vec![InformedEntity {
+                route_id: Some("fukuoka:1".to_owned()),
+                ..Default::default()
+            }],
+            created_at: now_text(),
+            updated_at: now_text(),
+            ended_at: None,
+            periods: Vec::new(),
+            ended: None,
+        }
+        .finish()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        parse_time(text).expect("time")
+    }
+
+    #[test]
+    fn periods_decide_when_an_alert_applies() {
+        let bounded = alert(vec![ActivePeriod {
+            start: "2019-06-05T08:00:00+09:00".to_owned(),
+            end: Some("2019-06-05T10:00:00+09:00".to_owned()),
+        }]);
+        assert!(bounded.active_at(at("2019-06-05T09:00:00+09:00")));
+        assert!(!bounded.active_at(at("2019-06-05T10:00:00+09:00")));
+        assert!(
+            bounded.active_during(at("2019-06-05T07:30:00+09:00"), at("2019-06-05T08:10:00+09:00"))
+        );
+        assert!(
+            !bounded
+                .active_during(at("2019-06-05T06:00:00+09:00"), at("2019-06-05T07:59:00+09:00"))
+        );
+        let always = alert(Vec::new());
+        assert!(always.active_at(at("2030-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn renders_the_requested_language_or_japanese() {
+        let alert = alert(Vec::new());
+        assert_eq!(alert.render(Some("en")).header, "Delays");
+        assert_eq!(alert.render(Some("ko")).header, "遅延");
+        assert_eq!(alert.render(None).header, "遅延");
+    }
+
+    #[test]
+    fn validation_names_the_member() {
+        let translations = BTreeMap::from([(
+            "ja".to_owned(),
+            Translation { header: "運休".to_owned(), description: String::new() },
+        )]);
+        let informed =
+            vec![InformedEntity { station_id: Some("fukuoka:8".to_owned()), ..Default::default() }];
+        assert!(validate(None, &translations, &[], &informed).is_ok());
+        let both = vec![InformedEntity {
+            station_id: Some("fukuoka:8".to_owned()),
+            route_id: Some("fukuoka:1".to_owned()),
+            ..Default::default()
+        }];
+        assert_eq!(
+            validate(None, &translations, &[], &both).unwrap_err().field.as_deref(),
+            Some("informed[0]")
+        );
+        let backwards = [ActivePeriod {
+            start: "2025-01-02T00:00:00Z".to_owned(),
+            end: Some("2025-01-01T00:00:00Z".to_owned()),
+        }];
+        assert_eq!(
+            validate(None, &translations, &backwards, &informed).unwrap_err().field.as_deref(),
+            Some("active_periods[0].end")
+        );
+        assert_eq!(
+            validate(None, &BTreeMap::new(), &[], &informed).unwrap_err().field.as_deref(),
+            Some("translations")
+        );
+        assert_eq!(
+            validate(Some("ftp://x"), &translations, &[], &informed).unwrap_err().field.as_deref(),
+            Some("url")
+        );
+    }
+}

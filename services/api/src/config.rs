@@ -1,0 +1,256 @@
+//! The api service's configuration: HTTP (the shared runtime's), the database, the engines
+//! it calls, and access control. Loaded by `norikae_runtime::load_config("api")`, so every
+//! key can be set as `NORIKAE_<SECTION>__<KEY>` (or `NORIKAE_API__<SECTION>__<KEY>`).
+//! Unknown keys are ignored on purpose: `norikae serve` shares one environment between the
+//! services (the app's `NORIKAE_UPSTREAM__API_URL` lands in this `upstream` section too).
+
+use std::time::Duration;
+
+use norikae_runtime::HttpSettings;
+use serde::{Deserialize, Serialize};
+
+/// Port the api service listens on by default.
+pub const DEFAULT_PORT: u16 = 8081;
+
+/// The embedded database when nothing else is configured: a SQLite file, created (with its
+/// folder) on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/norikae.db";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub upstream: UpstreamSettings,
+    pub auth: AuthSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            http: HttpSettings::for_port(DEFAULT_PORT),
+            database: DatabaseSettings::default(),
+            upstream: UpstreamSettings::default(),
+            auth: AuthSettings::default(),
+        }
+    }
+}
+
+/// Section `database`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user:password@host:5432/name`.
+    pub url: String,
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before answering 503
+    /// `database_unavailable`: short, so an outage is reported at once instead of piling up
+    /// requests.
+    pub acquire_timeout_ms: u64,
+    /// Pooled connections idle longer than this are closed.
+    pub idle_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    // The URL may hold a password: never log it.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .finish()
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_DATABASE_URL.to_owned(),
+            max_connections: 10,
+            acquire_timeout_ms: 1_000,
+            idle_timeout_secs: 300,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms)
+    }
+}
+
+/// The URL with any password replaced by `***`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Section `upstream`: the search and route engines this service calls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpstreamSettings {
+    pub search_url: String,
+    pub route_url: String,
+    /// Idle keep-alive connections to the engines are closed after this long. It must stay
+    /// below the engines' own idle timeout (`engine_idle_timeout_secs`) and below the
+    /// internal balancer's (`http.lb_idle_timeout_secs`), so this side always closes first and
+    /// never sends a request on a connection the other side is closing.
+    pub pool_idle_timeout_secs: u64,
+    /// The engines' keep-alive idle timeout (their `http.idle_timeout_secs`).
+    pub engine_idle_timeout_secs: u64,
+    pub pool_max_idle_per_host: usize,
+    pub connect_timeout_ms: u64,
+    /// Longest wait for an engine's answer; past it the client gets 504 `upstream_timeout`.
+    pub timeout_ms: u64,
+    /// How often the route engine's `/status` is polled to record timetable versions.
+    pub status_poll_secs: u64,
+}
+
+impl Default for UpstreamSettings {
+    fn default() -> Self {
+        Self {
+            search_url: "http://127.0.0.1:8082".to_owned(),
+            route_url: "http://127.0.0.1:8083".to_owned(),
+            pool_idle_timeout_secs: 30,
+            engine_idle_timeout_secs: 75,
+            pool_max_idle_per_host: 64,
+            connect_timeout_ms: 1_000,
+            timeout_ms: 8_000,
+            status_poll_secs: 5,
+        }
+    }
+}
+
+/// Section `auth`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// No key needed for the public endpoints (local development; `norikae serve` turns it
+    /// on unless `NORIKAE_AUTH__OPEN_ACCESS` says otherwise). A key that is sent anyway is
+    /// still checked and limited. Admin endpoints always need a key with the `admin` scope.
+    pub open_access: bool,
+    /// How often the key table is re-read into memory (new keys are also looked up on a miss).
+    pub key_refresh_ms: u64,
+    /// How often counted usage is written to the database (retried until it is).
+    pub usage_flush_ms: u64,
+    /// How often alerts are re-read into memory (admin writes refresh at once).
+    pub alert_refresh_ms: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            open_access: false,
+            key_refresh_ms: 5_000,
+            usage_flush_ms: 2_000,
+            alert_refresh_ms: 5_000,
+        }
+    }
+}
+
+impl Config {
+    /// Checks the rules start-up enforces; the message names the keys and their values.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.http.validate()?;
+        let upstream = &self.upstream;
+        anyhow::ensure!(
+            upstream.pool_idle_timeout_secs < upstream.engine_idle_timeout_secs,
+            "upstream.pool_idle_timeout_secs ({} s) must be shorter than \
+             upstream.engine_idle_timeout_secs ({} s): a pooled connection the engine closes \
+             while it is reused fails the request",
+            upstream.pool_idle_timeout_secs,
+            upstream.engine_idle_timeout_secs
+        );
+        anyhow::ensure!(
+            upstream.pool_idle_timeout_secs < self.http.lb_idle_timeout_secs,
+            "upstream.pool_idle_timeout_secs ({} s) must be shorter than \
+             http.lb_idle_timeout_secs ({} s), the internal balancer's idle timeout",
+            upstream.pool_idle_timeout_secs,
+            self.http.lb_idle_timeout_secs
+        );
+        anyhow::ensure!(upstream.timeout_ms > 0, "upstream.timeout_ms must be greater than zero");
+        anyhow::ensure!(
+            upstream.connect_timeout_ms > 0,
+            "upstream.connect_timeout_ms must be greater than zero"
+        );
+        for (key, value) in [
+            ("upstream.search_url", &upstream.search_url),
+            ("upstream.route_url", &upstream.route_url),
+        ] {
+            let parsed = url::Url::parse(value)
+                .map_err(|error| anyhow::anyhow!("{key} ({value}) is not a URL: {error}"))?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "http" | "https"),
+                "{key} ({value}) must be an http:// or https:// URL"
+            );
+        }
+        let database = &self.database;
+        anyhow::ensure!(
+            database.url.starts_with("sqlite:")
+                || database.url.starts_with("postgres://")
+                || database.url.starts_with("postgresql://"),
+            "database.url ({}) must start with sqlite: or postgres://",
+            redact_url(&database.url)
+        );
+        anyhow::ensure!(
+            database.max_connections > 0,
+            "database.max_connections must be greater than zero"
+        );
+        anyhow::ensure!(
+            database.acquire_timeout_ms > 0,
+            "database.acquire_timeout_ms must be greater than zero"
+        );
+        anyhow::ensure!(
+            self.auth.key_refresh_ms > 0,
+            "auth.key_refresh_ms must be greater than zero"
+        );
+        anyhow::ensure!(
+            self.auth.usage_flush_ms > 0,
+            "auth.usage_flush_ms must be greater than zero"
+        );
+        anyhow::ensure!(
+            self.auth.alert_refresh_ms > 0,
+            "auth.alert_refresh_ms must be greater than zero"
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().expect("defaults pass");
+    }
+
+    #[test]
+    fn pool_idle_timeout_must_stay_below_engines_and_balancer() {
+        let mut config = Config::default();
+        config.upstream.pool_idle_timeout_secs = 80;
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("upstream.pool_idle_timeout_secs (80 s)"), "{message}");
+        config.upstream.pool_idle_timeout_secs = 60;
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("http.lb_idle_timeout_secs (60 s)"), "{message}");
+    }
+
+    #[test]
+    fn database_url_password_is_never_printed() {
+        let settings = DatabaseSettings {
+            url: "postgres://norikae:hunter2@db:5432/norikae".to_owned(),
+            ..DatabaseSettings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("***"), "{printed}");
+    }
+}

@@ -1,0 +1,219 @@
+//! [`Db`]: the shared database, PostgreSQL in production or a SQLite file embedded, through
+//! sqlx's `Any` driver so one code path (and one set of `$1` queries) serves both. Each has
+//! its own migrations (`migrations/sqlite`, `migrations/postgres`), applied at start-up and
+//! retried in the background while the database is down.
+//!
+//! The pool is lazy and its acquire timeout short: while the database is down, what needs it
+//! answers 503 `database_unavailable` at once, everything else keeps working, and the pool
+//! opens new connections by itself when the database is back.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use norikae_runtime::Problem;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Transaction};
+
+use crate::config::{DatabaseSettings, redact_url};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Seconds a client should wait before retrying while the database is down.
+const RETRY_AFTER_SECS: u64 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    migrated: Arc<AtomicBool>,
+}
+
+impl Db {
+    /// Opens the pool without connecting (a database that is down at start-up is waited
+    /// for, not fatal). A SQLite file and its folder are created when missing.
+    pub fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if settings.url.starts_with("sqlite:") {
+            (Backend::Sqlite, sqlite_url(&settings.url)?)
+        } else {
+            (Backend::Postgres, settings.url.clone())
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout())
+            .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
+            .connect_lazy(&url)
+            .with_context(|| format!("invalid database.url {}", redact_url(&settings.url)))?;
+        Ok(Self { pool, backend, migrated: Arc::new(AtomicBool::new(false)) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies the migrations of this backend (idempotent).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        if self.backend == Backend::Sqlite {
+            // Readers do not block the writer (and the other way round); persistent per file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&self.pool)
+                .await
+                .context("cannot switch SQLite to WAL")?;
+        }
+        migrator.run(&self.pool).await.context("database migrations failed")?;
+        self.migrated.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub fn is_migrated(&self) -> bool {
+        self.migrated.load(Ordering::Acquire)
+    }
+
+    /// Migrates now or, while the database is unreachable, keeps retrying in the background.
+    pub fn spawn_migrate(&self) -> tokio::task::JoinHandle<()> {
+        let db = self.clone();
+        tokio::spawn(async move {
+            let mut wait = Duration::from_millis(200);
+            loop {
+                match db.migrate().await {
+                    Ok(()) => {
+                        tracing::info!(backend = ?db.backend, "database ready");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            "database not ready; retrying"
+                        );
+                    }
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        })
+    }
+
+    pub async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://data/norikae.db` → the same with `mode=rwc` (create the file), after creating
+/// the folder.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:"
+        && !path.is_empty()
+        && let Some(parent) =
+            Path::new(path).parent().filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// A database failure, as the client sees it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection within the acquire timeout, or the connection broke.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(error.to_string()),
+            other => Self::Other(other),
+        }
+    }
+}
+
+impl DbError {
+    pub fn problem(&self) -> Problem {
+        match self {
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                unavailable()
+            }
+            Self::Other(error) => Problem::internal(error),
+        }
+    }
+}
+
+impl From<DbError> for Problem {
+    fn from(error: DbError) -> Self {
+        error.problem()
+    }
+}
+
+/// 503 `database_unavailable` with `Retry-After`.
+pub fn unavailable() -> Problem {
+    Problem::unavailable(
+        "database_unavailable",
+        "the database is unavailable; retry shortly",
+        RETRY_AFTER_SECS,
+    )
+}
+
+/// Now, as stored: RFC 3339 UTC to the second.
+pub fn now_text() -> String {
+    timestamp_text(chrono::Utc::now())
+}
+
+pub fn timestamp_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_the_file() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let path = directory.path().join("nested/norikae.db");
+        let url = sqlite_url(&format!("sqlite://{}", path.display())).expect("url");
+        assert!(url.ends_with("?mode=rwc"), "{url}");
+        assert!(path.parent().expect("parent").is_dir());
+        assert_eq!(sqlite_url("sqlite::memory:").expect("url"), "sqlite://:memory:?mode=rwc");
+    }
+}

@@ -1,0 +1,147 @@
+//! `GET /v1/alerts` and the admin endpoints that write alerts (`admin` scope).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use http::{HeaderMap, StatusCode};
+use norikae_runtime::{Problem, Query};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::alerts::{Alert, AlertPatch, NewAlert};
+use crate::lang;
+use crate::state::AppState;
+use crate::support::{JsonBody, ProblemDoc};
+
+/// Most alerts `/v1/alerts?active=false` lists.
+const MAX_LISTED: i64 = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertsParams {
+    pub lang: Option<String>,
+    /// `true` (default): alerts in effect now, from memory (answers while the database is
+    /// down); `false`: every alert, ended and future ones too, newest first (needs the
+    /// database).
+    pub active: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AlertsResponse {
+    pub alerts: Vec<Alert>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/alerts", tag = "alerts",
+    summary = "Service alerts",
+    params(AlertsParams),
+    responses(
+        (status = 200, description = "Alerts", body = AlertsResponse),
+        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable (active=false)", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<AlertsParams>,
+) -> Result<Json<AlertsResponse>, Problem> {
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let alerts = if params.active.unwrap_or(true) {
+        let now = chrono::Utc::now();
+        state
+            .alerts
+            .current()
+            .iter()
+            .filter(|alert| alert.ended_at.is_none() && alert.active_at(now))
+            .map(|alert| alert.render(lang.as_deref()))
+            .collect()
+    } else {
+        state
+            .alerts
+            .all(MAX_LISTED)
+            .await?
+            .iter()
+            .map(|alert| alert.render(lang.as_deref()))
+            .collect()
+    };
+    Ok(Json(AlertsResponse { alerts }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminLangParams {
+    /// Language of `header` and `description` in the answer.
+    pub lang: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/v1/admin/alerts", tag = "admin",
+    summary = "Publish an alert",
+    params(AdminLangParams),
+    request_body = NewAlert,
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "The alert", body = Alert),
+        (status = 400, description = "Invalid alert", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Key revoked or without the admin scope", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<AdminLangParams>,
+    JsonBody(new): JsonBody<NewAlert>,
+) -> Result<(StatusCode, Json<Alert>), Problem> {
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let alert = state.alerts.create(new).await?;
+    Ok((StatusCode::CREATED, Json(alert.render(lang.as_deref()))))
+}
+
+#[utoipa::path(
+    patch, path = "/v1/admin/alerts/{id}", tag = "admin",
+    summary = "Change an alert (the members given replace the alert's)",
+    params(("id" = String, Path, description = "Alert id"), AdminLangParams),
+    request_body = AlertPatch,
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The alert", body = Alert),
+        (status = 400, description = "Invalid alert", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown alert", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<AdminLangParams>,
+    JsonBody(patch): JsonBody<AlertPatch>,
+) -> Result<Json<Alert>, Problem> {
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let alert = state.alerts.update(&id, patch).await?;
+    Ok(Json(alert.render(lang.as_deref())))
+}
+
+#[utoipa::path(
+    post, path = "/v1/admin/alerts/{id}/end", tag = "admin",
+    summary = "End an alert now",
+    params(("id" = String, Path, description = "Alert id"), AdminLangParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The ended alert", body = Alert),
+        (status = 404, description = "Unknown alert", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn end(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<AdminLangParams>,
+) -> Result<Json<Alert>, Problem> {
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let alert = state.alerts.end(&id).await?;
+    Ok(Json(alert.render(lang.as_deref())))
+}

@@ -1,0 +1,154 @@
+//! The `/v1` routes, their access control and the OpenAPI document generated from them.
+
+pub mod alerts;
+pub mod journeys;
+pub mod stations;
+pub mod status;
+
+use axum::extract::{Request, State};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use http::header;
+use norikae_runtime::problem::PROBLEM_CONTENT_TYPE;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, Ref, RefOr};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::keys::{SCOPE_ADMIN, SCOPE_READ};
+use crate::state::AppState;
+
+/// The key a request carries: `X-Api-Key`, else `Authorization: Bearer`.
+fn presented_key(request: &Request) -> Option<String> {
+    let headers = request.headers();
+    if let Some(key) = headers.get("x-api-key").and_then(|value| value.to_str().ok()) {
+        return Some(key.trim().to_owned());
+    }
+    let authorization = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+/// Public endpoints: a key with the `read` scope, or none in open access.
+async fn require_read(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let key = presented_key(&request);
+    match state.keys.admit(key.as_deref(), SCOPE_READ, state.open_access).await {
+        Ok(access) => {
+            request.extensions_mut().insert(access);
+            next.run(request).await
+        }
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// Admin endpoints: always a key with the `admin` scope, open access or not.
+async fn require_admin(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let key = presented_key(&request);
+    match state.keys.admit(key.as_deref(), SCOPE_ADMIN, false).await {
+        Ok(access) => {
+            request.extensions_mut().insert(access);
+            next.run(request).await
+        }
+        Err(problem) => problem.into_response(),
+    }
+}
+
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stations::search))
+        .routes(routes!(stations::nearby))
+        .routes(routes!(stations::station))
+        .routes(routes!(stations::departures))
+        .routes(routes!(journeys::journeys))
+        .routes(routes!(alerts::list))
+        .routes(routes!(status::status))
+}
+
+fn admin_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(alerts::create))
+        .routes(routes!(alerts::update))
+        .routes(routes!(alerts::end))
+}
+
+/// The OpenAPI document of every `/v1` route (no state needed: for tests and tooling).
+pub fn openapi() -> OpenApi {
+    let (_router, document) = OpenApiRouter::<AppState>::new()
+        .merge(public_routes())
+        .merge(admin_routes())
+        .split_for_parts();
+    describe(document)
+}
+
+fn describe(mut document: OpenApi) -> OpenApi {
+    document.info.title = "Norikae API".to_owned();
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document.info.description = Some(
+        "The public transit API: station search, journeys, departure boards, service alerts. \
+         Send a key as `X-Api-Key` or `Authorization: Bearer` (not needed in open-access mode, \
+         except for admin endpoints). Errors are `application/problem+json` with a stable `code`; \
+         validation problems name the parameter in `field`. Language: `lang=` or `Accept-Language`."
+            .to_owned(),
+    );
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "api_key",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+    );
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    // Access control answers every operation can give, documented once here.
+    let access_problems = [
+        ("401", "No API key, or an unknown one"),
+        ("403", "The key is revoked or lacks the scope"),
+        ("429", "Rate limit or daily quota reached (see Retry-After)"),
+        ("503", "Unavailable (see Retry-After): an engine or, for what needs it, the database"),
+    ];
+    for path in document.paths.paths.values_mut() {
+        let operations = [&mut path.get, &mut path.post, &mut path.patch];
+        for operation in operations.into_iter().flatten() {
+            for (status, description) in access_problems {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                    let content = ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build();
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(PROBLEM_CONTENT_TYPE, content)
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
+    document.security = Some(vec![
+        utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new()),
+        utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+    ]);
+    document
+}
+
+/// Every `/v1` route with its access control, `/v1/openapi.json` and the `/v1/docs` page.
+pub fn router(state: AppState) -> Router {
+    let public = public_routes().layer(from_fn_with_state(state.clone(), require_read));
+    let admin = admin_routes().layer(from_fn_with_state(state.clone(), require_admin));
+    let (router, document) = OpenApiRouter::new().merge(public).merge(admin).split_for_parts();
+    let document = describe(document);
+    let json = serde_json::to_value(&document).unwrap_or_default();
+    router
+        .with_state(state)
+        .route("/v1/openapi.json", get(move || async move { Json(json) }))
+        .merge(Scalar::with_url("/v1/docs", document))
+}

@@ -1,0 +1,281 @@
+//! `GET /v1/stations`, `/v1/stations/nearby`, `/v1/stations/{id}` (the search engine's
+//! answers, with ETag and Cache-Control) and `/v1/stations/{id}/departures` (the route
+//! engine's board, with the alerts that affect it).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use http::HeaderMap;
+use norikae_route::wire as route_wire;
+use norikae_runtime::{Problem, Query};
+use norikae_search::wire::{NearbyResponse, SearchResponse, StationDetail};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::alerts::{Alert, StoredAlert};
+use crate::lang;
+use crate::state::AppState;
+use crate::support::{ProblemDoc, cached_json, request_id};
+use crate::upstream::Engine;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What the user typed: kanji, kana, romaji or English.
+    pub q: String,
+    /// Language of names (`ja`, `en`, …); else `Accept-Language`.
+    pub lang: Option<String>,
+    /// 1 to 50 (default 10).
+    pub limit: Option<u32>,
+    /// `lat,lon`: rank nearer stations first and report their distance.
+    pub near: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/stations", tag = "stations",
+    summary = "Station search as the user types",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Matching stations, best first", body = SearchResponse),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Search engine unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<SearchParams>,
+) -> Result<Response, Problem> {
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let mut query = vec![("q", params.q)];
+    push(&mut query, "lang", lang);
+    push(&mut query, "limit", params.limit);
+    push(&mut query, "near", params.near);
+    let answer: SearchResponse =
+        state.upstream.get_json(Engine::Search, "/stations", &query, request_id(&headers)).await?;
+    Ok(cached_json(&headers, &answer))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearbyParams {
+    pub lat: f64,
+    pub lon: f64,
+    /// Up to 5000 (default 500).
+    pub radius_m: Option<f64>,
+    /// 1 to 50 (default 10).
+    pub limit: Option<u32>,
+    pub lang: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/stations/nearby", tag = "stations",
+    summary = "Stations near a point, nearest first",
+    params(NearbyParams),
+    responses(
+        (status = 200, description = "Stations within the radius", body = NearbyResponse),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn nearby(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<NearbyParams>,
+) -> Result<Response, Problem> {
+    for (name, value) in [("lat", params.lat), ("lon", params.lon)] {
+        if !value.is_finite() {
+            return Err(Problem::bad_request(
+                "invalid_parameter",
+                format!("{name} must be a number"),
+            )
+            .with_field(name));
+        }
+    }
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let mut query = vec![("lat", params.lat.to_string()), ("lon", params.lon.to_string())];
+    push(&mut query, "radius_m", params.radius_m);
+    push(&mut query, "limit", params.limit);
+    push(&mut query, "lang", lang);
+    let answer: NearbyResponse = state
+        .upstream
+        .get_json(Engine::Search, "/stations/nearby", &query, request_id(&headers))
+        .await?;
+    Ok(cached_json(&headers, &answer))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangParams {
+    pub lang: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/stations/{id}", tag = "stations",
+    summary = "One station and its stops",
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`"), LangParams),
+    responses(
+        (status = 200, description = "The station", body = StationDetail),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "Unknown station", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn station(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<LangParams>,
+) -> Result<Response, Problem> {
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let mut query = Vec::new();
+    push(&mut query, "lang", lang);
+    let path = format!("/stations/{}", encode_segment(&id));
+    let answer: StationDetail =
+        state.upstream.get_json(Engine::Search, &path, &query, request_id(&headers)).await?;
+    Ok(cached_json(&headers, &answer))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeparturesParams {
+    /// `YYYY-MM-DD` (default today in the network's time zone).
+    pub date: Option<String>,
+    /// `HH:MM` (default now).
+    pub time: Option<String>,
+    /// Departures per line and direction, 1 to 50 (default 5).
+    pub limit: Option<u32>,
+    pub lang: Option<String>,
+}
+
+/// A line and direction of a departure board, with the alerts on its route or agency.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct DepartureGroup {
+    #[serde(flatten)]
+    pub group: route_wire::DepartureGroup,
+    pub alerts: Vec<Alert>,
+}
+
+/// `GET /v1/stations/{id}/departures` answer.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeparturesResponse {
+    pub station_id: String,
+    pub station_name: String,
+    pub groups: Vec<DepartureGroup>,
+    /// Every active alert affecting the station, its routes or their agencies.
+    pub alerts: Vec<Alert>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/stations/{id}/departures", tag = "stations",
+    summary = "Next departures from a station, by line and direction",
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`"), DeparturesParams),
+    responses(
+        (status = 200, description = "The departure board", body = DeparturesResponse),
+        (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown station", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Route engine unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 504, description = "Route engine too slow", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn departures(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<DeparturesParams>,
+) -> Result<Json<DeparturesResponse>, Problem> {
+    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let mut query = Vec::new();
+    push(&mut query, "date", params.date);
+    push(&mut query, "time", params.time);
+    push(&mut query, "limit", params.limit);
+    push(&mut query, "lang", lang.clone());
+    let path = format!("/stations/{}/departures", encode_segment(&id));
+    let board: route_wire::DeparturesResponse =
+        state.upstream.get_json(Engine::Route, &path, &query, request_id(&headers)).await?;
+    let alerts = state.alerts.current();
+    Ok(Json(attach_departure_alerts(board, &alerts, lang.as_deref())))
+}
+
+/// Group alerts: active during the group's departures and informing its route or agency.
+/// Board alerts: active during the board's span (now when it is empty) and informing the
+/// station, any of its routes or their agencies.
+pub fn attach_departure_alerts(
+    board: route_wire::DeparturesResponse,
+    alerts: &[StoredAlert],
+    lang: Option<&str>,
+) -> DeparturesResponse {
+    let span =
+        |times: &mut dyn Iterator<Item = &String>| -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+            let parsed: Vec<DateTime<Utc>> = times.filter_map(|time| parse_utc(time)).collect();
+            Some((*parsed.iter().min()?, *parsed.iter().max()?))
+        };
+    let now = Utc::now();
+    let board_span = span(
+        &mut board.groups.iter().flat_map(|group| group.departures.iter().map(|d| &d.departure)),
+    )
+    .unwrap_or((now, now));
+    let mut board_alerts: Vec<Alert> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for alert in alerts {
+        let station_stops = board
+            .groups
+            .iter()
+            .flat_map(|group| group.departures.iter().map(|d| &d.stop.station_id));
+        let informs = alert.informs_station(&board.station_id)
+            || station_stops.clone().any(|station| alert.informs_station(station))
+            || board
+                .groups
+                .iter()
+                .any(|group| alert.informs_route(&group.route.id, &group.route.agency_id));
+        if informs
+            && alert.active_during(board_span.0, board_span.1)
+            && seen.insert(alert.id.clone())
+        {
+            board_alerts.push(alert.render(lang));
+        }
+    }
+    let groups = board
+        .groups
+        .into_iter()
+        .map(|group| {
+            let group_span =
+                span(&mut group.departures.iter().map(|departure| &departure.departure))
+                    .unwrap_or((now, now));
+            let group_alerts = alerts
+                .iter()
+                .filter(|alert| alert.informs_route(&group.route.id, &group.route.agency_id))
+                .filter(|alert| alert.active_during(group_span.0, group_span.1))
+                .map(|alert| alert.render(lang))
+                .collect();
+            DepartureGroup { group, alerts: group_alerts }
+        })
+        .collect();
+    DeparturesResponse {
+        station_id: board.station_id,
+        station_name: board.station_name,
+        groups,
+        alerts: board_alerts,
+    }
+}
+
+pub fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
+}
+
+/// Adds `name=value` when the value is given.
+pub fn push<T: ToString>(
+    query: &mut Vec<(&'static str, String)>,
+    name: &'static str,
+    value: Option<T>,
+) {
+    if let Some(value) = value {
+        query.push((name, value.to_string()));
+    }
+}
+
+/// A path segment, percent-encoded (ids hold `:` and may hold anything else).
+pub fn encode_segment(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect::<String>().replace('+', "%20")
+}

@@ -1,0 +1,86 @@
+//! `GET /v1/status`: the timetable the route engine answers from, and the recent versions.
+
+use axum::Json;
+use axum::extract::State;
+use norikae_runtime::Problem;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+use crate::support::ProblemDoc;
+use crate::versions::{FeedDates, TimetableVersion};
+
+/// The active timetable.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TimetableStatus {
+    /// Content hash of the snapshot.
+    pub hash: String,
+    pub feeds: Vec<FeedDates>,
+    pub stations: u64,
+    pub stops: u64,
+    pub routes: u64,
+    pub trips: u64,
+    /// When the route engine loaded it (RFC 3339).
+    pub loaded_at: String,
+    /// When it was first recorded as active (null until recorded, e.g. database down).
+    pub activated_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusResponse {
+    pub timetable: TimetableStatus,
+    /// Recent timetable versions, newest first.
+    pub versions: Vec<TimetableVersion>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/status", tag = "status",
+    summary = "The active timetable and its recent versions",
+    responses(
+        (status = 200, description = "Status", body = StatusResponse),
+        (status = 503, description = "Route engine unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn status(State(state): State<AppState>) -> Result<Json<StatusResponse>, Problem> {
+    let mut snapshot = state.versions.snapshot();
+    if snapshot.current.is_none() {
+        // Not polled successfully yet: ask now (the answer is kept even without a database).
+        let _ = state.versions.poll().await;
+        snapshot = state.versions.snapshot();
+    }
+    let Some(current) = snapshot.current else {
+        return Err(Problem::unavailable(
+            "upstream_unavailable",
+            "the route engine has not reported its timetable yet; retry shortly",
+            2,
+        ));
+    };
+    // Only a version recorded for this very hash says when it became active.
+    let activated_at = snapshot
+        .versions
+        .iter()
+        .find(|version| version.hash == current.hash)
+        .map(|version| version.activated_at.clone());
+    let feeds = current
+        .feeds
+        .iter()
+        .map(|feed| FeedDates {
+            name: feed.name.clone(),
+            start_date: feed.start_date.clone(),
+            end_date: feed.end_date.clone(),
+        })
+        .collect();
+    Ok(Json(StatusResponse {
+        timetable: TimetableStatus {
+            hash: current.hash,
+            feeds,
+            stations: current.stations,
+            stops: current.stops,
+            routes: current.routes,
+            trips: current.trips,
+            loaded_at: current.loaded_at,
+            activated_at,
+        },
+        versions: snapshot.versions,
+    }))
+}

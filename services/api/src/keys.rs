@@ -1,0 +1,617 @@
+//! API keys: creating, listing and revoking them (the `norikae keys` commands), and checking
+//! them on every request ([`KeyStore`]).
+//!
+//! A key's secret (`nk_…`) is shown once; the database keeps its SHA-256 only. Verified keys
+//! are held in memory and re-read every `auth.key_refresh_ms`, so a database outage does not
+//! stop clients whose keys are known. Each key has its own token bucket (governor) and a
+//! daily quota counted in memory and written to `api_key_usage` in batches: a batch that
+//! cannot be written is kept and retried, so no usage is lost while the database is down.
+
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{NaiveDate, Utc};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http::StatusCode;
+use norikae_runtime::Problem;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::db::{Db, DbError, now_text};
+
+/// Prefix of every secret, so a leaked one is recognisable.
+pub const SECRET_PREFIX: &str = "nk_";
+/// Characters of the secret kept for display (after the prefix).
+const DISPLAY_PREFIX_CHARS: usize = 8;
+
+pub const SCOPE_READ: &str = "read";
+pub const SCOPE_ADMIN: &str = "admin";
+
+/// A rate: `count` requests per `period_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub count: u32,
+    pub period_secs: u32,
+}
+
+impl Rate {
+    /// `20/s`, `600/m`, `10000/h`, `100/d` (also `20/sec`, `20/second`, `20/min`, `20/hour`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (count, unit) = text
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not a rate like 20/s or 600/m"))?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .ok()
+            .filter(|count| *count > 0)
+            .ok_or_else(|| format!("`{text}`: the count must be a positive whole number"))?;
+        let period_secs = match unit.trim() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3_600,
+            "d" | "day" => 86_400,
+            other => return Err(format!("`{text}`: unknown unit `{other}` (use s, m, h or d)")),
+        };
+        Ok(Self { count, period_secs })
+    }
+
+    fn quota(self, burst: u32) -> Quota {
+        let interval = Duration::from_secs(u64::from(self.period_secs)) / self.count;
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        Quota::with_period(interval.max(Duration::from_nanos(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.period_secs {
+            1 => "s",
+            60 => "m",
+            3_600 => "h",
+            86_400 => "d",
+            _ => return write!(formatter, "{}/{}s", self.count, self.period_secs),
+        };
+        write!(formatter, "{}/{unit}", self.count)
+    }
+}
+
+/// One key as stored (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub rate: Rate,
+    pub burst: u32,
+    pub daily_quota: Option<u64>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl KeyRecord {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|held| held == scope)
+    }
+}
+
+/// What `norikae keys create` asks for.
+#[derive(Clone, Debug)]
+pub struct NewKey {
+    pub name: String,
+    pub rate: Rate,
+    /// Defaults to the rate's count (a second's worth for `20/s`).
+    pub burst: Option<u32>,
+    pub daily_quota: Option<u64>,
+    pub admin: bool,
+}
+
+/// Hex SHA-256 of a secret: what the database stores and what a request is looked up by.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+const KEY_COLUMNS: &str = "id, name, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at, revoked_at";
+
+fn record_from_row(row: &sqlx::any::AnyRow) -> Result<KeyRecord, sqlx::Error> {
+    let scopes: String = row.try_get("scopes")?;
+    let rate_requests: i64 = row.try_get("rate_requests")?;
+    let rate_period_secs: i64 = row.try_get("rate_period_secs")?;
+    let burst: i64 = row.try_get("burst")?;
+    let daily_quota: Option<i64> = row.try_get("daily_quota")?;
+    Ok(KeyRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        scopes: scopes.split(',').filter(|scope| !scope.is_empty()).map(str::to_owned).collect(),
+        rate: Rate {
+            count: u32::try_from(rate_requests).unwrap_or(u32::MAX).max(1),
+            period_secs: u32::try_from(rate_period_secs).unwrap_or(1).max(1),
+        },
+        burst: u32::try_from(burst).unwrap_or(u32::MAX),
+        daily_quota: daily_quota.map(|quota| u64::try_from(quota).unwrap_or(0)),
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+/// Creates a key; returns it and its secret (shown once, never stored).
+pub async fn create_key(db: &Db, new: &NewKey) -> Result<(KeyRecord, String), KeyError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(KeyError::InvalidName);
+    }
+    if name.starts_with(SECRET_PREFIX) {
+        return Err(KeyError::InvalidName);
+    }
+    let mut random = [0u8; 32];
+    rand::rng().fill_bytes(&mut random);
+    let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let mut id_bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut id_bytes);
+    let id: String = id_bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut scopes = vec![SCOPE_READ.to_owned()];
+    if new.admin {
+        scopes.push(SCOPE_ADMIN.to_owned());
+    }
+    let record = KeyRecord {
+        id,
+        name: name.to_owned(),
+        prefix: secret[..SECRET_PREFIX.len() + DISPLAY_PREFIX_CHARS].to_owned(),
+        scopes,
+        rate: new.rate,
+        burst: new.burst.unwrap_or(new.rate.count).max(1),
+        daily_quota: new.daily_quota,
+        created_at: now_text(),
+        revoked_at: None,
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO api_keys (id, name, secret_hash, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(record.id.clone())
+    .bind(record.name.clone())
+    .bind(hash_secret(&secret))
+    .bind(record.prefix.clone())
+    .bind(record.scopes.join(","))
+    .bind(i64::from(record.rate.count))
+    .bind(i64::from(record.rate.period_secs))
+    .bind(i64::from(record.burst))
+    .bind(record.daily_quota.map(|quota| i64::try_from(quota).unwrap_or(i64::MAX)))
+    .bind(record.created_at.clone())
+    .execute(db.pool())
+    .await;
+    match inserted {
+        Ok(_) => Ok((record, secret)),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            Err(KeyError::NameTaken(name.to_owned()))
+        }
+        Err(error) => Err(KeyError::Db(error.into())),
+    }
+}
+
+pub async fn list_keys(db: &Db) -> Result<Vec<KeyRecord>, KeyError> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"
+    ));
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await.map_err(DbError::from)?;
+    rows.iter()
+        .map(|row| record_from_row(row).map_err(|error| KeyError::Db(error.into())))
+        .collect()
+}
+
+/// Revokes the key with this id or name; returns it. Revoking twice keeps the first time.
+pub async fn revoke_key(db: &Db, id_or_name: &str) -> Result<KeyRecord, KeyError> {
+    let mut transaction = db.begin().await?;
+    sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL",
+    )
+    .bind(now_text())
+    .bind(id_or_name.to_owned())
+    .execute(&mut *transaction)
+    .await
+    .map_err(DbError::from)?;
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 OR name = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(id_or_name.to_owned())
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(DbError::from)?;
+    let Some(row) = row else {
+        return Err(KeyError::Unknown(id_or_name.to_owned()));
+    };
+    let record = record_from_row(&row).map_err(|error| KeyError::Db(error.into()))?;
+    transaction.commit().await.map_err(DbError::from)?;
+    Ok(record)
+}
+
+/// Requests counted per key for `day` (UTC).
+pub async fn usage_on(db: &Db, day: NaiveDate) -> Result<HashMap<String, u64>, DbError> {
+    let rows = sqlx::query("SELECT key_id, requests FROM api_key_usage WHERE day = $1")
+        .bind(day.to_string())
+        .fetch_all(db.pool())
+        .await?;
+    let mut usage = HashMap::new();
+    for row in rows {
+        let key_id: String = row.try_get("key_id")?;
+        let requests: i64 = row.try_get("requests")?;
+        usage.insert(key_id, u64::try_from(requests).unwrap_or(0));
+    }
+    Ok(usage)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("a key named `{0}` already exists")]
+    NameTaken(String),
+    #[error("a key name must be 1 to 100 characters and must not start with `nk_`")]
+    InvalidName,
+    #[error("no key has the id or name `{0}`")]
+    Unknown(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// What a request's key check concluded.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// Open access and no key sent.
+    Anonymous,
+    Key(Arc<KeyRecord>),
+}
+
+/// Per-key request counts not yet written, by (key id, UTC day).
+type PendingUsage = HashMap<(String, NaiveDate), u64>;
+
+/// Verified keys, rate limiters and daily counts, in memory. See the module docs.
+#[derive(Clone)]
+pub struct KeyStore {
+    inner: Arc<StoreInner>,
+}
+
+struct StoreInner {
+    db: Db,
+    keys: Mutex<KeyCache>,
+    limiters: Mutex<HashMap<String, (Quota, Arc<DefaultDirectRateLimiter>)>>,
+    usage: Mutex<UsageCounts>,
+    /// Serialises flushes (the background task's and the one at shutdown).
+    flushing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct KeyCache {
+    by_hash: HashMap<String, Arc<KeyRecord>>,
+    /// Hashes the database did not know at the last look: not asked again until the refresh.
+    unknown: HashSet<String>,
+    loaded: bool,
+}
+
+#[derive(Default)]
+struct UsageCounts {
+    /// What the database held for each key on `day` at the last refresh.
+    stored_day: Option<NaiveDate>,
+    stored: HashMap<String, u64>,
+    pending: PendingUsage,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("KeyStore").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl KeyStore {
+    pub fn new(db: Db) -> Self {
+        Self {
+            inner: Arc::new(StoreInner {
+                db,
+                keys: Mutex::new(KeyCache::default()),
+                limiters: Mutex::new(HashMap::new()),
+                usage: Mutex::new(UsageCounts::default()),
+                flushing: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Checks a request's key (`None`: none sent) for `scope`, its rate and its quota, and
+    /// counts the request. `open_access` lets requests without a key through.
+    pub async fn admit(
+        &self,
+        secret: Option<&str>,
+        scope: &str,
+        open_access: bool,
+    ) -> Result<Access, Problem> {
+        let Some(secret) = secret else {
+            if open_access {
+                return Ok(Access::Anonymous);
+            }
+            return Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_api_key",
+                "send an API key as `X-Api-Key: <key>` or `Authorization: Bearer <key>`",
+            ));
+        };
+        let record = self.verify(secret).await?;
+        if record.revoked_at.is_some() {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "revoked_api_key",
+                "this API key has been revoked",
+            ));
+        }
+        if !record.has_scope(scope) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this API key lacks the `{scope}` scope"),
+            ));
+        }
+        self.check_rate(&record)?;
+        self.count_against_quota(&record)?;
+        Ok(Access::Key(record))
+    }
+
+    /// The key for `secret`: from memory, else from the database (a key created since the
+    /// last refresh).
+    async fn verify(&self, secret: &str) -> Result<Arc<KeyRecord>, Problem> {
+        let unknown = || {
+            Problem::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "this API key is not valid")
+        };
+        if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
+            return Err(unknown());
+        }
+        let hash = hash_secret(secret);
+        {
+            let cache = lock(&self.inner.keys);
+            if let Some(record) = cache.by_hash.get(&hash) {
+                return Ok(record.clone());
+            }
+            if cache.unknown.contains(&hash) {
+                return Err(unknown());
+            }
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(hash.clone())
+            .fetch_optional(self.inner.db.pool())
+            .await
+            .map_err(|error| DbError::from(error).problem())?;
+        let mut cache = lock(&self.inner.keys);
+        match row {
+            Some(row) => {
+                let record = Arc::new(record_from_row(&row).map_err(Problem::internal)?);
+                cache.by_hash.insert(hash, record.clone());
+                Ok(record)
+            }
+            None => {
+                // Bounded: a flood of made-up keys cannot grow it without end.
+                if cache.unknown.len() < 10_000 {
+                    cache.unknown.insert(hash);
+                }
+                Err(unknown())
+            }
+        }
+    }
+
+    fn check_rate(&self, record: &KeyRecord) -> Result<(), Problem> {
+        let quota = record.rate.quota(record.burst);
+        let limiter = {
+            let mut limiters = lock(&self.inner.limiters);
+            let entry = limiters
+                .entry(record.id.clone())
+                .or_insert_with(|| (quota, Arc::new(RateLimiter::direct(quota))));
+            if entry.0 != quota {
+                *entry = (quota, Arc::new(RateLimiter::direct(quota)));
+            }
+            entry.1.clone()
+        };
+        limiter.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("this API key is limited to {} (burst {})", record.rate, record.burst),
+            )
+            .retry_after(secs.max(1))
+        })
+    }
+
+    fn count_against_quota(&self, record: &KeyRecord) -> Result<(), Problem> {
+        let today = Utc::now().date_naive();
+        let mut usage = lock(&self.inner.usage);
+        let stored = if usage.stored_day == Some(today) {
+            usage.stored.get(&record.id).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        let pending_key = (record.id.clone(), today);
+        let pending = usage.pending.get(&pending_key).copied().unwrap_or(0);
+        if let Some(quota) = record.daily_quota
+            && stored + pending >= quota
+        {
+            let midnight = today
+                .succ_opt()
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .map(|time| time.and_utc());
+            let secs = midnight
+                .map_or(3_600, |midnight| (midnight - Utc::now()).num_seconds().max(1) as u64);
+            return Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "quota_exceeded",
+                format!(
+                    "this API key's daily quota of {quota} requests is used up until 00:00 UTC"
+                ),
+            )
+            .retry_after(secs));
+        }
+        *usage.pending.entry(pending_key).or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// Writes counted usage to the database, then re-reads keys and today's usage. A batch
+    /// that fails is put back and written with the next one.
+    pub async fn sync(&self) -> Result<(), DbError> {
+        self.flush().await?;
+        self.refresh().await
+    }
+
+    pub async fn flush(&self) -> Result<(), DbError> {
+        let _serialised = self.inner.flushing.lock().await;
+        let batch = std::mem::take(&mut lock(&self.inner.usage).pending);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let written = self.write_usage(&batch).await;
+        if written.is_err() {
+            let mut usage = lock(&self.inner.usage);
+            for (key, count) in batch {
+                *usage.pending.entry(key).or_insert(0) += count;
+            }
+        } else {
+            // Counted as stored until the next refresh reads the total back.
+            let mut usage = lock(&self.inner.usage);
+            let today = Utc::now().date_naive();
+            if usage.stored_day == Some(today) {
+                for ((key_id, day), count) in &batch {
+                    if *day == today {
+                        *usage.stored.entry(key_id.clone()).or_insert(0) += count;
+                    }
+                }
+            }
+        }
+        written
+    }
+
+    /// One transaction: a failure writes nothing, so the batch can be retried whole.
+    async fn write_usage(&self, batch: &PendingUsage) -> Result<(), DbError> {
+        let mut transaction = self.inner.db.begin().await?;
+        for ((key_id, day), count) in batch {
+            sqlx::query(
+                "INSERT INTO api_key_usage (key_id, day, requests) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key_id, day) DO UPDATE SET requests = api_key_usage.requests + excluded.requests",
+            )
+            .bind(key_id.clone())
+            .bind(day.to_string())
+            .bind(i64::try_from(*count).unwrap_or(i64::MAX))
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Re-reads every key and today's usage.
+    pub async fn refresh(&self) -> Result<(), DbError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT secret_hash, {KEY_COLUMNS} FROM api_keys"));
+        let rows = sqlx::query(sql).fetch_all(self.inner.db.pool()).await?;
+        let mut by_hash = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let hash: String = row.try_get("secret_hash")?;
+            by_hash.insert(hash, Arc::new(record_from_row(row)?));
+        }
+        let today = Utc::now().date_naive();
+        let stored = usage_on(&self.inner.db, today).await?;
+        {
+            let mut cache = lock(&self.inner.keys);
+            cache.by_hash = by_hash;
+            cache.unknown.clear();
+            cache.loaded = true;
+        }
+        let mut usage = lock(&self.inner.usage);
+        usage.stored_day = Some(today);
+        usage.stored = stored;
+        Ok(())
+    }
+
+    /// Requests of `key_id` counted today: stored plus not yet written.
+    pub fn used_today(&self, key_id: &str) -> u64 {
+        let today = Utc::now().date_naive();
+        let usage = lock(&self.inner.usage);
+        let stored = if usage.stored_day == Some(today) {
+            usage.stored.get(key_id).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        stored + usage.pending.get(&(key_id.to_owned(), today)).copied().unwrap_or(0)
+    }
+
+    /// Requests counted but not yet written to the database.
+    pub fn pending_requests(&self) -> u64 {
+        lock(&self.inner.usage).pending.values().sum()
+    }
+
+    /// Flushes and refreshes every `interval` until the task is aborted.
+    pub fn spawn_sync(
+        &self,
+        flush_interval: Duration,
+        refresh_interval: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(flush_interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_refresh: Option<tokio::time::Instant> = None;
+            loop {
+                ticker.tick().await;
+                if !store.inner.db.is_migrated() {
+                    continue;
+                }
+                if let Err(error) = store.flush().await {
+                    tracing::warn!(error = %error, pending = store.pending_requests(), "key usage not written; kept for the next try");
+                }
+                let due = last_refresh.is_none_or(|last| last.elapsed() >= refresh_interval);
+                if due {
+                    match store.refresh().await {
+                        Ok(()) => last_refresh = Some(tokio::time::Instant::now()),
+                        Err(error) => {
+                            tracing::warn!(error = %error, "keys not refreshed; using the ones in memory")
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_and_print() {
+        assert_eq!(Rate::parse("20/s").expect("rate"), Rate { count: 20, period_secs: 1 });
+        assert_eq!(Rate::parse("600/min").expect("rate"), Rate { count: 600, period_secs: 60 });
+        assert_eq!(Rate::parse("5/h").expect("rate").to_string(), "5/h");
+        assert!(Rate::parse("0/s").is_err());
+        assert!(Rate::parse("20").is_err());
+        assert!(Rate::parse("20/fortnight").is_err());
+    }
+
+    #[test]
+    fn hashes_are_hex_sha256() {
+        let hash = hash_secret("nk_example");
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, hash_secret("nk_example2"));
+    }
+}
