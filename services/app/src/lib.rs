@@ -1,47 +1,121 @@
-//! norikae-app: the web application people use in a browser.
+//! norikae-app: the web application people plan a trip with in a browser.
 //!
-//! It will render the trip planner, results and station pages from the public API.
-//! Until that lands it runs on the shared runtime with health and metrics and answers every
-//! other path 501 `not_implemented`.
+//! Server-rendered pages (minijinja templates embedded in the binary) with a little
+//! progressive JavaScript: the trip form with as-you-type station suggestions, journey
+//! results with earlier / later pages, station departure boards with nearby stations, in
+//! Japanese and English. The app reaches the data only through the public `/v1` API over
+//! HTTP ([`client`]), as any other client does, and turns the API's errors into messages in
+//! the page's language ([`errors`]). Without JavaScript the basic search still works: free
+//! text is resolved to stations on the server, with a choice page when it is ambiguous.
+//!
+//! - [`client`]: the `/v1` client and its wire types ([`wire`]);
+//! - [`i18n`]: the UI strings in both languages and how a request's language is chosen;
+//! - [`view`]: API answers → what the templates show (times, durations, fares, legs);
+//! - [`render`]: the template environment and the page renderer;
+//! - [`handlers`]: the pages; [`state`]: what they share.
+
+pub mod client;
+pub mod errors;
+pub mod handlers;
+pub mod i18n;
+pub mod render;
+pub mod state;
+pub mod view;
+pub mod wire;
 
 use std::future::Future;
+use std::time::Duration;
 
-use axum::Router;
-use http::StatusCode;
-use norikae_runtime::{HttpSettings, Problem, Server};
+use anyhow::Context;
+use norikae_runtime::{HttpSettings, Server};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+pub use state::AppState;
+
+/// Default port of the web application.
 pub const DEFAULT_PORT: u16 = 8080;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The app's configuration (`NORIKAE_APP__…` / `NORIKAE_…` overrides).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     pub http: HttpSettings,
+    pub upstream: UpstreamSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { http: HttpSettings::for_port(DEFAULT_PORT) }
+        Self { http: HttpSettings::for_port(DEFAULT_PORT), upstream: UpstreamSettings::default() }
     }
 }
 
+/// Section `upstream`: where the public API is (`NORIKAE_UPSTREAM__API_URL`).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpstreamSettings {
+    /// Base URL of the API, without `/v1`.
+    pub api_url: String,
+    /// The app's own API key, sent as `X-Api-Key` (not needed in open-access mode).
+    pub api_key: Option<String>,
+    /// Longest wait for one API call: shorter than the app's request timeout (10 s), so a
+    /// slow API becomes a helpful page rather than a cut request, and longer than the api's
+    /// own wait for the engines (8 s), so its more precise answer arrives first. Set it for
+    /// the app alone with `NORIKAE_APP__UPSTREAM__TIMEOUT_MS` (`upstream` is shared with the
+    /// api in `norikae serve`).
+    pub timeout_ms: u64,
+}
+
+impl Default for UpstreamSettings {
+    fn default() -> Self {
+        Self { api_url: "http://127.0.0.1:8081".to_owned(), api_key: None, timeout_ms: 9_000 }
+    }
+}
+
+// The key is a secret: never in logs.
+impl std::fmt::Debug for UpstreamSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("UpstreamSettings")
+            .field("api_url", &self.api_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+impl UpstreamSettings {
+    /// Refuses a URL that is not `http(s)://…` and a zero timeout, naming the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let url = self.api_url.trim();
+        anyhow::ensure!(
+            (url.starts_with("http://") || url.starts_with("https://")) && url.len() > 8,
+            "upstream.api_url must be an http:// or https:// URL, not `{url}`"
+        );
+        anyhow::ensure!(self.timeout_ms > 0, "upstream.timeout_ms must be above 0");
+        Ok(())
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// The app's routes (without the runtime's health and metrics endpoints).
+pub fn router(state: AppState) -> axum::Router {
+    handlers::router().with_state(state)
+}
+
+/// Starts the app on `listener` and serves until `shutdown` completes. The app holds no data
+/// of its own, so it is ready at once; an unreachable API shows as a message on the pages.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let server = Server::new("app", config.http)?;
-    // Nothing to load yet.
+    config.upstream.validate().context("invalid upstream settings")?;
+    let server = Server::new("app", config.http.clone()).context("invalid http settings")?;
+    let state = AppState::new(&config).context("cannot build the app")?;
     server.readiness().set_loaded(true);
-    let router = Router::new().fallback(not_implemented);
-    server.serve(listener, router, shutdown).await
-}
-
-async fn not_implemented() -> Problem {
-    Problem::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_implemented",
-        "the web application is not implemented yet",
-    )
+    server.serve(listener, router(state), shutdown).await
 }

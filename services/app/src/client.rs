@@ -1,0 +1,342 @@
+//! The app's client of the public `/v1` API: one `reqwest` client (connection pool) shared by
+//! all requests, the app's key when configured, the page request's id forwarded as
+//! `X-Request-Id`, and errors sorted into what the pages explain differently ([`ApiError`]).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+
+use crate::UpstreamSettings;
+use crate::wire;
+
+/// How long the timetable's service dates (`/v1/status`) are reused before asking again.
+const STATUS_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// What went wrong calling the API, sorted by what the user is told.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No connection: the API (or what it depends on) is down.
+    #[error("the api is unreachable: {0}")]
+    Unreachable(String),
+    /// The API did not answer within the upstream timeout.
+    #[error("the api did not answer in time")]
+    Timeout,
+    /// The API answered with a problem+json error.
+    #[error("the api answered {status} {}: {}", problem.code, problem.detail)]
+    Problem { status: u16, problem: wire::Problem, retry_after_secs: Option<u64> },
+    /// The API answered something the app cannot read.
+    #[error("unexpected answer from the api: {0}")]
+    Invalid(String),
+}
+
+impl ApiError {
+    /// The problem's stable `code`, if the API sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Problem { problem, .. } => Some(&problem.code),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Problem { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// The parameters of `GET /v1/journeys` the app uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JourneyQuery {
+    pub from: String,
+    pub to: String,
+    pub date: Option<String>,
+    pub time: Option<String>,
+    pub arrive_by: bool,
+    pub max_transfers: Option<u8>,
+    pub max_walk_m: Option<u32>,
+    pub wheelchair: bool,
+    pub cursor: Option<String>,
+    pub lang: String,
+}
+
+impl JourneyQuery {
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = vec![("from", self.from.clone()), ("to", self.to.clone())];
+        if let Some(cursor) = &self.cursor {
+            pairs.push(("cursor", cursor.clone()));
+        } else {
+            if let Some(date) = &self.date {
+                pairs.push(("date", date.clone()));
+            }
+            if let Some(time) = &self.time {
+                pairs.push(("time", time.clone()));
+            }
+            if self.arrive_by {
+                pairs.push(("arrive_by", "true".to_owned()));
+            }
+        }
+        if let Some(max_transfers) = self.max_transfers {
+            pairs.push(("max_transfers", max_transfers.to_string()));
+        }
+        if let Some(max_walk_m) = self.max_walk_m {
+            pairs.push(("max_walk_m", max_walk_m.to_string()));
+        }
+        if self.wheelchair {
+            pairs.push(("wheelchair", "true".to_owned()));
+        }
+        pairs.push(("lang", self.lang.clone()));
+        pairs
+    }
+}
+
+/// The shared client. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Arc<str>,
+    api_key: Option<Arc<str>>,
+    status_cache: Arc<Mutex<Option<(Instant, wire::StatusResponse)>>>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("ApiClient").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+impl ApiClient {
+    pub fn new(settings: &UpstreamSettings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout())
+            .connect_timeout(settings.timeout().min(Duration::from_secs(2)))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .user_agent(concat!("norikae-app/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let base = format!("{}/v1", settings.api_url.trim().trim_end_matches('/'));
+        Ok(Self {
+            http,
+            base: base.into(),
+            api_key: settings.api_key.as_deref().filter(|key| !key.is_empty()).map(Arc::from),
+            status_cache: Arc::default(),
+        })
+    }
+
+    /// A handle whose calls carry the page request's id.
+    pub fn call<'a>(&'a self, request_id: Option<&'a str>) -> Api<'a> {
+        Api { client: self, request_id }
+    }
+}
+
+/// One page request's view of the client.
+#[derive(Clone, Copy, Debug)]
+pub struct Api<'a> {
+    client: &'a ApiClient,
+    request_id: Option<&'a str>,
+}
+
+impl Api<'_> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        let mut url = format!("{}{path}", self.client.base);
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(
+                &serde_urlencoded::to_string(query)
+                    .map_err(|error| ApiError::Invalid(error.to_string()))?,
+            );
+        }
+        let mut request =
+            self.client.http.get(&url).header(http::header::ACCEPT, "application/json");
+        if let Some(key) = &self.client.api_key {
+            request = request.header("x-api-key", &**key);
+        }
+        if let Some(id) = self.request_id {
+            request = request.header("x-request-id", id);
+        }
+        let started = Instant::now();
+        let response = request.send().await.map_err(|error| {
+            tracing::warn!(path, error = %error_chain(&error), "api call failed");
+            if error.is_timeout() {
+                ApiError::Timeout
+            } else {
+                ApiError::Unreachable(error_chain(&error))
+            }
+        })?;
+        let status = response.status();
+        tracing::debug!(
+            path,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "api call"
+        );
+        if status.is_success() {
+            let body = response.bytes().await.map_err(|error| {
+                if error.is_timeout() {
+                    ApiError::Timeout
+                } else {
+                    ApiError::Unreachable(error_chain(&error))
+                }
+            })?;
+            return serde_json::from_slice(&body).map_err(|error| {
+                tracing::warn!(path, %error, "unreadable api answer");
+                ApiError::Invalid(format!("{path}: {error}"))
+            });
+        }
+        let retry_after_secs = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse().ok());
+        let body = response.bytes().await.unwrap_or_default();
+        let mut problem: wire::Problem = serde_json::from_slice(&body).unwrap_or_default();
+        problem.status = status.as_u16();
+        if problem.code.is_empty() {
+            // Not problem+json (a balancer's 502 page, say): name the kind by its status.
+            problem.code = match status.as_u16() {
+                502..=504 => "upstream_unavailable",
+                404 => "not_found",
+                _ => "unexpected_status",
+            }
+            .to_owned();
+        }
+        tracing::info!(path, status = status.as_u16(), code = %problem.code, detail = %problem.detail, "api error answer");
+        Err(ApiError::Problem { status: status.as_u16(), problem, retry_after_secs })
+    }
+
+    /// `GET /v1/stations?q=`.
+    pub async fn search_stations(
+        &self,
+        text: &str,
+        lang: &str,
+        limit: usize,
+    ) -> Result<wire::SearchResponse, ApiError> {
+        let query =
+            [("q", text.to_owned()), ("lang", lang.to_owned()), ("limit", limit.to_string())];
+        self.get("/stations", &query).await
+    }
+
+    /// `GET /v1/stations/nearby`.
+    pub async fn nearby(
+        &self,
+        lat: f64,
+        lon: f64,
+        lang: &str,
+        limit: usize,
+    ) -> Result<wire::NearbyResponse, ApiError> {
+        let query = [
+            ("lat", lat.to_string()),
+            ("lon", lon.to_string()),
+            ("radius_m", "1000".to_owned()),
+            ("limit", limit.to_string()),
+            ("lang", lang.to_owned()),
+        ];
+        self.get("/stations/nearby", &query).await
+    }
+
+    /// `GET /v1/stations/{id}`.
+    pub async fn station(&self, id: &str, lang: &str) -> Result<wire::StationDetail, ApiError> {
+        self.get(&format!("/stations/{}", encode_path_segment(id)), &[("lang", lang.to_owned())])
+            .await
+    }
+
+    /// `GET /v1/stations/{id}/departures`.
+    pub async fn departures(
+        &self,
+        id: &str,
+        date: Option<&str>,
+        time: Option<&str>,
+        limit: usize,
+        lang: &str,
+    ) -> Result<wire::DeparturesResponse, ApiError> {
+        let mut query = vec![("limit", limit.to_string()), ("lang", lang.to_owned())];
+        if let Some(date) = date {
+            query.push(("date", date.to_owned()));
+        }
+        if let Some(time) = time {
+            query.push(("time", time.to_owned()));
+        }
+        self.get(&format!("/stations/{}/departures", encode_path_segment(id)), &query).await
+    }
+
+    /// `GET /v1/journeys`.
+    pub async fn journeys(&self, query: &JourneyQuery) -> Result<wire::JourneysResponse, ApiError> {
+        self.get("/journeys", &query.to_pairs()).await
+    }
+
+    /// `GET /v1/status`, reused for a minute: the pages only need the service dates.
+    pub async fn status(&self) -> Result<wire::StatusResponse, ApiError> {
+        if let Ok(cache) = self.client.status_cache.lock()
+            && let Some((fetched, status)) = cache.as_ref()
+            && fetched.elapsed() < STATUS_CACHE_TTL
+        {
+            return Ok(status.clone());
+        }
+        let status: wire::StatusResponse = self.get("/status", &[]).await?;
+        if let Ok(mut cache) = self.client.status_cache.lock() {
+            *cache = Some((Instant::now(), status.clone()));
+        }
+        Ok(status)
+    }
+}
+
+/// Percent-encodes an id for use as one path segment (ids are `FEED:ID`, but feeds may put
+/// anything in an id).
+pub fn encode_path_segment(id: &str) -> String {
+    let mut encoded = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b':') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// The error and its causes on one line (reqwest's top-level message hides the cause).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_ids_as_one_path_segment() {
+        assert_eq!(encode_path_segment("okaden:18_10"), "okaden:18_10");
+        assert_eq!(encode_path_segment("x:a/b c"), "x:a%2Fb%20c");
+        assert_eq!(encode_path_segment("x:駅"), "x:%E9%A7%85");
+    }
+
+    #[test]
+    fn a_cursor_replaces_date_time_and_direction() {
+        let query = JourneyQuery {
+            from: "fukuoka:8".to_owned(),
+            to: "fukuoka:1".to_owned(),
+            date: Some("2019-06-05".to_owned()),
+            time: Some("08:00".to_owned()),
+            arrive_by: true,
+            cursor: Some("abc".to_owned()),
+            wheelchair: true,
+            lang: "en".to_owned(),
+            ..JourneyQuery::default()
+        };
+        let pairs = query.to_pairs();
+        let keys: Vec<&str> = pairs.iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, ["from", "to", "cursor", "wheelchair", "lang"]);
+    }
+}

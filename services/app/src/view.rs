@@ -1,0 +1,480 @@
+//! API answers → what the templates show: times as `HH:MM`, durations, fares and transfer
+//! counts in the page's language, line colours checked for contrast, alerts reduced to what
+//! is safe to print. Templates stay free of logic beyond loops and conditions.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Serialize;
+
+use crate::i18n::Lang;
+use crate::wire;
+
+/// An RFC 3339 time from the API.
+pub fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(text).ok()
+}
+
+/// `HH:MM` of an RFC 3339 time (the text as is when it does not parse).
+pub fn clock(text: &str) -> String {
+    parse_time(text).map_or_else(|| text.to_owned(), |time| time.format("%H:%M").to_string())
+}
+
+/// Whole days from `base` to the local date of `text` (0 when either is unknown).
+pub fn days_after(text: &str, base: NaiveDate) -> i64 {
+    parse_time(text).map_or(0, |time| (time.date_naive() - base).num_days())
+}
+
+/// `1時間5分` / `1 h 5 min`; under a minute counts as one.
+pub fn duration(secs: i64, lang: Lang) -> String {
+    let minutes = (secs.max(0) + 59) / 60;
+    let (hours, minutes) = (minutes / 60, minutes % 60);
+    match (lang, hours) {
+        (Lang::Ja, 0) => format!("{minutes}分"),
+        (Lang::Ja, _) => format!("{hours}時間{minutes}分"),
+        (Lang::En, 0) => format!("{minutes} min"),
+        (Lang::En, _) => format!("{hours} h {minutes} min"),
+    }
+}
+
+/// `350 m`, `1.2 km`.
+pub fn distance(metres: f64) -> String {
+    if metres < 1_000.0 {
+        format!("{} m", (metres / 10.0).round() * 10.0)
+    } else {
+        format!("{:.1} km", metres / 1_000.0)
+    }
+}
+
+/// `230円` / `¥230` for yen; `12.50 EUR` for other currencies.
+pub fn fare(fare: &wire::Fare, lang: Lang) -> String {
+    if fare.currency.eq_ignore_ascii_case("JPY") {
+        let yen = group_thousands(fare.total.round() as i64);
+        match lang {
+            Lang::Ja => format!("{yen}円"),
+            Lang::En => format!("¥{yen}"),
+        }
+    } else {
+        format!("{:.2} {}", fare.total, fare.currency)
+    }
+}
+
+fn group_thousands(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if value < 0 { format!("-{grouped}") } else { grouped }
+}
+
+pub fn transfers(count: u32, lang: Lang) -> String {
+    match count {
+        0 => lang.text("no_transfer").to_owned(),
+        1 => lang.text("transfer_one").to_owned(),
+        n => lang.fill("transfer_count", &[("n", &n.to_string())]),
+    }
+}
+
+pub fn mode_name(mode: &str, lang: Lang) -> &'static str {
+    let key = match mode {
+        "bus" | "trolleybus" | "coach" => "mode_bus",
+        "subway" | "metro" => "mode_subway",
+        "rail" | "monorail" | "funicular" => "mode_rail",
+        "tram" | "cable_tram" => "mode_tram",
+        "ferry" => "mode_ferry",
+        _ => "mode_other",
+    };
+    lang.text(key)
+}
+
+/// A `RRGGBB` colour from a feed, or `None` when it is not exactly six hex digits (so a
+/// feed cannot inject CSS through it).
+pub fn hex_colour(text: Option<&str>) -> Option<(u8, u8, u8)> {
+    let text = text?.trim().trim_start_matches('#');
+    if text.len() != 6 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
+    let channel = |range: std::ops::Range<usize>| u8::from_str_radix(&text[range], 16).ok();
+    Some((channel(0..2)?, channel(2..4)?, channel(4..6)?))
+}
+
+fn relative_luminance((red, green, blue): (u8, u8, u8)) -> f64 {
+    let linear = |channel: u8| {
+        let value = f64::from(channel) / 255.0;
+        if value <= 0.039_28 { value / 12.92 } else { ((value + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+}
+
+/// WCAG contrast ratio of two colours (1 to 21).
+pub fn contrast_ratio(first: (u8, u8, u8), second: (u8, u8, u8)) -> f64 {
+    let (first, second) = (relative_luminance(first), relative_luminance(second));
+    let (light, dark) = if first > second { (first, second) } else { (second, first) };
+    (light + 0.05) / (dark + 0.05)
+}
+
+fn css(colour: (u8, u8, u8)) -> String {
+    format!("#{:02x}{:02x}{:02x}", colour.0, colour.1, colour.2)
+}
+
+/// A line's badge: name, colour and a text colour with enough contrast (the feed's own when
+/// it reaches 4.5:1, else black or white, whichever contrasts more).
+#[derive(Clone, Debug, Serialize)]
+pub struct LineView {
+    pub id: String,
+    pub name: String,
+    /// The long name when it adds to `name`.
+    pub long_name: Option<String>,
+    pub colour: String,
+    pub text_colour: String,
+    pub mode: &'static str,
+    pub agency: String,
+}
+
+const DEFAULT_LINE_COLOUR: (u8, u8, u8) = (0x44, 0x55, 0x66);
+const BLACK: (u8, u8, u8) = (0, 0, 0);
+const WHITE: (u8, u8, u8) = (0xff, 0xff, 0xff);
+
+impl LineView {
+    pub fn new(route: &wire::RouteInfo, lang: Lang) -> Self {
+        let short = route.short_name.trim();
+        let long = route.long_name.trim();
+        let (name, long_name) = match (short.is_empty(), long.is_empty()) {
+            (false, false) if short != long => (short.to_owned(), Some(long.to_owned())),
+            (false, _) => (short.to_owned(), None),
+            (true, false) => (long.to_owned(), None),
+            (true, true) => (mode_name(&route.mode, lang).to_owned(), None),
+        };
+        let colour = hex_colour(route.color.as_deref()).unwrap_or(DEFAULT_LINE_COLOUR);
+        let text_colour = hex_colour(route.text_color.as_deref())
+            .filter(|text| contrast_ratio(colour, *text) >= 4.5)
+            .unwrap_or_else(|| {
+                if contrast_ratio(colour, WHITE) >= contrast_ratio(colour, BLACK) {
+                    WHITE
+                } else {
+                    BLACK
+                }
+            });
+        Self {
+            id: route.id.clone(),
+            name,
+            long_name,
+            colour: css(colour),
+            text_colour: css(text_colour),
+            mode: mode_name(&route.mode, lang),
+            agency: route.agency_name.clone(),
+        }
+    }
+}
+
+/// An alert as printed: its link only when it is http(s).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AlertView {
+    pub id: String,
+    pub header: String,
+    pub description: String,
+    pub url: Option<String>,
+    pub effect: String,
+}
+
+impl AlertView {
+    pub fn new(alert: &wire::Alert) -> Self {
+        let url = alert
+            .url
+            .as_deref()
+            .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+            .map(str::to_owned);
+        Self {
+            id: alert.id.clone(),
+            header: alert.header.clone(),
+            description: alert.description.clone(),
+            url,
+            effect: alert.effect.replace('_', " "),
+        }
+    }
+
+    pub fn list(alerts: &[wire::Alert]) -> Vec<Self> {
+        alerts.iter().map(Self::new).collect()
+    }
+}
+
+/// A station as listed (suggestions, choices, nearby, headers).
+#[derive(Clone, Debug, Serialize)]
+pub struct StationView {
+    pub id: String,
+    pub name: String,
+    /// The kana reading, when it differs from the name.
+    pub reading: Option<String>,
+    pub romaji: Option<String>,
+    pub label: String,
+    pub lines: Vec<String>,
+    pub distance: Option<String>,
+}
+
+impl StationView {
+    pub fn new(station: &wire::Station) -> Self {
+        let reading = station
+            .reading
+            .as_deref()
+            .map(str::trim)
+            .filter(|reading| !reading.is_empty() && *reading != station.name)
+            .map(str::to_owned);
+        Self {
+            id: station.id.clone(),
+            name: station.name.clone(),
+            reading,
+            romaji: station.romaji.clone().filter(|romaji| !romaji.is_empty()),
+            label: station.label.clone(),
+            lines: station.lines.iter().take(6).cloned().collect(),
+            distance: station.distance_m.map(distance),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StopView {
+    pub name: String,
+    pub station_id: String,
+    pub platform: Option<String>,
+    pub time: String,
+}
+
+impl StopView {
+    fn new(stop: &wire::StopRef, time: &str) -> Self {
+        Self {
+            name: stop.name.clone(),
+            station_id: stop.station_id.clone(),
+            platform: stop.platform.clone().filter(|platform| !platform.trim().is_empty()),
+            time: clock(time),
+        }
+    }
+}
+
+/// One leg of a journey.
+#[derive(Clone, Debug, Serialize)]
+pub struct LegView {
+    /// `transit` or `walk`.
+    pub kind: &'static str,
+    pub from: Option<StopView>,
+    pub to: Option<StopView>,
+    pub departure: String,
+    pub arrival: String,
+    pub duration: String,
+    pub line: Option<LineView>,
+    /// `岡山駅 行` / `towards Okayama Station`.
+    pub headsign: Option<String>,
+    /// `5 駅` / `5 stops` (stops ridden past the boarding one).
+    pub stops: Option<String>,
+    /// Stops between boarding and alighting, with their times.
+    pub intermediate: Vec<StopView>,
+    /// `徒歩 5分（350 m）`.
+    pub walk: Option<String>,
+    pub alerts: Vec<AlertView>,
+}
+
+impl LegView {
+    pub fn new(leg: &wire::Leg, lang: Lang) -> Self {
+        match leg {
+            wire::Leg::Transit(ride) => {
+                let ridden = ride.stops.len().saturating_sub(1);
+                let headsign = ride.headsign.trim();
+                let intermediate = ride
+                    .stops
+                    .iter()
+                    .skip(1)
+                    .take(ridden.saturating_sub(1))
+                    .map(|passed| {
+                        let time = passed.departure.as_deref().or(passed.arrival.as_deref());
+                        StopView::new(&passed.stop, time.unwrap_or_default())
+                    })
+                    .collect();
+                Self {
+                    kind: "transit",
+                    from: Some(StopView::new(&ride.from, &ride.departure)),
+                    to: Some(StopView::new(&ride.to, &ride.arrival)),
+                    departure: clock(&ride.departure),
+                    arrival: clock(&ride.arrival),
+                    duration: duration(ride.duration_secs, lang),
+                    line: Some(LineView::new(&ride.route, lang)),
+                    headsign: (!headsign.is_empty())
+                        .then(|| lang.fill("headsign", &[("headsign", headsign)])),
+                    stops: Some(lang.fill("stops_count", &[("n", &ridden.to_string())])),
+                    intermediate,
+                    walk: None,
+                    alerts: AlertView::list(&ride.alerts),
+                }
+            }
+            wire::Leg::Walk(walk) => {
+                let place = |place: &Option<wire::Place>, time: &str| match place {
+                    Some(wire::Place::Stop(stop)) => Some(StopView::new(stop, time)),
+                    _ => None,
+                };
+                let walk_duration = duration(i64::from(walk.duration_secs), lang);
+                Self {
+                    kind: "walk",
+                    from: place(&walk.from, &walk.departure),
+                    to: place(&walk.to, &walk.arrival),
+                    departure: clock(&walk.departure),
+                    arrival: clock(&walk.arrival),
+                    walk: Some(lang.fill(
+                        "walk_detail",
+                        &[
+                            ("duration", &walk_duration),
+                            ("distance", &distance(f64::from(walk.distance_m))),
+                        ],
+                    )),
+                    duration: walk_duration,
+                    line: None,
+                    headsign: None,
+                    stops: None,
+                    intermediate: Vec::new(),
+                    alerts: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+/// One journey of the results.
+#[derive(Clone, Debug, Serialize)]
+pub struct JourneyView {
+    pub number: usize,
+    pub departure: String,
+    pub arrival: String,
+    /// Days the arrival is after the departure's date (`翌日` / `next day`).
+    pub arrival_days_later: i64,
+    pub duration: String,
+    pub transfers: String,
+    pub transfer_count: u32,
+    pub fare: Option<String>,
+    pub legs: Vec<LegView>,
+    pub alert_count: usize,
+}
+
+impl JourneyView {
+    pub fn new(number: usize, journey: &wire::Journey, lang: Lang) -> Self {
+        let legs: Vec<LegView> = journey.legs.iter().map(|leg| LegView::new(leg, lang)).collect();
+        let departure_date = parse_time(&journey.departure).map(|time| time.date_naive());
+        Self {
+            number,
+            departure: clock(&journey.departure),
+            arrival: clock(&journey.arrival),
+            arrival_days_later: departure_date.map_or(0, |date| days_after(&journey.arrival, date)),
+            duration: duration(journey.duration_secs, lang),
+            transfers: transfers(journey.transfers, lang),
+            transfer_count: journey.transfers,
+            fare: journey.fare.as_ref().map(|journey_fare| fare(journey_fare, lang)),
+            alert_count: legs.iter().map(|leg| leg.alerts.len()).sum(),
+            legs,
+        }
+    }
+}
+
+/// One line and direction of a departure board.
+#[derive(Clone, Debug, Serialize)]
+pub struct BoardGroupView {
+    pub line: LineView,
+    pub headsign: String,
+    pub departures: Vec<DepartureView>,
+    pub alerts: Vec<AlertView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DepartureView {
+    pub time: String,
+    /// Only when the trip's headsign differs from its group's.
+    pub headsign: Option<String>,
+    pub platform: Option<String>,
+    /// Days after the board's date (a departure after midnight).
+    pub days_later: i64,
+}
+
+impl BoardGroupView {
+    pub fn new(group: &wire::DepartureGroup, board_date: Option<NaiveDate>, lang: Lang) -> Self {
+        let headsign = group.headsign.trim();
+        let departures = group
+            .departures
+            .iter()
+            .map(|departure| {
+                let own_headsign = departure.headsign.trim();
+                DepartureView {
+                    time: clock(&departure.departure),
+                    headsign: (!own_headsign.is_empty() && own_headsign != headsign)
+                        .then(|| lang.fill("headsign", &[("headsign", own_headsign)])),
+                    platform: departure
+                        .platform
+                        .clone()
+                        .or_else(|| departure.stop.platform.clone())
+                        .filter(|platform| !platform.trim().is_empty()),
+                    days_later: board_date
+                        .map_or(0, |date| days_after(&departure.departure, date).max(0)),
+                }
+            })
+            .collect();
+        Self {
+            line: LineView::new(&group.route, lang),
+            headsign: if headsign.is_empty() {
+                String::new()
+            } else {
+                lang.fill("headsign", &[("headsign", headsign)])
+            },
+            departures,
+            alerts: AlertView::list(&group.alerts),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times_durations_and_fares_per_language() {
+        assert_eq!(clock("2019-06-05T08:03:00+09:00"), "08:03");
+        assert_eq!(clock("garbage"), "garbage");
+        let base = NaiveDate::from_ymd_opt(2019, 6, 5).unwrap();
+        assert_eq!(days_after("2019-06-06T00:10:00+09:00", base), 1);
+        assert_eq!(duration(65 * 60, Lang::Ja), "1時間5分");
+        assert_eq!(duration(65 * 60, Lang::En), "1 h 5 min");
+        assert_eq!(duration(30, Lang::En), "1 min");
+        let yen = wire::Fare { total: 1230.0, currency: "JPY".to_owned() };
+        assert_eq!(fare(&yen, Lang::Ja), "1,230円");
+        assert_eq!(fare(&yen, Lang::En), "¥1,230");
+        assert_eq!(transfers(0, Lang::En), "Direct");
+        assert_eq!(transfers(2, Lang::Ja), "乗換 2 回");
+        assert_eq!(distance(347.0), "350 m");
+        assert_eq!(distance(1_234.0), "1.2 km");
+    }
+
+    #[test]
+    fn line_colours_are_sanitised_and_readable() {
+        let route = |color: &str, text: &str| wire::RouteInfo {
+            short_name: "空港線".to_owned(),
+            color: Some(color.to_owned()),
+            text_color: Some(text.to_owned()),
+            mode: "subway".to_owned(),
+            ..wire::RouteInfo::default()
+        };
+        // Yellow with white text is unreadable: black is chosen instead.
+        let line = LineView::new(&route("FFD700", "FFFFFF"), Lang::Ja);
+        assert_eq!(line.colour, "#ffd700");
+        assert_eq!(line.text_colour, "#000000");
+        // A colour that is not six hex digits cannot reach the style attribute.
+        let line = LineView::new(&route("red;background:url(x)", "000000"), Lang::Ja);
+        assert_eq!(line.colour, "#445566");
+        assert!(contrast_ratio(hex_colour(Some("445566")).unwrap(), WHITE) >= 4.5);
+        assert_eq!(line.text_colour, "#ffffff");
+    }
+
+    #[test]
+    fn alert_links_must_be_http() {
+        let alert = wire::Alert {
+            header: "運休".to_owned(),
+            url: Some("javascript:alert(1)".to_owned()),
+            ..wire::Alert::default()
+        };
+        assert_eq!(AlertView::new(&alert).url, None);
+    }
+}
