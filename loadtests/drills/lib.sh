@@ -172,7 +172,7 @@ metric() {
 
 # figure FILE KEY: a `key=value` figure printed by norikae-drill.
 figure() {
-  { grep -oE "(^| )$2=[^ ]*" "$1" || true; } | head -n1 | cut -d= -f2
+  { grep -oE "(^| )$2=[^ ]*" "$1" || true; } | head -n1 | cut -d= -f2-
 }
 
 # check DESCRIPTION CONDITION...: records a failed expectation.
@@ -200,5 +200,5 @@ verdict() {
 # served URL: requests a service answered, health checks and metrics scrapes left out.
 served() {
   curl -fsS --max-time 5 "$1" |
-    awk 'index($1, "http_requests_total{") == 1 && $1 !~ /\/health|\/metrics/ { sum += $NF } END { printf "%d\n", sum }'
+    awk 'index($1, "norikae_http_requests_total{") == 1 && $1 !~ /\/health|\/metrics/ { sum += $NF } END { printf "%d\n", sum }'
 }
