@@ -388,6 +388,9 @@ impl KeyStore {
                 return Err(unknown());
             }
         }
+        if !self.inner.db.is_migrated() {
+            return Err(crate::db::unavailable());
+        }
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"
         ));
@@ -478,29 +481,27 @@ impl KeyStore {
 
     pub async fn flush(&self) -> Result<(), DbError> {
         let _serialised = self.inner.flushing.lock().await;
-        let batch = std::mem::take(&mut lock(&self.inner.usage).pending);
+        // Copied, not taken: if this flush is cut short (shutdown), the counts stay pending.
+        let batch = lock(&self.inner.usage).pending.clone();
         if batch.is_empty() {
             return Ok(());
         }
-        let written = self.write_usage(&batch).await;
-        if written.is_err() {
-            let mut usage = lock(&self.inner.usage);
-            for (key, count) in batch {
-                *usage.pending.entry(key).or_insert(0) += count;
-            }
-        } else {
-            // Counted as stored until the next refresh reads the total back.
-            let mut usage = lock(&self.inner.usage);
-            let today = Utc::now().date_naive();
-            if usage.stored_day == Some(today) {
-                for ((key_id, day), count) in &batch {
-                    if *day == today {
-                        *usage.stored.entry(key_id.clone()).or_insert(0) += count;
-                    }
+        self.write_usage(&batch).await?;
+        let mut usage = lock(&self.inner.usage);
+        let today = Utc::now().date_naive();
+        for (key, count) in batch {
+            if let Some(pending) = usage.pending.get_mut(&key) {
+                *pending = pending.saturating_sub(count);
+                if *pending == 0 {
+                    usage.pending.remove(&key);
                 }
             }
+            // Counted as stored until the next refresh reads the total back.
+            if key.1 == today && usage.stored_day == Some(today) {
+                *usage.stored.entry(key.0).or_insert(0) += count;
+            }
         }
-        written
+        Ok(())
     }
 
     /// One transaction: a failure writes nothing, so the batch can be retried whole.
@@ -561,11 +562,13 @@ impl KeyStore {
         lock(&self.inner.usage).pending.values().sum()
     }
 
-    /// Flushes and refreshes every `interval` until the task is aborted.
+    /// Flushes every `flush_interval` and refreshes every `refresh_interval` until `stop` is
+    /// cancelled (a flush under way is finished first).
     pub fn spawn_sync(
         &self,
         flush_interval: Duration,
         refresh_interval: Duration,
+        stop: tokio_util::sync::CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
@@ -573,7 +576,10 @@ impl KeyStore {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut last_refresh: Option<tokio::time::Instant> = None;
             loop {
-                ticker.tick().await;
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    _ = ticker.tick() => {}
+                }
                 if !store.inner.db.is_migrated() {
                     continue;
                 }

@@ -78,12 +78,14 @@ pub async fn run(
     })
     .await;
     let auth = &config.auth;
+    let stop_sync = tokio_util::sync::CancellationToken::new();
+    let sync = state.keys.spawn_sync(
+        Duration::from_millis(auth.usage_flush_ms),
+        Duration::from_millis(auth.key_refresh_ms),
+        stop_sync.clone(),
+    );
     let tasks = [
         migrate,
-        state.keys.spawn_sync(
-            Duration::from_millis(auth.usage_flush_ms),
-            Duration::from_millis(auth.key_refresh_ms),
-        ),
         state.alerts.spawn_refresh(Duration::from_millis(auth.alert_refresh_ms)),
         state.versions.spawn_poll(Duration::from_secs(config.upstream.status_poll_secs.max(1))),
     ];
@@ -93,7 +95,12 @@ pub async fn run(
     for task in tasks {
         task.abort();
     }
-    if let Err(error) = state.keys.flush().await {
+    // Let a flush under way finish, then write what is left.
+    stop_sync.cancel();
+    let _ = sync.await;
+    if state.db.is_migrated()
+        && let Err(error) = state.keys.flush().await
+    {
         tracing::error!(error = %error, pending = state.keys.pending_requests(), "key usage could not be written at shutdown");
     }
     state.db.close().await;

@@ -57,6 +57,7 @@ pub struct JourneysParams {
 
 /// A ride, with the alerts active during it.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AlertedTransitLeg)]
 pub struct TransitLeg {
     #[serde(flatten)]
     pub leg: route_wire::TransitLeg,
@@ -65,6 +66,7 @@ pub struct TransitLeg {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[schema(as = AlertedLeg)]
 #[allow(clippy::large_enum_variant)] // plain wire data, built once per answer
 pub enum Leg {
     Transit(TransitLeg),
@@ -72,6 +74,7 @@ pub enum Leg {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AlertedJourney)]
 pub struct Journey {
     pub departure: String,
     pub arrival: String,
@@ -84,6 +87,7 @@ pub struct Journey {
 
 /// `GET /v1/journeys` answer.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = JourneyPage)]
 pub struct JourneysResponse {
     pub journeys: Vec<Journey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -151,6 +151,7 @@ pub struct DeparturesParams {
 
 /// A line and direction of a departure board, with the alerts on its route or agency.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AlertedDepartureGroup)]
 pub struct DepartureGroup {
     #[serde(flatten)]
     pub group: route_wire::DepartureGroup,
@@ -159,6 +160,7 @@ pub struct DepartureGroup {
 
 /// `GET /v1/stations/{id}/departures` answer.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = DepartureBoard)]
 pub struct DeparturesResponse {
     pub station_id: String,
     pub station_name: String,

@@ -27,6 +27,7 @@ pub struct TimetableStatus {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = ApiStatus)]
 pub struct StatusResponse {
     pub timetable: TimetableStatus,
     /// Recent timetable versions, newest first.
