@@ -256,6 +256,59 @@ fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
     }
 }
 
+/// The Pareto set over (arrival, transfers) is exact: for every number of vehicles up to the
+/// limit, its fastest journey with at most that many matches the reference's earliest
+/// arrival with at most that many (pruning by round, by lower bound and by the trips still
+/// needed must lose no journey).
+#[test]
+fn pareto_sets_match_the_reference_for_every_transfer_count() {
+    let tt = common::timetable();
+    let engine = engine();
+    let mut scratch = Scratch::new(&tt);
+    let mut fronts_with_several = 0;
+    for (feed_index, feed_name) in FEEDS.iter().enumerate() {
+        let date = common::test_date(feed_name);
+        let reference = common::Reference::new(Arc::clone(&tt), date);
+        for (query, &(from, to, time)) in
+            random_queries(&tt, feed_name, 150, 500 + feed_index as u64).iter().enumerate()
+        {
+            let slack = if query % 4 == 0 { 90 } else { 0 };
+            let max_transfers = [5, 2, 1, 3][query % 4];
+            let options = Options { min_transfer_secs: slack, max_transfers, ..Options::default() };
+            let at = norikae_route::engine::query::local_unix(&tt, date, time);
+            let expected = reference.earliest_arrival_by_trips(
+                from,
+                to,
+                at,
+                i64::from(slack),
+                usize::from(max_transfers) + 1,
+            );
+            let journeys = engine
+                .search(&request(from, to, date, time, SearchKind::DepartAt, options), &mut scratch)
+                .expect("query runs");
+            let found: Vec<Option<i64>> = (0..=u32::from(max_transfers))
+                .map(|transfers| {
+                    journeys
+                        .iter()
+                        .filter(|journey| journey.transfers <= transfers)
+                        .map(|journey| journey.arrival)
+                        .min()
+                })
+                .collect();
+            assert_eq!(
+                found,
+                expected,
+                "{feed_name} query {query}: {} → {} at {time} s (slack {slack}, at most \
+                 {max_transfers} transfers): fastest per vehicle count",
+                tt.stations[from.idx()].id,
+                tt.stations[to.idx()].id
+            );
+            fronts_with_several += usize::from(journeys.len() > 1);
+        }
+    }
+    assert!(fronts_with_several > 20, "only {fronts_with_several} Pareto sets with two journeys");
+}
+
 #[test]
 fn depart_at_journeys_are_found_again_arrive_by() {
     let tt = common::timetable();

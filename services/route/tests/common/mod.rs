@@ -179,4 +179,77 @@ impl Reference {
         }
         (best != never).then_some(best)
     }
+
+    /// Earliest arrival with at most `k` vehicles, for every `k` in `1..=max_trips`
+    /// (element `k - 1`): the same rules as [`Reference::earliest_arrival`], one connection
+    /// scan per vehicle, each boarding from the labels of the scan before.
+    pub fn earliest_arrival_by_trips(
+        &self,
+        from: StationIdx,
+        to: StationIdx,
+        at: i64,
+        slack: i64,
+        max_trips: usize,
+    ) -> Vec<Option<i64>> {
+        let tt = &*self.timetable;
+        let stops = tt.stops.len();
+        let never = i64::MAX;
+        let mut origin = vec![never; stops];
+        for &stop in &tt.stations[from.idx()].stops {
+            origin[stop.idx()] = origin[stop.idx()].min(at);
+            for footpath in tt.footpaths(stop) {
+                let reached = at + i64::from(footpath.duration_secs);
+                origin[footpath.to.idx()] = origin[footpath.to.idx()].min(reached);
+            }
+        }
+        let targets = &tt.stations[to.idx()].stops;
+        // Labels with at most k - 1 vehicles (previous) and at most k (current).
+        let (mut transit, mut walk) = (vec![never; stops], vec![never; stops]);
+        let mut best = never;
+        let mut by_trips = Vec::with_capacity(max_trips);
+        let first = self.connections.partition_point(|connection| connection.departure < at);
+        for _ in 0..max_trips {
+            let (previous_transit, previous_walk) = (transit.clone(), walk.clone());
+            let mut boarded = vec![false; self.trips];
+            for connection in &self.connections[first..] {
+                if connection.departure >= best {
+                    break;
+                }
+                let from_stop = connection.from.idx();
+                if !boarded[connection.instance] {
+                    let ready = origin[from_stop]
+                        .min(
+                            previous_transit[from_stop]
+                                .saturating_add(i64::from(tt.min_transfer_secs[from_stop]) + slack),
+                        )
+                        .min(previous_walk[from_stop].saturating_add(slack));
+                    if !connection.pickup || ready > connection.departure {
+                        continue;
+                    }
+                    boarded[connection.instance] = true;
+                }
+                if !connection.drop_off {
+                    continue;
+                }
+                let to_stop = connection.to;
+                if connection.arrival < transit[to_stop.idx()] {
+                    transit[to_stop.idx()] = connection.arrival;
+                    if targets.contains(&to_stop) {
+                        best = best.min(connection.arrival);
+                    }
+                    for footpath in tt.footpaths(to_stop) {
+                        let reached = connection.arrival + i64::from(footpath.duration_secs);
+                        if reached < walk[footpath.to.idx()] {
+                            walk[footpath.to.idx()] = reached;
+                            if targets.contains(&footpath.to) {
+                                best = best.min(reached);
+                            }
+                        }
+                    }
+                }
+            }
+            by_trips.push((best != never).then_some(best));
+        }
+        by_trips
+    }
 }
