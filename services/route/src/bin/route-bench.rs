@@ -13,7 +13,8 @@
 //!
 //! Tuning knobs (environment): `ROUTE_BENCH_LIMIT=n` times only the first n queries;
 //! `ROUTE_BENCH_DUMP=file` writes every answer (departure, arrival, transfers) to compare two
-//! engine versions; `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
+//! engine versions; `ROUTE_BENCH_ONLY=depart-at` (or `range`) runs one kind of search;
+//! `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
 //! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure.
 
 use std::fmt::Write as _;
@@ -221,6 +222,10 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     for (label, kind) in
         [("depart-at", SearchKind::DepartAt), ("range 1h", SearchKind::Range { window_secs: 3600 })]
     {
+        // ROUTE_BENCH_ONLY=depart-at (or range) runs one kind of search (for profiles).
+        if std::env::var("ROUTE_BENCH_ONLY").is_ok_and(|only| !label.starts_with(only.as_str())) {
+            continue;
+        }
         let mut micros = Vec::with_capacity(queries.len());
         let (mut answered, mut journeys) = (0usize, 0usize);
         for query in &queries {

@@ -33,9 +33,10 @@ pub struct Engine {
     /// Walking links reversed (`to` is the stop walked from), sliced like the forward ones.
     pub(crate) reverse_footpath_offsets: Vec<u32>,
     pub(crate) reverse_footpaths: Vec<Footpath>,
-    /// The walking links sorted by duration per stop, when the timetable's are not (the
-    /// importer sorts them; hand-built timetables may not): `None` uses the timetable's.
-    pub(crate) sorted_footpaths: Option<Vec<Footpath>>,
+    /// The walking links compact, in each search direction, sorted by duration per stop (the
+    /// importer sorts them; hand-built timetables may not, so they are sorted here if not).
+    pub(crate) forward_walk_links: raptor::WalkLinks,
+    pub(crate) backward_walk_links: raptor::WalkLinks,
     /// Shortest times to and from a few landmarks, for lower bounds (see [`bounds`]).
     pub(crate) landmarks: bounds::Landmarks,
     /// Fare rules indexed for pricing journeys.
@@ -118,6 +119,12 @@ impl Engine {
             }
             links
         });
+        let forward_walk_links = raptor::WalkLinks::build(
+            &timetable.footpath_offsets,
+            sorted_footpaths.as_deref().unwrap_or(forward),
+        );
+        let backward_walk_links =
+            raptor::WalkLinks::build(&reverse_footpath_offsets, &reverse_footpaths);
         let fares = fares::FareIndex::build(&timetable);
         let landmarks = bounds::Landmarks::build(&timetable);
         Self {
@@ -126,7 +133,8 @@ impl Engine {
             trip_accessible,
             reverse_footpath_offsets,
             reverse_footpaths,
-            sorted_footpaths,
+            forward_walk_links,
+            backward_walk_links,
             landmarks,
             fares,
             day_trips: Mutex::new(HashMap::new()),

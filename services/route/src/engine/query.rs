@@ -254,6 +254,7 @@ impl Engine {
         for goal in &goals {
             scratch.set_egress(goal.stop, goal.duration_secs);
         }
+        self.classify_stops(direction, scratch);
         if direction == Direction::Forward && !self.landmarks.is_empty() {
             let targets: Vec<_> =
                 goals.iter().map(|goal| (goal.stop, goal.duration_secs)).collect();

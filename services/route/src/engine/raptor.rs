@@ -75,6 +75,9 @@ pub struct DayTrips {
     /// `n` running that day) is at `start + i * n + j`.
     departure_offsets: Vec<usize>,
     departures: Vec<u32>,
+    /// Earliest and latest departure of each pattern's running trips over all its stops, so
+    /// that a scan rules out a day with two numbers it reads once.
+    departure_span: Vec<(u32, u32)>,
 }
 
 impl DayTrips {
@@ -95,6 +98,7 @@ impl DayTrips {
         let stop_times: &[StopTime] = &timetable.stop_times;
         let mut departure_offsets = Vec::with_capacity(timetable.patterns.len());
         let mut departures = Vec::new();
+        let mut departure_span = Vec::with_capacity(timetable.patterns.len());
         for (index, pattern) in timetable.patterns.iter().enumerate() {
             departure_offsets.push(departures.len());
             let running = &trips[offsets[index] as usize..offsets[index + 1] as usize];
@@ -107,8 +111,13 @@ impl DayTrips {
                         .map(|&trip| times[trip as usize * num_stops + position].departure),
                 );
             }
+            let block = &departures[departure_offsets[index]..];
+            departure_span.push((
+                block.iter().copied().min().unwrap_or(INF),
+                block.iter().copied().max().unwrap_or(0),
+            ));
         }
-        Self { offsets, trips, departure_offsets, departures }
+        Self { offsets, trips, departure_offsets, departures, departure_span }
     }
 
     /// Departures at `position` of `pattern`'s trips running that day, parallel to
@@ -118,6 +127,21 @@ impl DayTrips {
         let running = (self.offsets[pattern.idx() + 1] - self.offsets[pattern.idx()]) as usize;
         let start = self.departure_offsets[pattern.idx()] + position * running;
         &self.departures[start..start + running]
+    }
+
+    /// The running trips of `pattern` (of `num_stops` stops) and their departures
+    /// stop-major (position `i`, running trip `j` at `i * running.len() + j`).
+    #[inline]
+    fn block(&self, pattern: PatternIdx, num_stops: usize) -> (&[u32], &[u32], (u32, u32)) {
+        let start = self.offsets[pattern.idx()] as usize;
+        let end = self.offsets[pattern.idx() + 1] as usize;
+        let departures_start = self.departure_offsets[pattern.idx()];
+        let departures_end = departures_start + (end - start) * num_stops;
+        (
+            &self.trips[start..end],
+            &self.departures[departures_start..departures_end],
+            self.departure_span[pattern.idx()],
+        )
     }
 
     /// Positions (within `pattern`) of its trips running that day.
@@ -209,6 +233,19 @@ pub struct Scratch {
     pub(crate) bound_terms: Vec<(i64, i64)>,
     /// Per-query pattern filter, filled by the query layer.
     pub(crate) allowed_patterns: Vec<bool>,
+    /// Fewest further trips to the target from a traveller ready to board at each stop
+    /// (0: a target stop; 1: a pattern from there reaches the target or a stop walking to
+    /// it; 2: more), over-estimated never: 0 everywhere when unknown.
+    ready_trips: Vec<u8>,
+    /// The same after arriving at each stop by vehicle, when a walk may follow (0: a target
+    /// stop or one walking to it; 1: more).
+    arrival_trips: Vec<u8>,
+    /// Per pattern, the last position of a stop with `arrival_trips` 0: the stops before it
+    /// reach the target with one trip (scratch of [`Engine::classify_stops`], all 0 between).
+    pattern_reach: Vec<u32>,
+    /// The best arrival at the target within the next `m` rounds (`further[m]`, `further[0]`
+    /// = none), or 0 when those rounds exceed the trip limit; set at each round's start.
+    further: [u32; 3],
 }
 
 impl Scratch {
@@ -239,6 +276,10 @@ impl Scratch {
             lower_bound_list: Vec::new(),
             use_bounds: false,
             bound_terms: Vec::new(),
+            ready_trips: vec![0; num_stops],
+            arrival_trips: vec![0; num_stops],
+            pattern_reach: vec![0; timetable.patterns.len()],
+            further: [INF; 3],
         }
     }
 
@@ -252,8 +293,8 @@ impl Scratch {
     pub(crate) fn reset(&mut self, max_trips: usize) {
         let rounds = max_trips + 1;
         if self.rounds < rounds {
-            // Labels are stop-major (all rounds of a stop side by side): a new round count
-            // means a new layout.
+            // Labels are round-major (one array of all stops per round), so that a round's
+            // scans and walks read one compact array.
             let len = rounds * self.num_stops;
             self.transit = vec![INF; len];
             self.walk = vec![INF; len];
@@ -264,11 +305,21 @@ impl Scratch {
                 self.stop_touched[stop.idx()] = false;
             }
         }
+        if self.touched.len() > self.num_stops / 8 {
+            // Cheaper to clear everything than the touched stops round by round.
+            for stop in self.touched.drain(..) {
+                self.stop_touched[stop.idx()] = false;
+            }
+            self.transit.fill(INF);
+            self.walk.fill(INF);
+        }
         for stop in self.touched.drain(..) {
             self.stop_touched[stop.idx()] = false;
-            let start = stop.idx() * self.rounds;
-            self.transit[start..start + self.rounds].fill(INF);
-            self.walk[start..start + self.rounds].fill(INF);
+            for round in 0..self.rounds {
+                let flat = round * self.num_stops + stop.idx();
+                self.transit[flat] = INF;
+                self.walk[flat] = INF;
+            }
         }
         for &stop in &self.egress_list {
             self.egress[stop.idx()] = INF;
@@ -300,9 +351,17 @@ impl Scratch {
         self.egress[stop.idx()] = self.egress[stop.idx()].min(secs);
     }
 
+    /// The arrival at the target a label of `round` must beat when the journey needs at
+    /// least `trips` more rounds to get there (a later round's best arrival so far, from a
+    /// later departure of a range query, bounds it too).
+    #[inline]
+    fn threshold(&self, round: usize, trips: u8) -> u32 {
+        self.target[round].key.min(self.further[usize::from(trips)])
+    }
+
     #[inline]
     fn flat(&self, round: usize, stop: StopIdx) -> usize {
-        stop.idx() * self.rounds + round
+        round * self.num_stops + stop.idx()
     }
 
     #[inline]
@@ -334,8 +393,18 @@ impl Scratch {
     /// `round` also holds for every later round it beats, so round `k`'s label is the best
     /// with at most `k` trips and prunes worse labels of later rounds (local pruning).
     #[inline]
-    fn propagate(labels: &mut [u32], flat: usize, round: usize, max_round: usize, key: u32) {
-        for label in &mut labels[flat + 1..flat + 1 + (max_round - round)] {
+    fn propagate(
+        labels: &mut [u32],
+        num_stops: usize,
+        flat: usize,
+        round: usize,
+        max_round: usize,
+        key: u32,
+    ) {
+        let mut index = flat;
+        for _ in round..max_round {
+            index += num_stops;
+            let label = &mut labels[index];
             if key < *label {
                 *label = key;
             } else {
@@ -352,6 +421,53 @@ impl Scratch {
     }
 }
 
+/// A walking link as the search reads it: 8 bytes (the relaxation loop streams through
+/// hundreds of thousands per query); the distance is kept apart.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WalkLink {
+    pub to: StopIdx,
+    pub duration_secs: u32,
+}
+
+/// Walking links per stop in one direction, sorted by duration, compact: the distances are
+/// read only to check a walking limit shorter than the longest link, or to record a walk.
+#[derive(Debug, Default)]
+pub(crate) struct WalkLinks {
+    offsets: Vec<u32>,
+    links: Vec<WalkLink>,
+    distances_m: Vec<u32>,
+    longest_m: u32,
+}
+
+impl WalkLinks {
+    /// From links sliced by `offsets` (stop `s`'s at `offsets[s]..offsets[s + 1]`), each
+    /// stop's sorted by duration.
+    pub(crate) fn build(offsets: &[u32], footpaths: &[Footpath]) -> Self {
+        debug_assert!(offsets.windows(2).all(|pair| {
+            footpaths[pair[0] as usize..pair[1] as usize]
+                .windows(2)
+                .all(|links| links[0].duration_secs <= links[1].duration_secs)
+        }));
+        Self {
+            offsets: offsets.to_vec(),
+            links: footpaths
+                .iter()
+                .map(|footpath| WalkLink { to: footpath.to, duration_secs: footpath.duration_secs })
+                .collect(),
+            distances_m: footpaths.iter().map(|footpath| footpath.distance_m).collect(),
+            longest_m: footpaths.iter().map(|footpath| footpath.distance_m).max().unwrap_or(0),
+        }
+    }
+
+    /// Position of `stop`'s first link and its links.
+    #[inline]
+    fn of(&self, stop: StopIdx) -> (usize, &[WalkLink]) {
+        let start = self.offsets[stop.idx()] as usize;
+        let end = self.offsets[stop.idx() + 1] as usize;
+        (start, &self.links[start..end])
+    }
+}
+
 /// Plain slices of the timetable columns the inner loops read, taken once per iteration
 /// (dereferencing a mapped column checks its bounds and alignment every time).
 pub(crate) struct View<'a> {
@@ -362,19 +478,16 @@ pub(crate) struct View<'a> {
     stop_pattern_offsets: &'a [u32],
     patterns_at_stop: &'a [PatternAtStop],
     /// Walking links in search direction (backward: reversed).
-    footpath_offsets: &'a [u32],
-    footpaths: &'a [Footpath],
+    walk_links: &'a WalkLinks,
     min_transfer_secs: &'a [u32],
 }
 
 impl<'a> View<'a> {
     pub(crate) fn new(engine: &'a Engine, direction: Direction) -> Self {
         let tt: &'a Timetable = &engine.timetable;
-        let (footpath_offsets, footpaths): (&[u32], &[Footpath]) = match direction {
-            Direction::Forward => {
-                (&tt.footpath_offsets, engine.sorted_footpaths.as_deref().unwrap_or(&tt.footpaths))
-            }
-            Direction::Backward => (&engine.reverse_footpath_offsets, &engine.reverse_footpaths),
+        let walk_links = match direction {
+            Direction::Forward => &engine.forward_walk_links,
+            Direction::Backward => &engine.backward_walk_links,
         };
         Self {
             patterns: &tt.patterns,
@@ -383,8 +496,7 @@ impl<'a> View<'a> {
             stop_times: &tt.stop_times,
             stop_pattern_offsets: &tt.stop_pattern_offsets,
             patterns_at_stop: &tt.patterns_at_stop,
-            footpath_offsets,
-            footpaths,
+            walk_links,
             min_transfer_secs: &tt.min_transfer_secs,
         }
     }
@@ -395,13 +507,6 @@ impl<'a> View<'a> {
         let end = self.stop_pattern_offsets[stop.idx() + 1] as usize;
         &self.patterns_at_stop[start..end]
     }
-
-    #[inline]
-    fn footpaths(&self, stop: StopIdx) -> &'a [Footpath] {
-        let start = self.footpath_offsets[stop.idx()] as usize;
-        let end = self.footpath_offsets[stop.idx() + 1] as usize;
-        &self.footpaths[start..end]
-    }
 }
 
 /// A seed of an iteration: the traveller can be at `stop` at `key` (already in key space).
@@ -411,10 +516,24 @@ pub(crate) struct Seed {
     pub key: u32,
 }
 
+/// One service-day slot's running trips of the pattern being scanned, with their departures
+/// stop-major (see [`DayTrips::block`]).
+#[derive(Clone, Copy, Default)]
+struct SlotTrips<'a> {
+    offset: u32,
+    running: &'a [u32],
+    departures: &'a [u32],
+    /// Earliest and latest departure in `departures`.
+    earliest: u32,
+    latest: u32,
+}
+
 /// A trip on a service day, as the scan rides it.
 #[derive(Clone, Copy)]
 struct Boarded {
     trip_in_pattern: u32,
+    /// Index of the trip among its day's running trips (forward scans).
+    running_index: u32,
     day_slot: u8,
     board_position: u16,
     from_walk: bool,
@@ -449,6 +568,14 @@ impl Engine {
                 break;
             }
             self.carry_labels(round, scratch);
+            scratch.further = [INF; 3];
+            for trips in 1..3 {
+                scratch.further[trips] = if round + trips > rules.max_trips {
+                    0
+                } else {
+                    scratch.further[trips - 1].min(scratch.target[round + trips].key)
+                };
+            }
             self.queue_patterns(&view, rules, round, scratch);
             let queued = std::mem::take(&mut scratch.queued_patterns);
             for &pattern in &queued {
@@ -482,6 +609,47 @@ impl Engine {
         bound
     }
 
+    /// Sets how many more trips each stop needs at least to reach the target stops (see
+    /// [`Scratch::ready_trips`]): forward searches only, after the target stops are set; an
+    /// over-approximation (walking distance limits, pickup rules, filters are ignored), so
+    /// pruning with it stays exact.
+    pub(crate) fn classify_stops(&self, direction: Direction, scratch: &mut Scratch) {
+        if direction != Direction::Forward {
+            scratch.ready_trips.fill(0);
+            scratch.arrival_trips.fill(0);
+            return;
+        }
+        scratch.ready_trips.fill(2);
+        scratch.arrival_trips.fill(1);
+        let tt = &*self.timetable;
+        let mut reached_patterns = Vec::new();
+        let mut mark_reach = |stop: StopIdx, scratch: &mut Scratch| {
+            scratch.arrival_trips[stop.idx()] = 0;
+            for at_stop in tt.patterns_at_stop(stop) {
+                let reach = &mut scratch.pattern_reach[at_stop.pattern.idx()];
+                if *reach == 0 {
+                    reached_patterns.push(at_stop.pattern);
+                }
+                *reach = (*reach).max(at_stop.position);
+            }
+        };
+        for index in 0..scratch.egress_list.len() {
+            let target = scratch.egress_list[index];
+            scratch.ready_trips[target.idx()] = 0;
+            mark_reach(target, scratch);
+            for footpath in self.footpaths(Direction::Backward, target) {
+                mark_reach(footpath.to, scratch);
+            }
+        }
+        for pattern in reached_patterns {
+            let reach = std::mem::take(&mut scratch.pattern_reach[pattern.idx()]) as usize;
+            for &stop in &tt.pattern_stops(pattern)[..reach] {
+                let trips = &mut scratch.ready_trips[stop.idx()];
+                *trips = (*trips).min(1);
+            }
+        }
+    }
+
     /// Round `round` starts from the target of `round - 1` (at most `k` trips includes fewer;
     /// stop labels are carried as they are set, see [`Scratch::propagate`]). Round 0's walk
     /// labels (the seeds) are never carried: a journey rides at least one vehicle, so a later
@@ -507,7 +675,9 @@ impl Engine {
             // no scan; boarding there would be skipped anyway.
             let flat = scratch.flat(round - 1, stop);
             let earliest = scratch.transit[flat].min(scratch.walk[flat]);
-            if earliest.saturating_add(self.lower_bound(scratch, stop)) >= scratch.target[round].key
+            let needed = scratch.ready_trips[stop.idx()].saturating_sub(1);
+            if earliest.saturating_add(self.lower_bound(scratch, stop))
+                >= scratch.threshold(round, needed)
             {
                 continue;
             }
@@ -574,6 +744,26 @@ impl Engine {
         let stop_rules = &view.pattern_stop_rules[stop_range];
         let stop_times: &[StopTime] = &view.stop_times[pattern.stop_times_start as usize..];
         let forward = rules.direction == Direction::Forward;
+        let mut slots = [SlotTrips::default(); 3];
+        if forward {
+            for (slot, trips) in slots.iter_mut().enumerate() {
+                if let Some(day) = rules.day_trips[slot] {
+                    let (running, departures, (earliest, latest)) =
+                        day.block(pattern_idx, num_stops);
+                    *trips = SlotTrips {
+                        offset: rules.days.offset[slot],
+                        running,
+                        departures,
+                        earliest,
+                        latest,
+                    };
+                }
+            }
+        }
+        // Wheelchair searches: which of the pattern's trips are accessible.
+        let accessible_trips = rules.wheelchair.then(|| {
+            &self.trip_accessible[pattern.trips.start as usize..pattern.trips.end as usize]
+        });
         let mut boarded: Option<Boarded> = None;
         for scan_position in start..num_stops {
             let position = if forward { scan_position } else { num_stops - 1 - scan_position };
@@ -591,11 +781,26 @@ impl Engine {
                     let flat = scratch.flat(round, stop);
                     if key < scratch.transit[flat]
                         && key.saturating_add(self.lower_bound(scratch, stop))
-                            < scratch.target[round].key
+                            >= scratch.target[round].key
+                    {
+                        // Along one trip, time plus the (consistent) lower bound never
+                        // decreases: no later stop of this trip can beat the target either.
+                        boarded = None;
+                    } else if key < scratch.transit[flat]
+                        && (scratch.arrival_trips[stop.idx()] == 0
+                            || key.saturating_add(self.lower_bound(scratch, stop))
+                                < scratch.threshold(round, scratch.arrival_trips[stop.idx()]))
                     {
                         scratch.touch(stop);
                         scratch.transit[flat] = key;
-                        Scratch::propagate(&mut scratch.transit, flat, round, rules.max_trips, key);
+                        Scratch::propagate(
+                            &mut scratch.transit,
+                            scratch.num_stops,
+                            flat,
+                            round,
+                            rules.max_trips,
+                            key,
+                        );
                         scratch.transit_parent[flat] = TransitParent {
                             pattern: pattern_idx.0,
                             trip_in_pattern: trip.trip_in_pattern,
@@ -632,7 +837,10 @@ impl Engine {
                 continue;
             }
             let (ready, from_walk) = self.ready_key(view, rules, round - 1, stop, scratch);
-            if ready.saturating_add(self.lower_bound(scratch, stop)) >= scratch.target[round].key {
+            let needed = scratch.ready_trips[stop.idx()].saturating_sub(1);
+            if ready.saturating_add(self.lower_bound(scratch, stop))
+                >= scratch.threshold(round, needed)
+            {
                 continue;
             }
             let current_board_key = boarded.map_or(INF, |trip| {
@@ -646,12 +854,35 @@ impl Engine {
             if ready > current_board_key {
                 continue;
             }
-            if let Some((trip_in_pattern, day_slot, board_key)) =
+            if forward {
+                let current = boarded.map(|trip| (trip.day_slot, trip.running_index));
+                if let Some((day_slot, running_index, board_key)) = self.earliest_trip_forward(
+                    &slots,
+                    position,
+                    ready,
+                    current,
+                    current_board_key,
+                    accessible_trips,
+                ) {
+                    debug_assert!(board_key >= ready);
+                    let trip_in_pattern = slots[day_slot as usize].running[running_index as usize];
+                    boarded = Some(Boarded {
+                        trip_in_pattern,
+                        running_index,
+                        day_slot,
+                        board_position: position as u16,
+                        from_walk,
+                        stop_times_start: trip_in_pattern as usize * num_stops,
+                        offset: rules.days.offset[day_slot as usize],
+                    });
+                }
+            } else if let Some((trip_in_pattern, day_slot, board_key)) =
                 self.earliest_trip(view, rules, pattern_idx, position, ready, current_board_key)
             {
                 debug_assert!(board_key >= ready);
                 boarded = Some(Boarded {
                     trip_in_pattern,
+                    running_index: 0,
                     day_slot,
                     board_position: position as u16,
                     from_walk,
@@ -660,6 +891,64 @@ impl Engine {
                 });
             }
         }
+    }
+
+    /// Forward: the first trip (over the three service days' `slots`) the traveller ready at
+    /// `ready` boards at `position`, if it departs before `better_than` (the trip ridden now,
+    /// `current` = its slot and running index: only earlier trips of its day can be better, so
+    /// that day is searched below it, usually one comparison).
+    /// Returns `(day_slot, running_index, board_key)`.
+    #[inline]
+    fn earliest_trip_forward(
+        &self,
+        slots: &[SlotTrips<'_>; 3],
+        position: usize,
+        ready: u32,
+        current: Option<(u8, u32)>,
+        better_than: u32,
+        accessible_trips: Option<&[bool]>,
+    ) -> Option<(u8, u32, u32)> {
+        let mut best = None;
+        let mut best_key = better_than;
+        for (slot, trips) in slots.iter().enumerate() {
+            let count = trips.running.len();
+            let limit = match current {
+                Some((current_slot, index)) if usize::from(current_slot) == slot => index as usize,
+                _ => count,
+            };
+            let threshold = ready.saturating_sub(trips.offset);
+            // The day's span rules most days out without reading its departures here.
+            if limit == 0 || trips.latest < threshold || trips.earliest + trips.offset >= best_key {
+                continue;
+            }
+            let departures = &trips.departures[position * count..position * count + limit];
+            let (first, last) = (departures[0], departures[limit - 1]);
+            // Cheap exits before the binary search: no trip that day is late enough, or the
+            // first one is already no better.
+            if last < threshold || first + trips.offset >= best_key {
+                continue;
+            }
+            let mut index = if first >= threshold {
+                0
+            } else {
+                departures.partition_point(|&departure| departure < threshold)
+            };
+            while index < limit {
+                let key = departures[index] + trips.offset;
+                if key >= best_key {
+                    break;
+                }
+                if accessible_trips
+                    .is_none_or(|accessible| accessible[trips.running[index] as usize])
+                {
+                    best = Some((slot as u8, index as u32, key));
+                    best_key = key;
+                    break;
+                }
+                index += 1;
+            }
+        }
+        best
     }
 
     /// The trip of `pattern` (over the three service days) that the traveller ready at `ready`
@@ -774,40 +1063,49 @@ impl Engine {
             }
             // The target may have improved since this label was set; the bound is consistent
             // (a walking link is an edge of its graph), so no link from here can help then.
-            if arrival.saturating_add(self.lower_bound(scratch, from)) >= scratch.target[round].key
+            if arrival.saturating_add(self.lower_bound(scratch, from))
+                >= scratch.threshold(round, scratch.arrival_trips[from.idx()])
             {
                 continue;
             }
-            for footpath in view.footpaths(from) {
-                if footpath.distance_m > rules.max_walk_m {
+            let (first_link, links) = view.walk_links.of(from);
+            let distances_m = &view.walk_links.distances_m;
+            let check_distance = rules.max_walk_m < view.walk_links.longest_m;
+            for (index, link) in links.iter().enumerate() {
+                if check_distance && distances_m[first_link + index] > rules.max_walk_m {
                     continue;
                 }
-                let to = footpath.to;
+                let to = link.to;
                 if rules.wheelchair && !self.stop_accessible[to.idx()] {
                     continue;
                 }
-                let key = arrival + footpath.duration_secs;
+                let key = arrival + link.duration_secs;
                 if key >= scratch.target[round].key {
                     // Links are sorted by duration: the rest arrive no earlier.
                     break;
                 }
                 let flat = scratch.flat(round, to);
-                let transit_ready =
-                    scratch.transit[flat].saturating_add(view.min_transfer_secs[to.idx()]);
                 if key >= scratch.walk[flat]
-                    || key >= transit_ready
+                    || key >= scratch.transit[flat].saturating_add(view.min_transfer_secs[to.idx()])
                     || key.saturating_add(self.lower_bound(scratch, to))
-                        >= scratch.target[round].key
+                        >= scratch.threshold(round, scratch.ready_trips[to.idx()])
                 {
                     continue;
                 }
                 scratch.touch(to);
                 scratch.walk[flat] = key;
-                Scratch::propagate(&mut scratch.walk, flat, round, rules.max_trips, key);
+                Scratch::propagate(
+                    &mut scratch.walk,
+                    scratch.num_stops,
+                    flat,
+                    round,
+                    rules.max_trips,
+                    key,
+                );
                 scratch.walk_parent[flat] = WalkParent::Footpath {
                     from,
-                    duration_secs: footpath.duration_secs,
-                    distance_m: footpath.distance_m,
+                    duration_secs: link.duration_secs,
+                    distance_m: distances_m[first_link + index],
                 };
                 scratch.mark(to);
                 let egress = scratch.egress[to.idx()];
