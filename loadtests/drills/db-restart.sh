@@ -82,8 +82,8 @@ late_key=$(new_key --name drill-after-restart --rate 100/s)
 late_status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $late_key" "$API_URL/stations?q=tenjin")
 sleep 1
 touch "$WORK/stop"
-finish reads 30 >/dev/null
-finish writes 30 >/dev/null
+finish reads 30
+finish writes 30
 cp "$WORK/reads.log" "$WORK/reads.out"
 cp "$WORK/writes.log" "$WORK/writes.out"
 acknowledged_after=$(wc -l <"$WORK/acknowledged.txt")

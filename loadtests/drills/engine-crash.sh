@@ -70,7 +70,7 @@ sleep 3
 served_before=$(served "http://127.0.0.1:${PORT[route1]}/metrics")
 kill_ms=$(unix_ms)
 signal route1 KILL
-finish route1 5 >/dev/null
+finish route1 5
 say "route1 (port ${PORT[route1]}, had served $served_before requests) killed with SIGKILL at $kill_ms"
 sleep 4
 # ECS notices the stopped task, deregisters it and starts a replacement.
@@ -84,7 +84,7 @@ replaced_ms=$(unix_ms)
 say "route1 replaced (port ${PORT[route1]}) and registered at $replaced_ms"
 sleep 3
 touch "$WORK/stop"
-finish load 30 >/dev/null
+finish load 30
 cp "$WORK/load.log" "$WORK/load.out"
 requests=$(figure "$WORK/load.out" requests)
 failed=$(figure "$WORK/load.out" failed)

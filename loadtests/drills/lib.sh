@@ -56,23 +56,24 @@ signal() {
 }
 
 # finish NAME [SECONDS]: waits for a process this drill started to exit (SIGKILL after
-# SECONDS, default 40), and forgets it. Prints its exit code.
+# SECONDS, default 40), and forgets it. Its exit code is left in EXIT_CODE (not printed:
+# a command substitution would run in a subshell, which cannot wait for it).
 finish() {
-  local name=$1 limit=${2:-40} pid=${PID_OF[$1]} code=0
+  local name=$1 limit=${2:-40} pid=${PID_OF[$1]}
+  EXIT_CODE=0
   for _ in $(seq 1 $((limit * 10))); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || code=$?
+  wait "$pid" 2>/dev/null || EXIT_CODE=$?
   unset "PID_OF[$name]"
-  printf '%s\n' "$code"
 }
 
 # stop NAME: SIGTERM, then waits for the exit.
 stop() {
   signal "$1" TERM
-  finish "$1" >/dev/null
+  finish "$1"
 }
 
 # A drill may define before_stop (e.g. restart what it stopped) and after_stop (e.g. drop
@@ -84,7 +85,7 @@ cleanup() {
     kill -TERM "${PID_OF[$name]}" 2>/dev/null || true
   done
   for name in "${!PID_OF[@]}"; do
-    finish "$name" 10 >/dev/null
+    finish "$name" 10
   done
   if declare -F after_stop >/dev/null; then after_stop || true; fi
   if [[ $DRILL_FAILED == 0 && ${DRILL_KEEP:-0} != 1 ]]; then

@@ -93,7 +93,6 @@ start load "$DRILL" load --base "http://127.0.0.1:$LB_API/v1" --rate "$rate" --d
 sleep 2
 
 replaced=0
-exit_codes=""
 for round in $(seq 1 "$rounds"); do
   for name in route1 api1 route2 api2; do
     old_port=${PORT[$name]}
@@ -107,13 +106,13 @@ for round in $(seq 1 "$rounds"); do
     old_pid=${PID_OF[$name]}
     PID_OF[$name-old]=$old_pid
     launch "$name"
-    code=$(finish "$name-old" 30)
+    finish "$name-old" 30
+    code=$EXIT_CODE
     wait_ready "http://127.0.0.1:$NEW_PORT/health/ready" 120
     PORT[$name]=$NEW_PORT
     write_lb_conf
     reload_nginx
     replaced=$((replaced + 1))
-    exit_codes+="$code"
     say "round $round: $name replaced (port $old_port -> $NEW_PORT); the old one had served $before requests and exited $code"
     check "$name (round $round) served requests before its restart ($before)" test "$before" -gt 0
     check "$name (round $round) exited 0 after SIGTERM (got $code)" test "$code" -eq 0
@@ -122,7 +121,7 @@ for round in $(seq 1 "$rounds"); do
 done
 sleep 2
 touch "$WORK/stop"
-finish load 30 >/dev/null
+finish load 30
 cat "$WORK/load.log" >"$WORK/load.out"
 requests=$(figure "$WORK/load.out" requests)
 failed=$(figure "$WORK/load.out" failed)

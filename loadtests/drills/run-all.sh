@@ -12,16 +12,24 @@ bin_dir=${NORIKAE_BIN_DIR:-${CARGO_TARGET_DIR:-$REPO/target}/$profile}
 drills=("$@")
 [[ ${#drills[@]} -gt 0 ]] || drills=(keepalive-race rolling-restart engine-crash db-restart)
 
+# What each drill runs: binary:package.
+declare -A needs=(
+  [keepalive-race]="norikae-drill:norikae-load norikae-route:norikae-route"
+  [rolling-restart]="norikae-drill:norikae-load norikae-route:norikae-route norikae-search:norikae-search norikae-api:norikae-api"
+  [engine-crash]="norikae-drill:norikae-load norikae-route:norikae-route norikae-search:norikae-search norikae-api:norikae-api"
+  [db-restart]="norikae-drill:norikae-load norikae-route:norikae-route norikae-search:norikae-search norikae-api:norikae-api norikae:norikae-cli"
+)
 if [[ ${DRILL_BUILD:-1} == 1 ]]; then
   release_flag=()
   [[ $profile == release ]] && release_flag=(--release)
-  for pair in norikae-drill:norikae-load norikae-route:norikae-route norikae-search:norikae-search \
-    norikae-api:norikae-api norikae:norikae-cli; do
-    name=${pair%%:*} package=${pair#*:}
-    if [[ ! -x $bin_dir/$name ]]; then
-      echo "building $name ($package, $profile)"
-      (cd "$REPO" && cargo build "${release_flag[@]}" -q -p "$package" --bin "$name") || exit 1
-    fi
+  for drill in "${drills[@]}"; do
+    for pair in ${needs[$drill]:-}; do
+      name=${pair%%:*} package=${pair#*:}
+      if [[ ! -x $bin_dir/$name ]]; then
+        echo "building $name ($package, $profile)"
+        (cd "$REPO" && cargo build "${release_flag[@]}" -q -p "$package" --bin "$name") || exit 1
+      fi
+    done
   done
 fi
 
