@@ -1,0 +1,327 @@
+//! Render tests of the pages against a stand-in API that answers what a test sets up: the
+//! error pages (API down, slow, refusing, out-of-range dates, rate limits, broken answers)
+//! and the results page's details (alerts on legs, fares, platforms, line colours). Each
+//! page must be a real page in the user's language, never a stack trace or a blank page.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+/// A stand-in `/v1`: fixed answers per path.
+#[derive(Clone, Default)]
+struct Answers {
+    journeys: Option<(u16, Value)>,
+    status: Option<Value>,
+    raw_journeys: Option<&'static str>,
+    retry_after: Option<u64>,
+}
+
+fn station(id: &str, name: &str, reading: &str) -> Value {
+    json!({"id": id, "name": name, "reading": reading, "label": "地下鉄", "lat": 33.59, "lon": 130.40, "lines": ["空港線"], "agencies": ["福岡市地下鉄"], "stops": [id]})
+}
+
+fn reply(status: u16, body: &Value, retry_after: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).expect("status");
+    let mut response = (status, axum::Json(body.clone())).into_response();
+    if !status.is_success() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    }
+    if let Some(secs) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+async fn start_api(answers: Answers) -> String {
+    let answers = Arc::new(answers);
+    let journeys = {
+        let answers = answers.clone();
+        move || {
+            let answers = answers.clone();
+            async move {
+                if let Some(raw) = answers.raw_journeys {
+                    return (StatusCode::OK, raw).into_response();
+                }
+                let (status, body) = answers.journeys.clone().expect("journeys answer set up");
+                reply(status, &body, answers.retry_after)
+            }
+        }
+    };
+    let status = {
+        let answers = answers.clone();
+        move || async move {
+            match &answers.status {
+                Some(body) => reply(200, body, None),
+                None => {
+                    reply(503, &json!({"status": 503, "code": "not_ready", "detail": "x"}), None)
+                }
+            }
+        }
+    };
+    let router = Router::new()
+        .route(
+            "/v1/stations/{id}",
+            get(|axum::extract::Path(id): axum::extract::Path<String>| async move {
+                match id.as_str() {
+                    "fukuoka:8" => reply(200, &station("fukuoka:8", "天神", "てんじん"), None),
+                    "fukuoka:1" => reply(200, &station("fukuoka:1", "姪浜", "めいのはま"), None),
+                    _ => reply(
+                        404,
+                        &json!({"status": 404, "code": "unknown_station", "detail": "no station"}),
+                        None,
+                    ),
+                }
+            }),
+        )
+        .route("/v1/journeys", get(journeys))
+        .route("/v1/status", get(status));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://127.0.0.1:{port}")
+}
+
+async fn start_app(api_url: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let mut config = norikae_app::Config {
+        http: norikae_runtime::HttpSettings::for_port(port),
+        ..norikae_app::Config::default()
+    };
+    config.upstream.api_url = api_url.to_owned();
+    config.upstream.timeout_ms = 2_000;
+    tokio::spawn(norikae_app::run(config, listener, std::future::pending()));
+    format!("http://127.0.0.1:{port}")
+}
+
+async fn page(app: &str, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("{app}{path}")).await.expect("request");
+    let status = response.status().as_u16();
+    let content_type = response.headers()[header::CONTENT_TYPE].to_str().expect("type").to_owned();
+    let html = response.text().await.expect("body");
+    assert!(content_type.starts_with("text/html"), "{path}: {content_type}");
+    assert!(
+        html.starts_with("<!doctype html>") && html.contains("</html>"),
+        "a whole page for {path}: {html}"
+    );
+    for leak in [
+        "panicked",
+        "reqwest",
+        "hyper",
+        "stack backtrace",
+        "error sending request",
+        "internal detail",
+    ] {
+        assert!(!html.contains(leak), "{path} leaks `{leak}`: {html}");
+    }
+    (status, html)
+}
+
+const SEARCH: &str = "/search?from_id=fukuoka:8&to_id=fukuoka:1&date=2019-06-05&time=08:00";
+
+fn problem(status: u16, code: &str, field: Option<&str>) -> (u16, Value) {
+    (
+        status,
+        json!({"type": format!("urn:norikae:problem:{code}"), "title": "x", "status": status, "detail": "internal detail", "code": code, "field": field}),
+    )
+}
+
+#[tokio::test]
+async fn an_unreachable_api_is_explained_not_shown() {
+    // A port nobody listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let api = format!("http://{}", closed.local_addr().expect("address"));
+    drop(closed);
+    let app = start_app(&api).await;
+
+    let (status, html) = page(&app, &format!("{SEARCH}&lang=ja")).await;
+    assert_eq!(status, 503);
+    assert!(html.contains("経路検索サービスに接続できません"), "{html}");
+    let (status, html) = page(&app, "/stations/fukuoka:8?lang=en").await;
+    assert_eq!(status, 503);
+    assert!(html.contains("The journey planner cannot be reached right now"), "{html}");
+    assert!(html.contains("Try again"));
+    // The form itself still works (without the timetable's periods).
+    let (status, html) = page(&app, "/?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Plan a journey"));
+    let response = reqwest::get(format!("{app}/suggest?q=ten&lang=en")).await.expect("request");
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.expect("json");
+    assert!(body["error"].as_str().expect("message").contains("cannot be reached"));
+}
+
+#[tokio::test]
+async fn api_errors_become_messages_in_the_page_language() {
+    let feeds = json!({"timetable": {"feeds": [
+        {"name": "fukuoka", "start_date": "2019-03-16", "end_date": "2020-03-31"},
+        {"name": "ryobi", "start_date": "2025-03-16", "end_date": "2025-10-25"}]}});
+    let cases: Vec<((u16, Value), Option<u64>, &str, u16, &str)> = vec![
+        (
+            problem(400, "date_out_of_range", Some("date")),
+            None,
+            "en",
+            400,
+            "2019-06-05 is outside the timetable.",
+        ),
+        (
+            problem(400, "date_out_of_range", Some("date")),
+            None,
+            "ja",
+            400,
+            "福岡市地下鉄: 2019-03-16 〜 2020-03-31",
+        ),
+        (problem(503, "not_ready", None), Some(5), "en", 503, "The timetable is still loading"),
+        (problem(503, "query_timeout", None), Some(5), "ja", 503, "応答に時間がかかっています"),
+        (problem(429, "rate_limited", None), Some(12), "en", 429, "Please wait 12 seconds"),
+        (
+            problem(401, "missing_key", None),
+            None,
+            "en",
+            502,
+            "not allowed to use the journey planner",
+        ),
+        (problem(500, "internal", None), None, "ja", 502, "予期しないエラーが発生しました"),
+        (
+            problem(502, "upstream_unavailable", None),
+            None,
+            "en",
+            503,
+            "cannot be reached right now",
+        ),
+        (
+            problem(400, "invalid_parameter", Some("time")),
+            None,
+            "en",
+            400,
+            "Please enter the time like 08:30.",
+        ),
+    ];
+    for (answer, retry_after, lang, expected_status, expected_text) in cases {
+        let code = answer.1["code"].clone();
+        let api = start_api(Answers {
+            journeys: Some(answer),
+            status: Some(feeds.clone()),
+            retry_after,
+            ..Answers::default()
+        })
+        .await;
+        let app = start_app(&api).await;
+        let (status, html) = page(&app, &format!("{SEARCH}&lang={lang}")).await;
+        assert_eq!(status, expected_status, "{code}: {html}");
+        assert!(
+            html.contains(expected_text),
+            "{code} in {lang}: expected `{expected_text}` in {html}"
+        );
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")));
+        // The search stays in view to change it.
+        assert!(html.contains("天神") && html.contains("姪浜"));
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_answer_and_an_unknown_station_are_explained() {
+    let api =
+        start_api(Answers { raw_journeys: Some("<html>proxy error</html>"), ..Answers::default() })
+            .await;
+    let app = start_app(&api).await;
+    let (status, html) = page(&app, &format!("{SEARCH}&lang=en")).await;
+    assert_eq!(status, 502);
+    assert!(html.contains("An unexpected error occurred"), "{html}");
+    assert!(!html.contains("proxy error"));
+
+    let (status, html) = page(&app, "/search?from_id=nope:1&to_id=fukuoka:1&lang=en").await;
+    assert_eq!(status, 404, "{html}");
+    assert!(html.contains("We could not find that station"), "{html}");
+}
+
+#[tokio::test]
+async fn results_show_alerts_on_legs_fares_platforms_and_colours() {
+    let stop = |id: &str, name: &str, platform: &str| json!({"id": id, "name": name, "station_id": id.split('_').next().unwrap_or(id), "platform": platform, "lat": 33.5, "lon": 130.4});
+    let alert = json!({"id": "a1", "cause": "technical_problem", "effect": "significant_delays",
+        "header": "空港線 遅延", "description": "信号故障のため遅れています", "url": "javascript:alert(1)",
+        "translations": {}, "active_periods": [], "informed": [{"route_id": "fukuoka:1"}],
+        "created_at": "2019-06-05T00:00:00Z", "updated_at": "2019-06-05T00:00:00Z", "ended_at": null});
+    let journeys = json!({
+        "journeys": [{
+            "departure": "2019-06-05T08:03:00+09:00", "arrival": "2019-06-05T08:40:00+09:00",
+            "duration_secs": 2220, "transfers": 1,
+            "fare": {"total": 300.0, "currency": "JPY", "parts": []},
+            "legs": [
+                {"type": "transit", "trip_id": "fukuoka:t1", "headsign": "姪浜",
+                 "route": {"id": "fukuoka:1", "short_name": "空港線", "long_name": "", "color": "F5A200", "text_color": "FFFFFF", "mode": "subway", "agency_id": "fukuoka:a", "agency_name": "福岡市地下鉄"},
+                 "service_date": "2019-06-05", "from": stop("fukuoka:8", "天神", "2"), "to": stop("fukuoka:3", "西新", "1"),
+                 "departure": "2019-06-05T08:03:00+09:00", "arrival": "2019-06-05T08:10:00+09:00", "duration_secs": 420,
+                 "stops": [{"stop": stop("fukuoka:8", "天神", "2")}, {"stop": stop("fukuoka:7", "赤坂", "")}, {"stop": stop("fukuoka:3", "西新", "1")}],
+                 "alerts": [alert]},
+                {"type": "walk", "from": {"kind": "stop", "id": "fukuoka:3", "name": "西新", "station_id": "fukuoka:3", "lat": 0.0, "lon": 0.0},
+                 "to": {"kind": "stop", "id": "x:9", "name": "西新バス停", "station_id": "x:9", "lat": 0.0, "lon": 0.0},
+                 "departure": "2019-06-05T08:10:00+09:00", "arrival": "2019-06-05T08:14:00+09:00", "duration_secs": 240, "distance_m": 280},
+                {"type": "transit", "trip_id": "x:t2", "headsign": "",
+                 "route": {"id": "x:r", "short_name": "", "long_name": "西新線", "color": "not-a-colour", "mode": "bus", "agency_id": "x:a", "agency_name": "バス"},
+                 "service_date": "2019-06-05", "from": stop("x:9", "西新バス停", ""), "to": stop("x:10", "姪浜駅南口", ""),
+                 "departure": "2019-06-05T08:20:00+09:00", "arrival": "2019-06-05T08:40:00+09:00", "duration_secs": 1200,
+                 "stops": [{"stop": stop("x:9", "西新バス停", "")}, {"stop": stop("x:10", "姪浜駅南口", "")}], "alerts": []}
+            ]
+        }],
+        "window": {"start": "2019-06-05T08:00:00+09:00", "end": "2019-06-05T09:00:00+09:00"},
+        "earlier": "E1", "later": "L1",
+        "alerts": [alert]
+    });
+    let api = start_api(Answers { journeys: Some((200, journeys)), ..Answers::default() }).await;
+    let app = start_app(&api).await;
+    let (status, html) = page(&app, &format!("{SEARCH}&lang=en")).await;
+    assert_eq!(status, 200, "{html}");
+    for expected in [
+        "Service alerts",
+        "空港線 遅延",
+        "信号故障のため遅れています",
+        "¥300",
+        "1 transfer",
+        "37 min",
+        "Platform 2",
+        "towards 姪浜",
+        "2 stops",
+        "Walk 4 min (280 m)",
+        "background-color:#f5a200;color:#000000",
+        "background-color:#445566;color:#ffffff",
+        "西新線",
+        "Journeys leaving 08:00–09:00",
+        "aria-label=\"Service alert on this ride\"",
+        "<time class=\"departure\">08:03</time>",
+    ] {
+        assert!(html.contains(expected), "`{expected}` missing from {html}");
+    }
+    assert!(!html.contains("javascript:alert"), "unsafe alert links are dropped");
+    let later = html
+        .split("data-later")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .expect("later link");
+    assert!(later.contains("cursor=L1") && later.contains("from_id=fukuoka%3A8"), "{later}");
+}
+
+#[tokio::test]
+async fn no_journeys_names_the_feeds_that_do_not_run_that_day() {
+    let feeds = json!({"timetable": {"feeds": [
+        {"name": "fukuoka", "start_date": "2019-03-16", "end_date": "2020-03-31"},
+        {"name": "ryobi", "start_date": "2025-03-16", "end_date": "2025-10-25"}]}});
+    let api = start_api(Answers {
+        journeys: Some((200, json!({"journeys": []}))),
+        status: Some(feeds),
+        ..Answers::default()
+    })
+    .await;
+    let app = start_app(&api).await;
+    let (status, html) = page(&app, &format!("{SEARCH}&lang=ja")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("条件に合う経路が見つかりませんでした"), "{html}");
+    assert!(html.contains("両備バス: 2025-03-16 〜 2025-10-25"), "{html}");
+    assert!(!html.contains("福岡市地下鉄: 2019"), "the subway runs that day: {html}");
+}
