@@ -112,8 +112,14 @@ impl Db {
         })
     }
 
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads first cannot upgrade to writing after another
+    /// connection wrote (WAL answers SQLITE_BUSY at once, whatever the busy timeout).
     pub async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
-        Ok(self.pool.begin().await?)
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => Ok(self.pool.begin().await?),
+        }
     }
 
     pub async fn close(&self) {
