@@ -99,7 +99,7 @@ impl StationList {
             let romaji = reading
                 .as_deref()
                 .map(|reading| reading.to_romaji().to_lowercase().replace(['\'', ' ', '-'], ""))
-                .filter(|romaji| !romaji.is_empty() && romaji.chars().all(|c| c.is_ascii()));
+                .filter(|romaji| !romaji.is_empty() && romaji.is_ascii());
             let english = station
                 .name
                 .translation("en")
