@@ -162,7 +162,9 @@ async fn api_errors_become_messages_in_the_page_language() {
     let feeds = json!({"timetable": {"feeds": [
         {"name": "fukuoka", "start_date": "2019-03-16", "end_date": "2020-03-31"},
         {"name": "ryobi", "start_date": "2025-03-16", "end_date": "2025-10-25"}]}});
-    let cases: Vec<((u16, Value), Option<u64>, &str, u16, &str)> = vec![
+    // (the API's answer, its Retry-After, page language, expected status, expected message)
+    type Case<'a> = ((u16, Value), Option<u64>, &'a str, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             problem(400, "date_out_of_range", Some("date")),
             None,
