@@ -15,13 +15,37 @@ use std::time::Duration;
 use anyhow::Context;
 use norikae_runtime::Problem;
 use sqlx::any::AnyPoolOptions;
-use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Transaction};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, SqlSafeStr, Transaction};
 
 use crate::config::{DatabaseSettings, redact_url};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+/// The migrations of each dialect, embedded: (version, description, SQL). Versions,
+/// descriptions and checksums (SHA-384 of the SQL) are what `sqlx migrate` would record for
+/// `migrations/<dialect>/<version>_<description>.sql`, so databases migrated either way agree.
+/// (Built here rather than by `sqlx::migrate!`, whose macro crate compiles every database
+/// driver a second time for the host.)
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+
+fn migrator(migrations: &[(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        migrations
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
 
 /// Seconds a client should wait before retrying while the database is down.
 const RETRY_AFTER_SECS: u64 = 2;
@@ -68,10 +92,10 @@ impl Db {
 
     /// Applies the migrations of this backend (idempotent).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = migrator(match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        });
         if self.backend == Backend::Sqlite {
             // Readers do not block the writer (and the other way round); persistent per file.
             sqlx::query("PRAGMA journal_mode = WAL")
