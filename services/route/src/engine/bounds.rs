@@ -20,13 +20,18 @@ const LANDMARKS: usize = 16;
 const UNREACHABLE: u32 = u32::MAX;
 
 /// Shortest times between every stop and a few landmarks, over the lower-bound graph.
+///
+/// Landmark-major (one row of all stops per landmark) in `i32`, unreachable as
+/// [`FAR`], so that a query's bounds for every stop come from one vectorisable pass per
+/// landmark ([`Landmarks::fill_bounds`]).
 #[derive(Debug, Default)]
 pub(crate) struct Landmarks {
     count: usize,
-    /// `to[v * count + l]`: shortest time from stop `v` to landmark `l`.
-    to: Vec<u32>,
-    /// `from[v * count + l]`: shortest time from landmark `l` to stop `v`.
-    from: Vec<u32>,
+    num_stops: usize,
+    /// `to[l * num_stops + v]`: shortest time from stop `v` to landmark `l`.
+    to: Vec<i32>,
+    /// `from[l * num_stops + v]`: shortest time from landmark `l` to stop `v`.
+    from: Vec<i32>,
 }
 
 /// A graph in adjacency-array form.
@@ -120,47 +125,54 @@ impl Landmarks {
 
         let chosen = choose_landmarks(timetable);
         let count = chosen.len();
-        let mut to = vec![UNREACHABLE; num_stops * count];
-        let mut from = vec![UNREACHABLE; num_stops * count];
-        for (index, &landmark) in chosen.iter().enumerate() {
-            for (stop, time) in backward.dijkstra(landmark).into_iter().enumerate() {
-                to[stop * count + index] = time;
-            }
-            for (stop, time) in forward.dijkstra(landmark).into_iter().enumerate() {
-                from[stop * count + index] = time;
-            }
+        let mut to = Vec::with_capacity(num_stops * count);
+        let mut from = Vec::with_capacity(num_stops * count);
+        for &landmark in &chosen {
+            to.extend(backward.dijkstra(landmark).into_iter().map(narrow));
+            from.extend(forward.dijkstra(landmark).into_iter().map(narrow));
         }
-        Self { count, to, from }
+        Self { count, num_stops, to, from }
     }
 
     /// Prepares the per-target terms of the bounds: for each landmark `l`,
     /// `a[l] = max over targets (d(t, l) − egress)` and `b[l] = min over targets (d(l, t) +
-    /// egress)`, in `i64` with unreachable as a huge value.
-    pub(crate) fn target_terms(&self, targets: &[(StopIdx, u32)], terms: &mut Vec<(i64, i64)>) {
+    /// egress)`.
+    pub(crate) fn target_terms(&self, targets: &[(StopIdx, u32)], terms: &mut Vec<(i32, i32)>) {
         terms.clear();
         for landmark in 0..self.count {
-            let mut a = i64::MIN;
-            let mut b = i64::MAX;
+            let row = landmark * self.num_stops;
+            let mut a = i32::MIN;
+            let mut b = i32::MAX;
             for &(stop, egress) in targets {
-                let to = wide(self.to[stop.idx() * self.count + landmark]);
-                let from = wide(self.from[stop.idx() * self.count + landmark]);
-                a = a.max(to - i64::from(egress));
-                b = b.min(from + i64::from(egress));
+                let egress = i32::try_from(egress).unwrap_or(FAR).min(FAR);
+                a = a.max(self.to[row + stop.idx()] - egress);
+                b = b.min(self.from[row + stop.idx()] + egress);
             }
             terms.push((a, b));
         }
     }
 
-    /// A lower bound on the time from `stop` to the nearest target (including its egress).
-    pub(crate) fn bound(&self, stop: StopIdx, terms: &[(i64, i64)]) -> u32 {
-        let base = stop.idx() * self.count;
-        let mut bound = 0i64;
+    /// Writes into `bounds` (one per stop) a lower bound on the time from each stop to the
+    /// nearest target (including its egress), given the target's `terms`:
+    /// `max(0, max over l (d(v, l) − a[l]), max over l (b[l] − d(l, v)))`, and
+    /// `u32::MAX - 1` (never reaches the target) where a term involves an unreachable
+    /// landmark on one side only.
+    pub(crate) fn fill_bounds(&self, terms: &[(i32, i32)], bounds: &mut Vec<u32>) {
+        debug_assert_eq!(terms.len(), self.count);
+        let mut wide = vec![0i32; self.num_stops];
         for (landmark, &(a, b)) in terms.iter().enumerate() {
-            let to = wide(self.to[base + landmark]);
-            let from = wide(self.from[base + landmark]);
-            bound = bound.max(to - a).max(b - from);
+            let row = landmark * self.num_stops..(landmark + 1) * self.num_stops;
+            for ((bound, &to), &from) in
+                wide.iter_mut().zip(&self.to[row.clone()]).zip(&self.from[row])
+            {
+                *bound = (*bound).max(to - a).max(b - from);
+            }
         }
-        bound.min(i64::from(u32::MAX - 1)) as u32
+        bounds.clear();
+        bounds.extend(wide.iter().map(|&bound| {
+            // Real times stay far below `FAR / 2`; more means an unreachable landmark.
+            if bound >= FAR / 2 { u32::MAX - 1 } else { bound as u32 }
+        }));
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -168,9 +180,13 @@ impl Landmarks {
     }
 }
 
-/// `UNREACHABLE` as a value far beyond any sum of real times, so differences stay meaningful.
-fn wide(time: u32) -> i64 {
-    if time == UNREACHABLE { 1 << 40 } else { i64::from(time) }
+/// "Unreachable" in the `i32` tables: far beyond any real time (at most a few days), yet
+/// a difference or sum of two stays within `i32`.
+const FAR: i32 = 1 << 29;
+
+/// A shortest time as stored: unreachable (or absurdly long) as [`FAR`].
+fn narrow(time: u32) -> i32 {
+    if time == UNREACHABLE { FAR } else { i32::try_from(time).unwrap_or(FAR).min(FAR) }
 }
 
 /// Landmarks spread around the network: the stop farthest from the centre in each of a few

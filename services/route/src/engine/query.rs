@@ -259,7 +259,9 @@ impl Engine {
             let targets: Vec<_> =
                 goals.iter().map(|goal| (goal.stop, goal.duration_secs)).collect();
             self.landmarks.target_terms(&targets, &mut scratch.bound_terms);
-            scratch.use_bounds = true;
+            self.landmarks.fill_bounds(&scratch.bound_terms, &mut scratch.lower_bound);
+        } else {
+            scratch.lower_bound.fill(0);
         }
         let start_time = frame.time(at);
         let mut journeys = Vec::new();

@@ -200,13 +200,25 @@ impl Default for TargetLabel {
     }
 }
 
+/// The two labels of a stop in one round, side by side: the walking relaxation and the
+/// boarding test read both, so one cache line serves them.
+#[derive(Clone, Copy, Debug)]
+struct Labels {
+    transit: u32,
+    walk: u32,
+}
+
+impl Labels {
+    const NONE: Self = Self { transit: INF, walk: INF };
+}
+
 /// Reusable buffers of one search; allocate once per thread and timetable, reuse for every
 /// query (a query writes only what it touches and cleans only that).
 pub struct Scratch {
     num_stops: usize,
     rounds: usize,
-    transit: Vec<u32>,
-    walk: Vec<u32>,
+    /// Round-major: round `k`'s labels of stop `s` at `k * num_stops + s`.
+    labels: Vec<Labels>,
     transit_parent: Vec<TransitParent>,
     walk_parent: Vec<WalkParent>,
     /// Stops with a label in some round, to clean up.
@@ -225,12 +237,11 @@ pub struct Scratch {
     pub(crate) egress: Vec<u32>,
     pub(crate) egress_list: Vec<StopIdx>,
     pub(crate) target: Vec<TargetLabel>,
-    /// Lower bound on the time from each stop to the target (`INF`: not computed yet).
-    lower_bound: Vec<u32>,
-    lower_bound_list: Vec<StopIdx>,
-    /// Whether lower bounds prune (forward searches), and their per-target terms.
-    pub(crate) use_bounds: bool,
-    pub(crate) bound_terms: Vec<(i64, i64)>,
+    /// Lower bound on the time from each stop to the target, for every stop (all 0 when
+    /// bounds are off: backward searches, no landmarks); set per query by the query layer.
+    pub(crate) lower_bound: Vec<u32>,
+    /// The landmark terms of the target's bounds (scratch of the query layer).
+    pub(crate) bound_terms: Vec<(i32, i32)>,
     /// Per-query pattern filter, filled by the query layer.
     pub(crate) allowed_patterns: Vec<bool>,
     /// Fewest further trips to the target from a traveller ready to board at each stop
@@ -254,8 +265,7 @@ impl Scratch {
         Self {
             num_stops,
             rounds: 0,
-            transit: Vec::new(),
-            walk: Vec::new(),
+            labels: Vec::new(),
             transit_parent: Vec::new(),
             walk_parent: Vec::new(),
             touched: Vec::new(),
@@ -272,9 +282,7 @@ impl Scratch {
             egress_list: Vec::new(),
             target: Vec::new(),
             allowed_patterns: Vec::new(),
-            lower_bound: vec![INF; num_stops],
-            lower_bound_list: Vec::new(),
-            use_bounds: false,
+            lower_bound: vec![0; num_stops],
             bound_terms: Vec::new(),
             ready_trips: vec![0; num_stops],
             arrival_trips: vec![0; num_stops],
@@ -296,8 +304,7 @@ impl Scratch {
             // Labels are round-major (one array of all stops per round), so that a round's
             // scans and walks read one compact array.
             let len = rounds * self.num_stops;
-            self.transit = vec![INF; len];
-            self.walk = vec![INF; len];
+            self.labels = vec![Labels::NONE; len];
             self.transit_parent = vec![TransitParent::default(); len];
             self.walk_parent = vec![WalkParent::default(); len];
             self.rounds = rounds;
@@ -310,25 +317,18 @@ impl Scratch {
             for stop in self.touched.drain(..) {
                 self.stop_touched[stop.idx()] = false;
             }
-            self.transit.fill(INF);
-            self.walk.fill(INF);
+            self.labels.fill(Labels::NONE);
         }
         for stop in self.touched.drain(..) {
             self.stop_touched[stop.idx()] = false;
             for round in 0..self.rounds {
-                let flat = round * self.num_stops + stop.idx();
-                self.transit[flat] = INF;
-                self.walk[flat] = INF;
+                self.labels[round * self.num_stops + stop.idx()] = Labels::NONE;
             }
         }
         for &stop in &self.egress_list {
             self.egress[stop.idx()] = INF;
         }
         self.egress_list.clear();
-        for stop in self.lower_bound_list.drain(..) {
-            self.lower_bound[stop.idx()] = INF;
-        }
-        self.use_bounds = false;
         self.target.clear();
         self.target.resize(rounds, TargetLabel::default());
         self.clear_marks();
@@ -368,8 +368,8 @@ impl Scratch {
     pub(crate) fn label(&self, round: usize, stop: StopIdx, kind: LabelKind) -> u32 {
         let flat = self.flat(round, stop);
         match kind {
-            LabelKind::Transit => self.transit[flat],
-            LabelKind::Walk => self.walk[flat],
+            LabelKind::Transit => self.labels[flat].transit,
+            LabelKind::Walk => self.labels[flat].walk,
         }
     }
 
@@ -394,7 +394,8 @@ impl Scratch {
     /// with at most `k` trips and prunes worse labels of later rounds (local pruning).
     #[inline]
     fn propagate(
-        labels: &mut [u32],
+        labels: &mut [Labels],
+        kind: LabelKind,
         num_stops: usize,
         flat: usize,
         round: usize,
@@ -404,7 +405,10 @@ impl Scratch {
         let mut index = flat;
         for _ in round..max_round {
             index += num_stops;
-            let label = &mut labels[index];
+            let label = match kind {
+                LabelKind::Transit => &mut labels[index].transit,
+                LabelKind::Walk => &mut labels[index].walk,
+            };
             if key < *label {
                 *label = key;
             } else {
@@ -554,9 +558,9 @@ impl Engine {
         scratch.clear_marks();
         for seed in seeds {
             let flat = scratch.flat(0, seed.stop);
-            if seed.key < scratch.walk[flat] {
+            if seed.key < scratch.labels[flat].walk {
                 scratch.touch(seed.stop);
-                scratch.walk[flat] = seed.key;
+                scratch.labels[flat].walk = seed.key;
                 scratch.walk_parent[flat] = WalkParent::Seed;
                 scratch.mark(seed.stop);
             }
@@ -592,21 +596,10 @@ impl Engine {
         }
     }
 
-    /// A lower bound on the time from `stop` to the target (0 when bounds are off); computed
-    /// on first use in a search.
+    /// A lower bound on the time from `stop` to the target (0 when bounds are off).
     #[inline]
-    fn lower_bound(&self, scratch: &mut Scratch, stop: StopIdx) -> u32 {
-        if !scratch.use_bounds {
-            return 0;
-        }
-        let cached = scratch.lower_bound[stop.idx()];
-        if cached != INF {
-            return cached;
-        }
-        let bound = self.landmarks.bound(stop, &scratch.bound_terms);
-        scratch.lower_bound[stop.idx()] = bound;
-        scratch.lower_bound_list.push(stop);
-        bound
+    fn lower_bound(&self, scratch: &Scratch, stop: StopIdx) -> u32 {
+        scratch.lower_bound[stop.idx()]
     }
 
     /// Sets how many more trips each stop needs at least to reach the target stops (see
@@ -674,7 +667,8 @@ impl Engine {
             // A stop the bound rules out (the target improved since it was marked) starts
             // no scan; boarding there would be skipped anyway.
             let flat = scratch.flat(round - 1, stop);
-            let earliest = scratch.transit[flat].min(scratch.walk[flat]);
+            let labels = scratch.labels[flat];
+            let earliest = labels.transit.min(labels.walk);
             let needed = scratch.ready_trips[stop.idx()].saturating_sub(1);
             if earliest.saturating_add(self.lower_bound(scratch, stop))
                 >= scratch.threshold(round, needed)
@@ -715,8 +709,7 @@ impl Engine {
         scratch: &Scratch,
     ) -> (u32, bool) {
         let flat = scratch.flat(round, stop);
-        let transit = scratch.transit[flat];
-        let walk = scratch.walk[flat];
+        let Labels { transit, walk } = scratch.labels[flat];
         let via_transit =
             if transit == INF { INF } else { transit + view.min_transfer_secs[stop.idx()] };
         let slack = if round >= 1 { rules.slack_secs } else { 0 };
@@ -779,22 +772,23 @@ impl Engine {
                         MIRROR - (time.departure + trip.offset)
                     };
                     let flat = scratch.flat(round, stop);
-                    if key < scratch.transit[flat]
+                    if key < scratch.labels[flat].transit
                         && key.saturating_add(self.lower_bound(scratch, stop))
                             >= scratch.target[round].key
                     {
                         // Along one trip, time plus the (consistent) lower bound never
                         // decreases: no later stop of this trip can beat the target either.
                         boarded = None;
-                    } else if key < scratch.transit[flat]
+                    } else if key < scratch.labels[flat].transit
                         && (scratch.arrival_trips[stop.idx()] == 0
                             || key.saturating_add(self.lower_bound(scratch, stop))
                                 < scratch.threshold(round, scratch.arrival_trips[stop.idx()]))
                     {
                         scratch.touch(stop);
-                        scratch.transit[flat] = key;
+                        scratch.labels[flat].transit = key;
                         Scratch::propagate(
-                            &mut scratch.transit,
+                            &mut scratch.labels,
+                            LabelKind::Transit,
                             scratch.num_stops,
                             flat,
                             round,
@@ -1055,9 +1049,13 @@ impl Engine {
         scratch: &mut Scratch,
     ) {
         let improved = std::mem::take(&mut scratch.transit_improved_list);
+        let round_start = scratch.flat(round, StopIdx(0));
+        let distances_m = &view.walk_links.distances_m;
+        let check_distance = rules.max_walk_m < view.walk_links.longest_m;
+        let min_transfer_secs = view.min_transfer_secs;
         for &from in &improved {
             scratch.transit_improved[from.idx()] = false;
-            let arrival = scratch.transit[scratch.flat(round, from)];
+            let arrival = scratch.labels[round_start + from.idx()].transit;
             if rules.wheelchair && !self.stop_accessible[from.idx()] {
                 continue;
             }
@@ -1069,9 +1067,14 @@ impl Engine {
                 continue;
             }
             let (first_link, links) = view.walk_links.of(from);
-            let distances_m = &view.walk_links.distances_m;
-            let check_distance = rules.max_walk_m < view.walk_links.longest_m;
+            // Only this loop improves the round's target (walking to a target stop).
+            let mut target_key = scratch.target[round].key;
             for (index, link) in links.iter().enumerate() {
+                let key = arrival + link.duration_secs;
+                if key >= target_key {
+                    // Links are sorted by duration: the rest arrive no earlier.
+                    break;
+                }
                 if check_distance && distances_m[first_link + index] > rules.max_walk_m {
                     continue;
                 }
@@ -1079,23 +1082,20 @@ impl Engine {
                 if rules.wheelchair && !self.stop_accessible[to.idx()] {
                     continue;
                 }
-                let key = arrival + link.duration_secs;
-                if key >= scratch.target[round].key {
-                    // Links are sorted by duration: the rest arrive no earlier.
-                    break;
-                }
-                let flat = scratch.flat(round, to);
-                if key >= scratch.walk[flat]
-                    || key >= scratch.transit[flat].saturating_add(view.min_transfer_secs[to.idx()])
+                let flat = round_start + to.idx();
+                let labels = scratch.labels[flat];
+                if key >= labels.walk
+                    || key >= labels.transit.saturating_add(min_transfer_secs[to.idx()])
                     || key.saturating_add(self.lower_bound(scratch, to))
                         >= scratch.threshold(round, scratch.ready_trips[to.idx()])
                 {
                     continue;
                 }
                 scratch.touch(to);
-                scratch.walk[flat] = key;
+                scratch.labels[flat].walk = key;
                 Scratch::propagate(
-                    &mut scratch.walk,
+                    &mut scratch.labels,
+                    LabelKind::Walk,
                     scratch.num_stops,
                     flat,
                     round,
@@ -1111,7 +1111,8 @@ impl Engine {
                 let egress = scratch.egress[to.idx()];
                 if egress != INF {
                     let arrival_at_target = key.saturating_add(egress);
-                    if arrival_at_target < scratch.target[round].key {
+                    if arrival_at_target < target_key {
+                        target_key = arrival_at_target;
                         scratch.target[round] = TargetLabel {
                             key: arrival_at_target,
                             stop: to,
