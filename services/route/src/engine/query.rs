@@ -241,6 +241,7 @@ impl Engine {
             wheelchair: options.wheelchair,
             allowed_patterns,
             days: frame.days,
+            remember_rides: matches!(request.kind, SearchKind::Range { .. }),
         };
         let context = Reconstruction {
             direction,

@@ -61,6 +61,9 @@ pub(crate) struct Rules<'a> {
     pub days: ServiceDays,
     /// The trips running on each slot's service day, per pattern.
     pub day_trips: [Option<&'a DayTrips>; 3],
+    /// Several iterations over the same labels (a range query): remember the trips ridden,
+    /// so that a later iteration does not ride one again for nothing (see [`Ride`]).
+    pub remember_rides: bool,
 }
 
 /// The trips of each pattern that run on one service day (positions within the pattern,
@@ -212,6 +215,20 @@ impl Labels {
     const NONE: Self = Self { transit: INF, walk: INF };
 }
 
+/// A trip a forward scan has ridden in some round of a query, from `position` on; its
+/// alightings stay in the labels (they only improve), so boarding it again there or later
+/// changes nothing (a range query's earlier departures often catch the same trip).
+#[derive(Clone, Copy, Debug)]
+struct Ride {
+    trip_in_pattern: u32,
+    position: u16,
+    day_slot: u8,
+}
+
+impl Ride {
+    const NONE: Self = Self { trip_in_pattern: u32::MAX, position: 0, day_slot: 0 };
+}
+
 /// Reusable buffers of one search; allocate once per thread and timetable, reuse for every
 /// query (a query writes only what it touches and cleans only that).
 pub struct Scratch {
@@ -232,6 +249,13 @@ pub struct Scratch {
     transit_improved_list: Vec<StopIdx>,
     /// First position (in scan order) to scan each queued pattern from; `INF`: not queued.
     pattern_start: Vec<u32>,
+    /// Last position (in scan order) of each queued pattern where boarding may happen: once
+    /// no trip is ridden past it, the scan stops.
+    pattern_last: Vec<u32>,
+    /// Per round and pattern (`round * patterns + pattern`), the last trip boarded in a
+    /// forward scan of this query, and the slots written, to clean up.
+    ridden: Vec<Ride>,
+    ridden_list: Vec<usize>,
     queued_patterns: Vec<PatternIdx>,
     /// Time from the stop to the target (`INF`: not a target stop).
     pub(crate) egress: Vec<u32>,
@@ -277,6 +301,9 @@ impl Scratch {
             transit_improved: vec![false; num_stops],
             transit_improved_list: Vec::new(),
             pattern_start: vec![INF; timetable.patterns.len()],
+            pattern_last: vec![0; timetable.patterns.len()],
+            ridden: Vec::new(),
+            ridden_list: Vec::new(),
             queued_patterns: Vec::new(),
             egress: vec![INF; num_stops],
             egress_list: Vec::new(),
@@ -307,6 +334,8 @@ impl Scratch {
             self.labels = vec![Labels::NONE; len];
             self.transit_parent = vec![TransitParent::default(); len];
             self.walk_parent = vec![WalkParent::default(); len];
+            self.ridden = vec![Ride::NONE; rounds * self.pattern_start.len()];
+            self.ridden_list.clear();
             self.rounds = rounds;
             for stop in self.touched.drain(..) {
                 self.stop_touched[stop.idx()] = false;
@@ -324,6 +353,9 @@ impl Scratch {
             for round in 0..self.rounds {
                 self.labels[round * self.num_stops + stop.idx()] = Labels::NONE;
             }
+        }
+        for slot in self.ridden_list.drain(..) {
+            self.ridden[slot] = Ride::NONE;
         }
         for &stop in &self.egress_list {
             self.egress[stop.idx()] = INF;
@@ -585,7 +617,15 @@ impl Engine {
             for &pattern in &queued {
                 let start = scratch.pattern_start[pattern.idx()];
                 scratch.pattern_start[pattern.idx()] = INF;
-                self.scan_pattern(&view, rules, round, pattern, start as usize, scratch);
+                let last = scratch.pattern_last[pattern.idx()];
+                self.scan_pattern(
+                    &view,
+                    rules,
+                    round,
+                    pattern,
+                    start as usize..=last as usize,
+                    scratch,
+                );
             }
             scratch.queued_patterns = queued;
             scratch.queued_patterns.clear();
@@ -689,10 +729,13 @@ impl Engine {
                     }
                 };
                 let start = &mut scratch.pattern_start[pattern.idx()];
+                let last = &mut scratch.pattern_last[pattern.idx()];
                 if *start == INF {
                     scratch.queued_patterns.push(pattern);
+                    *last = scan_position;
                 }
                 *start = (*start).min(scan_position);
+                *last = (*last).max(scan_position);
             }
         }
     }
@@ -727,7 +770,7 @@ impl Engine {
         rules: &Rules<'_>,
         round: usize,
         pattern_idx: PatternIdx,
-        start: usize,
+        boarding_positions: std::ops::RangeInclusive<usize>,
         scratch: &mut Scratch,
     ) {
         let pattern = &view.patterns[pattern_idx.idx()];
@@ -758,7 +801,12 @@ impl Engine {
             &self.trip_accessible[pattern.trips.start as usize..pattern.trips.end as usize]
         });
         let mut boarded: Option<Boarded> = None;
+        let (start, last_boarding) = boarding_positions.into_inner();
         for scan_position in start..num_stops {
+            if boarded.is_none() && scan_position > last_boarding {
+                // Nothing ridden, and no stop ahead to board at.
+                break;
+            }
             let position = if forward { scan_position } else { num_stops - 1 - scan_position };
             let stop = stops[position];
             let stop_rule = stop_rules[position];
@@ -860,6 +908,25 @@ impl Engine {
                 ) {
                     debug_assert!(board_key >= ready);
                     let trip_in_pattern = slots[day_slot as usize].running[running_index as usize];
+                    let ride_slot = round * scratch.pattern_start.len() + pattern_idx.idx();
+                    let ride =
+                        if rules.remember_rides { scratch.ridden[ride_slot] } else { Ride::NONE };
+                    if ride.trip_in_pattern == trip_in_pattern
+                        && ride.day_slot == day_slot
+                        && usize::from(ride.position) <= position
+                    {
+                        // Ridden from here or earlier in this round already (an earlier
+                        // iteration): nothing to gain, and it beats the trip ridden now.
+                        boarded = None;
+                        continue;
+                    }
+                    if rules.remember_rides {
+                        if ride.trip_in_pattern == u32::MAX {
+                            scratch.ridden_list.push(ride_slot);
+                        }
+                        scratch.ridden[ride_slot] =
+                            Ride { trip_in_pattern, position: position as u16, day_slot };
+                    }
                     boarded = Some(Boarded {
                         trip_in_pattern,
                         running_index,
@@ -916,16 +983,25 @@ impl Engine {
                 continue;
             }
             let departures = &trips.departures[position * count..position * count + limit];
-            let (first, last) = (departures[0], departures[limit - 1]);
-            // Cheap exits before the binary search: no trip that day is late enough, or the
-            // first one is already no better.
-            if last < threshold || first + trips.offset >= best_key {
+            // Cheap exit before any search: no trip that day is late enough (each load here
+            // is usually a cache miss, so the first one decides as much as it can).
+            if departures[limit - 1] < threshold {
                 continue;
             }
-            let mut index = if first >= threshold {
-                0
+            let mut index = if limit < count {
+                // Riding a later trip of this day: the answer is just below it, so gallop
+                // down from there instead of searching the whole day.
+                first_at_least(departures, threshold)
             } else {
-                departures.partition_point(|&departure| departure < threshold)
+                let first = departures[0];
+                if first + trips.offset >= best_key {
+                    continue;
+                }
+                if first >= threshold {
+                    0
+                } else {
+                    departures.partition_point(|&departure| departure < threshold)
+                }
             };
             while index < limit {
                 let key = departures[index] + trips.offset;
@@ -1126,6 +1202,28 @@ impl Engine {
         scratch.transit_improved_list = improved;
         scratch.transit_improved_list.clear();
     }
+}
+
+/// The first index of `sorted` (ascending, its last element at least `threshold`) holding at
+/// least `threshold`, searched from the end: exponential steps down, then a binary search.
+#[inline]
+fn first_at_least(sorted: &[u32], threshold: u32) -> usize {
+    debug_assert!(sorted.last().is_some_and(|&last| last >= threshold));
+    // `sorted[high] >= threshold` throughout; the answer is in `low..=high`.
+    let mut high = sorted.len() - 1;
+    let mut step = 1;
+    let low = loop {
+        if high < step {
+            break 0;
+        }
+        let probe = high - step;
+        if sorted[probe] < threshold {
+            break probe + 1;
+        }
+        high = probe;
+        step *= 2;
+    };
+    low + sorted[low..high].partition_point(|&value| value < threshold)
 }
 
 /// First index in `0..len` for which `before` is false (`before` is true then false).
