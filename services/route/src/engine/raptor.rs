@@ -465,12 +465,20 @@ pub(crate) struct WalkLink {
     pub duration_secs: u32,
 }
 
+/// Bits of the stop in a packed walking link (the duration takes the rest).
+const PACKED_STOP_BITS: u32 = 20;
+
 /// Walking links per stop in one direction, sorted by duration, compact: the distances are
 /// read only to check a walking limit shorter than the longest link, or to record a walk.
 #[derive(Debug, Default)]
 pub(crate) struct WalkLinks {
     offsets: Vec<u32>,
+    /// The links when they do not fit `packed` (empty otherwise).
     links: Vec<WalkLink>,
+    /// The links in 4 bytes each (stop in the low [`PACKED_STOP_BITS`] bits, duration above),
+    /// when every stop and duration fits: half the memory the relaxation reads (its first
+    /// read of a stop's links is usually a cache miss). Empty otherwise.
+    packed: Vec<u32>,
     distances_m: Vec<u32>,
     longest_m: u32,
 }
@@ -484,23 +492,44 @@ impl WalkLinks {
                 .windows(2)
                 .all(|links| links[0].duration_secs <= links[1].duration_secs)
         }));
-        Self {
-            offsets: offsets.to_vec(),
-            links: footpaths
+        let fits = |footpath: &Footpath| {
+            footpath.to.0 < 1 << PACKED_STOP_BITS
+                && footpath.duration_secs < 1 << (32 - PACKED_STOP_BITS)
+        };
+        let (links, packed) = if footpaths.iter().all(fits) {
+            let packed = footpaths
+                .iter()
+                .map(|footpath| footpath.to.0 | footpath.duration_secs << PACKED_STOP_BITS)
+                .collect();
+            (Vec::new(), packed)
+        } else {
+            let links = footpaths
                 .iter()
                 .map(|footpath| WalkLink { to: footpath.to, duration_secs: footpath.duration_secs })
-                .collect(),
+                .collect();
+            (links, Vec::new())
+        };
+        Self {
+            offsets: offsets.to_vec(),
+            links,
+            packed,
             distances_m: footpaths.iter().map(|footpath| footpath.distance_m).collect(),
             longest_m: footpaths.iter().map(|footpath| footpath.distance_m).max().unwrap_or(0),
         }
     }
 
-    /// Position of `stop`'s first link and its links.
+    /// Positions of `stop`'s links.
     #[inline]
-    fn of(&self, stop: StopIdx) -> (usize, &[WalkLink]) {
-        let start = self.offsets[stop.idx()] as usize;
-        let end = self.offsets[stop.idx() + 1] as usize;
-        (start, &self.links[start..end])
+    fn range(&self, stop: StopIdx) -> std::ops::Range<usize> {
+        self.offsets[stop.idx()] as usize..self.offsets[stop.idx() + 1] as usize
+    }
+
+    #[inline]
+    fn unpack(packed: u32) -> WalkLink {
+        WalkLink {
+            to: StopIdx(packed & ((1 << PACKED_STOP_BITS) - 1)),
+            duration_secs: packed >> PACKED_STOP_BITS,
+        }
     }
 }
 
@@ -911,12 +940,14 @@ impl Engine {
                     let ride_slot = round * scratch.pattern_start.len() + pattern_idx.idx();
                     let ride =
                         if rules.remember_rides { scratch.ridden[ride_slot] } else { Ride::NONE };
-                    if ride.trip_in_pattern == trip_in_pattern
+                    // Trips of a pattern never overtake: a later trip of that day is no better.
+                    if ride.trip_in_pattern <= trip_in_pattern
                         && ride.day_slot == day_slot
                         && usize::from(ride.position) <= position
                     {
-                        // Ridden from here or earlier in this round already (an earlier
-                        // iteration): nothing to gain, and it beats the trip ridden now.
+                        // This trip or an earlier one of its day was ridden from here or
+                        // before in this round (an earlier iteration): nothing to gain, and
+                        // it beats the trip ridden now.
                         boarded = None;
                         continue;
                     }
@@ -1126,9 +1157,6 @@ impl Engine {
     ) {
         let improved = std::mem::take(&mut scratch.transit_improved_list);
         let round_start = scratch.flat(round, StopIdx(0));
-        let distances_m = &view.walk_links.distances_m;
-        let check_distance = rules.max_walk_m < view.walk_links.longest_m;
-        let min_transfer_secs = view.min_transfer_secs;
         for &from in &improved {
             scratch.transit_improved[from.idx()] = false;
             let arrival = scratch.labels[round_start + from.idx()].transit;
@@ -1142,65 +1170,95 @@ impl Engine {
             {
                 continue;
             }
-            let (first_link, links) = view.walk_links.of(from);
-            // Only this loop improves the round's target (walking to a target stop).
-            let mut target_key = scratch.target[round].key;
-            for (index, link) in links.iter().enumerate() {
-                let key = arrival + link.duration_secs;
-                if key >= target_key {
-                    // Links are sorted by duration: the rest arrive no earlier.
-                    break;
-                }
-                if check_distance && distances_m[first_link + index] > rules.max_walk_m {
-                    continue;
-                }
-                let to = link.to;
-                if rules.wheelchair && !self.stop_accessible[to.idx()] {
-                    continue;
-                }
-                let flat = round_start + to.idx();
-                let labels = scratch.labels[flat];
-                if key >= labels.walk
-                    || key >= labels.transit.saturating_add(min_transfer_secs[to.idx()])
-                    || key.saturating_add(self.lower_bound(scratch, to))
-                        >= scratch.threshold(round, scratch.ready_trips[to.idx()])
-                {
-                    continue;
-                }
-                scratch.touch(to);
-                scratch.labels[flat].walk = key;
-                Scratch::propagate(
-                    &mut scratch.labels,
-                    LabelKind::Walk,
-                    scratch.num_stops,
-                    flat,
-                    round,
-                    rules.max_trips,
-                    key,
-                );
-                scratch.walk_parent[flat] = WalkParent::Footpath {
-                    from,
-                    duration_secs: link.duration_secs,
-                    distance_m: distances_m[first_link + index],
-                };
-                scratch.mark(to);
-                let egress = scratch.egress[to.idx()];
-                if egress != INF {
-                    let arrival_at_target = key.saturating_add(egress);
-                    if arrival_at_target < target_key {
-                        target_key = arrival_at_target;
-                        scratch.target[round] = TargetLabel {
-                            key: arrival_at_target,
-                            stop: to,
-                            kind: LabelKind::Walk,
-                            improved: true,
-                        };
-                    }
-                }
+            let range = view.walk_links.range(from);
+            let first_link = range.start;
+            if view.walk_links.packed.is_empty() {
+                let links = view.walk_links.links[range].iter().copied();
+                self.relax_links(view, rules, round, from, arrival, first_link, links, scratch);
+            } else {
+                let links =
+                    view.walk_links.packed[range].iter().map(|&link| WalkLinks::unpack(link));
+                self.relax_links(view, rules, round, from, arrival, first_link, links, scratch);
             }
         }
         scratch.transit_improved_list = improved;
         scratch.transit_improved_list.clear();
+    }
+
+    /// Relaxes the walking links (`links`, the first at `first_link`) of `from`, reached by
+    /// vehicle at `arrival` in `round`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn relax_links(
+        &self,
+        view: &View<'_>,
+        rules: &Rules<'_>,
+        round: usize,
+        from: StopIdx,
+        arrival: u32,
+        first_link: usize,
+        links: impl Iterator<Item = WalkLink>,
+        scratch: &mut Scratch,
+    ) {
+        let round_start = scratch.flat(round, StopIdx(0));
+        let distances_m = &view.walk_links.distances_m;
+        let check_distance = rules.max_walk_m < view.walk_links.longest_m;
+        let min_transfer_secs = view.min_transfer_secs;
+        // Only this loop improves the round's target (walking to a target stop).
+        let mut target_key = scratch.target[round].key;
+        for (index, link) in links.enumerate() {
+            let key = arrival + link.duration_secs;
+            if key >= target_key {
+                // Links are sorted by duration: the rest arrive no earlier.
+                break;
+            }
+            if check_distance && distances_m[first_link + index] > rules.max_walk_m {
+                continue;
+            }
+            let to = link.to;
+            if rules.wheelchair && !self.stop_accessible[to.idx()] {
+                continue;
+            }
+            let flat = round_start + to.idx();
+            let labels = scratch.labels[flat];
+            if key >= labels.walk
+                || key >= labels.transit.saturating_add(min_transfer_secs[to.idx()])
+                || key.saturating_add(self.lower_bound(scratch, to))
+                    >= scratch.threshold(round, scratch.ready_trips[to.idx()])
+            {
+                continue;
+            }
+            scratch.touch(to);
+            scratch.labels[flat].walk = key;
+            Scratch::propagate(
+                &mut scratch.labels,
+                LabelKind::Walk,
+                scratch.num_stops,
+                flat,
+                round,
+                rules.max_trips,
+                key,
+            );
+            scratch.walk_parent[flat] = WalkParent::Footpath {
+                from,
+                duration_secs: link.duration_secs,
+                distance_m: distances_m[first_link + index],
+            };
+            scratch.mark(to);
+            let egress = scratch.egress[to.idx()];
+            if egress != INF {
+                let arrival_at_target = key.saturating_add(egress);
+                if arrival_at_target < target_key {
+                    target_key = arrival_at_target;
+                    scratch.target[round] = TargetLabel {
+                        key: arrival_at_target,
+                        stop: to,
+                        kind: LabelKind::Walk,
+                        improved: true,
+                    };
+                }
+            }
+        }
     }
 }
 
@@ -1239,4 +1297,56 @@ fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
         }
     }
     low
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn footpath(to: u32, duration_secs: u32) -> Footpath {
+        Footpath { to: StopIdx(to), duration_secs, distance_m: duration_secs }
+    }
+
+    fn links_of(walk_links: &WalkLinks, stop: u32) -> Vec<(u32, u32)> {
+        let range = walk_links.range(StopIdx(stop));
+        if walk_links.packed.is_empty() {
+            walk_links.links[range].iter().map(|link| (link.to.0, link.duration_secs)).collect()
+        } else {
+            walk_links.packed[range]
+                .iter()
+                .map(|&link| WalkLinks::unpack(link))
+                .map(|link| (link.to.0, link.duration_secs))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn walking_links_read_back_the_same_packed_or_not() {
+        let offsets = [0, 2, 3];
+        let short = [footpath(1, 60), footpath((1 << 20) - 1, 4095), footpath(0, 900)];
+        let packed = WalkLinks::build(&offsets, &short);
+        assert!(!packed.packed.is_empty(), "short links and small stop numbers pack");
+        assert_eq!(links_of(&packed, 0), [(1, 60), ((1 << 20) - 1, 4095)]);
+        assert_eq!(links_of(&packed, 1), [(0, 900)]);
+        // A link too long (or a stop number too large) to pack keeps all links at 8 bytes.
+        for long in [
+            [footpath(1, 60), footpath(2, 4096), footpath(0, 900)],
+            [footpath(1, 60), footpath(1 << 20, 120), footpath(0, 900)],
+        ] {
+            let wide = WalkLinks::build(&offsets, &long);
+            assert!(wide.packed.is_empty());
+            let expected: Vec<(u32, u32)> =
+                long[..2].iter().map(|link| (link.to.0, link.duration_secs)).collect();
+            assert_eq!(links_of(&wide, 0), expected);
+        }
+    }
+
+    #[test]
+    fn galloping_search_finds_the_first_late_enough_value() {
+        let sorted = [10, 20, 20, 30, 40, 50, 60, 70, 80, 90];
+        for threshold in 0..=90 {
+            let expected = sorted.partition_point(|&value| value < threshold);
+            assert_eq!(first_at_least(&sorted, threshold), expected, "threshold {threshold}");
+        }
+    }
 }
