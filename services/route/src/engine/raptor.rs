@@ -929,6 +929,7 @@ impl Engine {
                 let current = boarded.map(|trip| (trip.day_slot, trip.running_index));
                 if let Some((day_slot, running_index, board_key)) = self.earliest_trip_forward(
                     &slots,
+                    (stop_times, num_stops),
                     position,
                     ready,
                     current,
@@ -991,9 +992,11 @@ impl Engine {
     /// that day is searched below it, usually one comparison).
     /// Returns `(day_slot, running_index, board_key)`.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn earliest_trip_forward(
         &self,
         slots: &[SlotTrips<'_>; 3],
+        (stop_times, num_stops): (&[StopTime], usize),
         position: usize,
         ready: u32,
         current: Option<(u8, u32)>,
@@ -1015,8 +1018,15 @@ impl Engine {
             }
             let departures = &trips.departures[position * count..position * count + limit];
             // Cheap exit before any search: no trip that day is late enough (each load here
-            // is usually a cache miss, so the first one decides as much as it can).
-            if departures[limit - 1] < threshold {
+            // is usually a cache miss, so the first one decides as much as it can). Riding a
+            // later trip of this day, the trip before it is usually the pattern's trip just
+            // before, whose stop times lie next to the ridden trip's (read by the scan anyway).
+            let last = if limit < count {
+                stop_times[trips.running[limit - 1] as usize * num_stops + position].departure
+            } else {
+                departures[limit - 1]
+            };
+            if last < threshold {
                 continue;
             }
             let mut index = if limit < count {
