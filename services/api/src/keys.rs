@@ -297,6 +297,9 @@ struct KeyCache {
     by_hash: HashMap<String, Arc<KeyRecord>>,
     /// Hashes the database did not know at the last look: not asked again until the refresh.
     unknown: HashSet<String>,
+    /// Hashes looked up one by one since the running refresh began: that refresh may have
+    /// read the table before they were created, so it must not drop them.
+    verified_during_refresh: HashSet<String>,
     loaded: bool,
 }
 
@@ -403,6 +406,7 @@ impl KeyStore {
         match row {
             Some(row) => {
                 let record = Arc::new(record_from_row(&row).map_err(Problem::internal)?);
+                cache.verified_during_refresh.insert(hash.clone());
                 cache.by_hash.insert(hash, record.clone());
                 Ok(record)
             }
@@ -524,6 +528,7 @@ impl KeyStore {
 
     /// Re-reads every key and today's usage.
     pub async fn refresh(&self) -> Result<(), DbError> {
+        lock(&self.inner.keys).verified_during_refresh.clear();
         let sql = sqlx::AssertSqlSafe(format!("SELECT secret_hash, {KEY_COLUMNS} FROM api_keys"));
         let rows = sqlx::query(sql).fetch_all(self.inner.db.pool()).await?;
         let mut by_hash = HashMap::with_capacity(rows.len());
@@ -535,6 +540,15 @@ impl KeyStore {
         let stored = usage_on(&self.inner.db, today).await?;
         {
             let mut cache = lock(&self.inner.keys);
+            // Keys created (and verified) after the table was read above stay known.
+            let verified = std::mem::take(&mut cache.verified_during_refresh);
+            for hash in verified {
+                if let Some(record) =
+                    cache.by_hash.get(&hash).filter(|_| !by_hash.contains_key(&hash))
+                {
+                    by_hash.insert(hash, record.clone());
+                }
+            }
             cache.by_hash = by_hash;
             cache.unknown.clear();
             cache.loaded = true;
