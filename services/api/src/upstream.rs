@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use norikae_runtime::Problem;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::UpstreamSettings;
@@ -75,19 +76,21 @@ impl Upstream {
         }
     }
 
-    /// GETs `path` (with `query` pairs) from `engine` and decodes the JSON answer as `T`.
-    pub async fn get_json<T: DeserializeOwned>(
+    /// GETs `path` with `query` (pairs or a struct, URL-encoded) from `engine` and decodes
+    /// the JSON answer as `T`.
+    pub async fn get_json<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,
         engine: Engine,
         path: &str,
-        query: &[(&str, String)],
+        query: &Q,
         request_id: Option<&str>,
     ) -> Result<T, Problem> {
         let mut url = url::Url::parse(&format!("{}{path}", self.base(engine)))
             .map_err(|error| Problem::internal(format_args!("engine url: {error}")))?;
+        let query = serde_urlencoded::to_string(query)
+            .map_err(|error| Problem::internal(format_args!("engine query: {error}")))?;
         if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(name, value)| (*name, value.as_str())));
+            url.set_query(Some(&query));
         }
         let send = || {
             let mut request = self.client.get(url.clone()).timeout(self.timeout);

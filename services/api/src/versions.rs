@@ -104,7 +104,7 @@ impl VersionTracker {
     pub async fn poll(&self) -> anyhow::Result<()> {
         let status: StatusResponse = self
             .upstream
-            .get_json(Engine::Route, "/status", &[], None)
+            .get_json(Engine::Route, "/status", &[] as &[(&str, String)], None)
             .await
             .map_err(|problem| anyhow::anyhow!("route /status: {problem}"))?;
         self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner).current =

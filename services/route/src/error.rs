@@ -8,6 +8,8 @@ pub enum Error {
     UnknownStation { id: String, field: &'static str },
     #[error("date {date} is outside the timetable, which covers {first} to {last}")]
     DateOutOfRange { date: NaiveDate, first: NaiveDate, last: NaiveDate },
+    #[error("query parameter `{field}` is required: {expected}")]
+    MissingParameter { field: &'static str, expected: &'static str },
     #[error("invalid `{field}`: {reason}")]
     InvalidParameter { field: &'static str, reason: String },
     #[error("no stop within {radius_m} m of the coordinates given as `{field}`")]
@@ -24,6 +26,7 @@ impl Error {
         match self {
             Self::UnknownStation { .. } => "unknown_station",
             Self::DateOutOfRange { .. } => "date_out_of_range",
+            Self::MissingParameter { .. } => "missing_parameter",
             Self::InvalidParameter { .. } => "invalid_parameter",
             Self::NoStopNearby { .. } => "no_stop_nearby",
             Self::NotLoaded => "not_ready",
@@ -35,6 +38,7 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::UnknownStation { field, .. }
+            | Self::MissingParameter { field, .. }
             | Self::InvalidParameter { field, .. }
             | Self::NoStopNearby { field, .. } => Some(field),
             Self::DateOutOfRange { .. } => Some("date"),

@@ -4,6 +4,64 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The query of `GET /journeys`: the route service parses it, and the api takes the same
+/// parameters (documented in its OpenAPI) and forwards them unchanged.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct JourneysParams {
+    /// Station id, stop id, or `lat,lon`.
+    #[param(required = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Station id, stop id, or `lat,lon`.
+    #[param(required = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// `YYYY-MM-DD`, local to the network (default today).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// `HH:MM[:SS]` (default now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// The journeys leaving latest that arrive by `time`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrive_by: Option<bool>,
+    /// Seconds of departures to cover (default 3600, at most 21600); 0 for the plain
+    /// earliest-arrival set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<u32>,
+    /// 0 to 8 (default 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_transfers: Option<u8>,
+    /// Slack added to every transfer, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_transfer_secs: Option<u32>,
+    /// Longest walk, metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_walk_m: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wheelchair: Option<bool>,
+    /// Comma-separated route ids to avoid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_routes: Option<String>,
+    /// Comma-separated agency ids to avoid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_agencies: Option<String>,
+    /// Comma-separated modes to avoid (`bus`, `subway`, `rail`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_modes: Option<String>,
+    /// A station to pass through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// `earlier` or `later` of a previous answer (with the same from and to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// `ja` or `en` (names, headsigns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
 /// `GET /journeys`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JourneysResponse {

@@ -10,50 +10,14 @@ use http::HeaderMap;
 use norikae_route::wire as route_wire;
 use norikae_runtime::{Problem, Query};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::stations::{parse_utc, push};
+use super::stations::parse_utc;
 use crate::alerts::{Alert, StoredAlert};
 use crate::lang;
 use crate::state::AppState;
 use crate::support::{ProblemDoc, request_id};
 use crate::upstream::Engine;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct JourneysParams {
-    /// Station id, stop id, or `lat,lon`.
-    pub from: String,
-    /// Station id, stop id, or `lat,lon`.
-    pub to: String,
-    /// `YYYY-MM-DD`, local to the network (default today).
-    pub date: Option<String>,
-    /// `HH:MM[:SS]` (default now).
-    pub time: Option<String>,
-    /// The journeys leaving latest that arrive by `time`.
-    pub arrive_by: Option<bool>,
-    /// Seconds of departures to cover (default 3600, at most 21600); 0 for the plain
-    /// earliest-arrival set.
-    pub window: Option<u32>,
-    /// 0 to 8 (default 5).
-    pub max_transfers: Option<u8>,
-    /// Slack added to every transfer, seconds.
-    pub min_transfer_secs: Option<u32>,
-    /// Longest walk, metres.
-    pub max_walk_m: Option<u32>,
-    pub wheelchair: Option<bool>,
-    /// Comma-separated route ids to avoid.
-    pub exclude_routes: Option<String>,
-    /// Comma-separated agency ids to avoid.
-    pub exclude_agencies: Option<String>,
-    /// Comma-separated modes to avoid (`bus`, `subway`, `rail`, …).
-    pub exclude_modes: Option<String>,
-    /// A station to pass through.
-    pub via: Option<String>,
-    /// `earlier` or `later` of a previous answer (with the same from and to).
-    pub cursor: Option<String>,
-    pub lang: Option<String>,
-}
 
 /// A ride, with the alerts active during it.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -105,7 +69,7 @@ pub struct JourneysResponse {
 #[utoipa::path(
     get, path = "/v1/journeys", tag = "journeys",
     summary = "Journeys between two places",
-    params(JourneysParams),
+    params(route_wire::JourneysParams),
     responses(
         (status = 200, description = "Journeys, earliest departure first", body = JourneysResponse),
         (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemDoc, content_type = "application/problem+json"),
@@ -118,26 +82,12 @@ pub struct JourneysResponse {
 pub async fn journeys(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<JourneysParams>,
+    Query(mut params): Query<route_wire::JourneysParams>,
 ) -> Result<Json<JourneysResponse>, Problem> {
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let mut query = vec![("from", params.from), ("to", params.to)];
-    push(&mut query, "date", params.date);
-    push(&mut query, "time", params.time);
-    push(&mut query, "arrive_by", params.arrive_by);
-    push(&mut query, "window", params.window);
-    push(&mut query, "max_transfers", params.max_transfers);
-    push(&mut query, "min_transfer_secs", params.min_transfer_secs);
-    push(&mut query, "max_walk_m", params.max_walk_m);
-    push(&mut query, "wheelchair", params.wheelchair);
-    push(&mut query, "exclude_routes", params.exclude_routes);
-    push(&mut query, "exclude_agencies", params.exclude_agencies);
-    push(&mut query, "exclude_modes", params.exclude_modes);
-    push(&mut query, "via", params.via);
-    push(&mut query, "cursor", params.cursor);
-    push(&mut query, "lang", lang.clone());
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let lang = params.lang.clone();
     let page: route_wire::JourneysResponse =
-        state.upstream.get_json(Engine::Route, "/journeys", &query, request_id(&headers)).await?;
+        state.upstream.get_json(Engine::Route, "/journeys", &params, request_id(&headers)).await?;
     let alerts = state.alerts.current();
     Ok(Json(attach_journey_alerts(page, &alerts, lang.as_deref())))
 }

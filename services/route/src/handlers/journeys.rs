@@ -13,7 +13,6 @@ use axum::Json;
 use axum::extract::State;
 use norikae_runtime::{Problem, Query};
 use norikae_timetable::{Mode, Timetable};
-use serde::Deserialize;
 
 use super::{parse_date, parse_time, resolve_station};
 use crate::cursor::Page;
@@ -22,30 +21,9 @@ use crate::error::Error;
 use crate::render::Render;
 use crate::{AppState, QuerySettings, wire};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct JourneysParams {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub date: Option<String>,
-    pub time: Option<String>,
-    pub arrive_by: Option<bool>,
-    pub window: Option<u32>,
-    pub max_transfers: Option<u8>,
-    pub min_transfer_secs: Option<u32>,
-    pub max_walk_m: Option<u32>,
-    pub wheelchair: Option<bool>,
-    pub exclude_routes: Option<String>,
-    pub exclude_agencies: Option<String>,
-    pub exclude_modes: Option<String>,
-    pub via: Option<String>,
-    pub cursor: Option<String>,
-    pub lang: Option<String>,
-}
-
 pub async fn journeys(
     State(state): State<AppState>,
-    Query(params): Query<JourneysParams>,
+    Query(params): Query<wire::JourneysParams>,
 ) -> Result<Json<wire::JourneysResponse>, Problem> {
     let settings = state.settings().clone();
     let response = state
@@ -79,7 +57,7 @@ pub async fn journeys(
 /// The engine request the parameters ask for, and the page (range searches).
 pub fn build_request(
     timetable: &Timetable,
-    params: &JourneysParams,
+    params: &wire::JourneysParams,
     settings: &QuerySettings,
 ) -> Result<(Request, Option<Page>), Error> {
     let from = parse_place(timetable, params.from.as_deref(), "from")?;
@@ -141,9 +119,9 @@ fn parse_place(
     field: &'static str,
 ) -> Result<Place, Error> {
     let text =
-        text.map(str::trim).filter(|text| !text.is_empty()).ok_or(Error::InvalidParameter {
+        text.map(str::trim).filter(|text| !text.is_empty()).ok_or(Error::MissingParameter {
             field,
-            reason: "required: a station id, a stop id or `lat,lon`".to_owned(),
+            expected: "a station id, a stop id or `lat,lon`",
         })?;
     if let Some((lat, lon)) = text.split_once(',')
         && let (Ok(lat), Ok(lon)) = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>())

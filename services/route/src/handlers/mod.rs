@@ -31,6 +31,7 @@ pub fn problem(error: Error) -> Problem {
     let problem = match &error {
         Error::UnknownStation { .. } => Problem::not_found(error.code(), detail),
         Error::DateOutOfRange { .. }
+        | Error::MissingParameter { .. }
         | Error::InvalidParameter { .. }
         | Error::NoStopNearby { .. } => Problem::bad_request(error.code(), detail),
         Error::NotLoaded | Error::Timeout { .. } => {
