@@ -32,6 +32,9 @@ write_lb_conf() {
   for name in route1 route2; do
     [[ -n ${PORT[$name]:-} ]] && route_servers+="        server 127.0.0.1:${PORT[$name]} max_fails=0;"$'\n'
   done
+  # nginx refuses an empty upstream: before the api instances start, a placeholder marked down.
+  [[ -n $api_servers ]] || api_servers="        server 127.0.0.1:1 down;"$'\n'
+  [[ -n $route_servers ]] || route_servers="        server 127.0.0.1:1 down;"$'\n'
   nginx_conf "$WORK/nginx.conf" "
     upstream api {
 $api_servers        keepalive 64;

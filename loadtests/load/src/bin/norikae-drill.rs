@@ -66,8 +66,14 @@ struct KeepaliveArgs {
     /// Pauses between rounds in milliseconds, used in turn.
     #[arg(long, value_delimiter = ',', required = true)]
     gaps_ms: Vec<u64>,
+    /// Rounds after the one that opens the connections.
     #[arg(long, default_value_t = 20)]
     rounds: usize,
+    /// Stop before --rounds once this many requests have failed. The race a drill looks for
+    /// is a window of microseconds that the gaps sample; with this, a drill that must see it
+    /// keeps sampling until it has, instead of depending on a lucky fixed number of rounds.
+    #[arg(long)]
+    until_failures: Option<u64>,
 }
 
 #[derive(Args)]
@@ -225,6 +231,7 @@ async fn keepalive(args: KeepaliveArgs) -> anyhow::Result<()> {
     let mut failures = Tally::default();
     let mut failures_by_gap: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
     let mut requests = 0_u64;
+    let mut rounds = 0;
     for round in 0..=args.rounds {
         let mut batch = JoinSet::new();
         for _ in 0..args.connections {
@@ -245,11 +252,16 @@ async fn keepalive(args: KeepaliveArgs) -> anyhow::Result<()> {
                 failures.add(kind);
             }
         }
+        rounds = round;
+        if args.until_failures.is_some_and(|enough| failures.total() >= enough) {
+            break;
+        }
         if round < args.rounds {
             let next_gap = args.gaps_ms[round % args.gaps_ms.len()];
             tokio::time::sleep(Duration::from_millis(next_gap)).await;
         }
     }
+    println!("rounds={rounds}");
     println!("requests={requests}");
     println!("failed={}", failures.total());
     println!("failures={failures}");
