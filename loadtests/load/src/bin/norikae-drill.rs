@@ -92,6 +92,11 @@ struct Target {
     /// Per-request timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// A new connection to the balancer for every request. For drills that reload nginx:
+    /// a reloading nginx closes its idle client connections, which races a client reusing
+    /// one (an ALB does not do that), while the hop under test is nginx to the services.
+    #[arg(long)]
+    no_keepalive: bool,
 }
 
 #[derive(Args)]
@@ -194,11 +199,12 @@ fn client(target: Option<&Target>) -> anyhow::Result<Client> {
     }
     // Keep connections to the proxy far longer than any gap the drills use, so only the
     // proxy-to-service hop is tested.
+    let idle_per_host = if target.is_some_and(|target| target.no_keepalive) { 0 } else { 1024 };
     Client::builder()
         .default_headers(headers)
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(300))
-        .pool_max_idle_per_host(1024)
+        .pool_max_idle_per_host(idle_per_host)
         .build()
         .context("cannot build the HTTP client")
 }
