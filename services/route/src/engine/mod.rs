@@ -12,6 +12,7 @@ pub mod fares;
 pub mod journey;
 pub mod query;
 pub mod raptor;
+mod walk_pruning;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,8 @@ pub struct Engine {
     /// importer sorts them; hand-built timetables may not, so they are sorted here if not).
     pub(crate) forward_walk_links: raptor::WalkLinks,
     pub(crate) backward_walk_links: raptor::WalkLinks,
+    /// The forward links a walk to a boarding may need (see [`walk_pruning`]).
+    pub(crate) boarding_walk_links: raptor::WalkLinks,
     /// Shortest times to and from a few landmarks, for lower bounds (see [`bounds`]).
     pub(crate) landmarks: bounds::Landmarks,
     /// Fare rules indexed for pricing journeys.
@@ -123,6 +126,12 @@ impl Engine {
             &timetable.footpath_offsets,
             sorted_footpaths.as_deref().unwrap_or(forward),
         );
+        let (boarding_offsets, boarding_links) = walk_pruning::boarding_links(
+            &timetable,
+            &timetable.footpath_offsets,
+            sorted_footpaths.as_deref().unwrap_or(forward),
+        );
+        let boarding_walk_links = raptor::WalkLinks::build(&boarding_offsets, &boarding_links);
         let backward_walk_links =
             raptor::WalkLinks::build(&reverse_footpath_offsets, &reverse_footpaths);
         let fares = fares::FareIndex::build(&timetable);
@@ -135,6 +144,7 @@ impl Engine {
             reverse_footpaths,
             forward_walk_links,
             backward_walk_links,
+            boarding_walk_links,
             landmarks,
             fares,
             day_trips: Mutex::new(HashMap::new()),

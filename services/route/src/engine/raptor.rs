@@ -278,6 +278,13 @@ pub struct Scratch {
     /// Per pattern, the last position of a stop with `arrival_trips` 0: the stops before it
     /// reach the target with one trip (scratch of [`Engine::classify_stops`], all 0 between).
     pattern_reach: Vec<u32>,
+    /// Patterns that reach the target with one trip (through a stop with `arrival_trips` 0):
+    /// a round scans them first, so that the round's best arrival at the target is known
+    /// before the other scans, which it prunes. Empty for backward searches.
+    pattern_to_target: Vec<bool>,
+    pattern_to_target_list: Vec<PatternIdx>,
+    /// Queued patterns of the round that do not reach the target, scanned after the rest.
+    queued_later: Vec<PatternIdx>,
     /// The best arrival at the target within the next `m` rounds (`further[m]`, `further[0]`
     /// = none), or 0 when those rounds exceed the trip limit; set at each round's start.
     further: [u32; 3],
@@ -314,6 +321,9 @@ impl Scratch {
             ready_trips: vec![0; num_stops],
             arrival_trips: vec![0; num_stops],
             pattern_reach: vec![0; timetable.patterns.len()],
+            pattern_to_target: vec![false; timetable.patterns.len()],
+            pattern_to_target_list: Vec::new(),
+            queued_later: Vec::new(),
             further: [INF; 3],
         }
     }
@@ -544,15 +554,18 @@ pub(crate) struct View<'a> {
     patterns_at_stop: &'a [PatternAtStop],
     /// Walking links in search direction (backward: reversed).
     walk_links: &'a WalkLinks,
+    /// The walking links a traveller may need for boarding (forward: see
+    /// [`super::walk_pruning`]; backward: all).
+    boarding_links: &'a WalkLinks,
     min_transfer_secs: &'a [u32],
 }
 
 impl<'a> View<'a> {
     pub(crate) fn new(engine: &'a Engine, direction: Direction) -> Self {
         let tt: &'a Timetable = &engine.timetable;
-        let walk_links = match direction {
-            Direction::Forward => &engine.forward_walk_links,
-            Direction::Backward => &engine.backward_walk_links,
+        let (walk_links, boarding_links) = match direction {
+            Direction::Forward => (&engine.forward_walk_links, &engine.boarding_walk_links),
+            Direction::Backward => (&engine.backward_walk_links, &engine.backward_walk_links),
         };
         Self {
             patterns: &tt.patterns,
@@ -562,6 +575,7 @@ impl<'a> View<'a> {
             stop_pattern_offsets: &tt.stop_pattern_offsets,
             patterns_at_stop: &tt.patterns_at_stop,
             walk_links,
+            boarding_links,
             min_transfer_secs: &tt.min_transfer_secs,
         }
     }
@@ -642,7 +656,20 @@ impl Engine {
                 };
             }
             self.queue_patterns(&view, rules, round, scratch);
-            let queued = std::mem::take(&mut scratch.queued_patterns);
+            // The patterns reaching the target first: they settle this round's best arrival
+            // there, which then prunes the other scans (the order of scans within a round
+            // changes no label a later round reads, only what the bound cuts).
+            let mut queued = std::mem::take(&mut scratch.queued_patterns);
+            let mut later = std::mem::take(&mut scratch.queued_later);
+            queued.retain(|&pattern| {
+                let first = scratch.pattern_to_target[pattern.idx()];
+                if !first {
+                    later.push(pattern);
+                }
+                first
+            });
+            queued.append(&mut later);
+            scratch.queued_later = later;
             for &pattern in &queued {
                 let start = scratch.pattern_start[pattern.idx()];
                 scratch.pattern_start[pattern.idx()] = INF;
@@ -676,6 +703,9 @@ impl Engine {
     /// over-approximation (walking distance limits, pickup rules, filters are ignored), so
     /// pruning with it stays exact.
     pub(crate) fn classify_stops(&self, direction: Direction, scratch: &mut Scratch) {
+        for pattern in scratch.pattern_to_target_list.drain(..) {
+            scratch.pattern_to_target[pattern.idx()] = false;
+        }
         if direction != Direction::Forward {
             scratch.ready_trips.fill(0);
             scratch.arrival_trips.fill(0);
@@ -704,6 +734,8 @@ impl Engine {
             }
         }
         for pattern in reached_patterns {
+            scratch.pattern_to_target[pattern.idx()] = true;
+            scratch.pattern_to_target_list.push(pattern);
             let reach = std::mem::take(&mut scratch.pattern_reach[pattern.idx()]) as usize;
             for &stop in &tt.pattern_stops(pattern)[..reach] {
                 let trips = &mut scratch.ready_trips[stop.idx()];
@@ -1180,15 +1212,38 @@ impl Engine {
             {
                 continue;
             }
-            let range = view.walk_links.range(from);
-            let first_link = range.start;
-            if view.walk_links.packed.is_empty() {
-                let links = view.walk_links.links[range].iter().copied();
-                self.relax_links(view, rules, round, from, arrival, first_link, links, scratch);
+            // Walks that only lead to boarding skip the links whose patterns are caught as
+            // early with less walking; walks that may end the journey (or, for a wheelchair
+            // user, need an accessible stop) take every link.
+            let walk_links = if rules.wheelchair || scratch.arrival_trips[from.idx()] == 0 {
+                view.walk_links
             } else {
-                let links =
-                    view.walk_links.packed[range].iter().map(|&link| WalkLinks::unpack(link));
-                self.relax_links(view, rules, round, from, arrival, first_link, links, scratch);
+                view.boarding_links
+            };
+            let range = walk_links.range(from);
+            let first_link = range.start;
+            if walk_links.packed.is_empty() {
+                let links = walk_links.links[range].iter().copied();
+                self.relax_links(
+                    rules,
+                    round,
+                    from,
+                    arrival,
+                    (walk_links, first_link),
+                    links,
+                    scratch,
+                );
+            } else {
+                let links = walk_links.packed[range].iter().map(|&link| WalkLinks::unpack(link));
+                self.relax_links(
+                    rules,
+                    round,
+                    from,
+                    arrival,
+                    (walk_links, first_link),
+                    links,
+                    scratch,
+                );
             }
         }
         scratch.transit_improved_list = improved;
@@ -1201,19 +1256,18 @@ impl Engine {
     #[inline]
     fn relax_links(
         &self,
-        view: &View<'_>,
         rules: &Rules<'_>,
         round: usize,
         from: StopIdx,
         arrival: u32,
-        first_link: usize,
+        (walk_links, first_link): (&WalkLinks, usize),
         links: impl Iterator<Item = WalkLink>,
         scratch: &mut Scratch,
     ) {
         let round_start = scratch.flat(round, StopIdx(0));
-        let distances_m = &view.walk_links.distances_m;
-        let check_distance = rules.max_walk_m < view.walk_links.longest_m;
-        let min_transfer_secs = view.min_transfer_secs;
+        let distances_m = &walk_links.distances_m;
+        let check_distance = rules.max_walk_m < walk_links.longest_m;
+        let min_transfer_secs: &[u32] = &self.timetable.min_transfer_secs;
         // Only this loop improves the round's target (walking to a target stop).
         let mut target_key = scratch.target[round].key;
         for (index, link) in links.enumerate() {
