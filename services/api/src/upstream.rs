@@ -100,6 +100,16 @@ impl Upstream {
             request.send()
         };
         let response = match send().await {
+            Ok(response) if is_balancer_bad_gateway(&response) => {
+                // The balancer in front of the engines lost the call (a target stopping, or
+                // one it has not yet marked down): a GET is safe to send once more, and the
+                // balancer picks a target again.
+                tracing::debug!(
+                    engine = engine.name(),
+                    "retrying an engine call once after a balancer 502"
+                );
+                send().await.map_err(|error| transport_problem(engine, &error))?
+            }
             Ok(response) => response,
             // A refused connection (engine restarting) or a pooled connection closed under
             // the request: a GET is safe to send once more.
@@ -136,6 +146,16 @@ async fn read_body(engine: Engine, response: reqwest::Response) -> Result<Vec<u8
         Ok(_) => Err(bad_gateway(engine)),
         Err(error) => Err(transport_problem(engine, &error)),
     }
+}
+
+/// A 502 that is not one of our engines' problem answers: made by a balancer in between.
+fn is_balancer_bad_gateway(response: &reqwest::Response) -> bool {
+    response.status() == StatusCode::BAD_GATEWAY
+        && !response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/problem+json"))
 }
 
 fn is_retryable(error: &reqwest::Error) -> bool {

@@ -179,6 +179,54 @@ async fn a_dropped_connection_is_retried_once() {
     api.stop().await;
 }
 
+/// A 502 made by a balancer between the api and an engine (not the engine's own problem
+/// answer) is retried once: the balancer picks a target again.
+#[tokio::test]
+async fn a_balancer_bad_gateway_is_retried_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { continue };
+            let number = counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                let (status, content_type, body) = if number == 0 {
+                    (
+                        "502 Bad Gateway",
+                        "text/html",
+                        "<html><body>502 Bad Gateway</body></html>".to_owned(),
+                    )
+                } else {
+                    ("200 OK", "application/json", json!({"id": "fukuoka:8", "name": "天神", "label": "", "lat": 33.59, "lon": 130.4, "lines": [], "agencies": [], "stops": []}).to_string())
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    let directory = tempfile::tempdir().expect("temp dir");
+    let balancer = format!("http://127.0.0.1:{port}");
+    let route_down = format!("http://127.0.0.1:{}", closed_port().await);
+    let api = Api::start(api_config(
+        &Engines { search_url: balancer, route_url: route_down },
+        sqlite_url(&directory),
+        true,
+    ))
+    .await;
+    let answer = api.get("/v1/stations/fukuoka:8").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["name"], "天神");
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "the balancer's 502 and its one retry");
+    api.stop().await;
+}
+
 /// PostgreSQL behind a proxy that is cut and restored: known keys keep working for search
 /// and journeys, what needs the database answers 503 at once, the pool reconnects, and the
 /// usage counted meanwhile is written.
