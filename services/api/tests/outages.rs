@@ -135,54 +135,20 @@ async fn engine_failures_become_502_503_504() {
     api.stop().await;
 }
 
-/// An engine whose first connection is dropped before it answers: the GET is sent once more.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_connection_is_retried_once() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counted = connections.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else { continue };
-            let number = counted.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer).await;
-                if number == 0 {
-                    return; // dropped without an answer
-                }
-                let body = json!({"id": "fukuoka:8", "name": "天神", "label": "", "lat": 33.59, "lon": 130.4, "lines": [], "agencies": [], "stops": []}).to_string();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    let directory = tempfile::tempdir().expect("temp dir");
-    // Only this request goes to the flaky engine (route, polled for its status, is elsewhere).
-    let flaky = format!("http://127.0.0.1:{port}");
-    let route_down = format!("http://127.0.0.1:{}", closed_port().await);
-    let api = Api::start(api_config(
-        &Engines { search_url: flaky, route_url: route_down },
-        sqlite_url(&directory),
-        true,
-    ))
-    .await;
-    assert_eq!(connections.load(Ordering::SeqCst), 0);
-    let answer = api.get("/v1/stations/fukuoka:8").await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["name"], "天神");
-    assert_eq!(connections.load(Ordering::SeqCst), 2, "the dropped call and its one retry");
-    api.stop().await;
+/// What a scripted engine does with one connection.
+#[derive(Clone, Copy)]
+enum Reply {
+    /// Reads the request and closes the connection without an answer.
+    Drop,
+    /// Answers like nginx when its target is gone: 502 with an HTML page.
+    BalancerBadGateway,
+    /// Answers station `fukuoka:8`.
+    Station,
 }
 
-/// A 502 made by a balancer between the api and an engine (not the engine's own problem
-/// answer) is retried once: the balancer picks a target again.
-#[tokio::test]
-async fn a_balancer_bad_gateway_is_retried_once() {
+/// A search engine on port 0 that gives its `n`-th connection `replies[n]` (the last reply
+/// for every later one) and counts its connections; returns its URL and the count.
+async fn scripted_engine(replies: &'static [Reply]) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     let connections = Arc::new(AtomicUsize::new(0));
@@ -191,17 +157,18 @@ async fn a_balancer_bad_gateway_is_retried_once() {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else { continue };
             let number = counted.fetch_add(1, Ordering::SeqCst);
+            let reply = replies[number.min(replies.len() - 1)];
             tokio::spawn(async move {
                 let mut buffer = [0u8; 4096];
                 let _ = stream.read(&mut buffer).await;
-                let (status, content_type, body) = if number == 0 {
-                    (
+                let (status, content_type, body) = match reply {
+                    Reply::Drop => return,
+                    Reply::BalancerBadGateway => (
                         "502 Bad Gateway",
                         "text/html",
                         "<html><body>502 Bad Gateway</body></html>".to_owned(),
-                    )
-                } else {
-                    ("200 OK", "application/json", json!({"id": "fukuoka:8", "name": "天神", "label": "", "lat": 33.59, "lon": 130.4, "lines": [], "agencies": [], "stops": []}).to_string())
+                    ),
+                    Reply::Station => ("200 OK", "application/json", json!({"id": "fukuoka:8", "name": "天神", "label": "", "lat": 33.59, "lon": 130.4, "lines": [], "agencies": [], "stops": []}).to_string()),
                 };
                 let answer = format!(
                     "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -211,20 +178,41 @@ async fn a_balancer_bad_gateway_is_retried_once() {
             });
         }
     });
+    (format!("http://127.0.0.1:{port}"), connections)
+}
+
+/// The api with `search_url` as its search engine (route, polled for its status, is down):
+/// asks for one station and checks it got it with two engine calls.
+async fn station_after_retry(search_url: String, connections: &AtomicUsize, what: &str) {
     let directory = tempfile::tempdir().expect("temp dir");
-    let balancer = format!("http://127.0.0.1:{port}");
     let route_down = format!("http://127.0.0.1:{}", closed_port().await);
     let api = Api::start(api_config(
-        &Engines { search_url: balancer, route_url: route_down },
+        &Engines { search_url, route_url: route_down },
         sqlite_url(&directory),
         true,
     ))
     .await;
+    assert_eq!(connections.load(Ordering::SeqCst), 0);
     let answer = api.get("/v1/stations/fukuoka:8").await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["name"], "天神");
-    assert_eq!(connections.load(Ordering::SeqCst), 2, "the balancer's 502 and its one retry");
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "{what} and its one retry");
     api.stop().await;
+}
+
+/// An engine whose first connection is dropped before it answers: the GET is sent once more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_retried_once() {
+    let (url, connections) = scripted_engine(&[Reply::Drop, Reply::Station]).await;
+    station_after_retry(url, &connections, "the dropped call").await;
+}
+
+/// A 502 made by a balancer between the api and an engine (not the engine's own problem
+/// answer) is retried once: the balancer picks a target again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_balancer_bad_gateway_is_retried_once() {
+    let (url, connections) = scripted_engine(&[Reply::BalancerBadGateway, Reply::Station]).await;
+    station_after_retry(url, &connections, "the balancer's 502").await;
 }
 
 /// PostgreSQL behind a proxy that is cut and restored: known keys keep working for search
