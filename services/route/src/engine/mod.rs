@@ -128,7 +128,6 @@ impl Engine {
         );
         let (boarding_offsets, boarding_links) = walk_pruning::boarding_links(
             &timetable,
-            &timetable.footpath_offsets,
             sorted_footpaths.as_deref().unwrap_or(forward),
         );
         let boarding_walk_links = raptor::WalkLinks::build(&boarding_offsets, &boarding_links);

@@ -1225,6 +1225,7 @@ impl Engine {
             if walk_links.packed.is_empty() {
                 let links = walk_links.links[range].iter().copied();
                 self.relax_links(
+                    view,
                     rules,
                     round,
                     from,
@@ -1236,6 +1237,7 @@ impl Engine {
             } else {
                 let links = walk_links.packed[range].iter().map(|&link| WalkLinks::unpack(link));
                 self.relax_links(
+                    view,
                     rules,
                     round,
                     from,
@@ -1256,6 +1258,7 @@ impl Engine {
     #[inline]
     fn relax_links(
         &self,
+        view: &View<'_>,
         rules: &Rules<'_>,
         round: usize,
         from: StopIdx,
@@ -1267,7 +1270,7 @@ impl Engine {
         let round_start = scratch.flat(round, StopIdx(0));
         let distances_m = &walk_links.distances_m;
         let check_distance = rules.max_walk_m < walk_links.longest_m;
-        let min_transfer_secs: &[u32] = &self.timetable.min_transfer_secs;
+        let min_transfer_secs = view.min_transfer_secs;
         // Only this loop improves the round's target (walking to a target stop).
         let mut target_key = scratch.target[round].key;
         for (index, link) in links.enumerate() {

@@ -53,13 +53,14 @@ fn departure_gaps(timetable: &Timetable) -> Vec<u32> {
     gaps
 }
 
-/// The forward walking links (`offsets` slicing `links`, each stop's sorted by duration) that a
-/// traveller may need for boarding: returns the kept links and their offsets, in the same order.
+/// The forward walking links (`links`: the timetable's, sliced by its `footpath_offsets`, each
+/// stop's sorted by duration) that a traveller may need for boarding: returns the kept links
+/// and their offsets, in the same order.
 pub(crate) fn boarding_links(
     timetable: &Timetable,
-    offsets: &[u32],
     links: &[Footpath],
 ) -> (Vec<u32>, Vec<Footpath>) {
+    let offsets: &[u32] = &timetable.footpath_offsets;
     let num_stops = timetable.stops.len();
     let gaps = departure_gaps(timetable);
     let pattern_stops: &[StopIdx] = &timetable.pattern_stops;
@@ -149,7 +150,7 @@ mod tests {
         .expect("the bundled feeds import");
         let offsets: &[u32] = &timetable.footpath_offsets;
         let links: &[Footpath] = &timetable.footpaths;
-        let (kept_offsets, kept) = boarding_links(&timetable, offsets, links);
+        let (kept_offsets, kept) = boarding_links(&timetable, links);
         assert!(kept.len() < links.len(), "some links are left out");
         assert!(!kept.is_empty());
         let stop_times: &[norikae_timetable::StopTime] = &timetable.stop_times;
