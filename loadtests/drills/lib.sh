@@ -145,8 +145,25 @@ start_nginx() {
   start nginx nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;'
 }
 
+# reload_nginx: applies $WORK/nginx.conf and waits (up to 10 s) for the workers of the old
+# configuration to exit. `nginx -s reload` returns at once, and until an old worker closes its
+# listening socket it may still take a new connection with the old upstreams (a request sent
+# right after registering the first instances then finds no live upstream); an ALB's
+# registration and deregistration are done once they are reported done.
 reload_nginx() {
+  local master old pid alive
+  master=$(cat "$WORK/nginx.pid")
+  old=$(pgrep -P "$master" || true)
   nginx -p "$WORK" -c "$WORK/nginx.conf" -s reload
+  for _ in $(seq 1 100); do
+    alive=""
+    for pid in $old; do
+      if kill -0 "$pid" 2>/dev/null; then alive=$pid; fi
+    done
+    [[ -z $alive ]] && return 0
+    sleep 0.1
+  done
+  say "nginx workers of the old configuration still running after 10 s: $alive"
 }
 
 # ensure_snapshot: the bundled feeds' snapshot in $SNAPSHOT (made once, reused).
