@@ -188,6 +188,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     let engine_started = Instant::now();
     let engine = Engine::new(Arc::clone(&timetable));
     let engine_secs = engine_started.elapsed().as_secs_f64();
+    let (all_links, boarding_links, alighting_links) = engine.walking_link_counts();
     let mut queries = read_queries(&timetable, queries_path)?;
     // ROUTE_BENCH_LIMIT=n times only the first n queries (quick runs while tuning).
     if let Some(limit) =
@@ -196,7 +197,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         queries.truncate(limit);
     }
     println!(
-        "data: {} ({} feeds: {}), {} stops, {} stations, {} patterns, {} trips, {} stop times, {} walking links; loaded in {load_secs:.2} s, engine tables (landmarks, reverse links, fares) built in {engine_secs:.2} s",
+        "data: {} ({} feeds: {}), {} stops, {} stations, {} patterns, {} trips, {} stop times, {} walking links; loaded in {load_secs:.2} s, engine tables (landmarks, reverse links, fares) built in {engine_secs:.2} s; walking links kept for boarding {boarding_links} of {all_links}, per pattern stop for alighting {alighting_links}",
         snapshot.display(),
         timetable.feeds.len(),
         timetable.feeds.iter().map(|feed| feed.name.as_str()).collect::<Vec<_>>().join(","),

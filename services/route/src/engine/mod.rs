@@ -40,6 +40,9 @@ pub struct Engine {
     pub(crate) backward_walk_links: raptor::WalkLinks,
     /// The forward links a walk to a boarding may need (see [`walk_pruning`]).
     pub(crate) boarding_walk_links: raptor::WalkLinks,
+    /// Per pattern stop, the boarding links a traveller alighting there from the pattern may
+    /// need (see [`walk_pruning`]).
+    pub(crate) alighting_walk_links: raptor::WalkLinks,
     /// Shortest times to and from a few landmarks, for lower bounds (see [`bounds`]).
     pub(crate) landmarks: bounds::Landmarks,
     /// Fare rules indexed for pricing journeys.
@@ -131,6 +134,12 @@ impl Engine {
             sorted_footpaths.as_deref().unwrap_or(forward),
         );
         let boarding_walk_links = raptor::WalkLinks::build(&boarding_offsets, &boarding_links);
+        let (alighting_offsets, alighting_links) = walk_pruning::alighting_links(
+            &timetable,
+            sorted_footpaths.as_deref().unwrap_or(forward),
+            (&boarding_offsets, &boarding_links),
+        );
+        let alighting_walk_links = raptor::WalkLinks::build(&alighting_offsets, &alighting_links);
         let backward_walk_links =
             raptor::WalkLinks::build(&reverse_footpath_offsets, &reverse_footpaths);
         let fares = fares::FareIndex::build(&timetable);
@@ -144,10 +153,22 @@ impl Engine {
             forward_walk_links,
             backward_walk_links,
             boarding_walk_links,
+            alighting_walk_links,
             landmarks,
             fares,
             day_trips: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How many walking links the forward search keeps: all of them, those a walk to a
+    /// boarding may need, and those kept per pattern stop for alighting there (the
+    /// benchmark prints them).
+    pub fn walking_link_counts(&self) -> (usize, usize, usize) {
+        (
+            self.forward_walk_links.len(),
+            self.boarding_walk_links.len(),
+            self.alighting_walk_links.len(),
+        )
     }
 
     pub fn timetable(&self) -> &Arc<Timetable> {

@@ -528,10 +528,15 @@ impl WalkLinks {
         }
     }
 
-    /// Positions of `stop`'s links.
+    /// Positions of the links of `slot` (a stop; for alighting links, a pattern stop).
     #[inline]
-    fn range(&self, stop: StopIdx) -> std::ops::Range<usize> {
-        self.offsets[stop.idx()] as usize..self.offsets[stop.idx() + 1] as usize
+    fn range(&self, slot: usize) -> std::ops::Range<usize> {
+        self.offsets[slot] as usize..self.offsets[slot + 1] as usize
+    }
+
+    /// How many links there are.
+    pub(crate) fn len(&self) -> usize {
+        self.distances_m.len()
     }
 
     #[inline]
@@ -557,15 +562,22 @@ pub(crate) struct View<'a> {
     /// The walking links a traveller may need for boarding (forward: see
     /// [`super::walk_pruning`]; backward: all).
     boarding_links: &'a WalkLinks,
+    /// Per pattern stop, the boarding links a traveller alighting there may need (forward
+    /// only: see [`super::walk_pruning`]).
+    alighting_links: Option<&'a WalkLinks>,
     min_transfer_secs: &'a [u32],
 }
 
 impl<'a> View<'a> {
     pub(crate) fn new(engine: &'a Engine, direction: Direction) -> Self {
         let tt: &'a Timetable = &engine.timetable;
-        let (walk_links, boarding_links) = match direction {
-            Direction::Forward => (&engine.forward_walk_links, &engine.boarding_walk_links),
-            Direction::Backward => (&engine.backward_walk_links, &engine.backward_walk_links),
+        let (walk_links, boarding_links, alighting_links) = match direction {
+            Direction::Forward => (
+                &engine.forward_walk_links,
+                &engine.boarding_walk_links,
+                Some(&engine.alighting_walk_links),
+            ),
+            Direction::Backward => (&engine.backward_walk_links, &engine.backward_walk_links, None),
         };
         Self {
             patterns: &tt.patterns,
@@ -576,6 +588,7 @@ impl<'a> View<'a> {
             patterns_at_stop: &tt.patterns_at_stop,
             walk_links,
             boarding_links,
+            alighting_links,
             min_transfer_secs: &tt.min_transfer_secs,
         }
     }
@@ -1213,14 +1226,22 @@ impl Engine {
                 continue;
             }
             // Walks that only lead to boarding skip the links whose patterns are caught as
-            // early with less walking; walks that may end the journey (or, for a wheelchair
-            // user, need an accessible stop) take every link.
-            let walk_links = if rules.wheelchair || scratch.arrival_trips[from.idx()] == 0 {
-                view.walk_links
+            // early with less walking, and (when no walking limit needs the distances) those
+            // the vehicle that brought the traveller here serves as well by riding on; walks
+            // that may end the journey (or, for a wheelchair user, need an accessible stop)
+            // take every link.
+            let (walk_links, slot) = if rules.wheelchair || scratch.arrival_trips[from.idx()] == 0 {
+                (view.walk_links, from.idx())
+            } else if let Some(alighting) = view.alighting_links
+                && rules.max_walk_m >= view.walk_links.longest_m
+            {
+                let parent = scratch.transit_parent[round_start + from.idx()];
+                let pattern = &view.patterns[parent.pattern as usize];
+                (alighting, pattern.stops.start as usize + usize::from(parent.alight_position))
             } else {
-                view.boarding_links
+                (view.boarding_links, from.idx())
             };
-            let range = walk_links.range(from);
+            let range = walk_links.range(slot);
             let first_link = range.start;
             if walk_links.packed.is_empty() {
                 let links = walk_links.links[range].iter().copied();
@@ -1375,7 +1396,7 @@ mod tests {
     }
 
     fn links_of(walk_links: &WalkLinks, stop: u32) -> Vec<(u32, u32)> {
-        let range = walk_links.range(StopIdx(stop));
+        let range = walk_links.range(stop as usize);
         if walk_links.packed.is_empty() {
             walk_links.links[range].iter().map(|link| (link.to.0, link.duration_secs)).collect()
         } else {
