@@ -143,14 +143,12 @@ pub(crate) fn alighting_links(
             let from = pattern_stops[index];
             let own = &boarding
                 [boarding_offsets[from.idx()] as usize..boarding_offsets[from.idx() + 1] as usize];
-            let Some(longest) = own.last().map(|link| link.duration_secs) else {
+            // No vehicle label comes from a stop without drop-off.
+            let longest = own.last().map(|link| link.duration_secs);
+            let Some(longest) = longest.filter(|_| stop_rules[index].drop_off()) else {
                 kept_offsets.push(kept.len() as u32);
                 continue;
             };
-            if !stop_rules[index].drop_off() {
-                kept_offsets.push(kept.len() as u32);
-                continue;
-            }
             let mut lower = |stop: StopIdx, secs: u32| {
                 let slot = &mut reach[stop.idx()];
                 if *slot == u32::MAX {
