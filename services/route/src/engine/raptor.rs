@@ -683,7 +683,10 @@ impl Engine {
             });
             queued.append(&mut later);
             scratch.queued_later = later;
-            for &pattern in &queued {
+            for (index, &pattern) in queued.iter().enumerate() {
+                if let Some(&next) = queued.get(index + 1) {
+                    Self::prefetch_scan(&view, rules, next, scratch);
+                }
                 let start = scratch.pattern_start[pattern.idx()];
                 scratch.pattern_start[pattern.idx()] = INF;
                 let last = scratch.pattern_last[pattern.idx()];
@@ -701,6 +704,28 @@ impl Engine {
             self.relax_footpaths(&view, rules, round, scratch);
             for stop in scratch.marked_previous_list.drain(..) {
                 scratch.marked_previous[stop.idx()] = false;
+            }
+        }
+    }
+
+    /// Starts loading what the scan of the queued `pattern` reads first (its first boarding
+    /// stop and the last departure of the query's day there, the first one the boarding test
+    /// reads), so that those loads overlap the scan before it.
+    #[inline]
+    fn prefetch_scan(view: &View<'_>, rules: &Rules<'_>, pattern: PatternIdx, scratch: &Scratch) {
+        if rules.direction != Direction::Forward {
+            return;
+        }
+        let start = scratch.pattern_start[pattern.idx()] as usize;
+        let num_stops = view.patterns[pattern.idx()].num_stops();
+        let first = view.patterns[pattern.idx()].stops.start as usize + start;
+        hint::prefetch(&view.pattern_stops[first]);
+        hint::prefetch(&view.pattern_stop_rules[first]);
+        if let Some(day) = rules.day_trips[1] {
+            let (running, departures, _) = day.block(pattern, num_stops);
+            let count = running.len();
+            if count > 0 {
+                hint::prefetch(&departures[start * count + count - 1]);
             }
         }
     }
@@ -778,6 +803,20 @@ impl Engine {
     ) {
         for position in 0..scratch.marked_previous_list.len() {
             let stop = scratch.marked_previous_list[position];
+            // The stops a few places on are scattered over the stop tables: start loading what
+            // their turn reads (in two steps: their patterns' place is known once the offsets
+            // are in), so that the loads overlap this stop's work instead of following it.
+            if let Some(&ahead) = scratch.marked_previous_list.get(position + 8) {
+                hint::prefetch(&view.stop_pattern_offsets[ahead.idx()]);
+                hint::prefetch(&scratch.labels[scratch.flat(round - 1, ahead)]);
+                hint::prefetch(&scratch.lower_bound[ahead.idx()]);
+            }
+            if let Some(&ahead) = scratch.marked_previous_list.get(position + 4) {
+                let start = view.stop_pattern_offsets[ahead.idx()] as usize;
+                if let Some(at_stop) = view.patterns_at_stop.get(start) {
+                    hint::prefetch(at_stop);
+                }
+            }
             // A stop the bound rules out (the target improved since it was marked) starts
             // no scan; boarding there would be skipped anyway.
             let flat = scratch.flat(round - 1, stop);
@@ -1212,7 +1251,13 @@ impl Engine {
     ) {
         let improved = std::mem::take(&mut scratch.transit_improved_list);
         let round_start = scratch.flat(round, StopIdx(0));
-        for &from in &improved {
+        for (index, &from) in improved.iter().enumerate() {
+            // As in `queue_patterns`: the stop a few places on, loaded while this one walks.
+            if let Some(&ahead) = improved.get(index + 4) {
+                hint::prefetch(&scratch.labels[round_start + ahead.idx()]);
+                hint::prefetch(&scratch.transit_parent[round_start + ahead.idx()]);
+                hint::prefetch(&scratch.lower_bound[ahead.idx()]);
+            }
             scratch.transit_improved[from.idx()] = false;
             let arrival = scratch.labels[round_start + from.idx()].transit;
             if rules.wheelchair && !self.stop_accessible[from.idx()] {
@@ -1385,6 +1430,27 @@ fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
         }
     }
     low
+}
+
+#[allow(unsafe_code)]
+mod hint {
+    //! The one place the search talks to the processor directly: cache prefetches.
+
+    /// Asks the processor to start loading the cache line holding `value`, so that a read of it
+    /// a little later (after other work) does not wait for memory. A hint only: nothing else
+    /// happens where the processor has no such instruction.
+    #[inline(always)]
+    pub(super) fn prefetch<T>(value: &T) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch reads nothing into the program and never faults (the address is
+        // a live reference besides); SSE, which provides it, is part of every x86-64 target.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = value;
+    }
 }
 
 #[cfg(test)]
