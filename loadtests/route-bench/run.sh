@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Route engine benchmark on New York (MTA subway, all five boroughs' buses, MTA Bus Co, LIRR,
 # Metro-North): 1,000 random station pairs leaving between 07:00 and 09:00 on 2026-10-14 (a
-# Wednesday), one thread, depart-at and 1-hour range; prints p50 / p95 / p99 and memory.
+# Wednesday), one thread, depart-at, 1-hour range and arrive-by; prints p50 / p95 / p99 and
+# memory.
 #
 #   loadtests/route-bench/run.sh [GTFS_DIR] [SNAPSHOT]
 #

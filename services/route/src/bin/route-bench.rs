@@ -7,13 +7,14 @@
 //! route-bench run      <snapshot> <queries.csv>
 //! ```
 //!
-//! `run` answers every query twice, depart-at (the Pareto set for the time) and a 1-hour
-//! range, and prints p50 / p95 / p99 query times, how many queries found journeys, and the
-//! process's memory (RSS now and peak).
+//! `run` answers every query three times, depart-at (the Pareto set for the time), a 1-hour
+//! range, and arrive-by (arriving by an hour after the query's time), and prints p50 / p95 /
+//! p99 query times, how many queries found journeys, and the process's memory (RSS now and
+//! peak).
 //!
 //! Tuning knobs (environment): `ROUTE_BENCH_LIMIT=n` times only the first n queries;
 //! `ROUTE_BENCH_DUMP=file` writes every answer (departure, arrival, transfers) to compare two
-//! engine versions; `ROUTE_BENCH_ONLY=depart-at` (or `range`) runs one kind of search;
+//! engine versions; `ROUTE_BENCH_ONLY=depart-at` (or `range`, `arrive-by`) runs one kind of search;
 //! `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
 //! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure.
 
@@ -220,10 +221,13 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     {
         options.max_transfers = limit;
     }
-    for (label, kind) in
-        [("depart-at", SearchKind::DepartAt), ("range 1h", SearchKind::Range { window_secs: 3600 })]
-    {
-        // ROUTE_BENCH_ONLY=depart-at (or range) runs one kind of search (for profiles).
+    // Arrive-by queries ask to arrive an hour after the query's time (08:00-10:00).
+    for (label, kind, shift_secs) in [
+        ("depart-at", SearchKind::DepartAt, 0),
+        ("range 1h", SearchKind::Range { window_secs: 3600 }, 0),
+        ("arrive-by", SearchKind::ArriveBy, 3600),
+    ] {
+        // ROUTE_BENCH_ONLY=depart-at (or range, arrive-by) runs one kind of search (for profiles).
         if std::env::var("ROUTE_BENCH_ONLY").is_ok_and(|only| !label.starts_with(only.as_str())) {
             continue;
         }
@@ -234,7 +238,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 from: Place::Station(query.from),
                 to: Place::Station(query.to),
                 date: query.date,
-                time_secs: query.time_secs,
+                time_secs: query.time_secs + shift_secs,
                 kind,
                 options: options.clone(),
             };

@@ -1,6 +1,7 @@
 //! Lower bounds on the remaining travel time to the target (ALT: landmarks and the triangle
-//! inequality), so that a depart-at search drops labels that cannot reach the target before
-//! the best arrival found so far (A*-style pruning on top of RAPTOR's target pruning).
+//! inequality), so that a search drops labels that cannot reach the target before the best
+//! arrival found so far (A*-style pruning on top of RAPTOR's target pruning); an arrive-by
+//! search, which runs backward from the destination, bounds the time from the origin instead.
 //!
 //! The bounds come from a time-independent graph that never overestimates: an edge between
 //! consecutive stops of a pattern weighs the shortest ride of any trip over that segment (no
@@ -13,6 +14,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use norikae_timetable::{StopIdx, Timetable};
+
+use super::raptor::Direction;
 
 /// How many landmarks the engine places (more: tighter bounds, more memory and build time).
 const LANDMARKS: usize = 16;
@@ -134,10 +137,27 @@ impl Landmarks {
         Self { count, num_stops, to, from }
     }
 
+    /// The tables `(to, from)` as a search in `direction` reads them: a backward search
+    /// (arrive-by) needs bounds on the time from its target (the origin) to each stop, which
+    /// are the forward formulas with the two tables swapped.
+    fn tables(&self, direction: Direction) -> (&[i32], &[i32]) {
+        match direction {
+            Direction::Forward => (&self.to, &self.from),
+            Direction::Backward => (&self.from, &self.to),
+        }
+    }
+
     /// Prepares the per-target terms of the bounds: for each landmark `l`,
     /// `a[l] = max over targets (d(t, l) − egress)` and `b[l] = min over targets (d(l, t) +
-    /// egress)`.
-    pub(crate) fn target_terms(&self, targets: &[(StopIdx, u32)], terms: &mut Vec<(i32, i32)>) {
+    /// egress)` (backward: `d(l, t)` and `d(t, l)`, the target being where the traveller
+    /// starts).
+    pub(crate) fn target_terms(
+        &self,
+        direction: Direction,
+        targets: &[(StopIdx, u32)],
+        terms: &mut Vec<(i32, i32)>,
+    ) {
+        let (to, from) = self.tables(direction);
         terms.clear();
         for landmark in 0..self.count {
             let row = landmark * self.num_stops;
@@ -145,8 +165,8 @@ impl Landmarks {
             let mut b = i32::MAX;
             for &(stop, egress) in targets {
                 let egress = i32::try_from(egress).unwrap_or(FAR).min(FAR);
-                a = a.max(self.to[row + stop.idx()] - egress);
-                b = b.min(self.from[row + stop.idx()] + egress);
+                a = a.max(to[row + stop.idx()] - egress);
+                b = b.min(from[row + stop.idx()] + egress);
             }
             terms.push((a, b));
         }
@@ -156,15 +176,20 @@ impl Landmarks {
     /// nearest target (including its egress), given the target's `terms`:
     /// `max(0, max over l (d(v, l) − a[l]), max over l (b[l] − d(l, v)))`, and
     /// `u32::MAX - 1` (never reaches the target) where a term involves an unreachable
-    /// landmark on one side only.
-    pub(crate) fn fill_bounds(&self, terms: &[(i32, i32)], bounds: &mut Vec<u32>) {
+    /// landmark on one side only. Backward, the time from the target (where the traveller
+    /// starts) to each stop: `d(l, v)` and `d(v, l)` swap places.
+    pub(crate) fn fill_bounds(
+        &self,
+        direction: Direction,
+        terms: &[(i32, i32)],
+        bounds: &mut Vec<u32>,
+    ) {
         debug_assert_eq!(terms.len(), self.count);
+        let (to, from) = self.tables(direction);
         let mut wide = vec![0i32; self.num_stops];
         for (landmark, &(a, b)) in terms.iter().enumerate() {
             let row = landmark * self.num_stops..(landmark + 1) * self.num_stops;
-            for ((bound, &to), &from) in
-                wide.iter_mut().zip(&self.to[row.clone()]).zip(&self.from[row])
-            {
+            for ((bound, &to), &from) in wide.iter_mut().zip(&to[row.clone()]).zip(&from[row]) {
                 *bound = (*bound).max(to - a).max(b - from);
             }
         }

@@ -256,11 +256,11 @@ impl Engine {
             scratch.set_egress(goal.stop, goal.duration_secs);
         }
         self.classify_stops(direction, scratch);
-        if direction == Direction::Forward && !self.landmarks.is_empty() {
+        if !self.landmarks.is_empty() {
             let targets: Vec<_> =
                 goals.iter().map(|goal| (goal.stop, goal.duration_secs)).collect();
-            self.landmarks.target_terms(&targets, &mut scratch.bound_terms);
-            self.landmarks.fill_bounds(&scratch.bound_terms, &mut scratch.lower_bound);
+            self.landmarks.target_terms(direction, &targets, &mut scratch.bound_terms);
+            self.landmarks.fill_bounds(direction, &scratch.bound_terms, &mut scratch.lower_bound);
         } else {
             scratch.lower_bound.fill(0);
         }

@@ -81,7 +81,26 @@ pub struct DayTrips {
     /// Earliest and latest departure of each pattern's running trips over all its stops, so
     /// that a scan rules out a day with two numbers it reads once.
     departure_span: Vec<(u32, u32)>,
+    /// The same tables for backward searches, built when the first one needs them.
+    mirrored: std::sync::OnceLock<MirroredTrips>,
 }
+
+/// A day's running trips as a backward (arrive-by) search reads them, laid out so that the
+/// forward boarding search works on them unchanged: per pattern, the trips latest first, and
+/// for each stop in backward scan order (last stop first), their arrivals mirrored
+/// ([`MIRROR_DAY`] minus the time) so that they ascend. Blocks have the sizes of
+/// [`DayTrips`]'s, so its offsets serve both.
+#[derive(Debug)]
+struct MirroredTrips {
+    trips: Vec<u32>,
+    arrivals: Vec<u32>,
+    span: Vec<(u32, u32)>,
+}
+
+/// Mirrored arrivals are `MIRROR_DAY - arrival`: above any time within a service day and its
+/// trips past midnight, and small enough that a backward key (`MIRROR - time`) is a mirrored
+/// arrival plus a non-negative per-slot offset.
+const MIRROR_DAY: u32 = 1 << 29;
 
 impl DayTrips {
     pub(crate) fn build(timetable: &Timetable, day: u32) -> Self {
@@ -120,16 +139,43 @@ impl DayTrips {
                 block.iter().copied().max().unwrap_or(0),
             ));
         }
-        Self { offsets, trips, departure_offsets, departures, departure_span }
+        Self {
+            offsets,
+            trips,
+            departure_offsets,
+            departures,
+            departure_span,
+            mirrored: std::sync::OnceLock::new(),
+        }
     }
 
-    /// Departures at `position` of `pattern`'s trips running that day, parallel to
-    /// [`DayTrips::of`].
-    #[inline]
-    fn departures_at(&self, pattern: PatternIdx, position: usize) -> &[u32] {
-        let running = (self.offsets[pattern.idx() + 1] - self.offsets[pattern.idx()]) as usize;
-        let start = self.departure_offsets[pattern.idx()] + position * running;
-        &self.departures[start..start + running]
+    /// The mirrored tables (built on first use; about as large as the forward ones).
+    fn mirrored(&self, timetable: &Timetable) -> &MirroredTrips {
+        self.mirrored.get_or_init(|| {
+            let stop_times: &[StopTime] = &timetable.stop_times;
+            let mut trips = Vec::with_capacity(self.trips.len());
+            let mut arrivals = Vec::with_capacity(self.departures.len());
+            let mut span = Vec::with_capacity(timetable.patterns.len());
+            for (index, pattern) in timetable.patterns.iter().enumerate() {
+                let running =
+                    &self.trips[self.offsets[index] as usize..self.offsets[index + 1] as usize];
+                trips.extend(running.iter().rev());
+                let num_stops = pattern.num_stops();
+                let times = &stop_times[pattern.stop_times_start as usize..];
+                let start = arrivals.len();
+                for position in (0..num_stops).rev() {
+                    arrivals.extend(running.iter().rev().map(|&trip| {
+                        MIRROR_DAY - times[trip as usize * num_stops + position].arrival
+                    }));
+                }
+                let block = &arrivals[start..];
+                span.push((
+                    block.iter().copied().min().unwrap_or(INF),
+                    block.iter().copied().max().unwrap_or(0),
+                ));
+            }
+            MirroredTrips { trips, arrivals, span }
+        })
     }
 
     /// The running trips of `pattern` (of `num_stops` stops) and their departures
@@ -144,6 +190,27 @@ impl DayTrips {
             &self.trips[start..end],
             &self.departures[departures_start..departures_end],
             self.departure_span[pattern.idx()],
+        )
+    }
+
+    /// [`DayTrips::block`] for a backward search: the running trips latest first and their
+    /// mirrored arrivals, last stop first.
+    #[inline]
+    fn mirrored_block(
+        &self,
+        timetable: &Timetable,
+        pattern: PatternIdx,
+        num_stops: usize,
+    ) -> (&[u32], &[u32], (u32, u32)) {
+        let mirrored = self.mirrored(timetable);
+        let start = self.offsets[pattern.idx()] as usize;
+        let end = self.offsets[pattern.idx() + 1] as usize;
+        let arrivals_start = self.departure_offsets[pattern.idx()];
+        let arrivals_end = arrivals_start + (end - start) * num_stops;
+        (
+            &mirrored.trips[start..end],
+            &mirrored.arrivals[arrivals_start..arrivals_end],
+            mirrored.span[pattern.idx()],
         )
     }
 
@@ -261,8 +328,9 @@ pub struct Scratch {
     pub(crate) egress: Vec<u32>,
     pub(crate) egress_list: Vec<StopIdx>,
     pub(crate) target: Vec<TargetLabel>,
-    /// Lower bound on the time from each stop to the target, for every stop (all 0 when
-    /// bounds are off: backward searches, no landmarks); set per query by the query layer.
+    /// Lower bound on the time from each stop to the target (backward: from the target, where
+    /// the traveller starts, to each stop), for every stop (all 0 without landmarks); set per
+    /// query by the query layer.
     pub(crate) lower_bound: Vec<u32>,
     /// The landmark terms of the target's bounds (scratch of the query layer).
     pub(crate) bound_terms: Vec<(i32, i32)>,
@@ -280,7 +348,7 @@ pub struct Scratch {
     pattern_reach: Vec<u32>,
     /// Patterns that reach the target with one trip (through a stop with `arrival_trips` 0):
     /// a round scans them first, so that the round's best arrival at the target is known
-    /// before the other scans, which it prunes. Empty for backward searches.
+    /// before the other scans, which it prunes.
     pattern_to_target: Vec<bool>,
     pattern_to_target_list: Vec<PatternIdx>,
     /// Queued patterns of the round that do not reach the target, scanned after the rest.
@@ -737,22 +805,23 @@ impl Engine {
     }
 
     /// Sets how many more trips each stop needs at least to reach the target stops (see
-    /// [`Scratch::ready_trips`]): forward searches only, after the target stops are set; an
-    /// over-approximation (walking distance limits, pickup rules, filters are ignored), so
-    /// pruning with it stays exact.
+    /// [`Scratch::ready_trips`]), after the target stops are set; an over-approximation
+    /// (walking distance limits, pickup rules, filters are ignored), so pruning with it stays
+    /// exact. Backward searches mirror it: their target is where the traveller starts, "before"
+    /// on a pattern is later in time, and walking to the target is walking from it.
     pub(crate) fn classify_stops(&self, direction: Direction, scratch: &mut Scratch) {
         for pattern in scratch.pattern_to_target_list.drain(..) {
             scratch.pattern_to_target[pattern.idx()] = false;
-        }
-        if direction != Direction::Forward {
-            scratch.ready_trips.fill(0);
-            scratch.arrival_trips.fill(0);
-            return;
         }
         scratch.ready_trips.fill(2);
         scratch.arrival_trips.fill(1);
         let tt = &*self.timetable;
         let mut reached_patterns = Vec::new();
+        // The position of a pattern stop in the search's scan order.
+        let scan_position = |pattern: PatternIdx, position: u32| match direction {
+            Direction::Forward => position,
+            Direction::Backward => tt.patterns[pattern.idx()].num_stops() as u32 - 1 - position,
+        };
         let mut mark_reach = |stop: StopIdx, scratch: &mut Scratch| {
             scratch.arrival_trips[stop.idx()] = 0;
             for at_stop in tt.patterns_at_stop(stop) {
@@ -760,22 +829,35 @@ impl Engine {
                 if *reach == 0 {
                     reached_patterns.push(at_stop.pattern);
                 }
-                *reach = (*reach).max(at_stop.position);
+                *reach = (*reach).max(scan_position(at_stop.pattern, at_stop.position));
             }
+        };
+        // Stops that walk to a target stop, in the search's direction.
+        let towards_target = match direction {
+            Direction::Forward => Direction::Backward,
+            Direction::Backward => Direction::Forward,
         };
         for index in 0..scratch.egress_list.len() {
             let target = scratch.egress_list[index];
             scratch.ready_trips[target.idx()] = 0;
             mark_reach(target, scratch);
-            for footpath in self.footpaths(Direction::Backward, target) {
+            for footpath in self.footpaths(towards_target, target) {
                 mark_reach(footpath.to, scratch);
             }
         }
         for pattern in reached_patterns {
+            if scratch.pattern_to_target[pattern.idx()] {
+                continue;
+            }
             scratch.pattern_to_target[pattern.idx()] = true;
             scratch.pattern_to_target_list.push(pattern);
             let reach = std::mem::take(&mut scratch.pattern_reach[pattern.idx()]) as usize;
-            for &stop in &tt.pattern_stops(pattern)[..reach] {
+            let stops = tt.pattern_stops(pattern);
+            let before = match direction {
+                Direction::Forward => &stops[..reach],
+                Direction::Backward => &stops[stops.len() - reach..],
+            };
+            for &stop in before {
                 let trips = &mut scratch.ready_trips[stop.idx()];
                 *trips = (*trips).min(1);
             }
@@ -894,19 +976,20 @@ impl Engine {
         let stop_times: &[StopTime] = &view.stop_times[pattern.stop_times_start as usize..];
         let forward = rules.direction == Direction::Forward;
         let mut slots = [SlotTrips::default(); 3];
-        if forward {
-            for (slot, trips) in slots.iter_mut().enumerate() {
-                if let Some(day) = rules.day_trips[slot] {
-                    let (running, departures, (earliest, latest)) =
-                        day.block(pattern_idx, num_stops);
-                    *trips = SlotTrips {
-                        offset: rules.days.offset[slot],
-                        running,
-                        departures,
-                        earliest,
-                        latest,
-                    };
-                }
+        for (slot, trips) in slots.iter_mut().enumerate() {
+            if let Some(day) = rules.day_trips[slot] {
+                let offset = rules.days.offset[slot];
+                let ((running, departures, (earliest, latest)), offset) = if forward {
+                    (day.block(pattern_idx, num_stops), offset)
+                } else {
+                    // A backward key is `MIRROR - (arrival + offset)`, that is the mirrored
+                    // arrival plus this.
+                    (
+                        day.mirrored_block(&self.timetable, pattern_idx, num_stops),
+                        MIRROR - MIRROR_DAY - offset,
+                    )
+                };
+                *trips = SlotTrips { offset, running, departures, earliest, latest };
             }
         }
         // Wheelchair searches: which of the pattern's trips are accessible.
@@ -1009,78 +1092,72 @@ impl Engine {
             if ready > current_board_key {
                 continue;
             }
+            let current = boarded.map(|trip| (trip.day_slot, trip.running_index));
+            let Some((day_slot, running_index, board_key)) = Self::next_trip(
+                &slots,
+                forward,
+                (stop_times, num_stops),
+                scan_position,
+                position,
+                ready,
+                current,
+                current_board_key,
+                accessible_trips,
+            ) else {
+                continue;
+            };
+            debug_assert!(board_key >= ready);
+            let trip_in_pattern = slots[day_slot as usize].running[running_index as usize];
             if forward {
-                let current = boarded.map(|trip| (trip.day_slot, trip.running_index));
-                if let Some((day_slot, running_index, board_key)) = self.earliest_trip_forward(
-                    &slots,
-                    (stop_times, num_stops),
-                    position,
-                    ready,
-                    current,
-                    current_board_key,
-                    accessible_trips,
-                ) {
-                    debug_assert!(board_key >= ready);
-                    let trip_in_pattern = slots[day_slot as usize].running[running_index as usize];
-                    let ride_slot = round * scratch.pattern_start.len() + pattern_idx.idx();
-                    let ride =
-                        if rules.remember_rides { scratch.ridden[ride_slot] } else { Ride::NONE };
-                    // Trips of a pattern never overtake: a later trip of that day is no better.
-                    if ride.trip_in_pattern <= trip_in_pattern
-                        && ride.day_slot == day_slot
-                        && usize::from(ride.position) <= position
-                    {
-                        // This trip or an earlier one of its day was ridden from here or
-                        // before in this round (an earlier iteration): nothing to gain, and
-                        // it beats the trip ridden now.
-                        boarded = None;
-                        continue;
-                    }
-                    if rules.remember_rides {
-                        if ride.trip_in_pattern == u32::MAX {
-                            scratch.ridden_list.push(ride_slot);
-                        }
-                        scratch.ridden[ride_slot] =
-                            Ride { trip_in_pattern, position: position as u16, day_slot };
-                    }
-                    boarded = Some(Boarded {
-                        trip_in_pattern,
-                        running_index,
-                        day_slot,
-                        board_position: position as u16,
-                        from_walk,
-                        stop_times_start: trip_in_pattern as usize * num_stops,
-                        offset: rules.days.offset[day_slot as usize],
-                    });
+                let ride_slot = round * scratch.pattern_start.len() + pattern_idx.idx();
+                let ride =
+                    if rules.remember_rides { scratch.ridden[ride_slot] } else { Ride::NONE };
+                // Trips of a pattern never overtake: a later trip of that day is no better.
+                if ride.trip_in_pattern <= trip_in_pattern
+                    && ride.day_slot == day_slot
+                    && usize::from(ride.position) <= position
+                {
+                    // This trip or an earlier one of its day was ridden from here or before in
+                    // this round (an earlier iteration): nothing to gain, and it beats the trip
+                    // ridden now.
+                    boarded = None;
+                    continue;
                 }
-            } else if let Some((trip_in_pattern, day_slot, board_key)) =
-                self.earliest_trip(view, rules, pattern_idx, position, ready, current_board_key)
-            {
-                debug_assert!(board_key >= ready);
-                boarded = Some(Boarded {
-                    trip_in_pattern,
-                    running_index: 0,
-                    day_slot,
-                    board_position: position as u16,
-                    from_walk,
-                    stop_times_start: trip_in_pattern as usize * num_stops,
-                    offset: rules.days.offset[day_slot as usize],
-                });
+                if rules.remember_rides {
+                    if ride.trip_in_pattern == u32::MAX {
+                        scratch.ridden_list.push(ride_slot);
+                    }
+                    scratch.ridden[ride_slot] =
+                        Ride { trip_in_pattern, position: position as u16, day_slot };
+                }
             }
+            boarded = Some(Boarded {
+                trip_in_pattern,
+                running_index,
+                day_slot,
+                board_position: position as u16,
+                from_walk,
+                stop_times_start: trip_in_pattern as usize * num_stops,
+                offset: rules.days.offset[day_slot as usize],
+            });
         }
     }
 
-    /// Forward: the first trip (over the three service days' `slots`) the traveller ready at
-    /// `ready` boards at `position`, if it departs before `better_than` (the trip ridden now,
-    /// `current` = its slot and running index: only earlier trips of its day can be better, so
-    /// that day is searched below it, usually one comparison).
+    /// The first trip (over the three service days' `slots`, in key space: forward the
+    /// earliest departure, backward the latest arrival) the traveller ready at `ready` boards
+    /// at `scan_position` (the pattern's `position`), if it is better than `better_than` (the
+    /// trip ridden now, `current` = its slot and running index: only trips before it in its
+    /// day's order can be better, so that day is searched below it, usually one comparison).
+    /// `stop_times`: the pattern's stop times and stop count, to read the trip before the
+    /// ridden one next to the ridden one's times, which the scan has just read.
     /// Returns `(day_slot, running_index, board_key)`.
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    fn earliest_trip_forward(
-        &self,
+    fn next_trip(
         slots: &[SlotTrips<'_>; 3],
+        forward: bool,
         (stop_times, num_stops): (&[StopTime], usize),
+        scan_position: usize,
         position: usize,
         ready: u32,
         current: Option<(u8, u32)>,
@@ -1100,13 +1177,15 @@ impl Engine {
             if limit == 0 || trips.latest < threshold || trips.earliest + trips.offset >= best_key {
                 continue;
             }
-            let departures = &trips.departures[position * count..position * count + limit];
+            let departures =
+                &trips.departures[scan_position * count..scan_position * count + limit];
             // Cheap exit before any search: no trip that day is late enough (each load here
             // is usually a cache miss, so the first one decides as much as it can). Riding a
             // later trip of this day, the trip before it is usually the pattern's trip just
             // before, whose stop times lie next to the ridden trip's (read by the scan anyway).
             let last = if limit < count {
-                stop_times[trips.running[limit - 1] as usize * num_stops + position].departure
+                let time = stop_times[trips.running[limit - 1] as usize * num_stops + position];
+                if forward { time.departure } else { MIRROR_DAY - time.arrival }
             } else {
                 departures[limit - 1]
             };
@@ -1141,102 +1220,6 @@ impl Engine {
                     break;
                 }
                 index += 1;
-            }
-        }
-        best
-    }
-
-    /// The trip of `pattern` (over the three service days) that the traveller ready at `ready`
-    /// (key space) boards first at `position`, if it is better than `better_than`.
-    /// Returns `(trip_in_pattern, day_slot, board_key)`.
-    pub(crate) fn earliest_trip(
-        &self,
-        view: &View<'_>,
-        rules: &Rules<'_>,
-        pattern_idx: PatternIdx,
-        position: usize,
-        ready: u32,
-        better_than: u32,
-    ) -> Option<(u32, u8, u32)> {
-        let pattern = &view.patterns[pattern_idx.idx()];
-        let num_stops = pattern.num_stops();
-        let times = &view.stop_times[pattern.stop_times_start as usize..];
-        let at = |trip: usize| times[trip * num_stops + position];
-        let mut best: Option<(u32, u8, u32)> = None;
-        let mut best_key = better_than;
-        let first_trip = pattern.trips.start as usize;
-        for slot in 0..3 {
-            let Some(day) = rules.day_trips[slot] else { continue };
-            let running = day.of(pattern_idx);
-            let offset = rules.days.offset[slot];
-            let usable = |trip: usize| !rules.wheelchair || self.trip_accessible[first_trip + trip];
-            match rules.direction {
-                Direction::Forward => {
-                    let threshold = ready.saturating_sub(offset);
-                    let departures = day.departures_at(pattern_idx, position);
-                    // Cheap exits before the binary search: no trip that day is late enough,
-                    // or the first one is already no better.
-                    let (Some(&first), Some(&last)) = (departures.first(), departures.last())
-                    else {
-                        continue;
-                    };
-                    if last < threshold || first + offset >= best_key {
-                        continue;
-                    }
-                    let mut index = if first >= threshold {
-                        0
-                    } else {
-                        departures.partition_point(|&departure| departure < threshold)
-                    };
-                    while index < running.len() {
-                        let trip = running[index] as usize;
-                        let key = departures[index] + offset;
-                        if key >= best_key {
-                            break;
-                        }
-                        if usable(trip) {
-                            best = Some((trip as u32, slot as u8, key));
-                            best_key = key;
-                            break;
-                        }
-                        index += 1;
-                    }
-                }
-                Direction::Backward => {
-                    let latest = MIRROR - ready;
-                    if latest < offset {
-                        continue;
-                    }
-                    let threshold = latest - offset;
-                    let (Some(&first), Some(&last)) = (running.first(), running.last()) else {
-                        continue;
-                    };
-                    if at(first as usize).arrival > threshold
-                        || MIRROR - (at(last as usize).arrival + offset) >= best_key
-                    {
-                        continue;
-                    }
-                    let mut end = if at(last as usize).arrival <= threshold {
-                        running.len()
-                    } else {
-                        partition(running.len(), |index| {
-                            at(running[index] as usize).arrival <= threshold
-                        })
-                    };
-                    while end > 0 {
-                        let trip = running[end - 1] as usize;
-                        let key = MIRROR - (at(trip).arrival + offset);
-                        if key >= best_key {
-                            break;
-                        }
-                        if usable(trip) {
-                            best = Some((trip as u32, slot as u8, key));
-                            best_key = key;
-                            break;
-                        }
-                        end -= 1;
-                    }
-                }
             }
         }
         best
@@ -1415,21 +1398,6 @@ fn first_at_least(sorted: &[u32], threshold: u32) -> usize {
         step *= 2;
     };
     low + sorted[low..high].partition_point(|&value| value < threshold)
-}
-
-/// First index in `0..len` for which `before` is false (`before` is true then false).
-#[inline]
-fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
-    let (mut low, mut high) = (0, len);
-    while low < high {
-        let middle = (low + high) / 2;
-        if before(middle) {
-            low = middle + 1;
-        } else {
-            high = middle;
-        }
-    }
-    low
 }
 
 #[allow(unsafe_code)]
