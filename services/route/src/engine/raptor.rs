@@ -178,19 +178,26 @@ impl DayTrips {
         })
     }
 
+    /// Where `pattern`'s (of `num_stops` stops) running trips and its block of times lie in
+    /// the day's tables (the mirrored ones have the same layout).
+    #[inline]
+    fn block_ranges(
+        &self,
+        pattern: PatternIdx,
+        num_stops: usize,
+    ) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let start = self.offsets[pattern.idx()] as usize;
+        let end = self.offsets[pattern.idx() + 1] as usize;
+        let times_start = self.departure_offsets[pattern.idx()];
+        (start..end, times_start..times_start + (end - start) * num_stops)
+    }
+
     /// The running trips of `pattern` (of `num_stops` stops) and their departures
     /// stop-major (position `i`, running trip `j` at `i * running.len() + j`).
     #[inline]
     fn block(&self, pattern: PatternIdx, num_stops: usize) -> (&[u32], &[u32], (u32, u32)) {
-        let start = self.offsets[pattern.idx()] as usize;
-        let end = self.offsets[pattern.idx() + 1] as usize;
-        let departures_start = self.departure_offsets[pattern.idx()];
-        let departures_end = departures_start + (end - start) * num_stops;
-        (
-            &self.trips[start..end],
-            &self.departures[departures_start..departures_end],
-            self.departure_span[pattern.idx()],
-        )
+        let (trips, times) = self.block_ranges(pattern, num_stops);
+        (&self.trips[trips], &self.departures[times], self.departure_span[pattern.idx()])
     }
 
     /// [`DayTrips::block`] for a backward search: the running trips latest first and their
@@ -203,15 +210,8 @@ impl DayTrips {
         num_stops: usize,
     ) -> (&[u32], &[u32], (u32, u32)) {
         let mirrored = self.mirrored(timetable);
-        let start = self.offsets[pattern.idx()] as usize;
-        let end = self.offsets[pattern.idx() + 1] as usize;
-        let arrivals_start = self.departure_offsets[pattern.idx()];
-        let arrivals_end = arrivals_start + (end - start) * num_stops;
-        (
-            &mirrored.trips[start..end],
-            &mirrored.arrivals[arrivals_start..arrivals_end],
-            mirrored.span[pattern.idx()],
-        )
+        let (trips, times) = self.block_ranges(pattern, num_stops);
+        (&mirrored.trips[trips], &mirrored.arrivals[times], mirrored.span[pattern.idx()])
     }
 
     /// Positions (within `pattern`) of its trips running that day.
