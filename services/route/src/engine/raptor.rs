@@ -356,6 +356,8 @@ pub struct Scratch {
     /// The best arrival at the target within the next `m` rounds (`further[m]`, `further[0]`
     /// = none), or 0 when those rounds exceed the trip limit; set at each round's start.
     further: [u32; 3],
+    /// The earliest key of the iteration's seeds: no label of the iteration is earlier.
+    iteration_start: u32,
 }
 
 impl Scratch {
@@ -393,6 +395,7 @@ impl Scratch {
             pattern_to_target_list: Vec::new(),
             queued_later: Vec::new(),
             further: [INF; 3],
+            iteration_start: 0,
         }
     }
 
@@ -712,6 +715,7 @@ impl Engine {
             target.improved = false;
         }
         scratch.clear_marks();
+        scratch.iteration_start = seeds.iter().map(|seed| seed.key).min().unwrap_or(INF);
         for seed in seeds {
             let flat = scratch.flat(0, seed.stop);
             if seed.key < scratch.labels[flat].walk {
@@ -991,6 +995,19 @@ impl Engine {
                 };
                 *trips = SlotTrips { offset, running, departures, earliest, latest };
             }
+        }
+        // No slot's trips can matter: none leaves after the iteration starts (its earliest
+        // label) or arrives before the round's target (a trip's arrivals come after its
+        // first departure), for instance a weekend or night pattern in a morning search.
+        // Skipping the scan outright saves walking its stops to the last boarding position.
+        let start = scratch.iteration_start;
+        let target = scratch.target[round].key;
+        if slots.iter().all(|trips| {
+            trips.running.is_empty()
+                || trips.latest.saturating_add(trips.offset) < start
+                || trips.earliest.saturating_add(trips.offset) >= target
+        }) {
+            return;
         }
         // Wheelchair searches: which of the pattern's trips are accessible.
         let accessible_trips = rules.wheelchair.then(|| {
