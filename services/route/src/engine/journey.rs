@@ -162,12 +162,22 @@ impl Engine {
         }
         // Legs in search order (forward: from the destination back; backward: from the origin on).
         let mut legs = Vec::new();
-        if let Some(walk) = context.target_walks.iter().find(|walk| walk.stop == target.stop)
+        let target_stop = target.final_walk.map_or(target.stop, |walk| walk.to);
+        if let Some(walk) = context.target_walks.iter().find(|walk| walk.stop == target_stop)
             && walk.duration_secs > 0
         {
             legs.push(walk_leg(
                 WalkEnd::Stop(walk.stop),
                 walk.place,
+                walk.duration_secs,
+                walk.distance_m,
+                context.direction,
+            ));
+        }
+        if let Some(walk) = target.final_walk {
+            legs.push(walk_leg(
+                WalkEnd::Stop(target.stop),
+                WalkEnd::Stop(walk.to),
                 walk.duration_secs,
                 walk.distance_m,
                 context.direction,

@@ -8,7 +8,7 @@ use norikae_timetable::{
 
 use super::Engine;
 use super::journey::{Journey, Reconstruction, SeedWalk, WalkEnd, pareto_filter};
-use super::raptor::{Direction, MIRROR, Rules, Scratch, Seed, ServiceDays};
+use super::raptor::{Direction, FinalWalk, MIRROR, Rules, Scratch, Seed, ServiceDays};
 use crate::error::{Error, Result};
 
 /// Radius around coordinates within which stops are walked to (and from).
@@ -254,6 +254,24 @@ impl Engine {
         scratch.reset(rules.max_trips);
         for goal in &goals {
             scratch.set_egress(goal.stop, goal.duration_secs);
+        }
+        // A vehicle arriving near a target stop: the walk there (the search would walk it
+        // at the end of the round; known now, it prunes the rest of the round).
+        for goal in &goals {
+            for footpath in self.footpaths(direction.reversed(), goal.stop) {
+                if footpath.distance_m > options.max_walk_m
+                    || (options.wheelchair && !self.stop_accessible[footpath.to.idx()])
+                {
+                    continue;
+                }
+                let walk = FinalWalk {
+                    to: goal.stop,
+                    duration_secs: footpath.duration_secs,
+                    distance_m: footpath.distance_m,
+                };
+                let secs = footpath.duration_secs.saturating_add(goal.duration_secs);
+                scratch.set_vehicle_egress(footpath.to, secs, Some(walk));
+            }
         }
         self.classify_stops(direction, scratch);
         if !self.landmarks.is_empty() {

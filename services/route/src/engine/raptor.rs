@@ -260,14 +260,31 @@ pub(crate) struct TargetLabel {
     pub key: u32,
     pub stop: StopIdx,
     pub kind: LabelKind,
+    /// Reached by a vehicle at `stop`, then a walk from there to this target stop.
+    pub final_walk: Option<FinalWalk>,
     /// Improved by the current iteration (so a journey to report).
     pub improved: bool,
 }
 
 impl Default for TargetLabel {
     fn default() -> Self {
-        Self { key: INF, stop: StopIdx(0), kind: LabelKind::Transit, improved: false }
+        Self {
+            key: INF,
+            stop: StopIdx(0),
+            kind: LabelKind::Transit,
+            final_walk: None,
+            improved: false,
+        }
     }
+}
+
+/// The walking link from a stop a vehicle reaches to a target stop (backward searches: from
+/// the target stop, where the traveller starts, to the stop where a vehicle is boarded).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FinalWalk {
+    pub to: StopIdx,
+    pub duration_secs: u32,
+    pub distance_m: u32,
 }
 
 /// The two labels of a stop in one round, side by side: the walking relaxation and the
@@ -327,6 +344,14 @@ pub struct Scratch {
     /// Time from the stop to the target (`INF`: not a target stop).
     pub(crate) egress: Vec<u32>,
     pub(crate) egress_list: Vec<StopIdx>,
+    /// Time to the target after arriving at the stop by vehicle: a target stop's own, or a
+    /// walking link to a target stop and that stop's (`INF`: neither). A scan that improves
+    /// such a stop improves the round's target at once, instead of the walk at the end of the
+    /// round, so that the target prunes the round's other scans.
+    vehicle_egress: Vec<u32>,
+    vehicle_egress_list: Vec<StopIdx>,
+    /// The walk behind `vehicle_egress` where it is shorter than the stop's own egress.
+    final_walk: Vec<FinalWalk>,
     pub(crate) target: Vec<TargetLabel>,
     /// Lower bound on the time from each stop to the target (backward: from the target, where
     /// the traveller starts, to each stop), for every stop (all 0 without landmarks); set per
@@ -384,6 +409,9 @@ impl Scratch {
             queued_patterns: Vec::new(),
             egress: vec![INF; num_stops],
             egress_list: Vec::new(),
+            vehicle_egress: vec![INF; num_stops],
+            vehicle_egress_list: Vec::new(),
+            final_walk: vec![FinalWalk::default(); num_stops],
             target: Vec::new(),
             allowed_patterns: Vec::new(),
             lower_bound: vec![0; num_stops],
@@ -442,6 +470,10 @@ impl Scratch {
             self.egress[stop.idx()] = INF;
         }
         self.egress_list.clear();
+        for &stop in &self.vehicle_egress_list {
+            self.vehicle_egress[stop.idx()] = INF;
+        }
+        self.vehicle_egress_list.clear();
         self.target.clear();
         self.target.resize(rounds, TargetLabel::default());
         self.clear_marks();
@@ -462,6 +494,23 @@ impl Scratch {
             self.egress_list.push(stop);
         }
         self.egress[stop.idx()] = self.egress[stop.idx()].min(secs);
+        self.set_vehicle_egress(stop, secs, None);
+    }
+
+    /// A traveller arriving at `stop` by vehicle reaches the target `secs` later, walking
+    /// `walk` first if any (see [`Scratch::vehicle_egress`]).
+    pub(crate) fn set_vehicle_egress(&mut self, stop: StopIdx, secs: u32, walk: Option<FinalWalk>) {
+        let current = &mut self.vehicle_egress[stop.idx()];
+        if *current == INF {
+            self.vehicle_egress_list.push(stop);
+        }
+        // Ties keep the stop's own egress (set first), so no walk is added for nothing.
+        if secs < *current {
+            *current = secs;
+            if let Some(walk) = walk {
+                self.final_walk[stop.idx()] = walk;
+            }
+        }
     }
 
     /// The arrival at the target a label of `round` must beat when the journey needs at
@@ -1069,14 +1118,17 @@ impl Engine {
                             scratch.transit_improved_list.push(stop);
                         }
                         scratch.mark(stop);
-                        let egress = scratch.egress[stop.idx()];
+                        let egress = scratch.vehicle_egress[stop.idx()];
                         if egress != INF {
                             let arrival = key.saturating_add(egress);
                             if arrival < scratch.target[round].key {
+                                let final_walk = (egress < scratch.egress[stop.idx()])
+                                    .then(|| scratch.final_walk[stop.idx()]);
                                 scratch.target[round] = TargetLabel {
                                     key: arrival,
                                     stop,
                                     kind: LabelKind::Transit,
+                                    final_walk,
                                     improved: true,
                                 };
                             }
@@ -1387,6 +1439,7 @@ impl Engine {
                         key: arrival_at_target,
                         stop: to,
                         kind: LabelKind::Walk,
+                        final_walk: None,
                         improved: true,
                     };
                 }
