@@ -72,24 +72,35 @@ pub(crate) struct Rules<'a> {
 /// side), so that the binary search for the next trip reads one short contiguous run.
 #[derive(Debug)]
 pub struct DayTrips {
-    offsets: Vec<u32>,
+    /// Per pattern, where its running trips and their departures are, and their span.
+    headers: Vec<PatternDay>,
     trips: Vec<u32>,
-    /// Start of each pattern's block in `departures`: position `i`, running trip `j` (of
-    /// `n` running that day) is at `start + i * n + j`.
-    departure_offsets: Vec<usize>,
     departures: Vec<u32>,
-    /// Earliest and latest departure of each pattern's running trips over all its stops, so
-    /// that a scan rules out a day with two numbers it reads once.
-    departure_span: Vec<(u32, u32)>,
     /// The same tables for backward searches, built when the first one needs them.
     mirrored: std::sync::OnceLock<MirroredTrips>,
+}
+
+/// One pattern's running trips on one service day: everything a scan reads before the
+/// departures themselves, side by side (a scan reads it for each of three days).
+#[derive(Clone, Copy, Debug)]
+struct PatternDay {
+    /// The running trips are `trips[trips_start..trips_start + count]`.
+    trips_start: u32,
+    count: u32,
+    /// Start of the pattern's block in `departures`: position `i`, running trip `j` is at
+    /// `times_start + i * count + j`.
+    times_start: u32,
+    /// Earliest and latest departure of the running trips over all the pattern's stops, so
+    /// that a scan rules out a day with two numbers it reads once.
+    earliest: u32,
+    latest: u32,
 }
 
 /// A day's running trips as a backward (arrive-by) search reads them, laid out so that the
 /// forward boarding search works on them unchanged: per pattern, the trips latest first, and
 /// for each stop in backward scan order (last stop first), their arrivals mirrored
 /// ([`MIRROR_DAY`] minus the time) so that they ascend. Blocks have the sizes of
-/// [`DayTrips`]'s, so its offsets serve both.
+/// [`DayTrips`]'s, so its headers serve both.
 #[derive(Debug)]
 struct MirroredTrips {
     trips: Vec<u32>,
@@ -105,25 +116,20 @@ const MIRROR_DAY: u32 = 1 << 29;
 impl DayTrips {
     pub(crate) fn build(timetable: &Timetable, day: u32) -> Self {
         let trip_services: &[norikae_timetable::ServiceIdx] = &timetable.trip_services;
-        let mut offsets = Vec::with_capacity(timetable.patterns.len() + 1);
+        let stop_times: &[StopTime] = &timetable.stop_times;
+        let mut headers = Vec::with_capacity(timetable.patterns.len());
         let mut trips = Vec::new();
-        offsets.push(0);
+        let mut departures = Vec::new();
         for pattern in &timetable.patterns {
+            let trips_start = trips.len();
             for trip_in_pattern in 0..pattern.num_trips() {
                 let trip = pattern.trips.start as usize + trip_in_pattern;
                 if timetable.service_runs(trip_services[trip], day) {
                     trips.push(trip_in_pattern as u32);
                 }
             }
-            offsets.push(trips.len() as u32);
-        }
-        let stop_times: &[StopTime] = &timetable.stop_times;
-        let mut departure_offsets = Vec::with_capacity(timetable.patterns.len());
-        let mut departures = Vec::new();
-        let mut departure_span = Vec::with_capacity(timetable.patterns.len());
-        for (index, pattern) in timetable.patterns.iter().enumerate() {
-            departure_offsets.push(departures.len());
-            let running = &trips[offsets[index] as usize..offsets[index + 1] as usize];
+            let running = &trips[trips_start..];
+            let times_start = departures.len();
             let num_stops = pattern.num_stops();
             let times = &stop_times[pattern.stop_times_start as usize..];
             for position in 0..num_stops {
@@ -133,20 +139,16 @@ impl DayTrips {
                         .map(|&trip| times[trip as usize * num_stops + position].departure),
                 );
             }
-            let block = &departures[departure_offsets[index]..];
-            departure_span.push((
-                block.iter().copied().min().unwrap_or(INF),
-                block.iter().copied().max().unwrap_or(0),
-            ));
+            let block = &departures[times_start..];
+            headers.push(PatternDay {
+                trips_start: trips_start as u32,
+                count: running.len() as u32,
+                times_start: u32::try_from(times_start).expect("a day's departures fit u32"),
+                earliest: block.iter().copied().min().unwrap_or(INF),
+                latest: block.iter().copied().max().unwrap_or(0),
+            });
         }
-        Self {
-            offsets,
-            trips,
-            departure_offsets,
-            departures,
-            departure_span,
-            mirrored: std::sync::OnceLock::new(),
-        }
+        Self { headers, trips, departures, mirrored: std::sync::OnceLock::new() }
     }
 
     /// The mirrored tables (built on first use; about as large as the forward ones).
@@ -157,8 +159,7 @@ impl DayTrips {
             let mut arrivals = Vec::with_capacity(self.departures.len());
             let mut span = Vec::with_capacity(timetable.patterns.len());
             for (index, pattern) in timetable.patterns.iter().enumerate() {
-                let running =
-                    &self.trips[self.offsets[index] as usize..self.offsets[index + 1] as usize];
+                let running = self.of(PatternIdx::from(index));
                 trips.extend(running.iter().rev());
                 let num_stops = pattern.num_stops();
                 let times = &stop_times[pattern.stop_times_start as usize..];
@@ -179,25 +180,25 @@ impl DayTrips {
     }
 
     /// Where `pattern`'s (of `num_stops` stops) running trips and its block of times lie in
-    /// the day's tables (the mirrored ones have the same layout).
+    /// the day's tables (the mirrored ones have the same layout), and its header.
     #[inline]
     fn block_ranges(
         &self,
         pattern: PatternIdx,
         num_stops: usize,
-    ) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
-        let start = self.offsets[pattern.idx()] as usize;
-        let end = self.offsets[pattern.idx() + 1] as usize;
-        let times_start = self.departure_offsets[pattern.idx()];
-        (start..end, times_start..times_start + (end - start) * num_stops)
+    ) -> (std::ops::Range<usize>, std::ops::Range<usize>, PatternDay) {
+        let header = self.headers[pattern.idx()];
+        let (start, count) = (header.trips_start as usize, header.count as usize);
+        let times_start = header.times_start as usize;
+        (start..start + count, times_start..times_start + count * num_stops, header)
     }
 
     /// The running trips of `pattern` (of `num_stops` stops) and their departures
     /// stop-major (position `i`, running trip `j` at `i * running.len() + j`).
     #[inline]
     fn block(&self, pattern: PatternIdx, num_stops: usize) -> (&[u32], &[u32], (u32, u32)) {
-        let (trips, times) = self.block_ranges(pattern, num_stops);
-        (&self.trips[trips], &self.departures[times], self.departure_span[pattern.idx()])
+        let (trips, times, header) = self.block_ranges(pattern, num_stops);
+        (&self.trips[trips], &self.departures[times], (header.earliest, header.latest))
     }
 
     /// [`DayTrips::block`] for a backward search: the running trips latest first and their
@@ -210,16 +211,16 @@ impl DayTrips {
         num_stops: usize,
     ) -> (&[u32], &[u32], (u32, u32)) {
         let mirrored = self.mirrored(timetable);
-        let (trips, times) = self.block_ranges(pattern, num_stops);
+        let (trips, times, _) = self.block_ranges(pattern, num_stops);
         (&mirrored.trips[trips], &mirrored.arrivals[times], mirrored.span[pattern.idx()])
     }
 
     /// Positions (within `pattern`) of its trips running that day.
     #[inline]
     pub(crate) fn of(&self, pattern: PatternIdx) -> &[u32] {
-        let start = self.offsets[pattern.idx()] as usize;
-        let end = self.offsets[pattern.idx() + 1] as usize;
-        &self.trips[start..end]
+        let header = self.headers[pattern.idx()];
+        let start = header.trips_start as usize;
+        &self.trips[start..start + header.count as usize]
     }
 }
 
