@@ -45,6 +45,19 @@ pub(crate) enum Direction {
     Backward,
 }
 
+impl Direction {
+    /// Position `index` of a pattern of `num_stops` stops in this direction's scan order (a
+    /// backward scan starts at the last stop); the same mapping turns a scan position back
+    /// into a pattern position.
+    #[inline]
+    pub(crate) fn scan_order(self, num_stops: usize, index: usize) -> usize {
+        match self {
+            Self::Forward => index,
+            Self::Backward => num_stops - 1 - index,
+        }
+    }
+}
+
 /// The per-query rules the core applies.
 #[derive(Clone, Debug)]
 pub(crate) struct Rules<'a> {
@@ -872,9 +885,8 @@ impl Engine {
         let tt = &*self.timetable;
         let mut reached_patterns = Vec::new();
         // The position of a pattern stop in the search's scan order.
-        let scan_position = |pattern: PatternIdx, position: u32| match direction {
-            Direction::Forward => position,
-            Direction::Backward => tt.patterns[pattern.idx()].num_stops() as u32 - 1 - position,
+        let scan_position = |pattern: PatternIdx, position: u32| {
+            direction.scan_order(tt.patterns[pattern.idx()].num_stops(), position as usize) as u32
         };
         let mut mark_reach = |stop: StopIdx, scratch: &mut Scratch| {
             scratch.arrival_trips[stop.idx()] = 0;
@@ -887,10 +899,7 @@ impl Engine {
             }
         };
         // Stops that walk to a target stop, in the search's direction.
-        let towards_target = match direction {
-            Direction::Forward => Direction::Backward,
-            Direction::Backward => Direction::Forward,
-        };
+        let towards_target = direction.reversed();
         for index in 0..scratch.egress_list.len() {
             let target = scratch.egress_list[index];
             scratch.ready_trips[target.idx()] = 0;
@@ -971,12 +980,9 @@ impl Engine {
                 {
                     continue;
                 }
-                let scan_position = match rules.direction {
-                    Direction::Forward => at_stop.position,
-                    Direction::Backward => {
-                        view.patterns[pattern.idx()].num_stops() as u32 - 1 - at_stop.position
-                    }
-                };
+                let num_stops = view.patterns[pattern.idx()].num_stops();
+                let scan_position =
+                    rules.direction.scan_order(num_stops, at_stop.position as usize) as u32;
                 let start = &mut scratch.pattern_start[pattern.idx()];
                 let last = &mut scratch.pattern_last[pattern.idx()];
                 if *start == INF {
@@ -1070,7 +1076,7 @@ impl Engine {
                 // Nothing ridden, and no stop ahead to board at.
                 break;
             }
-            let position = if forward { scan_position } else { num_stops - 1 - scan_position };
+            let position = rules.direction.scan_order(num_stops, scan_position);
             let stop = stops[position];
             let stop_rule = stop_rules[position];
             if let Some(trip) = boarded {
