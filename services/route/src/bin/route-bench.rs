@@ -16,7 +16,8 @@
 //! `ROUTE_BENCH_DUMP=file` writes every answer (departure, arrival, transfers) to compare two
 //! engine versions; `ROUTE_BENCH_ONLY=depart-at` (or `range`, `arrive-by`) runs one kind of search;
 //! `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
-//! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure.
+//! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure;
+//! `ROUTE_BENCH_SLOWEST=n` lists the n slowest queries of each kind (stations, time, answers).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -221,6 +222,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     {
         options.max_transfers = limit;
     }
+    // ROUTE_BENCH_SLOWEST=n lists the n slowest queries of each kind.
+    let slowest_count: usize =
+        std::env::var("ROUTE_BENCH_SLOWEST").ok().and_then(|count| count.parse().ok()).unwrap_or(0);
     // Arrive-by queries ask to arrive an hour after the query's time (08:00-10:00).
     for (label, kind, shift_secs) in [
         ("depart-at", SearchKind::DepartAt, 0),
@@ -232,6 +236,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             continue;
         }
         let mut micros = Vec::with_capacity(queries.len());
+        let mut slowest: Vec<(f64, String)> = Vec::new();
         let (mut answered, mut journeys) = (0usize, 0usize);
         for query in &queries {
             let request = Request {
@@ -244,7 +249,27 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             };
             let begin = Instant::now();
             let found = engine.search(&request, &mut scratch)?;
-            micros.push(begin.elapsed().as_secs_f64() * 1e6);
+            let elapsed = begin.elapsed().as_secs_f64() * 1e6;
+            micros.push(elapsed);
+            if slowest_count > 0 {
+                let from = &timetable.stations[query.from.idx()];
+                let to = &timetable.stations[query.to.idx()];
+                let mut line = format!(
+                    "{:>8.2} ms  {} -> {} at {:02}:{:02}:",
+                    elapsed / 1e3,
+                    from.name.default,
+                    to.name.default,
+                    query.time_secs / 3600,
+                    query.time_secs / 60 % 60
+                );
+                for journey in &found {
+                    let minutes = (journey.arrival - journey.departure) / 60;
+                    write!(line, " {minutes} min/{} transfers;", journey.transfers)?;
+                }
+                slowest.push((elapsed, line));
+                slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+                slowest.truncate(slowest_count);
+            }
             answered += usize::from(!found.is_empty());
             if let Some(dump) = dump.as_mut() {
                 write!(dump, "{label} {} {} {}:", query.from.0, query.to.0, query.time_secs)?;
@@ -270,6 +295,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             micros.last().copied().unwrap_or(0.0) / 1e3,
             queries.len(),
         );
+        for (_, line) in &slowest {
+            println!("    {line}");
+        }
     }
     if let (Some(dump), Ok(path)) = (dump, std::env::var("ROUTE_BENCH_DUMP")) {
         std::fs::write(&path, dump).with_context(|| format!("writing {path}"))?;
