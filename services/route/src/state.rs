@@ -133,7 +133,7 @@ impl AppState {
                 tokio::time::sleep(interval).await;
             };
             let first = live.current();
-            let engine = tokio::task::spawn_blocking(move || Engine::new(first)).await;
+            let engine = tokio::task::spawn_blocking(move || warmed_engine(first)).await;
             match engine {
                 Ok(engine) => self.set_engine(Arc::new(engine)),
                 Err(error) => {
@@ -152,7 +152,7 @@ impl AppState {
                 let reloaded = tokio::task::spawn_blocking(move || {
                     let changed = checker.reload_if_changed()?;
                     Ok::<_, norikae_timetable::Error>(
-                        changed.then(|| Engine::new(checker.current())),
+                        changed.then(|| warmed_engine(checker.current())),
                     )
                 })
                 .await;
@@ -170,4 +170,20 @@ impl AppState {
             }
         })
     }
+}
+
+/// The engine for `timetable` with today's day tables built, so that no query after the
+/// switch (or the first readiness) waits for them.
+fn warmed_engine(timetable: Arc<norikae_timetable::Timetable>) -> Engine {
+    let started = std::time::Instant::now();
+    let engine = Engine::new(timetable);
+    let built = started.elapsed();
+    let days = engine.warm_up_today();
+    tracing::info!(
+        engine_ms = built.as_millis() as u64,
+        warm_up_ms = (started.elapsed() - built).as_millis() as u64,
+        days,
+        "route engine built; today's day tables ready"
+    );
+    engine
 }

@@ -527,3 +527,35 @@ fn options_via_exclusions_and_coordinates_shape_the_journeys() {
         other => panic!("first leg is not a walk from the coordinates: {other:?}"),
     }
 }
+
+#[test]
+fn a_warmed_up_engine_answers_as_a_cold_one() {
+    let tt = common::timetable();
+    let date = common::test_date("okaden");
+    let warm = engine();
+    assert_eq!(warm.cached_days(), 0);
+    assert_eq!(warm.warm_up(date), 3, "the days before, of and after the date");
+    assert_eq!(warm.cached_days(), 3);
+    let far = NaiveDate::from_ymd_opt(1990, 1, 1).expect("valid date");
+    assert_eq!(warm.warm_up(far), 0, "a date outside the timetable has no day tables");
+    let cold = engine();
+    let mut scratch = Scratch::new(&tt);
+    let summary = |journeys: &[Journey]| {
+        journeys
+            .iter()
+            .map(|journey| (journey.departure, journey.arrival, journey.transfers))
+            .collect::<Vec<_>>()
+    };
+    let mut answered = 0;
+    for &(from, to, time) in &random_queries(&tt, "okaden", 40, 7) {
+        for kind in [SearchKind::DepartAt, SearchKind::ArriveBy] {
+            let query = request(from, to, date, time, kind, Options::default());
+            let warm_answer = warm.search(&query, &mut scratch).expect("warm engine answers");
+            let cold_answer = cold.search(&query, &mut scratch).expect("cold engine answers");
+            assert_eq!(summary(&warm_answer), summary(&cold_answer), "{kind:?} at {time}");
+            answered += usize::from(!warm_answer.is_empty());
+        }
+    }
+    assert!(answered > 20, "only {answered} queries had journeys");
+    assert_eq!(warm.cached_days(), 3, "the queries read only the warmed days");
+}

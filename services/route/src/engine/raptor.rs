@@ -164,6 +164,11 @@ impl DayTrips {
         Self { headers, trips, departures, mirrored: std::sync::OnceLock::new() }
     }
 
+    /// Builds the tables backward searches read now rather than at the first one.
+    pub(crate) fn prepare_mirrored(&self, timetable: &Timetable) {
+        self.mirrored(timetable);
+    }
+
     /// The mirrored tables (built on first use; about as large as the forward ones).
     fn mirrored(&self, timetable: &Timetable) -> &MirroredTrips {
         self.mirrored.get_or_init(|| {
