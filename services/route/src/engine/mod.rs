@@ -270,14 +270,15 @@ impl Engine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
     use std::time::Duration;
 
     use super::*;
 
-    fn bundled_timetable() -> Timetable {
+    /// The bundled feeds, imported with the default settings.
+    pub(crate) fn bundled_timetable() -> Timetable {
         let feeds =
             norikae_timetable::bundled::feeds(&norikae_timetable::bundled::repo_feeds_dir());
         let (timetable, _) = norikae_timetable::import(

@@ -225,18 +225,7 @@ fn needed_for_boarding(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bundled_timetable() -> Timetable {
-        let feeds =
-            norikae_timetable::bundled::feeds(&norikae_timetable::bundled::repo_feeds_dir());
-        let (timetable, _) = norikae_timetable::import(
-            &feeds,
-            &norikae_timetable::ImportOptions::default(),
-            &norikae_timetable::NoProgress,
-        )
-        .expect("the bundled feeds import");
-        timetable
-    }
+    use crate::engine::tests::bundled_timetable;
 
     /// Every link left out is covered, checked trip by trip rather than with the summed
     /// gaps: for each pattern boardable at its far end, a stop before it on the pattern that
