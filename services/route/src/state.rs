@@ -167,6 +167,14 @@ impl AppState {
                     }
                     Err(error) => tracing::error!(error = %error, "snapshot reload task failed"),
                 }
+                // After midnight the new day's tables are built here rather than by the
+                // first query that needs them (a lookup in the cache otherwise).
+                if let Ok(engine) = self.engine()
+                    && let Err(error) =
+                        tokio::task::spawn_blocking(move || engine.warm_up_today()).await
+                {
+                    tracing::error!(error = %error, "day table warm-up task failed");
+                }
             }
         })
     }
