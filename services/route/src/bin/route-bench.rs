@@ -281,8 +281,6 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                     write!(line, " {minutes} min/{} transfers;", journey.transfers)?;
                 }
                 slowest.push((elapsed, line));
-                slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-                slowest.truncate(slowest_count);
             }
             answered += usize::from(!found.is_empty());
             if let Some(dump) = dump.as_mut() {
@@ -309,7 +307,8 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             micros.last().copied().unwrap_or(0.0) / 1e3,
             queries.len(),
         );
-        for (_, line) in &slowest {
+        slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, line) in slowest.iter().take(slowest_count) {
             println!("    {line}");
         }
     }

@@ -877,10 +877,11 @@ impl Engine {
     }
 
     /// Sets how many more trips each stop needs at least to reach the target stops (see
-    /// [`Scratch::ready_trips`]), after the target stops are set; an over-approximation
-    /// (walking distance limits, pickup rules, filters are ignored), so pruning with it stays
-    /// exact. Backward searches mirror it: their target is where the traveller starts, "before"
-    /// on a pattern is later in time, and walking to the target is walking from it.
+    /// [`Scratch::ready_trips`]), after the target stops and the walks to them are set
+    /// ([`Scratch::set_vehicle_egress`]); an over-approximation (pickup rules and filters are
+    /// ignored), so pruning with it stays exact. Backward searches mirror it: their target is
+    /// where the traveller starts, "before" on a pattern is later in time, and walking to the
+    /// target is walking from it.
     pub(crate) fn classify_stops(&self, direction: Direction, scratch: &mut Scratch) {
         for pattern in scratch.pattern_to_target_list.drain(..) {
             scratch.pattern_to_target[pattern.idx()] = false;
@@ -903,15 +904,13 @@ impl Engine {
                 *reach = (*reach).max(scan_position(at_stop.pattern, at_stop.position));
             }
         };
-        // Stops that walk to a target stop, in the search's direction.
-        let towards_target = direction.reversed();
         for index in 0..scratch.egress_list.len() {
             let target = scratch.egress_list[index];
             scratch.ready_trips[target.idx()] = 0;
-            mark_reach(target, scratch);
-            for footpath in self.footpaths(towards_target, target) {
-                mark_reach(footpath.to, scratch);
-            }
+        }
+        // The target stops and the stops walking to one.
+        for index in 0..scratch.vehicle_egress_list.len() {
+            mark_reach(scratch.vehicle_egress_list[index], scratch);
         }
         for pattern in reached_patterns {
             if scratch.pattern_to_target[pattern.idx()] {
