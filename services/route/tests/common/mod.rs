@@ -123,61 +123,10 @@ impl Reference {
         at: i64,
         slack: i64,
     ) -> Option<i64> {
-        let tt = &*self.timetable;
-        let stops = tt.stops.len();
-        let never = i64::MAX;
-        let mut origin = vec![never; stops];
-        let mut transit = vec![never; stops];
-        let mut walk = vec![never; stops];
-        let mut boarded = vec![false; self.trips];
-        for &stop in &tt.stations[from.idx()].stops {
-            origin[stop.idx()] = origin[stop.idx()].min(at);
-            for footpath in tt.footpaths(stop) {
-                let reached = at + i64::from(footpath.duration_secs);
-                origin[footpath.to.idx()] = origin[footpath.to.idx()].min(reached);
-            }
-        }
-        let targets = &tt.stations[to.idx()].stops;
-        let mut best = never;
-        let first = self.connections.partition_point(|connection| connection.departure < at);
-        for connection in &self.connections[first..] {
-            if connection.departure >= best {
-                break;
-            }
-            let from_stop = connection.from.idx();
-            if !boarded[connection.instance] {
-                let ready = origin[from_stop]
-                    .min(
-                        transit[from_stop]
-                            .saturating_add(i64::from(tt.min_transfer_secs[from_stop]) + slack),
-                    )
-                    .min(walk[from_stop].saturating_add(slack));
-                if !connection.pickup || ready > connection.departure {
-                    continue;
-                }
-                boarded[connection.instance] = true;
-            }
-            if !connection.drop_off {
-                continue;
-            }
-            let to_stop = connection.to;
-            if connection.arrival < transit[to_stop.idx()] {
-                transit[to_stop.idx()] = connection.arrival;
-                if targets.contains(&to_stop) {
-                    best = best.min(connection.arrival);
-                }
-                for footpath in tt.footpaths(to_stop) {
-                    let reached = connection.arrival + i64::from(footpath.duration_secs);
-                    if reached < walk[footpath.to.idx()] {
-                        walk[footpath.to.idx()] = reached;
-                        if targets.contains(&footpath.to) {
-                            best = best.min(reached);
-                        }
-                    }
-                }
-            }
-        }
-        (best != never).then_some(best)
+        let mut labels = Labels::new(self.timetable.stops.len());
+        let mut best = NEVER;
+        self.scan(&self.origin(from, at), None, &mut labels, to, at, slack, &mut best);
+        (best != NEVER).then_some(best)
     }
 
     /// Earliest arrival with at most `k` vehicles, for every `k` in `1..=max_trips`
@@ -191,10 +140,24 @@ impl Reference {
         slack: i64,
         max_trips: usize,
     ) -> Vec<Option<i64>> {
+        let origin = self.origin(from, at);
+        // Labels with at most k vehicles; the scan for k boards from a copy of those for k - 1.
+        let mut labels = Labels::new(self.timetable.stops.len());
+        let mut best = NEVER;
+        let mut by_trips = Vec::with_capacity(max_trips);
+        for _ in 0..max_trips {
+            let previous = labels.clone();
+            self.scan(&origin, Some(&previous), &mut labels, to, at, slack, &mut best);
+            by_trips.push((best != NEVER).then_some(best));
+        }
+        by_trips
+    }
+
+    /// When the traveller can be at each stop without a vehicle: at `at` at the stops of
+    /// `from`, and after a walking link from one of them.
+    fn origin(&self, from: StationIdx, at: i64) -> Vec<i64> {
         let tt = &*self.timetable;
-        let stops = tt.stops.len();
-        let never = i64::MAX;
-        let mut origin = vec![never; stops];
+        let mut origin = vec![NEVER; tt.stops.len()];
         for &stop in &tt.stations[from.idx()].stops {
             origin[stop.idx()] = origin[stop.idx()].min(at);
             for footpath in tt.footpaths(stop) {
@@ -202,54 +165,81 @@ impl Reference {
                 origin[footpath.to.idx()] = origin[footpath.to.idx()].min(reached);
             }
         }
+        origin
+    }
+
+    /// One scan of the connections from `at` on, improving `labels` and `best` (the earliest
+    /// arrival at a stop of `to`): a trip is boarded from `origin` or, with a transfer, from
+    /// `board_from` (the labels of one vehicle fewer) or, when that is `None`, from `labels`
+    /// themselves (any number of vehicles).
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        &self,
+        origin: &[i64],
+        board_from: Option<&Labels>,
+        labels: &mut Labels,
+        to: StationIdx,
+        at: i64,
+        slack: i64,
+        best: &mut i64,
+    ) {
+        let tt = &*self.timetable;
         let targets = &tt.stations[to.idx()].stops;
-        // Labels with at most k - 1 vehicles (previous) and at most k (current).
-        let (mut transit, mut walk) = (vec![never; stops], vec![never; stops]);
-        let mut best = never;
-        let mut by_trips = Vec::with_capacity(max_trips);
+        let mut boarded = vec![false; self.trips];
         let first = self.connections.partition_point(|connection| connection.departure < at);
-        for _ in 0..max_trips {
-            let (previous_transit, previous_walk) = (transit.clone(), walk.clone());
-            let mut boarded = vec![false; self.trips];
-            for connection in &self.connections[first..] {
-                if connection.departure >= best {
-                    break;
-                }
-                let from_stop = connection.from.idx();
-                if !boarded[connection.instance] {
-                    let ready = origin[from_stop]
-                        .min(
-                            previous_transit[from_stop]
-                                .saturating_add(i64::from(tt.min_transfer_secs[from_stop]) + slack),
-                        )
-                        .min(previous_walk[from_stop].saturating_add(slack));
-                    if !connection.pickup || ready > connection.departure {
-                        continue;
-                    }
-                    boarded[connection.instance] = true;
-                }
-                if !connection.drop_off {
+        for connection in &self.connections[first..] {
+            if connection.departure >= *best {
+                break;
+            }
+            let from_stop = connection.from.idx();
+            if !boarded[connection.instance] {
+                let board = board_from.unwrap_or(labels);
+                let ready = origin[from_stop]
+                    .min(
+                        board.transit[from_stop]
+                            .saturating_add(i64::from(tt.min_transfer_secs[from_stop]) + slack),
+                    )
+                    .min(board.walk[from_stop].saturating_add(slack));
+                if !connection.pickup || ready > connection.departure {
                     continue;
                 }
-                let to_stop = connection.to;
-                if connection.arrival < transit[to_stop.idx()] {
-                    transit[to_stop.idx()] = connection.arrival;
-                    if targets.contains(&to_stop) {
-                        best = best.min(connection.arrival);
-                    }
-                    for footpath in tt.footpaths(to_stop) {
-                        let reached = connection.arrival + i64::from(footpath.duration_secs);
-                        if reached < walk[footpath.to.idx()] {
-                            walk[footpath.to.idx()] = reached;
-                            if targets.contains(&footpath.to) {
-                                best = best.min(reached);
-                            }
+                boarded[connection.instance] = true;
+            }
+            if !connection.drop_off {
+                continue;
+            }
+            let to_stop = connection.to;
+            if connection.arrival < labels.transit[to_stop.idx()] {
+                labels.transit[to_stop.idx()] = connection.arrival;
+                if targets.contains(&to_stop) {
+                    *best = (*best).min(connection.arrival);
+                }
+                for footpath in tt.footpaths(to_stop) {
+                    let reached = connection.arrival + i64::from(footpath.duration_secs);
+                    if reached < labels.walk[footpath.to.idx()] {
+                        labels.walk[footpath.to.idx()] = reached;
+                        if targets.contains(&footpath.to) {
+                            *best = (*best).min(reached);
                         }
                     }
                 }
             }
-            by_trips.push((best != never).then_some(best));
         }
-        by_trips
+    }
+}
+
+/// "Not reached" in the reference's labels.
+const NEVER: i64 = i64::MAX;
+
+/// The reference's labels per stop: arrival by vehicle, and on foot after one.
+#[derive(Clone)]
+struct Labels {
+    transit: Vec<i64>,
+    walk: Vec<i64>,
+}
+
+impl Labels {
+    fn new(stops: usize) -> Self {
+        Self { transit: vec![NEVER; stops], walk: vec![NEVER; stops] }
     }
 }
