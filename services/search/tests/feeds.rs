@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use norikae_search::wire::MatchKind;
 use norikae_search::{SearchIndex, SearchRequest};
-use norikae_timetable::{ImportOptions, NoProgress, Timetable, bundled, import};
+use norikae_timetable::{Timetable, bundled};
 
 struct Bundled {
     timetable: Timetable,
@@ -17,9 +17,8 @@ struct Bundled {
 fn bundled_index() -> &'static Bundled {
     static BUNDLED: OnceLock<Bundled> = OnceLock::new();
     BUNDLED.get_or_init(|| {
-        let feeds = bundled::feeds(&bundled::repo_feeds_dir());
-        let (timetable, _report) =
-            import(&feeds, &ImportOptions::default(), &NoProgress).expect("bundled feeds import");
+        let timetable =
+            bundled::import_feeds(&bundled::repo_feeds_dir()).expect("bundled feeds import");
         let index = SearchIndex::from_timetable(&timetable).expect("index builds");
         Bundled { timetable, index }
     })

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use norikae_search::wire::{MatchKind, NearbyResponse, SearchResponse, StationDetail};
 use norikae_search::{Config, RecordsSource, StationRecord};
-use norikae_timetable::{ImportOptions, NoProgress, bundled, import};
+use norikae_timetable::bundled;
 use serde_json::Value;
 
 struct Service {
@@ -18,9 +18,8 @@ struct Service {
 
 async fn spawn_service() -> Service {
     let records = tokio::task::spawn_blocking(|| {
-        let feeds = bundled::feeds(&bundled::repo_feeds_dir());
-        let (timetable, _) =
-            import(&feeds, &ImportOptions::default(), &NoProgress).expect("bundled feeds import");
+        let timetable =
+            bundled::import_feeds(&bundled::repo_feeds_dir()).expect("bundled feeds import");
         StationRecord::all_from_timetable(&timetable)
     })
     .await

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
-use crate::import::{FeedInput, ImportOptions, NoProgress, import_to_file};
+use crate::import::{FeedInput, ImportOptions, NoProgress, import, import_to_file};
+use crate::model::Timetable;
 
 /// `(feed name, path relative to the feeds folder)`, in import order: the three Okayama bus
 /// operators (sharing stop ids; ryobi first so merged stops keep `ryobi:` ids), then the
@@ -20,6 +21,13 @@ pub const FEEDS: [(&str, &str); 4] = [
 /// The bundled feeds under `feeds_dir` (the repository's `data/feeds`).
 pub fn feeds(feeds_dir: &Path) -> Vec<FeedInput> {
     FEEDS.iter().map(|(name, path)| FeedInput::new(*name, feeds_dir.join(path))).collect()
+}
+
+/// The bundled feeds under `feeds_dir` imported in memory with the default settings (the
+/// timetable tests and benchmarks use).
+pub fn import_feeds(feeds_dir: &Path) -> Result<Timetable> {
+    let (timetable, _report) = import(&feeds(feeds_dir), &ImportOptions::default(), &NoProgress)?;
+    Ok(timetable)
 }
 
 /// What [`ensure_snapshot`] did.

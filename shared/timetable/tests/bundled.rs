@@ -10,10 +10,7 @@ use norikae_timetable::{
 fn all_feeds() -> &'static Timetable {
     static TIMETABLE: OnceLock<Timetable> = OnceLock::new();
     TIMETABLE.get_or_init(|| {
-        let feeds = bundled::feeds(&bundled::repo_feeds_dir());
-        let (timetable, _) =
-            import(&feeds, &ImportOptions::default(), &NoProgress).expect("bundled feeds import");
-        timetable
+        bundled::import_feeds(&bundled::repo_feeds_dir()).expect("bundled feeds import")
     })
 }
 

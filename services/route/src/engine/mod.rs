@@ -279,15 +279,8 @@ pub(crate) mod tests {
 
     /// The bundled feeds, imported with the default settings.
     pub(crate) fn bundled_timetable() -> Timetable {
-        let feeds =
-            norikae_timetable::bundled::feeds(&norikae_timetable::bundled::repo_feeds_dir());
-        let (timetable, _) = norikae_timetable::import(
-            &feeds,
-            &norikae_timetable::ImportOptions::default(),
-            &norikae_timetable::NoProgress,
-        )
-        .expect("the bundled feeds import");
-        timetable
+        use norikae_timetable::bundled;
+        bundled::import_feeds(&bundled::repo_feeds_dir()).expect("the bundled feeds import")
     }
 
     #[test]

@@ -13,14 +13,9 @@ pub fn timetable() -> Arc<Timetable> {
     static TIMETABLE: OnceLock<Arc<Timetable>> = OnceLock::new();
     TIMETABLE
         .get_or_init(|| {
-            let feeds =
-                norikae_timetable::bundled::feeds(&norikae_timetable::bundled::repo_feeds_dir());
-            let (timetable, _report) = norikae_timetable::import(
-                &feeds,
-                &norikae_timetable::ImportOptions::default(),
-                &norikae_timetable::NoProgress,
-            )
-            .expect("the bundled feeds import");
+            use norikae_timetable::bundled;
+            let timetable = bundled::import_feeds(&bundled::repo_feeds_dir())
+                .expect("the bundled feeds import");
             Arc::new(timetable)
         })
         .clone()
