@@ -1,0 +1,472 @@
+//! Trip-Based routing (Witt, 2015) on a route-bench snapshot, measured: the trip-to-trip
+//! transfers of one service day (generated from the snapshot's walking links and each stop's
+//! minimum transfer time, then reduced: a transfer stays only if it improves the arrival, by
+//! vehicle, at some stop over staying on the trip and the transfers kept from its later
+//! stops), then the earliest arrival per number of trips for every query of a route-bench
+//! query list, one thread.
+//!
+//! ```sh
+//! cd loadtests/route-bench/experiments/trip-based
+//! CARGO_TARGET_DIR=/work/target-tb cargo run --release -- SNAPSHOT DATE QUERIES [DUMP]
+//! ```
+//!
+//! `THREADS=n` (default 2) sets the preprocessing's threads. `DUMP` gets one line per query:
+//! origin, destination and the earliest arrival (seconds of the service day) with at most
+//! 1..=6 trips. Simplified against the route engine, which it does not replace: one service
+//! day (no trips of the day before past midnight), no walking-only journeys, default options
+//! only, the walking links taken as symmetric for the walks to the destination, no lower
+//! bounds. The query's cost per transfer read is what it is meant to show.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use norikae_timetable::{StopIdx, Timetable};
+
+const INF: u32 = u32::MAX;
+
+/// The trips running on one service day, as Trip-Based routing reads them.
+struct Day {
+    /// Per pattern, its first running trip ("instance") and how many.
+    pattern_first: Vec<u32>,
+    pattern_count: Vec<u32>,
+    /// Per instance, its pattern and its first stop event.
+    instance_pattern: Vec<u32>,
+    instance_first_event: Vec<u32>,
+    /// Per stop event (instance-major), the arrival.
+    arrival: Vec<u32>,
+    /// Per pattern, the start of its departures, stop-major (position `j`, instance `u` at
+    /// `j * count + u`), for the binary search of the earliest trip.
+    pattern_departures: Vec<u32>,
+    departures: Vec<u32>,
+}
+
+impl Day {
+    fn build(tt: &Timetable, day: u32) -> Self {
+        let mut this = Self {
+            pattern_first: Vec::new(),
+            pattern_count: Vec::new(),
+            instance_pattern: Vec::new(),
+            instance_first_event: Vec::new(),
+            arrival: Vec::new(),
+            pattern_departures: Vec::new(),
+            departures: Vec::new(),
+        };
+        for (index, pattern) in tt.patterns.iter().enumerate() {
+            let num_stops = pattern.num_stops();
+            let times = &tt.stop_times[pattern.stop_times_start as usize..];
+            let running: Vec<usize> = (0..pattern.num_trips())
+                .filter(|&trip| {
+                    let trip = pattern.trips.start as usize + trip;
+                    tt.service_runs(tt.trip_services[trip], day)
+                })
+                .collect();
+            this.pattern_first.push(this.instance_pattern.len() as u32);
+            this.pattern_count.push(running.len() as u32);
+            for &trip in &running {
+                this.instance_pattern.push(index as u32);
+                this.instance_first_event.push(this.arrival.len() as u32);
+                this.arrival.extend((0..num_stops).map(|i| times[trip * num_stops + i].arrival));
+            }
+            this.pattern_departures.push(this.departures.len() as u32);
+            for position in 0..num_stops {
+                this.departures.extend(
+                    running.iter().map(|&trip| times[trip * num_stops + position].departure),
+                );
+            }
+        }
+        this
+    }
+
+    /// The first instance of `pattern` leaving its `position` at or after `ready`.
+    fn earliest(&self, pattern: usize, position: usize, ready: u32) -> Option<usize> {
+        let count = self.pattern_count[pattern] as usize;
+        let start = self.pattern_departures[pattern] as usize + position * count;
+        let departures = &self.departures[start..start + count];
+        let index = departures.partition_point(|&departure| departure < ready);
+        (index < count).then(|| self.pattern_first[pattern] as usize + index)
+    }
+}
+
+/// A pattern's stops and rules.
+fn pattern_slices(tt: &Timetable, pattern: usize) -> (&[StopIdx], &[norikae_timetable::StopRules]) {
+    let range = &tt.patterns[pattern].stops;
+    let range = range.start as usize..range.end as usize;
+    (&tt.pattern_stops[range.clone()], &tt.pattern_stop_rules[range])
+}
+
+/// Per stop, the earliest arrival by vehicle and on foot a trip's traveller has so far.
+struct Reach {
+    vehicle: Vec<u32>,
+    foot: Vec<u32>,
+    touched: Vec<StopIdx>,
+}
+
+impl Reach {
+    fn touch(&mut self, stop: StopIdx) {
+        if self.vehicle[stop.idx()] == INF && self.foot[stop.idx()] == INF {
+            self.touched.push(stop);
+        }
+    }
+
+    /// Arriving at `stop` by vehicle at `time`: whether that improves anything (the walks
+    /// from there can only improve if the vehicle arrival does).
+    fn arrive(&mut self, tt: &Timetable, stop: StopIdx, time: u32) -> bool {
+        if time >= self.vehicle[stop.idx()] {
+            return false;
+        }
+        self.touch(stop);
+        self.vehicle[stop.idx()] = time;
+        for footpath in tt.footpaths(stop) {
+            let walked = time + footpath.duration_secs;
+            if walked < self.foot[footpath.to.idx()] {
+                self.touch(footpath.to);
+                self.foot[footpath.to.idx()] = walked;
+            }
+        }
+        true
+    }
+
+    fn clear(&mut self) {
+        for stop in self.touched.drain(..) {
+            self.vehicle[stop.idx()] = INF;
+            self.foot[stop.idx()] = INF;
+        }
+    }
+}
+
+/// Counts of one preprocessing thread, and the transfers it kept: (stop event, its
+/// transfers as (instance, position)).
+#[derive(Default)]
+struct Kept {
+    candidates: u64,
+    steps: u64,
+    transfers: Vec<(u32, Vec<(u32, u16)>)>,
+}
+
+/// Transfers of the instances `first, first + step, ...`, reduced.
+fn transfers(tt: &Timetable, day: &Day, first: usize, step: usize) -> Kept {
+    let mut kept = Kept::default();
+    let mut reach = Reach {
+        vehicle: vec![INF; tt.stops.len()],
+        foot: vec![INF; tt.stops.len()],
+        touched: Vec::new(),
+    };
+    for instance in (first..day.instance_pattern.len()).step_by(step) {
+        let pattern = day.instance_pattern[instance] as usize;
+        let (stops, rules) = pattern_slices(tt, pattern);
+        let event = day.instance_first_event[instance] as usize;
+        let later_of_pattern = instance as u32 - day.pattern_first[pattern];
+        // From the last stop back: what the trip and the transfers from later stops reach is
+        // available at every earlier stop.
+        for i in (1..stops.len()).rev() {
+            if !rules[i].drop_off() {
+                continue;
+            }
+            let arrival = day.arrival[event + i];
+            let stop = stops[i];
+            reach.arrive(tt, stop, arrival);
+            let mut list = Vec::new();
+            let own = std::iter::once((stop, arrival + tt.min_transfer_secs[stop.idx()]));
+            let walks =
+                tt.footpaths(stop).iter().map(|link| (link.to, arrival + link.duration_secs));
+            for (at, ready) in own.chain(walks) {
+                for at_stop in tt.patterns_at_stop(at) {
+                    let target = at_stop.pattern.idx();
+                    let j = at_stop.position as usize;
+                    let (target_stops, target_rules) = pattern_slices(tt, target);
+                    if j + 1 >= target_stops.len() || !target_rules[j].pickup() {
+                        continue;
+                    }
+                    let Some(boarded) = day.earliest(target, j, ready) else { continue };
+                    // The same trip or a later one of the pattern further on: staying on is
+                    // never worse.
+                    let local = boarded as u32 - day.pattern_first[target];
+                    if target == pattern && j > i && local >= later_of_pattern {
+                        continue;
+                    }
+                    kept.candidates += 1;
+                    let boarded_event = day.instance_first_event[boarded] as usize;
+                    let mut improves = false;
+                    for k in j + 1..target_stops.len() {
+                        kept.steps += 1;
+                        if target_rules[k].drop_off()
+                            && reach.arrive(tt, target_stops[k], day.arrival[boarded_event + k])
+                        {
+                            improves = true;
+                        }
+                    }
+                    if improves {
+                        list.push((boarded as u32, j as u16));
+                    }
+                }
+            }
+            if !list.is_empty() {
+                kept.transfers.push(((event + i) as u32, list));
+            }
+        }
+        reach.clear();
+    }
+    kept
+}
+
+/// The transfers of every stop event: `to[offsets[e]..offsets[e + 1]]`.
+struct Transfers {
+    offsets: Vec<u32>,
+    to: Vec<(u32, u16)>,
+}
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    sorted[((sorted.len() as f64 * fraction) as usize).min(sorted.len() - 1)]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [snapshot, date, queries, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: trip-based-experiment SNAPSHOT DATE QUERIES [DUMP]");
+        std::process::exit(2);
+    };
+    let tt = norikae_timetable::snapshot::load(Path::new(snapshot)).expect("snapshot");
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date YYYY-MM-DD");
+    let day_number = tt.day_index(date).expect("the date is in the timetable");
+    let started = Instant::now();
+    let day = Day::build(&tt, day_number);
+    println!(
+        "day {date}: {} running trips, {} stop events, built in {:.2} s",
+        day.instance_pattern.len(),
+        day.arrival.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let threads: usize =
+        std::env::var("THREADS").ok().and_then(|threads| threads.parse().ok()).unwrap_or(2);
+    let started = Instant::now();
+    let parts: Vec<Kept> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|first| {
+                let (tt, day) = (&tt, &day);
+                scope.spawn(move || transfers(tt, day, first, threads))
+            })
+            .collect();
+        workers.into_iter().map(|worker| worker.join().expect("worker")).collect()
+    });
+    let mut offsets = vec![0u32; day.arrival.len() + 1];
+    for part in &parts {
+        for (event, list) in &part.transfers {
+            offsets[*event as usize + 1] = list.len() as u32;
+        }
+    }
+    for event in 0..day.arrival.len() {
+        offsets[event + 1] += offsets[event];
+    }
+    let mut to = vec![(0u32, 0u16); offsets[day.arrival.len()] as usize];
+    for part in &parts {
+        for (event, list) in &part.transfers {
+            let start = offsets[*event as usize] as usize;
+            to[start..start + list.len()].copy_from_slice(list);
+        }
+    }
+    let candidates: u64 = parts.iter().map(|part| part.candidates).sum();
+    let steps: u64 = parts.iter().map(|part| part.steps).sum();
+    println!(
+        "transfers: {candidates} candidates, {} kept ({} MiB), {steps} reduction steps, {:.1} s with {threads} threads",
+        to.len(),
+        (to.len() * std::mem::size_of::<(u32, u16)>() + offsets.len() * 4) >> 20,
+        started.elapsed().as_secs_f64()
+    );
+    let transfers = Transfers { offsets, to };
+    run_queries(&tt, &day, &transfers, queries, rest.first().map(String::as_str));
+}
+
+/// Answers every query of `queries` (route-bench's CSV: from, to, date, time) and prints the
+/// query times.
+fn run_queries(
+    tt: &Timetable,
+    day: &Day,
+    transfers: &Transfers,
+    queries: &str,
+    dump: Option<&str>,
+) {
+    let text = std::fs::read_to_string(queries).expect("queries");
+    let mut search = Search {
+        reached: vec![u16::MAX; day.instance_pattern.len()],
+        reached_list: Vec::new(),
+        egress: vec![INF; tt.stops.len()],
+        egress_list: Vec::new(),
+        queue: Vec::new(),
+        transfers_read: 0,
+    };
+    let mut times = Vec::new();
+    let mut out = String::new();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let station = |id: &str| tt.index.station(tt, id).expect("a station of the snapshot");
+        let (from, to) = (station(fields[0]), station(fields[1]));
+        let clock: Vec<u32> =
+            fields[3].split(':').map(|part| part.parse().expect("HH:MM:SS")).collect();
+        let departure = clock[0] * 3600 + clock[1] * 60 + clock[2];
+        let started = Instant::now();
+        let arrivals = search.run(
+            tt,
+            day,
+            transfers,
+            &tt.stations[from.idx()].stops,
+            &tt.stations[to.idx()].stops,
+            departure,
+        );
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let arrivals: Vec<String> = arrivals.iter().map(u32::to_string).collect();
+        writeln!(out, "{} {} {}", fields[0], fields[1], arrivals.join(" ")).expect("string");
+    }
+    if let Some(path) = dump {
+        std::fs::write(path, out).expect("dump");
+    }
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    let reads = search.transfers_read as f64 / times.len() as f64;
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{} queries, earliest arrival per number of trips (1-6): p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  mean {mean:.2} ms; {reads:.0} transfers read per query",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+    );
+}
+
+/// A query's state, reused.
+struct Search {
+    /// Per instance, the first position reached (`u16::MAX`: none).
+    reached: Vec<u16>,
+    reached_list: Vec<u32>,
+    /// Per stop, the walk from there to the destination (after a vehicle).
+    egress: Vec<u32>,
+    egress_list: Vec<u32>,
+    /// Trip segments (instance, from position, end), round after round.
+    queue: Vec<(u32, u16, u16)>,
+    transfers_read: u64,
+}
+
+impl Search {
+    /// Queues `instance` from `position` unless it is already reached there, and marks the
+    /// pattern's later instances reached (they never overtake it).
+    fn enqueue(&mut self, tt: &Timetable, day: &Day, instance: usize, position: u16) {
+        let reached = self.reached[instance];
+        if position >= reached {
+            return;
+        }
+        let pattern = day.instance_pattern[instance] as usize;
+        let end =
+            if reached == u16::MAX { tt.patterns[pattern].num_stops() as u16 } else { reached };
+        self.queue.push((instance as u32, position, end));
+        let last = (day.pattern_first[pattern] + day.pattern_count[pattern]) as usize;
+        for later in instance..last {
+            if self.reached[later] <= position {
+                break;
+            }
+            if self.reached[later] == u16::MAX {
+                self.reached_list.push(later as u32);
+            }
+            self.reached[later] = position;
+        }
+    }
+
+    /// The earliest arrival with at most 1..=6 trips (`u32::MAX`: none).
+    fn run(
+        &mut self,
+        tt: &Timetable,
+        day: &Day,
+        transfers: &Transfers,
+        origin: &[StopIdx],
+        destination: &[StopIdx],
+        departure: u32,
+    ) -> [u32; 6] {
+        for &stop in destination {
+            self.set_egress(stop, 0);
+            for link in tt.footpaths(stop) {
+                self.set_egress(link.to, link.duration_secs);
+            }
+        }
+        self.queue.clear();
+        let walks = origin.iter().flat_map(|&stop| {
+            std::iter::once((stop, departure)).chain(
+                tt.footpaths(stop)
+                    .iter()
+                    .map(move |link| (link.to, departure + link.duration_secs)),
+            )
+        });
+        for (stop, ready) in walks {
+            for at_stop in tt.patterns_at_stop(stop) {
+                let pattern = at_stop.pattern.idx();
+                let position = at_stop.position as usize;
+                let (stops, rules) = pattern_slices(tt, pattern);
+                if position + 1 >= stops.len() || !rules[position].pickup() {
+                    continue;
+                }
+                if let Some(instance) = day.earliest(pattern, position, ready) {
+                    self.enqueue(tt, day, instance, position as u16);
+                }
+            }
+        }
+        let mut best = INF;
+        let mut per_round = [INF; 6];
+        let mut start = 0;
+        for round in 0..6 {
+            let end = self.queue.len();
+            if start == end {
+                per_round[round..].fill(best);
+                break;
+            }
+            // The round's arrivals at the destination first, so they prune its transfers.
+            for &(instance, from, until) in &self.queue[start..end] {
+                let pattern = day.instance_pattern[instance as usize] as usize;
+                let (stops, _) = pattern_slices(tt, pattern);
+                let event = day.instance_first_event[instance as usize] as usize;
+                let (first, until) = (usize::from(from) + 1, usize::from(until));
+                let arrivals = &day.arrival[event + first..event + until];
+                for (&stop, &arrival) in stops[first..until].iter().zip(arrivals) {
+                    if arrival >= best {
+                        break;
+                    }
+                    let egress = self.egress[stop.idx()];
+                    if egress != INF {
+                        best = best.min(arrival + egress);
+                    }
+                }
+            }
+            per_round[round] = best;
+            if round == 5 {
+                break;
+            }
+            for segment in start..end {
+                let (instance, from, until) = self.queue[segment];
+                let event = day.instance_first_event[instance as usize] as usize;
+                for k in usize::from(from) + 1..usize::from(until) {
+                    if day.arrival[event + k] >= best {
+                        break;
+                    }
+                    let range = transfers.offsets[event + k] as usize
+                        ..transfers.offsets[event + k + 1] as usize;
+                    self.transfers_read += range.len() as u64;
+                    for index in range {
+                        let (to, position) = transfers.to[index];
+                        self.enqueue(tt, day, to as usize, position);
+                    }
+                }
+            }
+            start = end;
+        }
+        for instance in self.reached_list.drain(..) {
+            self.reached[instance as usize] = u16::MAX;
+        }
+        for stop in self.egress_list.drain(..) {
+            self.egress[stop as usize] = INF;
+        }
+        per_round
+    }
+
+    fn set_egress(&mut self, stop: StopIdx, secs: u32) {
+        if self.egress[stop.idx()] == INF {
+            self.egress_list.push(stop.0);
+        }
+        self.egress[stop.idx()] = self.egress[stop.idx()].min(secs);
+    }
+}
