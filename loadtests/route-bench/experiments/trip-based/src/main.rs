@@ -274,6 +274,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let transfers = Transfers { offsets, to };
+    count_links(&tt, &day, &transfers);
     run_queries(&tt, &day, &transfers, queries, rest.first().map(String::as_str));
 }
 
@@ -469,4 +470,46 @@ impl Search {
         }
         self.egress[stop.idx()] = self.egress[stop.idx()].min(secs);
     }
+}
+
+/// How many walking links the kept transfers use: per stop (a link from one stop to another)
+/// and per pattern stop where the traveller alights (the engine's alighting links).
+fn count_links(tt: &Timetable, day: &Day, transfers: &Transfers) {
+    let mut per_stop = Vec::new();
+    let mut per_pattern_stop = Vec::new();
+    for (instance, &pattern) in day.instance_pattern.iter().enumerate() {
+        let pattern = pattern as usize;
+        let (stops, _) = pattern_slices(tt, pattern);
+        let first_event = day.instance_first_event[instance] as usize;
+        for (position, &from) in stops.iter().enumerate() {
+            let event = first_event + position;
+            let range = transfers.offsets[event] as usize..transfers.offsets[event + 1] as usize;
+            for &(to, to_position) in &transfers.to[range] {
+                let (to_stops, _) = pattern_slices(tt, day.instance_pattern[to as usize] as usize);
+                let to = to_stops[usize::from(to_position)];
+                if to == from {
+                    continue;
+                }
+                per_stop.push(u64::from(from.0) << 32 | u64::from(to.0));
+                let pattern_stop = tt.patterns[pattern].stops.start as usize + position;
+                per_pattern_stop.push((pattern_stop as u64) << 32 | u64::from(to.0));
+            }
+        }
+    }
+    for list in [&mut per_stop, &mut per_pattern_stop] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    // LINKS_OUT=file writes the pattern-stop links (pattern stop << 32 | stop, little-endian
+    // u64, sorted), for an engine build that walks only those after alighting.
+    if let Ok(path) = std::env::var("LINKS_OUT") {
+        let bytes: Vec<u8> = per_pattern_stop.iter().flat_map(|link| link.to_le_bytes()).collect();
+        std::fs::write(path, bytes).expect("LINKS_OUT");
+    }
+    println!(
+        "walking links the kept transfers use: {} from stop to stop (of {}), {} from pattern stops",
+        per_stop.len(),
+        tt.footpaths.len(),
+        per_pattern_stop.len()
+    );
 }
