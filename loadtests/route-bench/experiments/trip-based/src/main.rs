@@ -88,6 +88,27 @@ impl Day {
     }
 }
 
+impl Day {
+    /// The trips a traveller ready at `stop` at `ready` can board there: per pattern serving
+    /// it (with pickup, not at its last stop), the earliest, as (pattern, position, instance).
+    fn boardings<'a>(
+        &'a self,
+        tt: &'a Timetable,
+        stop: StopIdx,
+        ready: u32,
+    ) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+        tt.patterns_at_stop(stop).iter().filter_map(move |at_stop| {
+            let pattern = at_stop.pattern.idx();
+            let position = at_stop.position as usize;
+            let (stops, rules) = pattern_slices(tt, pattern);
+            if position + 1 >= stops.len() || !rules[position].pickup() {
+                return None;
+            }
+            Some((pattern, position, self.earliest(pattern, position, ready)?))
+        })
+    }
+}
+
 /// A pattern's stops and rules.
 fn pattern_slices(tt: &Timetable, pattern: usize) -> (&[StopIdx], &[norikae_timetable::StopRules]) {
     let range = &tt.patterns[pattern].stops;
@@ -171,14 +192,7 @@ fn transfers(tt: &Timetable, day: &Day, first: usize, step: usize) -> Kept {
             let walks =
                 tt.footpaths(stop).iter().map(|link| (link.to, arrival + link.duration_secs));
             for (at, ready) in own.chain(walks) {
-                for at_stop in tt.patterns_at_stop(at) {
-                    let target = at_stop.pattern.idx();
-                    let j = at_stop.position as usize;
-                    let (target_stops, target_rules) = pattern_slices(tt, target);
-                    if j + 1 >= target_stops.len() || !target_rules[j].pickup() {
-                        continue;
-                    }
-                    let Some(boarded) = day.earliest(target, j, ready) else { continue };
+                for (target, j, boarded) in day.boardings(tt, at, ready) {
                     // The same trip or a later one of the pattern further on: staying on is
                     // never worse.
                     let local = boarded as u32 - day.pattern_first[target];
@@ -186,6 +200,7 @@ fn transfers(tt: &Timetable, day: &Day, first: usize, step: usize) -> Kept {
                         continue;
                     }
                     kept.candidates += 1;
+                    let (target_stops, target_rules) = pattern_slices(tt, target);
                     let boarded_event = day.instance_first_event[boarded] as usize;
                     let mut improves = false;
                     for k in j + 1..target_stops.len() {
@@ -395,16 +410,8 @@ impl Search {
             )
         });
         for (stop, ready) in walks {
-            for at_stop in tt.patterns_at_stop(stop) {
-                let pattern = at_stop.pattern.idx();
-                let position = at_stop.position as usize;
-                let (stops, rules) = pattern_slices(tt, pattern);
-                if position + 1 >= stops.len() || !rules[position].pickup() {
-                    continue;
-                }
-                if let Some(instance) = day.earliest(pattern, position, ready) {
-                    self.enqueue(tt, day, instance, position as u16);
-                }
+            for (_, position, instance) in day.boardings(tt, stop, ready) {
+                self.enqueue(tt, day, instance, position as u16);
             }
         }
         let mut best = INF;
