@@ -23,6 +23,8 @@ use std::time::Instant;
 
 use norikae_timetable::{StopIdx, Timetable};
 
+mod csa;
+
 const INF: u32 = u32::MAX;
 
 /// The trips running on one service day, as Trip-Based routing reads them.
@@ -252,6 +254,11 @@ fn main() {
         day.arrival.len(),
         started.elapsed().as_secs_f64()
     );
+    // MODE=csa: the connection scan of `csa.rs` instead of Trip-Based.
+    if std::env::var("MODE").as_deref() == Ok("csa") {
+        csa::run(&tt, &day, queries, rest.first().map(String::as_str));
+        return;
+    }
     let threads: usize =
         std::env::var("THREADS").ok().and_then(|threads| threads.parse().ok()).unwrap_or(2);
     let started = Instant::now();
@@ -426,16 +433,17 @@ impl Search {
             // The round's arrivals at the destination first, so they prune its transfers.
             for &(instance, from, until) in &self.queue[start..end] {
                 let pattern = day.instance_pattern[instance as usize] as usize;
-                let (stops, _) = pattern_slices(tt, pattern);
+                let (stops, rules) = pattern_slices(tt, pattern);
                 let event = day.instance_first_event[instance as usize] as usize;
                 let (first, until) = (usize::from(from) + 1, usize::from(until));
                 let arrivals = &day.arrival[event + first..event + until];
-                for (&stop, &arrival) in stops[first..until].iter().zip(arrivals) {
+                let alightings = stops[first..until].iter().zip(&rules[first..until]);
+                for ((&stop, rule), &arrival) in alightings.zip(arrivals) {
                     if arrival >= best {
                         break;
                     }
                     let egress = self.egress[stop.idx()];
-                    if egress != INF {
+                    if egress != INF && rule.drop_off() {
                         best = best.min(arrival + egress);
                     }
                 }
