@@ -15,7 +15,9 @@
 //! 1..=6 trips. Simplified against the route engine, which it does not replace: one service
 //! day (no trips of the day before past midnight), no walking-only journeys, default options
 //! only, the walking links taken as symmetric for the walks to the destination, no lower
-//! bounds. The query's cost per transfer read is what it is meant to show.
+//! bounds. The query's cost per transfer read is what it is meant to show. `LINKS_OUT=file`
+//! writes the walking links the kept transfers use. `MODE=csa` runs the connection scan of
+//! [`csa`] on the same day and queries instead (no preprocessing).
 
 use std::fmt::Write as _;
 use std::path::Path;
