@@ -319,7 +319,16 @@ fn run_queries(
         egress_list: Vec::new(),
         queue: Vec::new(),
         transfers_read: 0,
+        bound: vec![0; tt.stops.len()],
     };
+    // BOUNDS=1: exact lower bounds (a Dijkstra backwards from the destination over the
+    // shortest rides and the walks), computed before each query's clock starts: the most any
+    // goal direction could give.
+    let mode = std::env::var("BOUNDS").unwrap_or_default();
+    let rides = (mode == "1").then(|| Rides::build(tt, day));
+    // BOUNDS=alt: landmark bounds (ALT), computed inside the query's time, as the engine does.
+    let landmarks = (mode == "alt").then(|| Landmarks::build(tt, &Rides::build(tt, day)));
+    let mut bound_secs = 0.0;
     let mut times = Vec::new();
     let mut out = String::new();
     for line in text.lines().skip(1) {
@@ -329,7 +338,15 @@ fn run_queries(
         let clock: Vec<u32> =
             fields[3].split(':').map(|part| part.parse().expect("HH:MM:SS")).collect();
         let departure = clock[0] * 3600 + clock[1] * 60 + clock[2];
+        if let Some(rides) = &rides {
+            let started = Instant::now();
+            rides.bounds(&tt.stations[to.idx()].stops, &mut search.bound);
+            bound_secs += started.elapsed().as_secs_f64();
+        }
         let started = Instant::now();
+        if let Some(landmarks) = &landmarks {
+            landmarks.bounds(&tt.stations[to.idx()].stops, &mut search.bound);
+        }
         let arrivals = search.run(
             tt,
             day,
@@ -347,6 +364,10 @@ fn run_queries(
     }
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     let reads = search.transfers_read as f64 / times.len() as f64;
+    if rides.is_some() {
+        let per_query = bound_secs * 1000.0 / times.len() as f64;
+        println!("exact bounds (not in the query times): {per_query:.2} ms per query");
+    }
     times.sort_by(f64::total_cmp);
     println!(
         "{} queries, earliest arrival per number of trips (1-6): p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  mean {mean:.2} ms; {reads:.0} transfers read per query",
@@ -368,6 +389,8 @@ struct Search {
     /// Trip segments (instance, from position, end), round after round.
     queue: Vec<(u32, u16, u16)>,
     transfers_read: u64,
+    /// Per stop, a lower bound on the time to the destination (0 everywhere without bounds).
+    bound: Vec<u32>,
 }
 
 impl Search {
@@ -441,7 +464,7 @@ impl Search {
                 let arrivals = &day.arrival[event + first..event + until];
                 let alightings = stops[first..until].iter().zip(&rules[first..until]);
                 for ((&stop, rule), &arrival) in alightings.zip(arrivals) {
-                    if arrival >= best {
+                    if arrival.saturating_add(self.bound[stop.idx()]) >= best {
                         break;
                     }
                     let egress = self.egress[stop.idx()];
@@ -457,8 +480,11 @@ impl Search {
             for segment in start..end {
                 let (instance, from, until) = self.queue[segment];
                 let event = day.instance_first_event[instance as usize] as usize;
-                for k in usize::from(from) + 1..usize::from(until) {
-                    if day.arrival[event + k] >= best {
+                let pattern = day.instance_pattern[instance as usize] as usize;
+                let (stops, _) = pattern_slices(tt, pattern);
+                let (first, until) = (usize::from(from) + 1, usize::from(until));
+                for (k, stop) in stops.iter().enumerate().take(until).skip(first) {
+                    if day.arrival[event + k].saturating_add(self.bound[stop.idx()]) >= best {
                         break;
                     }
                     let range = transfers.offsets[event + k] as usize
@@ -529,4 +555,139 @@ fn count_links(tt: &Timetable, day: &Day, transfers: &Transfers) {
         tt.footpaths.len(),
         per_pattern_stop.len()
     );
+}
+
+/// The shortest ride between consecutive stops of each pattern that day, for lower bounds.
+struct Rides {
+    /// Per stop, the (previous stop, shortest ride) edges into it, and the reverse walks.
+    into: Vec<Vec<(u32, u32)>>,
+}
+
+impl Rides {
+    fn build(tt: &Timetable, day: &Day) -> Self {
+        let mut into = vec![Vec::new(); tt.stops.len()];
+        for (pattern, &count) in day.pattern_count.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let (stops, _) = pattern_slices(tt, pattern);
+            let first = day.pattern_first[pattern] as usize;
+            let departures = &day.departures[day.pattern_departures[pattern] as usize..];
+            for i in 0..stops.len() - 1 {
+                let ride = (0..count as usize)
+                    .map(|local| {
+                        let event = day.instance_first_event[first + local] as usize;
+                        day.arrival[event + i + 1]
+                            .saturating_sub(departures[i * count as usize + local])
+                    })
+                    .min()
+                    .unwrap_or(0);
+                into[stops[i + 1].idx()].push((stops[i].0, ride));
+            }
+        }
+        for (from, _) in tt.stops.iter().enumerate() {
+            for link in tt.footpaths(StopIdx(from as u32)) {
+                into[link.to.idx()].push((from as u32, link.duration_secs));
+            }
+        }
+        Self { into }
+    }
+
+    /// Fills `bound` with the shortest time from every stop to one of `destination`'s stops.
+    fn bounds(&self, destination: &[StopIdx], bound: &mut [u32]) {
+        dijkstra(&self.into, destination.iter().map(|stop| stop.0), bound);
+    }
+
+    /// The same edges the other way: per stop, (next stop, time).
+    fn reversed(&self) -> Vec<Vec<(u32, u32)>> {
+        let mut out = vec![Vec::new(); self.into.len()];
+        for (to, edges) in self.into.iter().enumerate() {
+            for &(from, secs) in edges {
+                out[from as usize].push((to as u32, secs));
+            }
+        }
+        out
+    }
+}
+
+/// Shortest times over `edges` (per stop, (neighbour, time)) from any of `sources`.
+fn dijkstra(edges: &[Vec<(u32, u32)>], sources: impl Iterator<Item = u32>, distance: &mut [u32]) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    distance.fill(INF);
+    let mut heap = BinaryHeap::new();
+    for stop in sources {
+        distance[stop as usize] = 0;
+        heap.push(Reverse((0u32, stop)));
+    }
+    while let Some(Reverse((time, stop))) = heap.pop() {
+        if time > distance[stop as usize] {
+            continue;
+        }
+        for &(next, secs) in &edges[stop as usize] {
+            let through = time + secs;
+            if through < distance[next as usize] {
+                distance[next as usize] = through;
+                heap.push(Reverse((through, next)));
+            }
+        }
+    }
+}
+
+/// Landmark (ALT) lower bounds: per landmark, every stop's shortest time to and from it.
+struct Landmarks {
+    /// `to[l][s]`: from stop `s` to landmark `l`; `from[l][s]`: from `l` to `s`.
+    to: Vec<Vec<u32>>,
+    from: Vec<Vec<u32>>,
+}
+
+impl Landmarks {
+    /// Sixteen landmarks, each the stop farthest from the centre in its angular sector.
+    fn build(tt: &Timetable, rides: &Rides) -> Self {
+        const COUNT: usize = 16;
+        let stops = &tt.stops;
+        let lat = stops.iter().map(|stop| stop.lat).sum::<f64>() / stops.len() as f64;
+        let lon = stops.iter().map(|stop| stop.lon).sum::<f64>() / stops.len() as f64;
+        let scale = lat.to_radians().cos();
+        let mut farthest: Vec<Option<(f64, usize)>> = vec![None; COUNT];
+        for (index, stop) in stops.iter().enumerate() {
+            let (y, x) = (stop.lat - lat, (stop.lon - lon) * scale);
+            let angle = y.atan2(x) + std::f64::consts::PI;
+            let sector = ((angle / std::f64::consts::TAU * COUNT as f64) as usize).min(COUNT - 1);
+            let distance = x * x + y * y;
+            if farthest[sector].is_none_or(|(best, _)| distance > best) {
+                farthest[sector] = Some((distance, index));
+            }
+        }
+        let out = rides.reversed();
+        let (mut to, mut from) = (Vec::new(), Vec::new());
+        for (_, landmark) in farthest.into_iter().flatten() {
+            let mut distance = vec![INF; stops.len()];
+            dijkstra(&rides.into, std::iter::once(landmark as u32), &mut distance);
+            to.push(distance.clone());
+            dijkstra(&out, std::iter::once(landmark as u32), &mut distance);
+            from.push(distance);
+        }
+        Self { to, from }
+    }
+
+    /// Fills `bound` with a lower bound on the time from every stop to `destination`.
+    fn bounds(&self, destination: &[StopIdx], bound: &mut [u32]) {
+        bound.fill(0);
+        for (to, from) in self.to.iter().zip(&self.from) {
+            // d(s, T) >= d(s, L) - max d(t, L), and >= min d(L, t) - d(L, s).
+            let to_landmark = destination.iter().map(|stop| to[stop.idx()]).max().unwrap_or(INF);
+            let from_landmark = destination.iter().map(|stop| from[stop.idx()]).min().unwrap_or(0);
+            for ((bound, &to), &from) in bound.iter_mut().zip(to).zip(from) {
+                let mut best = *bound;
+                if to != INF && to_landmark != INF {
+                    best = best.max(to.saturating_sub(to_landmark));
+                }
+                if from_landmark != INF && from != INF {
+                    best = best.max(from_landmark.saturating_sub(from));
+                }
+                *bound = best;
+            }
+        }
+    }
 }
