@@ -17,7 +17,9 @@
 //! only, the walking links taken as symmetric for the walks to the destination, no lower
 //! bounds. The query's cost per transfer read is what it is meant to show. `LINKS_OUT=file`
 //! writes the walking links the kept transfers use. `MODE=csa` runs the connection scan of
-//! [`csa`] on the same day and queries instead (no preprocessing).
+//! [`csa`] on the same day and queries instead (no preprocessing). `BOUNDS=alt` prunes with
+//! landmark lower bounds (computed in each query's time), `BOUNDS=1` with exact ones (computed
+//! outside it); `PRUNE=1` also skips hopeless transfers before queueing them.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -233,6 +235,10 @@ fn transfers(tt: &Timetable, day: &Day, first: usize, step: usize) -> Kept {
 struct Transfers {
     offsets: Vec<u32>,
     to: Vec<(u32, u16)>,
+    /// With `PRUNE=1`, beside each transfer: the departure of the trip it boards and the stop,
+    /// so that a transfer whose departure plus the stop's bound reaches the best arrival is
+    /// skipped before it is queued (empty otherwise).
+    boarding: Vec<(u32, u32)>,
 }
 
 fn percentile(sorted: &[f64], fraction: f64) -> f64 {
@@ -297,7 +303,22 @@ fn main() {
         (to.len() * std::mem::size_of::<(u32, u16)>() + offsets.len() * 4) >> 20,
         started.elapsed().as_secs_f64()
     );
-    let transfers = Transfers { offsets, to };
+    let boarding = if std::env::var("PRUNE").is_ok_and(|value| value == "1") {
+        to.iter()
+            .map(|&(instance, position)| {
+                let pattern = day.instance_pattern[instance as usize] as usize;
+                let count = day.pattern_count[pattern] as usize;
+                let local = instance as usize - day.pattern_first[pattern] as usize;
+                let start = day.pattern_departures[pattern] as usize;
+                let departure = day.departures[start + usize::from(position) * count + local];
+                let (stops, _) = pattern_slices(&tt, pattern);
+                (departure, stops[usize::from(position)].0)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let transfers = Transfers { offsets, to, boarding };
     count_links(&tt, &day, &transfers);
     run_queries(&tt, &day, &transfers, queries, rest.first().map(String::as_str));
 }
@@ -491,6 +512,11 @@ impl Search {
                         ..transfers.offsets[event + k + 1] as usize;
                     self.transfers_read += range.len() as u64;
                     for index in range {
+                        if let Some(&(departure, stop)) = transfers.boarding.get(index)
+                            && departure.saturating_add(self.bound[stop as usize]) >= best
+                        {
+                            continue;
+                        }
                         let (to, position) = transfers.to[index];
                         self.enqueue(tt, day, to as usize, position);
                     }
