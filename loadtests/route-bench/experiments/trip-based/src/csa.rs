@@ -7,12 +7,11 @@
 //! journeys are built. If even this is not well below the engine, connection scanning is no
 //! way to the targets.
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use norikae_timetable::{StopIdx, Timetable};
 
-use crate::{Day, INF, pattern_slices, percentile};
+use crate::{Day, INF, pattern_slices, print_times, time_queries};
 
 /// Levels: 0 (the origin's walks) to 6 trips, padded to 8 for one 32-byte row per stop.
 const LEVELS: usize = 8;
@@ -80,41 +79,12 @@ pub fn run(tt: &Timetable, day: &Day, queries: &str, dump: Option<&str>) {
         egress_list: Vec::new(),
         scanned: 0,
     };
-    let text = std::fs::read_to_string(queries).expect("queries");
-    let mut times = Vec::new();
-    let mut out = String::new();
-    for line in text.lines().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        let station = |id: &str| tt.index.station(tt, id).expect("a station of the snapshot");
-        let (from, to) = (station(fields[0]), station(fields[1]));
-        let clock: Vec<u32> =
-            fields[3].split(':').map(|part| part.parse().expect("HH:MM:SS")).collect();
-        let departure = clock[0] * 3600 + clock[1] * 60 + clock[2];
-        let started = Instant::now();
-        let arrivals = scan.run(
-            tt,
-            &connections,
-            &tt.stations[from.idx()].stops,
-            &tt.stations[to.idx()].stops,
-            departure,
-        );
-        times.push(started.elapsed().as_secs_f64() * 1000.0);
-        let arrivals: Vec<String> = arrivals.iter().map(u32::to_string).collect();
-        writeln!(out, "{} {} {}", fields[0], fields[1], arrivals.join(" ")).expect("string");
-    }
-    if let Some(path) = dump {
-        std::fs::write(path, out).expect("dump");
-    }
-    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    let times = time_queries(tt, queries, dump, |origin, destination, departure, _| {
+        scan.run(tt, &connections, origin, destination, departure)
+    });
     let scanned = scan.scanned as f64 / times.len() as f64;
-    times.sort_by(f64::total_cmp);
-    println!(
-        "{} queries, connection scan to the earliest arrival: p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  mean {mean:.2} ms; {scanned:.0} connections scanned per query",
-        times.len(),
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
-        percentile(&times, 0.99),
-    );
+    print_times("connection scan to the earliest arrival", &times);
+    println!("{scanned:.0} connections scanned per query");
 }
 
 struct Scan {

@@ -332,7 +332,6 @@ fn run_queries(
     queries: &str,
     dump: Option<&str>,
 ) {
-    let text = std::fs::read_to_string(queries).expect("queries");
     let mut search = Search {
         reached: vec![u16::MAX; day.instance_pattern.len()],
         reached_list: Vec::new(),
@@ -350,32 +349,50 @@ fn run_queries(
     // BOUNDS=alt: landmark bounds (ALT), computed inside the query's time, as the engine does.
     let landmarks = (mode == "alt").then(|| Landmarks::build(tt, &Rides::build(tt, day)));
     let mut bound_secs = 0.0;
+    let times = time_queries(tt, queries, dump, |origin, destination, departure, started| {
+        if let Some(rides) = &rides {
+            rides.bounds(destination, &mut search.bound);
+            bound_secs += started.elapsed().as_secs_f64();
+            *started = Instant::now();
+        }
+        if let Some(landmarks) = &landmarks {
+            landmarks.bounds(destination, &mut search.bound);
+        }
+        search.run(tt, day, transfers, origin, destination, departure)
+    });
+    if rides.is_some() {
+        let per_query = bound_secs * 1000.0 / times.len() as f64;
+        println!("exact bounds (not in the query times): {per_query:.2} ms per query");
+    }
+    let reads = search.transfers_read as f64 / times.len() as f64;
+    print_times("earliest arrival per number of trips (1-6)", &times);
+    println!("{reads:.0} transfers read per query");
+}
+
+/// Answers every query of `queries` (route-bench's CSV: from, to, date, time) with `answer`
+/// (origin stops, destination stops, departure, and the query's start, which it may move on
+/// past work not to be timed), writes the answers to `dump` and returns each query's time in
+/// milliseconds.
+fn time_queries(
+    tt: &Timetable,
+    queries: &str,
+    dump: Option<&str>,
+    mut answer: impl FnMut(&[StopIdx], &[StopIdx], u32, &mut Instant) -> [u32; 6],
+) -> Vec<f64> {
+    let text = std::fs::read_to_string(queries).expect("queries");
     let mut times = Vec::new();
     let mut out = String::new();
     for line in text.lines().skip(1) {
         let fields: Vec<&str> = line.split(',').collect();
-        let station = |id: &str| tt.index.station(tt, id).expect("a station of the snapshot");
-        let (from, to) = (station(fields[0]), station(fields[1]));
+        let station = |id: &str| {
+            let station = tt.index.station(tt, id).expect("a station of the snapshot");
+            tt.stations[station.idx()].stops.as_slice()
+        };
         let clock: Vec<u32> =
             fields[3].split(':').map(|part| part.parse().expect("HH:MM:SS")).collect();
         let departure = clock[0] * 3600 + clock[1] * 60 + clock[2];
-        if let Some(rides) = &rides {
-            let started = Instant::now();
-            rides.bounds(&tt.stations[to.idx()].stops, &mut search.bound);
-            bound_secs += started.elapsed().as_secs_f64();
-        }
-        let started = Instant::now();
-        if let Some(landmarks) = &landmarks {
-            landmarks.bounds(&tt.stations[to.idx()].stops, &mut search.bound);
-        }
-        let arrivals = search.run(
-            tt,
-            day,
-            transfers,
-            &tt.stations[from.idx()].stops,
-            &tt.stations[to.idx()].stops,
-            departure,
-        );
+        let mut started = Instant::now();
+        let arrivals = answer(station(fields[0]), station(fields[1]), departure, &mut started);
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         let arrivals: Vec<String> = arrivals.iter().map(u32::to_string).collect();
         writeln!(out, "{} {} {}", fields[0], fields[1], arrivals.join(" ")).expect("string");
@@ -383,19 +400,20 @@ fn run_queries(
     if let Some(path) = dump {
         std::fs::write(path, out).expect("dump");
     }
+    times
+}
+
+/// Prints the percentiles and mean of query `times` (milliseconds).
+fn print_times(what: &str, times: &[f64]) {
     let mean = times.iter().sum::<f64>() / times.len() as f64;
-    let reads = search.transfers_read as f64 / times.len() as f64;
-    if rides.is_some() {
-        let per_query = bound_secs * 1000.0 / times.len() as f64;
-        println!("exact bounds (not in the query times): {per_query:.2} ms per query");
-    }
-    times.sort_by(f64::total_cmp);
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
     println!(
-        "{} queries, earliest arrival per number of trips (1-6): p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  mean {mean:.2} ms; {reads:.0} transfers read per query",
-        times.len(),
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
-        percentile(&times, 0.99),
+        "{} queries, {what}: p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  mean {mean:.2} ms",
+        sorted.len(),
+        percentile(&sorted, 0.5),
+        percentile(&sorted, 0.95),
+        percentile(&sorted, 0.99),
     );
 }
 
