@@ -16,7 +16,7 @@
 //! day (no trips of the day before past midnight), no walking-only journeys, default options
 //! only, the walking links taken as symmetric for the walks to the destination, no lower
 //! bounds. The query's cost per transfer read is what it is meant to show. `LINKS_OUT=file`
-//! writes the walking links the kept transfers use. `MODE=csa` runs the connection scan of
+//! counts the walking links the kept transfers use and writes them there. `MODE=csa` runs the connection scan of
 //! [`csa`] on the same day and queries instead (no preprocessing). `BOUNDS=alt` prunes with
 //! landmark lower bounds (computed in each query's time), `BOUNDS=1` with exact ones (computed
 //! outside it); `PRUNE=1` also skips hopeless transfers before queueing them.
@@ -319,7 +319,10 @@ fn main() {
         Vec::new()
     };
     let transfers = Transfers { offsets, to, boarding };
-    count_links(&tt, &day, &transfers);
+    // LINKS_OUT=file: count the walking links the kept transfers use and write them there.
+    if let Ok(path) = std::env::var("LINKS_OUT") {
+        count_links(&tt, &day, &transfers, &path);
+    }
     run_queries(&tt, &day, &transfers, queries, rest.first().map(String::as_str));
 }
 
@@ -561,7 +564,7 @@ impl Search {
 
 /// How many walking links the kept transfers use: per stop (a link from one stop to another)
 /// and per pattern stop where the traveller alights (the engine's alighting links).
-fn count_links(tt: &Timetable, day: &Day, transfers: &Transfers) {
+fn count_links(tt: &Timetable, day: &Day, transfers: &Transfers, path: &str) {
     let mut per_stop = Vec::new();
     let mut per_pattern_stop = Vec::new();
     for (instance, &pattern) in day.instance_pattern.iter().enumerate() {
@@ -587,12 +590,10 @@ fn count_links(tt: &Timetable, day: &Day, transfers: &Transfers) {
         list.sort_unstable();
         list.dedup();
     }
-    // LINKS_OUT=file writes the pattern-stop links (pattern stop << 32 | stop, little-endian
-    // u64, sorted), for an engine build that walks only those after alighting.
-    if let Ok(path) = std::env::var("LINKS_OUT") {
-        let bytes: Vec<u8> = per_pattern_stop.iter().flat_map(|link| link.to_le_bytes()).collect();
-        std::fs::write(path, bytes).expect("LINKS_OUT");
-    }
+    // The pattern-stop links (pattern stop << 32 | stop, little-endian u64, sorted), for an
+    // engine build that walks only those after alighting.
+    let bytes: Vec<u8> = per_pattern_stop.iter().flat_map(|link| link.to_le_bytes()).collect();
+    std::fs::write(path, bytes).expect("LINKS_OUT");
     println!(
         "walking links the kept transfers use: {} from stop to stop (of {}), {} from pattern stops",
         per_stop.len(),
