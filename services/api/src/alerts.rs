@@ -7,6 +7,7 @@
 //! journeys and departure boards carry their alerts even while the database is down.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -341,7 +342,10 @@ fn normalise_periods(periods: &[ActivePeriod]) -> Vec<ActivePeriod> {
 #[derive(Clone)]
 pub struct AlertStore {
     db: Db,
-    alerts: Arc<RwLock<Arc<Vec<StoredAlert>>>>,
+    /// The alerts, with the number of the read they came from.
+    alerts: Arc<RwLock<(u64, Arc<Vec<StoredAlert>>)>>,
+    /// Numbers the reads in the order they start.
+    reads: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for AlertStore {
@@ -356,20 +360,36 @@ const KEEP_ENDED_DAYS: i64 = 7;
 
 impl AlertStore {
     pub fn new(db: Db) -> Self {
-        Self { db, alerts: Arc::new(RwLock::new(Arc::new(Vec::new()))) }
+        Self {
+            db,
+            alerts: Arc::new(RwLock::new((0, Arc::new(Vec::new())))),
+            reads: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     /// The alerts in memory: not ended, or ended within a week.
     pub fn current(&self) -> Arc<Vec<StoredAlert>> {
-        self.alerts.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.alerts.read().unwrap_or_else(std::sync::PoisonError::into_inner).1.clone()
     }
 
-    /// Re-reads the recent alerts from the database.
+    /// Re-reads the recent alerts from the database. A read that started before a write
+    /// committed may finish after the read that follows the write (the periodic refresh
+    /// racing an admin write): only a read that started later than the one in memory
+    /// replaces it, so an ended alert never comes back from a stale read.
     pub async fn refresh(&self) -> Result<(), DbError> {
+        let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
         let cutoff = timestamp_text(Utc::now() - chrono::Duration::days(KEEP_ENDED_DAYS));
         let alerts = load(&self.db, Some(&cutoff), None).await?;
-        *self.alerts.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(alerts);
+        self.install(read, alerts);
         Ok(())
+    }
+
+    /// Keeps `alerts`, from read number `read`, unless a later read's are in memory already.
+    fn install(&self, read: u64, alerts: Vec<StoredAlert>) {
+        let mut current = self.alerts.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if read > current.0 {
+            *current = (read, Arc::new(alerts));
+        }
     }
 
     pub fn spawn_refresh(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
@@ -750,6 +770,27 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         parse_time(text).expect("time")
+    }
+
+    #[tokio::test]
+    async fn a_read_started_before_another_never_replaces_it() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let settings = crate::config::DatabaseSettings {
+            url: format!("sqlite://{}", directory.path().join("alerts.db").display()),
+            ..Default::default()
+        };
+        let store = AlertStore::new(Db::open(&settings).expect("pool"));
+        // The periodic refresh starts its read (1), an admin write commits and re-reads (2),
+        // then the periodic read, which missed the write, finishes last.
+        let (stale, fresh) = (
+            store.reads.fetch_add(1, Ordering::SeqCst) + 1,
+            store.reads.fetch_add(1, Ordering::SeqCst) + 1,
+        );
+        store.install(fresh, Vec::new());
+        store.install(stale, vec![alert(Vec::new())]);
+        assert!(store.current().is_empty(), "the stale read brought an ended alert back");
+        store.install(store.reads.fetch_add(1, Ordering::SeqCst) + 1, vec![alert(Vec::new())]);
+        assert_eq!(store.current().len(), 1, "a later read replaces the alerts");
     }
 
     #[test]
