@@ -23,6 +23,14 @@ fn engine() -> Engine {
     Engine::new(common::timetable())
 }
 
+/// An engine whose depart-at searches with the default rules use Trip-Based routing (the
+/// transfers of each day built by the first search that reads it).
+fn trip_based_engine() -> Engine {
+    let engine = engine();
+    engine.build_trip_based_on_demand(true);
+    engine
+}
+
 fn request(
     from: StationIdx,
     to: StationIdx,
@@ -212,8 +220,18 @@ fn random_queries(
 
 #[test]
 fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
+    check_earliest_arrivals(&engine());
+}
+
+#[test]
+fn earliest_arrival_matches_the_reference_with_trip_based_routing() {
+    let engine = trip_based_engine();
+    check_earliest_arrivals(&engine);
+    assert!(engine.trip_based_searches() > 100, "few searches used Trip-Based routing");
+}
+
+fn check_earliest_arrivals(engine: &Engine) {
     let tt = common::timetable();
-    let engine = engine();
     let mut scratch = Scratch::new(&tt);
     for (feed_index, feed_name) in FEEDS.iter().enumerate() {
         let date = common::test_date(feed_name);
@@ -262,8 +280,18 @@ fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
 /// needed must lose no journey).
 #[test]
 fn pareto_sets_match_the_reference_for_every_transfer_count() {
+    check_pareto_sets(&engine());
+}
+
+#[test]
+fn pareto_sets_match_the_reference_with_trip_based_routing() {
+    let engine = trip_based_engine();
+    check_pareto_sets(&engine);
+    assert!(engine.trip_based_searches() > 100, "few searches used Trip-Based routing");
+}
+
+fn check_pareto_sets(engine: &Engine) {
     let tt = common::timetable();
-    let engine = engine();
     let mut scratch = Scratch::new(&tt);
     let mut fronts_with_several = 0;
     for (feed_index, feed_name) in FEEDS.iter().enumerate() {
@@ -311,8 +339,18 @@ fn pareto_sets_match_the_reference_for_every_transfer_count() {
 
 #[test]
 fn depart_at_journeys_are_found_again_arrive_by() {
+    check_found_again_arrive_by(&engine());
+}
+
+#[test]
+fn trip_based_journeys_are_found_again_arrive_by() {
+    let engine = trip_based_engine();
+    check_found_again_arrive_by(&engine);
+    assert!(engine.trip_based_searches() > 100, "few searches used Trip-Based routing");
+}
+
+fn check_found_again_arrive_by(engine: &Engine) {
     let tt = common::timetable();
-    let engine = engine();
     let mut scratch = Scratch::new(&tt);
     let mut checked = 0;
     for (feed_index, feed_name) in FEEDS.iter().enumerate() {
@@ -526,6 +564,84 @@ fn options_via_exclusions_and_coordinates_shape_the_journeys() {
         }
         other => panic!("first leg is not a walk from the coordinates: {other:?}"),
     }
+}
+
+/// Trip-Based routing finds the same Pareto sets as RAPTOR (arrival and transfers of every
+/// journey) for the default options, between stations and from and to coordinates, and
+/// leaves the searches with other options to RAPTOR.
+#[test]
+fn trip_based_routing_answers_as_raptor() {
+    let tt = common::timetable();
+    let raptor = engine();
+    let trip_based = trip_based_engine();
+    let mut scratch = Scratch::new(&tt);
+    // Arrival and transfers, by arrival: a journey may leave at another time for the same
+    // arrival (ties are met in another order), which changes the order by departure.
+    let summary = |journeys: &[Journey]| {
+        let mut summary: Vec<_> =
+            journeys.iter().map(|journey| (journey.arrival, journey.transfers)).collect();
+        summary.sort_unstable();
+        summary
+    };
+    let mut compared = 0;
+    for (feed_index, feed_name) in FEEDS.iter().enumerate() {
+        let date = common::test_date(feed_name);
+        for (query, &(from, to, time)) in
+            random_queries(&tt, feed_name, 200, 900 + feed_index as u64).iter().enumerate()
+        {
+            let mut request =
+                request(from, to, date, time, SearchKind::DepartAt, Options::default());
+            if query % 3 == 1 {
+                // From coordinates a little off the station's first stop.
+                let stop = &tt.stops[tt.stations[from.idx()].stops[0].idx()];
+                request.from = Place::Coordinates { lat: stop.lat + 0.001, lon: stop.lon };
+            }
+            if query % 3 == 2 {
+                let stop = &tt.stops[tt.stations[to.idx()].stops[0].idx()];
+                request.to = Place::Coordinates { lat: stop.lat, lon: stop.lon - 0.001 };
+            }
+            let expected = raptor.search(&request, &mut scratch);
+            let before = trip_based.trip_based_searches();
+            let found = trip_based.search(&request, &mut scratch);
+            assert_eq!(trip_based.trip_based_searches(), before + 1, "{feed_name} query {query}");
+            match (expected, found) {
+                (Ok(expected), Ok(found)) => {
+                    assert_eq!(
+                        summary(&found),
+                        summary(&expected),
+                        "{feed_name} query {query}: {request:?}\nTrip-Based: {found:#?}\nRAPTOR: {expected:#?}"
+                    );
+                    for journey in &found {
+                        if let Place::Station(from) = request.from
+                            && let Place::Station(to) = request.to
+                        {
+                            check_journey(&tt, journey, from, to, 0).unwrap_or_else(|problem| {
+                                panic!("{feed_name} query {query}: {problem}")
+                            });
+                        }
+                    }
+                    compared += usize::from(!expected.is_empty());
+                }
+                (expected, found) => assert_eq!(
+                    expected.map(|journeys| summary(&journeys)).map_err(|error| error.to_string()),
+                    found.map(|journeys| summary(&journeys)).map_err(|error| error.to_string()),
+                ),
+            }
+        }
+        // Options the transfers were not computed for stay on RAPTOR.
+        let (from, to, time) = random_queries(&tt, feed_name, 1, 1)[0];
+        let before = trip_based.trip_based_searches();
+        for options in [
+            Options { min_transfer_secs: 60, ..Options::default() },
+            Options { wheelchair: true, ..Options::default() },
+            Options { max_walk_m: 100, ..Options::default() },
+        ] {
+            let request = request(from, to, date, time, SearchKind::DepartAt, options);
+            trip_based.search(&request, &mut scratch).expect("runs");
+        }
+        assert_eq!(trip_based.trip_based_searches(), before, "{feed_name}: options on RAPTOR");
+    }
+    assert!(compared > 300, "only {compared} queries with journeys compared");
 }
 
 #[test]

@@ -17,7 +17,8 @@
 //! engine versions; `ROUTE_BENCH_ONLY=depart-at` (or `range`, `arrive-by`) runs one kind of search;
 //! `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
 //! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure;
-//! `ROUTE_BENCH_SLOWEST=n` lists the n slowest queries of each kind (stations, time, answers).
+//! `ROUTE_BENCH_SLOWEST=n` lists the n slowest queries of each kind (stations, time, answers);
+//! `ROUTE_BENCH_TRIP_BASED=0` leaves out the Trip-Based transfers (every search on RAPTOR).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -224,6 +225,26 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         "day tables (both directions) of {warmed} service days built in {:.2} s before the first query",
         warm_started.elapsed().as_secs_f64()
     );
+    // The Trip-Based transfers of the service days the queries read, as the route service
+    // builds them in the background (ROUTE_BENCH_TRIP_BASED=0: none, all on RAPTOR).
+    if std::env::var("ROUTE_BENCH_TRIP_BASED").as_deref() != Ok("0") {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let dates: std::collections::BTreeSet<_> = queries.iter().map(|query| query.date).collect();
+        for date in dates {
+            for day in engine.prepare_trip_based(date, threads) {
+                println!(
+                    "trip-based transfers of {}: {} kept, {:.0} MiB, built in {:.1} s with {threads} threads",
+                    day.date,
+                    day.transfers.map_or_else(
+                        || "none (too many trips)".to_owned(),
+                        |count| count.to_string()
+                    ),
+                    day.bytes as f64 / f64::from(1 << 20),
+                    day.secs,
+                );
+            }
+        }
+    }
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());
     let mut scratch = Scratch::new(&timetable);
     // ROUTE_BENCH_DUMP=file writes every answer (departure, arrival, transfers) there, so two

@@ -12,6 +12,7 @@ pub mod fares;
 pub mod journey;
 pub mod query;
 pub mod raptor;
+mod trip_based;
 mod walk_pruning;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use norikae_timetable::{Accessibility, Footpath, StopIdx, Timetable};
 pub use journey::{Journey, Leg, WalkEnd};
 pub use query::{Options, Place, Request, SearchKind};
 pub use raptor::Scratch;
+pub use trip_based::PreparedDay;
 
 /// A timetable ready for queries. Cheap to share (`Arc`); one per loaded snapshot.
 pub struct Engine {
@@ -49,6 +51,11 @@ pub struct Engine {
     pub fares: fares::FareIndex,
     /// Trips running per service day, built on first use (a query needs three days).
     day_trips: DayCache,
+    /// Trip-to-trip transfers per service day, for Trip-Based depart-at searches (see
+    /// [`trip_based`]); built by [`Engine::prepare_trip_based`].
+    pub(crate) trip_based: trip_based::Cache,
+    /// The longest walking link: a walking limit at least this long limits nothing.
+    pub(crate) longest_walk_m: u32,
 }
 
 /// The day tables of the last few service days used. A day is built outside the lock, once
@@ -189,6 +196,8 @@ impl Engine {
             raptor::WalkLinks::build(&reverse_footpath_offsets, &reverse_footpaths);
         let fares = fares::FareIndex::build(&timetable);
         let landmarks = bounds::Landmarks::build(&timetable);
+        let longest_walk_m =
+            timetable.footpaths.iter().map(|footpath| footpath.distance_m).max().unwrap_or(0);
         Self {
             timetable,
             stop_accessible,
@@ -202,6 +211,8 @@ impl Engine {
             landmarks,
             fares,
             day_trips: DayCache::default(),
+            trip_based: trip_based::Cache::default(),
+            longest_walk_m,
         }
     }
 

@@ -231,6 +231,28 @@ impl Engine {
         };
         let seeds = self.place_walks(start_place, End::Start, direction, options, start_field)?;
         let goals = self.place_walks(goal_place, End::Goal, direction, options, goal_field)?;
+        if seeds.is_empty() || goals.is_empty() {
+            // No stop either end can use (a wheelchair search at a station without an
+            // accessible stop): no journey.
+            return Ok(Vec::new());
+        }
+        // Depart-at with the rules the transfers were computed for: Trip-Based, when the
+        // query's days are built.
+        if request.kind == SearchKind::DepartAt
+            && options.min_transfer_secs == 0
+            && !options.wheelchair
+            && allowed_patterns.is_none()
+            && options.max_walk_m >= self.longest_walk_m
+            && let Some(days) = self.trip_based_days(frame)
+        {
+            self.fill_lower_bounds(direction, &goals, scratch);
+            let start = frame.time(at);
+            let horizon = start.saturating_add(MAX_JOURNEY_SECS);
+            let max_trips = usize::from(options.max_transfers) + 1;
+            return Ok(self.search_trip_based(
+                &days, frame, &seeds, &goals, start, horizon, max_trips, scratch,
+            ));
+        }
         let day_trips = frame.days.day.map(|day| day.map(|day| self.day_trips(day)));
         let rules = Rules {
             day_trips: [day_trips[0].as_deref(), day_trips[1].as_deref(), day_trips[2].as_deref()],
@@ -274,14 +296,7 @@ impl Engine {
             }
         }
         self.classify_stops(direction, scratch);
-        if !self.landmarks.is_empty() {
-            let targets: Vec<_> =
-                goals.iter().map(|goal| (goal.stop, goal.duration_secs)).collect();
-            self.landmarks.target_terms(direction, &targets, &mut scratch.bound_terms);
-            self.landmarks.fill_bounds(direction, &scratch.bound_terms, &mut scratch.lower_bound);
-        } else {
-            scratch.lower_bound.fill(0);
-        }
+        self.fill_lower_bounds(direction, &goals, scratch);
         let start_time = frame.time(at);
         let mut journeys = Vec::new();
         let mut seed_keys = Vec::with_capacity(seeds.len());
@@ -338,6 +353,18 @@ impl Engine {
             }
         }
         Ok(journeys)
+    }
+
+    /// Lower bounds on the time from every stop to the goals (backward: from them), from the
+    /// landmarks (0 without).
+    fn fill_lower_bounds(&self, direction: Direction, goals: &[SeedWalk], scratch: &mut Scratch) {
+        if self.landmarks.is_empty() {
+            scratch.lower_bound.fill(0);
+            return;
+        }
+        let targets: Vec<_> = goals.iter().map(|goal| (goal.stop, goal.duration_secs)).collect();
+        self.landmarks.target_terms(direction, &targets, &mut scratch.bound_terms);
+        self.landmarks.fill_bounds(direction, &scratch.bound_terms, &mut scratch.lower_bound);
     }
 
     /// Caps every round's target at the longest journey we follow (prunes hopeless labels).

@@ -380,6 +380,8 @@ pub struct Scratch {
     pub(crate) bound_terms: Vec<(i32, i32)>,
     /// Per-query pattern filter, filled by the query layer.
     pub(crate) allowed_patterns: Vec<bool>,
+    /// The buffers of Trip-Based searches (see [`super::trip_based`]).
+    pub(crate) trip_based: super::trip_based::Search,
     /// Fewest further trips to the target from a traveller ready to board at each stop
     /// (0: a target stop; 1: a pattern from there reaches the target or a stop walking to
     /// it; 2: more), over-estimated never: 0 everywhere when unknown.
@@ -433,6 +435,7 @@ impl Scratch {
             final_walk: vec![FinalWalk::default(); num_stops],
             target: Vec::new(),
             allowed_patterns: Vec::new(),
+            trip_based: Default::default(),
             lower_bound: vec![0; num_stops],
             bound_terms: Vec::new(),
             ready_trips: vec![0; num_stops],
@@ -1482,14 +1485,14 @@ fn first_at_least(sorted: &[u32], threshold: u32) -> usize {
 }
 
 #[allow(unsafe_code)]
-mod hint {
+pub(super) mod hint {
     //! The one place the search talks to the processor directly: cache prefetches.
 
     /// Asks the processor to start loading the cache line holding `value`, so that a read of it
     /// a little later (after other work) does not wait for memory. A hint only: nothing else
     /// happens where the processor has no such instruction.
     #[inline(always)]
-    pub(super) fn prefetch<T>(value: &T) {
+    pub(in crate::engine) fn prefetch<T>(value: &T) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: a prefetch reads nothing into the program and never faults (the address is
         // a live reference besides); SSE, which provides it, is part of every x86-64 target.

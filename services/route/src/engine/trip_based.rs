@@ -1,0 +1,922 @@
+//! Trip-Based routing (Witt, "Trip-Based Public Transit Routing", 2015) for depart-at searches
+//! with the default options.
+//!
+//! RAPTOR spends most of a query searching, at every stop a round reaches, for the earliest
+//! trip of every pattern serving it. Trip-Based routing does those searches ahead, once per
+//! service day: for every stop event (a running trip at one of its stops), the trips a
+//! traveller alighting there can change to (at the same stop after its minimum transfer time,
+//! or over a walking link), each the earliest of its pattern; then only the transfers that
+//! improve the arrival, by vehicle, at some stop over staying on the trip (and over the
+//! transfers kept from its later stops) are kept. A query then follows trip segments round by
+//! round (a round is one more trip), marking each trip reached from the earliest position, so
+//! that no trip is ridden twice, and answers with the earliest arrival per number of trips:
+//! the same Pareto set over (arrival, transfers) as RAPTOR, with the same landmark lower
+//! bounds pruning segments that cannot beat the arrival already found.
+//!
+//! The transfers of a day go from its trips to those of the same day and of the days before
+//! and after it (trips past midnight), so a query on a date reads the three days RAPTOR reads.
+//! Building a day takes New York about a minute of both cores and some 200 MB, which is why
+//! days are built off the query path ([`Engine::prepare_trip_based`]) while RAPTOR answers;
+//! searches with any other option (slack, walking limit, wheelchair, exclusions) stay on
+//! RAPTOR, since the transfers are computed for the default rules.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use norikae_timetable::{PatternIdx, StopIdx, Timetable, TripIdx};
+
+use super::Engine;
+use super::journey::{Journey, Leg, SeedWalk, WalkEnd};
+use super::query::Frame;
+
+const INF: u32 = u32::MAX;
+/// No parent segment (a segment boarded at the origin).
+const ROOT: u32 = u32::MAX;
+
+/// A transfer target in 32 bits: the day relative to the transfer's own (2 bits: before, same,
+/// after), the running trip of that day (20 bits) and the position in its pattern (10 bits),
+/// so that targets sort by day, trip, then position.
+const INSTANCE_BITS: u32 = 20;
+const POSITION_BITS: u32 = 10;
+const MAX_INSTANCES: usize = 1 << INSTANCE_BITS;
+const MAX_PATTERN_STOPS: usize = 1 << POSITION_BITS;
+
+fn pack(day: usize, instance: u32, position: usize) -> u32 {
+    (day as u32) << (INSTANCE_BITS + POSITION_BITS) | instance << POSITION_BITS | position as u32
+}
+
+/// `(day, instance, position)`; `day` 0 is the day before the transfer's, 1 its own, 2 after.
+fn unpack(packed: u32) -> (usize, u32, u16) {
+    let day = (packed >> (INSTANCE_BITS + POSITION_BITS)) as usize;
+    let instance = (packed >> POSITION_BITS) & ((1 << INSTANCE_BITS) - 1);
+    (day, instance, (packed & ((1 << POSITION_BITS) - 1)) as u16)
+}
+
+/// The trips running on one service day ("instances"), pattern by pattern in the pattern's
+/// trip order, with their times in seconds of that service day.
+pub(crate) struct TripDay {
+    /// Per pattern, its first instance and how many it has.
+    pattern_first: Vec<u32>,
+    pattern_count: Vec<u32>,
+    /// Per instance: its pattern, its trip within the pattern and its first stop event.
+    instance_pattern: Vec<u32>,
+    instance_trip: Vec<u32>,
+    instance_event: Vec<u32>,
+    /// Per stop event (instance-major), the arrival.
+    arrival: Vec<u32>,
+    /// Per pattern, where its departures start, stop-major (position `j`, instance `u` of the
+    /// pattern at `j * count + u`), for the earliest-trip search.
+    pattern_departures: Vec<u32>,
+    departures: Vec<u32>,
+}
+
+impl TripDay {
+    /// The day's instances; `None` when they do not fit the packed transfers (over a million
+    /// running trips, or a pattern of over 1,024 stops).
+    fn build(tt: &Timetable, day: u32) -> Option<Self> {
+        let mut this = Self {
+            pattern_first: Vec::with_capacity(tt.patterns.len()),
+            pattern_count: Vec::with_capacity(tt.patterns.len()),
+            instance_pattern: Vec::new(),
+            instance_trip: Vec::new(),
+            instance_event: Vec::new(),
+            arrival: Vec::new(),
+            pattern_departures: Vec::with_capacity(tt.patterns.len()),
+            departures: Vec::new(),
+        };
+        let mut running = Vec::new();
+        for (index, pattern) in tt.patterns.iter().enumerate() {
+            let num_stops = pattern.num_stops();
+            if num_stops > MAX_PATTERN_STOPS {
+                return None;
+            }
+            let times = &tt.stop_times[pattern.stop_times_start as usize..];
+            running.clear();
+            running.extend((0..pattern.num_trips()).filter(|&trip| {
+                tt.service_runs(tt.trip_services[pattern.trips.start as usize + trip], day)
+            }));
+            this.pattern_first.push(this.instance_pattern.len() as u32);
+            this.pattern_count.push(running.len() as u32);
+            for &trip in &running {
+                this.instance_pattern.push(index as u32);
+                this.instance_trip.push(trip as u32);
+                this.instance_event.push(this.arrival.len() as u32);
+                this.arrival.extend((0..num_stops).map(|i| times[trip * num_stops + i].arrival));
+            }
+            this.pattern_departures.push(this.departures.len() as u32);
+            for position in 0..num_stops {
+                this.departures.extend(
+                    running.iter().map(|&trip| times[trip * num_stops + position].departure),
+                );
+            }
+        }
+        (this.instance_pattern.len() <= MAX_INSTANCES).then_some(this)
+    }
+
+    fn instances(&self) -> usize {
+        self.instance_pattern.len()
+    }
+
+    fn bytes(&self) -> usize {
+        4 * (self.pattern_first.len()
+            + self.pattern_count.len()
+            + self.instance_pattern.len()
+            + self.instance_trip.len()
+            + self.instance_event.len()
+            + self.arrival.len()
+            + self.pattern_departures.len()
+            + self.departures.len())
+    }
+}
+
+/// Three consecutive service days as one time line: `offset[i]` is the start of day `i`
+/// relative to the time line's zero (a missing day has no trips).
+#[derive(Clone, Copy)]
+struct Days<'a> {
+    day: [Option<&'a TripDay>; 3],
+    offset: [i64; 3],
+}
+
+impl Days<'_> {
+    /// The earliest instance of `pattern` leaving `position` at or after `ready` on any of
+    /// the days, as `(day, instance, departure)` (times on the time line).
+    fn earliest(&self, pattern: usize, position: usize, ready: i64) -> Option<(usize, u32, i64)> {
+        let mut best: Option<(usize, u32, i64)> = None;
+        for (slot, day) in self.day.iter().enumerate() {
+            let Some(day) = day else { continue };
+            let count = day.pattern_count[pattern] as usize;
+            if count == 0 {
+                continue;
+            }
+            let start = day.pattern_departures[pattern] as usize + position * count;
+            let departures = &day.departures[start..start + count];
+            let offset = self.offset[slot];
+            // Two reads rule most days out: the day's last departure there is too early, or
+            // its first is no earlier than the best found on another day.
+            if i64::from(departures[count - 1]) + offset < ready
+                || best.is_some_and(|(_, _, best)| i64::from(departures[0]) + offset >= best)
+            {
+                continue;
+            }
+            let threshold = (ready - offset).max(0) as u32;
+            let index = departures.partition_point(|&departure| departure < threshold);
+            let departure = i64::from(departures[index]) + offset;
+            if best.is_none_or(|(_, _, best)| departure < best) {
+                best = Some((slot, day.pattern_first[pattern] + index as u32, departure));
+            }
+        }
+        best
+    }
+
+    fn arrival(&self, slot: usize, event: usize) -> i64 {
+        self.day[slot].map_or(i64::MAX, |day| i64::from(day.arrival[event]) + self.offset[slot])
+    }
+}
+
+/// One service day's trips and their reduced transfers: those of stop event `e` are
+/// `targets[offsets[e]..offsets[e + 1]]`, packed (see [`pack`]).
+pub(crate) struct DayTransfers {
+    trips: TripDay,
+    offsets: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl DayTransfers {
+    /// The transfers of `day`'s trips, with `threads` threads; `None` when the day's trips do
+    /// not fit the packed layout.
+    fn build(tt: &Timetable, day: u32, threads: usize) -> Option<Self> {
+        let date = tt.date_of_day(day);
+        let start = |date: NaiveDate| tt.service_day_start(date).timestamp();
+        let own = TripDay::build(tt, day)?;
+        let before = day.checked_sub(1).and_then(|before| TripDay::build(tt, before));
+        let after = (day + 1 < tt.meta.num_days).then(|| TripDay::build(tt, day + 1)).flatten();
+        let offset = |other: Option<NaiveDate>| other.map_or(0, |other| start(other) - start(date));
+        let days = Days {
+            day: [before.as_ref(), Some(&own), after.as_ref()],
+            offset: [offset(date.pred_opt()), 0, offset(date.succ_opt())],
+        };
+        let next = AtomicUsize::new(0);
+        let mut blocks: Vec<Block> = std::thread::scope(|scope| {
+            let workers: Vec<_> =
+                (0..threads.max(1)).map(|_| scope.spawn(|| generate(tt, &days, &next))).collect();
+            workers.into_iter().flat_map(|worker| worker.join().unwrap_or_default()).collect()
+        });
+        blocks.sort_unstable_by_key(|block| block.first_instance);
+        let events = own.arrival.len();
+        let mut offsets = Vec::with_capacity(events + 1);
+        offsets.push(0u32);
+        let total: usize = blocks.iter().map(|block| block.targets.len()).sum();
+        let mut targets = Vec::with_capacity(total);
+        for block in blocks {
+            for count in block.counts {
+                let last = *offsets.last().unwrap_or(&0);
+                offsets.push(last + count);
+            }
+            targets.extend_from_slice(&block.targets);
+        }
+        debug_assert_eq!(offsets.len(), events + 1);
+        Some(Self { trips: own, offsets, targets })
+    }
+
+    fn transfers(&self, event: usize) -> &[u32] {
+        &self.targets[self.offsets[event] as usize..self.offsets[event + 1] as usize]
+    }
+
+    /// How many transfers the day keeps.
+    pub(crate) fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Memory the day takes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.trips.bytes() + 4 * (self.offsets.len() + self.targets.len())
+    }
+}
+
+/// Transfers of a run of instances: per stop event, how many, and the targets in event order.
+#[derive(Default)]
+struct Block {
+    first_instance: usize,
+    counts: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+/// Instances handed to a worker at a time.
+const BLOCK: usize = 64;
+
+/// Generates and reduces the transfers of the blocks of instances of `days`' own day (slot 1)
+/// this worker takes from `next`.
+fn generate(tt: &Timetable, days: &Days<'_>, next: &AtomicUsize) -> Vec<Block> {
+    let Some(own) = days.day[1] else { return Vec::new() };
+    let mut blocks = Vec::new();
+    // Per stop, the earliest arrival by vehicle the traveller of the instance has so far:
+    // walks and changes follow from it, so a transfer that improves none is never needed.
+    let mut reach = vec![INF; tt.stops.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    let mut lists: Vec<Vec<u32>> = Vec::new();
+    let mut candidates: Vec<u32> = Vec::new();
+    loop {
+        let first = next.fetch_add(BLOCK, Ordering::Relaxed);
+        if first >= own.instances() {
+            break;
+        }
+        let last = (first + BLOCK).min(own.instances());
+        let mut block = Block { first_instance: first, ..Block::default() };
+        for instance in first..last {
+            let pattern = own.instance_pattern[instance] as usize;
+            let pattern_idx = PatternIdx(pattern as u32);
+            let (stops, rules) =
+                (tt.pattern_stops(pattern_idx), tt.pattern_stop_rules(pattern_idx));
+            let event = own.instance_event[instance] as usize;
+            lists.resize_with(lists.len().max(stops.len()), Vec::new);
+            let mut arrive = |stop: StopIdx, time: i64| {
+                let time = time.clamp(0, i64::from(INF - 1)) as u32;
+                let slot = &mut reach[stop.idx()];
+                if time >= *slot {
+                    return false;
+                }
+                if *slot == INF {
+                    touched.push(stop.0);
+                }
+                *slot = time;
+                true
+            };
+            // From the last stop back: what the trip and the transfers kept from its later
+            // stops reach is available at every earlier stop.
+            for i in (1..stops.len()).rev() {
+                let list = &mut lists[i];
+                list.clear();
+                if !rules[i].drop_off() {
+                    continue;
+                }
+                let arrival = i64::from(own.arrival[event + i]);
+                let stop = stops[i];
+                arrive(stop, arrival);
+                let change =
+                    std::iter::once((stop, arrival + i64::from(tt.min_transfer_secs[stop.idx()])));
+                let walks = tt
+                    .footpaths(stop)
+                    .iter()
+                    .map(|link| (link.to, arrival + i64::from(link.duration_secs)));
+                // The trips the traveller can change to, each the earliest of its pattern at
+                // that stop; a trip boarded at two stops is tried from the earlier one first,
+                // so that the later boarding, which reaches nothing more, is dropped.
+                candidates.clear();
+                for (at, ready) in change.chain(walks) {
+                    for at_stop in tt.patterns_at_stop(at) {
+                        let target = at_stop.pattern.idx();
+                        let j = at_stop.position as usize;
+                        let target_rules = tt.pattern_stop_rules(at_stop.pattern);
+                        if j + 1 >= target_rules.len() || !target_rules[j].pickup() {
+                            continue;
+                        }
+                        let Some((slot, boarded, _)) = days.earliest(target, j, ready) else {
+                            continue;
+                        };
+                        // The same trip or a later one of the pattern further on: staying on
+                        // is never worse.
+                        if slot == 1 && target == pattern && j > i && boarded as usize >= instance {
+                            continue;
+                        }
+                        candidates.push(pack(slot, boarded, j));
+                    }
+                }
+                // Packed, they sort by day, trip, then position.
+                candidates.sort_unstable();
+                candidates.dedup();
+                for &candidate in candidates.iter() {
+                    let (slot, boarded, j) = unpack(candidate);
+                    let Some(day) = days.day[slot] else { continue };
+                    let j = usize::from(j);
+                    let target = PatternIdx(day.instance_pattern[boarded as usize]);
+                    let target_stops = tt.pattern_stops(target);
+                    let target_rules = tt.pattern_stop_rules(target);
+                    let boarded_event = day.instance_event[boarded as usize] as usize;
+                    let mut improves = false;
+                    for k in j + 1..target_stops.len() {
+                        if target_rules[k].drop_off()
+                            && arrive(target_stops[k], days.arrival(slot, boarded_event + k))
+                        {
+                            improves = true;
+                        }
+                    }
+                    if improves {
+                        list.push(candidate);
+                    }
+                }
+            }
+            block.counts.push(0);
+            for list in &lists[1..stops.len()] {
+                block.counts.push(list.len() as u32);
+                block.targets.extend_from_slice(list);
+            }
+            for stop in touched.drain(..) {
+                reach[stop as usize] = INF;
+            }
+        }
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// One service day's transfers, once built.
+#[derive(Clone)]
+enum Built {
+    Transfers(Arc<DayTransfers>),
+    /// The day's trips do not fit the packed layout: RAPTOR answers on it.
+    Unfit,
+}
+
+/// The transfers of the service days built so far, and whether and how a search gets them.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// Per service day: its transfers and when they were last used (a counter).
+    days: Mutex<HashMap<u32, (Built, u64)>>,
+    uses: AtomicUsize,
+    /// One build at a time (each uses the threads it is given).
+    building: Mutex<()>,
+    /// Searches build missing days themselves (small feeds and tests) instead of leaving
+    /// them to RAPTOR until [`Engine::prepare_trip_based`] has built them.
+    on_demand: AtomicBool,
+    /// Searches answered by Trip-Based routing.
+    searches: AtomicU64,
+}
+
+impl Cache {
+    /// Days kept: a query needs three, and the next date's third is built before midnight.
+    const CAPACITY: usize = 4;
+
+    /// The day's transfers, if built (`None`: not yet).
+    fn get(&self, day: u32) -> Option<Built> {
+        let mut days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = self.uses.fetch_add(1, Ordering::Relaxed) as u64;
+        let entry = days.get_mut(&day)?;
+        entry.1 = now;
+        Some(entry.0.clone())
+    }
+
+    fn insert(&self, day: u32, built: Built) {
+        let mut days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = self.uses.fetch_add(1, Ordering::Relaxed) as u64;
+        if !days.contains_key(&day) && days.len() >= Self::CAPACITY {
+            let oldest = days.iter().min_by_key(|(_, (_, used))| *used).map(|(day, _)| *day);
+            if let Some(oldest) = oldest {
+                days.remove(&oldest);
+            }
+        }
+        days.insert(day, (built, now));
+    }
+}
+
+/// What [`Engine::prepare_trip_based`] did for one day.
+#[derive(Clone, Debug)]
+pub struct PreparedDay {
+    pub date: NaiveDate,
+    /// Transfers kept (`None`: the day's trips do not fit, RAPTOR answers on it).
+    pub transfers: Option<usize>,
+    pub bytes: usize,
+    pub secs: f64,
+}
+
+impl Engine {
+    /// Builds the transfers of the service days a depart-at query on `date` reads (the days
+    /// before, of and after it) that are not built yet, with `threads` threads; from then on
+    /// depart-at searches with the default options on that date use Trip-Based routing.
+    /// Returns what was built (nothing for days built before, or outside the timetable).
+    pub fn prepare_trip_based(&self, date: NaiveDate, threads: usize) -> Vec<PreparedDay> {
+        let Ok(frame) = Frame::new(&self.timetable, date) else { return Vec::new() };
+        frame
+            .days
+            .day
+            .into_iter()
+            .flatten()
+            .filter_map(|day| self.prepare_day(day, threads))
+            .collect()
+    }
+
+    /// Builds the transfers of service day `day` unless they are built.
+    fn prepare_day(&self, day: u32, threads: usize) -> Option<PreparedDay> {
+        let _building =
+            self.trip_based.building.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.trip_based.get(day).is_some() {
+            return None;
+        }
+        let started = std::time::Instant::now();
+        let transfers = DayTransfers::build(&self.timetable, day, threads).map(Arc::new);
+        let prepared = PreparedDay {
+            date: self.timetable.date_of_day(day),
+            transfers: transfers.as_ref().map(|day| day.len()),
+            bytes: transfers.as_ref().map_or(0, |day| day.bytes()),
+            secs: started.elapsed().as_secs_f64(),
+        };
+        self.trip_based.insert(day, transfers.map_or(Built::Unfit, Built::Transfers));
+        Some(prepared)
+    }
+
+    /// Lets depart-at searches build the transfers they miss themselves (for small feeds and
+    /// tests: New York takes minutes per day), instead of leaving those dates to RAPTOR.
+    pub fn build_trip_based_on_demand(&self, on: bool) {
+        self.trip_based.on_demand.store(on, Ordering::Relaxed);
+    }
+
+    /// How many searches Trip-Based routing has answered.
+    pub fn trip_based_searches(&self) -> u64 {
+        self.trip_based.searches.load(Ordering::Relaxed)
+    }
+
+    /// The transfers of the frame's three days, if all are built.
+    pub(crate) fn trip_based_days(&self, frame: &Frame) -> Option<[Option<Arc<DayTransfers>>; 3]> {
+        let mut days: [Option<Arc<DayTransfers>>; 3] = [None, None, None];
+        for (slot, day) in frame.days.day.iter().enumerate() {
+            let Some(day) = *day else { continue };
+            let built = match self.trip_based.get(day) {
+                Some(built) => built,
+                None if self.trip_based.on_demand.load(Ordering::Relaxed) => {
+                    self.prepare_day(day, 1);
+                    self.trip_based.get(day)?
+                }
+                None => return None,
+            };
+            let Built::Transfers(transfers) = built else { return None };
+            days[slot] = Some(transfers);
+        }
+        Some(days)
+    }
+
+    /// The depart-at search by Trip-Based routing: the journeys with the earliest arrival for
+    /// each number of trips up to `max_trips` that arrive earlier than with fewer, leaving
+    /// the seeds at `start` (seconds after the frame's zero), arriving before `horizon`.
+    /// `goals` are the target stops with the walk from each to the place; the scratch's
+    /// lower bounds must be filled for them.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn search_trip_based(
+        &self,
+        days: &[Option<Arc<DayTransfers>>; 3],
+        frame: &Frame,
+        seeds: &[SeedWalk],
+        goals: &[SeedWalk],
+        start: u32,
+        horizon: u32,
+        max_trips: usize,
+        scratch: &mut super::Scratch,
+    ) -> Vec<Journey> {
+        let tt = &*self.timetable;
+        self.trip_based.searches.fetch_add(1, Ordering::Relaxed);
+        let search = &mut scratch.trip_based;
+        let bound = &scratch.lower_bound;
+        let view = View::new(days, frame);
+        search.prepare(tt, &view);
+        for goal in goals {
+            search.set_egress(goal.stop, goal.duration_secs, goal.stop);
+            for link in self.footpaths(super::raptor::Direction::Backward, goal.stop) {
+                search.set_egress(link.to, link.duration_secs + goal.duration_secs, goal.stop);
+            }
+        }
+        for (seed_index, seed) in seeds.iter().enumerate() {
+            let ready = i64::from(start + seed.duration_secs);
+            for at_stop in tt.patterns_at_stop(seed.stop) {
+                let position = at_stop.position as usize;
+                let rules = tt.pattern_stop_rules(at_stop.pattern);
+                if position + 1 >= rules.len() || !rules[position].pickup() {
+                    continue;
+                }
+                if let Some((slot, instance, _)) =
+                    view.days.earliest(at_stop.pattern.idx(), position, ready)
+                {
+                    search.enqueue(
+                        tt,
+                        &view,
+                        slot,
+                        instance,
+                        position as u16,
+                        ROOT,
+                        seed_index as u32,
+                    );
+                }
+            }
+        }
+        let found = search.run(tt, &view, bound, horizon, max_trips);
+        let mut journeys = Vec::new();
+        for (segment, position) in found.into_iter().flatten() {
+            if let Some(journey) =
+                search.journey(self, &view, frame, seeds, goals, segment, position)
+            {
+                journeys.push(journey);
+            }
+        }
+        search.clear();
+        journeys
+    }
+}
+
+/// The frame's three days as a query reads them.
+struct View<'a> {
+    transfers: [Option<&'a DayTransfers>; 3],
+    days: Days<'a>,
+    /// Where each slot's instances start in the query's per-instance arrays.
+    base: [u32; 3],
+}
+
+impl<'a> View<'a> {
+    fn new(days: &'a [Option<Arc<DayTransfers>>; 3], frame: &Frame) -> Self {
+        let transfers = [days[0].as_deref(), days[1].as_deref(), days[2].as_deref()];
+        let trips = transfers.map(|day| day.map(|day| &day.trips));
+        let mut base = [0u32; 3];
+        let mut next = 0u32;
+        for slot in 0..3 {
+            base[slot] = next;
+            next += trips[slot].map_or(0, |day| day.instances() as u32);
+        }
+        Self {
+            transfers,
+            days: Days { day: trips, offset: frame.days.offset.map(i64::from) },
+            base,
+        }
+    }
+
+    fn instances(&self) -> usize {
+        (0..3).map(|slot| self.days.day[slot].map_or(0, TripDay::instances)).sum()
+    }
+}
+
+/// A trip boarded at position `from` and ridden to the stops before `until` (the stop where an
+/// earlier segment of the same trip was boarded is the last one this segment alights at).
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    slot: u8,
+    instance: u32,
+    /// The instance's pattern and first stop event, read once when it is queued.
+    pattern: u32,
+    event: u32,
+    from: u16,
+    until: u16,
+    /// The segment the traveller changed from (`ROOT`: boarded at a seed).
+    parent: u32,
+    /// Where the traveller got off the parent, or, for a root, the seed's index.
+    origin: u32,
+}
+
+/// A Trip-Based query's buffers, reused from query to query.
+#[derive(Default)]
+pub(crate) struct Search {
+    /// Per instance of the query's days, the first position reached (`u16::MAX`: none).
+    reached: Vec<u16>,
+    reached_list: Vec<u32>,
+    /// Per stop, the time from arriving there by vehicle to the destination, and the target
+    /// stop walked to (`INF`: none).
+    egress: Vec<u32>,
+    egress_goal: Vec<u32>,
+    egress_list: Vec<u32>,
+    /// Segments, round after round.
+    queue: Vec<Segment>,
+}
+
+impl Search {
+    fn prepare(&mut self, tt: &Timetable, view: &View<'_>) {
+        let instances = view.instances();
+        if self.reached.len() < instances {
+            self.reached.resize(instances, u16::MAX);
+        }
+        if self.egress.len() != tt.stops.len() {
+            self.egress = vec![INF; tt.stops.len()];
+            self.egress_goal = vec![INF; tt.stops.len()];
+        }
+        self.queue.clear();
+    }
+
+    fn clear(&mut self) {
+        for instance in self.reached_list.drain(..) {
+            self.reached[instance as usize] = u16::MAX;
+        }
+        for stop in self.egress_list.drain(..) {
+            self.egress[stop as usize] = INF;
+            self.egress_goal[stop as usize] = INF;
+        }
+        self.queue.clear();
+    }
+
+    fn set_egress(&mut self, stop: StopIdx, secs: u32, goal: StopIdx) {
+        let slot = &mut self.egress[stop.idx()];
+        if *slot == INF {
+            self.egress_list.push(stop.0);
+        }
+        if secs < *slot {
+            *slot = secs;
+            self.egress_goal[stop.idx()] = goal.0;
+        }
+    }
+
+    /// Queues `instance` of `slot` from `position` unless it is reached there already, and
+    /// marks the pattern's later instances of that day reached (they never overtake it).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn enqueue(
+        &mut self,
+        tt: &Timetable,
+        view: &View<'_>,
+        slot: usize,
+        instance: u32,
+        position: u16,
+        parent: u32,
+        origin: u32,
+    ) {
+        let global = (view.base[slot] + instance) as usize;
+        if position >= self.reached[global] {
+            return;
+        }
+        self.queue_reached(tt, view, slot, instance, position, parent, origin);
+    }
+
+    /// [`Search::enqueue`] once the trip is known to be reached earlier than before.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn queue_reached(
+        &mut self,
+        tt: &Timetable,
+        view: &View<'_>,
+        slot: usize,
+        instance: u32,
+        position: u16,
+        parent: u32,
+        origin: u32,
+    ) {
+        let global = (view.base[slot] + instance) as usize;
+        let reached = self.reached[global];
+        let Some(day) = view.days.day[slot] else { return };
+        let pattern = day.instance_pattern[instance as usize];
+        // The stops up to the one reached before (where the traveller boarded then, so the
+        // earlier segment does not alight there).
+        let until = if reached == u16::MAX {
+            tt.patterns[pattern as usize].num_stops() as u16
+        } else {
+            reached + 1
+        };
+        self.queue.push(Segment {
+            slot: slot as u8,
+            instance,
+            pattern,
+            event: day.instance_event[instance as usize],
+            from: position,
+            until,
+            parent,
+            origin,
+        });
+        let pattern = pattern as usize;
+        let last = (day.pattern_first[pattern] + day.pattern_count[pattern]) as usize;
+        for later in global..view.base[slot] as usize + last {
+            if self.reached[later] <= position {
+                break;
+            }
+            if self.reached[later] == u16::MAX {
+                self.reached_list.push(later as u32);
+            }
+            self.reached[later] = position;
+        }
+    }
+
+    /// The rounds: per number of trips, the segment and position where the traveller alights
+    /// for the earliest arrival, when it is earlier than with fewer trips.
+    fn run(
+        &mut self,
+        tt: &Timetable,
+        view: &View<'_>,
+        bound: &[u32],
+        horizon: u32,
+        max_trips: usize,
+    ) -> Vec<Option<(u32, u16)>> {
+        let mut best = horizon;
+        let mut found = vec![None; max_trips];
+        let mut start = 0;
+        // Where a segment's first alighting is in its day's arrivals and transfer offsets
+        // (loaded ahead of the segment: each is usually a cache miss).
+        let first_alighting =
+            |segment: &Segment| segment.event as usize + usize::from(segment.from) + 1;
+        for (round, found_in_round) in found.iter_mut().enumerate() {
+            let end = self.queue.len();
+            if start == end {
+                break;
+            }
+            // The round's arrivals at the destination first, so that they prune its transfers.
+            for index in start..end {
+                let segment = self.queue[index];
+                if let Some(ahead) = self.queue.get(index + 2)
+                    && let Some(day) = view.days.day[usize::from(ahead.slot)]
+                {
+                    super::raptor::hint::prefetch(&day.arrival[first_alighting(ahead)]);
+                }
+                let slot = usize::from(segment.slot);
+                let Some(day) = view.days.day[slot] else { continue };
+                let offset = view.days.offset[slot] as u32;
+                let pattern = PatternIdx(segment.pattern);
+                let (stops, rules) = (tt.pattern_stops(pattern), tt.pattern_stop_rules(pattern));
+                let event = segment.event as usize;
+                for k in usize::from(segment.from) + 1..usize::from(segment.until) {
+                    let stop = stops[k].idx();
+                    let arrival = day.arrival[event + k] + offset;
+                    if arrival.saturating_add(bound[stop]) >= best {
+                        break;
+                    }
+                    let egress = self.egress[stop];
+                    if egress != INF && rules[k].drop_off() && arrival + egress < best {
+                        best = arrival + egress;
+                        *found_in_round = Some((index as u32, k as u16));
+                    }
+                }
+            }
+            if round + 1 == max_trips {
+                break;
+            }
+            for index in start..end {
+                let segment = self.queue[index];
+                // Two segments on, where its transfers start; one on, its first transfers
+                // (their start loaded by then).
+                if let Some(ahead) = self.queue.get(index + 2)
+                    && let Some(transfers) = view.transfers[usize::from(ahead.slot)]
+                {
+                    super::raptor::hint::prefetch(&transfers.offsets[first_alighting(ahead)]);
+                }
+                if let Some(ahead) = self.queue.get(index + 1)
+                    && let Some(transfers) = view.transfers[usize::from(ahead.slot)]
+                    && let Some(first) =
+                        transfers.targets.get(transfers.offsets[first_alighting(ahead)] as usize)
+                {
+                    super::raptor::hint::prefetch(first);
+                }
+                let slot = usize::from(segment.slot);
+                let (Some(day), Some(transfers)) = (view.days.day[slot], view.transfers[slot])
+                else {
+                    continue;
+                };
+                let offset = view.days.offset[slot] as u32;
+                let stops = tt.pattern_stops(PatternIdx(segment.pattern));
+                let event = segment.event as usize;
+                for k in usize::from(segment.from) + 1..usize::from(segment.until) {
+                    let arrival = day.arrival[event + k] + offset;
+                    if arrival.saturating_add(bound[stops[k].idx()]) >= best {
+                        break;
+                    }
+                    for &packed in transfers.transfers(event + k) {
+                        let (relative, to, position) = unpack(packed);
+                        // The day relative to this one, as a slot of the query's frame.
+                        let to_slot = slot + relative;
+                        if !(1..=3).contains(&to_slot) || view.days.day[to_slot - 1].is_none() {
+                            continue;
+                        }
+                        self.enqueue(tt, view, to_slot - 1, to, position, index as u32, k as u32);
+                    }
+                }
+            }
+            start = end;
+        }
+        found
+    }
+
+    /// The journey that alights from `segment` at `position` and goes on to the destination.
+    #[allow(clippy::too_many_arguments)]
+    fn journey(
+        &self,
+        engine: &Engine,
+        view: &View<'_>,
+        frame: &Frame,
+        seeds: &[SeedWalk],
+        goals: &[SeedWalk],
+        segment: u32,
+        position: u16,
+    ) -> Option<Journey> {
+        let tt = &*engine.timetable;
+        let walk = |from: StopIdx, to: StopIdx| -> Option<Leg> {
+            let link = tt.footpaths(from).iter().find(|link| link.to == to)?;
+            Some(Leg::Walk {
+                from: WalkEnd::Stop(from),
+                to: WalkEnd::Stop(to),
+                departure: 0,
+                arrival: 0,
+                duration_secs: link.duration_secs,
+                distance_m: link.distance_m,
+            })
+        };
+        // Legs from the destination back.
+        let mut legs = Vec::new();
+        let (mut index, mut alight) = (segment, usize::from(position));
+        let mut next_stop: Option<StopIdx> = None;
+        loop {
+            let segment = self.queue[index as usize];
+            let slot = usize::from(segment.slot);
+            let day = view.days.day[slot]?;
+            let pattern = PatternIdx(segment.pattern);
+            let stops = tt.pattern_stops(pattern);
+            let alight_stop = stops[alight];
+            match next_stop {
+                None => {
+                    let goal = StopIdx(self.egress_goal[alight_stop.idx()]);
+                    if let Some(place) = goals.iter().find(|walk| walk.stop == goal)
+                        && place.duration_secs > 0
+                    {
+                        legs.push(Leg::Walk {
+                            from: WalkEnd::Stop(goal),
+                            to: place.place,
+                            departure: 0,
+                            arrival: 0,
+                            duration_secs: place.duration_secs,
+                            distance_m: place.distance_m,
+                        });
+                    }
+                    if goal != alight_stop {
+                        legs.push(walk(alight_stop, goal)?);
+                    }
+                }
+                Some(next) if next != alight_stop => legs.push(walk(alight_stop, next)?),
+                Some(_) => {}
+            }
+            let trip_in_pattern = day.instance_trip[segment.instance as usize];
+            let times = tt.trip_stop_times(pattern, trip_in_pattern as usize);
+            let board = usize::from(segment.from);
+            let offset = frame.base_unix + view.days.offset[slot];
+            legs.push(Leg::Transit {
+                trip: TripIdx(tt.patterns[pattern.idx()].trips.start + trip_in_pattern),
+                pattern,
+                board_position: board,
+                alight_position: alight,
+                service_day: frame.days.day[slot]?,
+                departure: offset + i64::from(times[board].departure),
+                arrival: offset + i64::from(times[alight].arrival),
+            });
+            let board_stop = stops[board];
+            if segment.parent == ROOT {
+                let seed = seeds.get(segment.origin as usize)?;
+                if seed.duration_secs > 0 {
+                    legs.push(Leg::Walk {
+                        from: seed.place,
+                        to: WalkEnd::Stop(board_stop),
+                        departure: 0,
+                        arrival: 0,
+                        duration_secs: seed.duration_secs,
+                        distance_m: seed.distance_m,
+                    });
+                }
+                break;
+            }
+            next_stop = Some(board_stop);
+            index = segment.parent;
+            alight = segment.origin as usize;
+        }
+        legs.reverse();
+        Journey::from_legs(legs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_targets_round_trip() {
+        for (day, instance, position) in
+            [(0, 0, 0), (1, 12_345, 17), (2, MAX_INSTANCES as u32 - 1, 1_023)]
+        {
+            assert_eq!(unpack(pack(day, instance, position)), (day, instance, position as u16));
+        }
+    }
+}
