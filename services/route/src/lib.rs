@@ -70,6 +70,25 @@ pub struct QuerySettings {
     pub coordinate_radius_m: u32,
     /// Departures per line and direction on a departure board, unless `limit` says otherwise.
     pub default_departures_limit: usize,
+    /// When depart-at searches get their Trip-Based transfers (see [`TripBased`]).
+    pub trip_based: TripBased,
+    /// Threads a background build of a day's transfers uses (the rest answer queries).
+    pub trip_based_threads: usize,
+}
+
+/// How the transfers of Trip-Based routing (depart-at searches with the default options) are
+/// built; searches on days without them run RAPTOR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TripBased {
+    /// For today and tomorrow, in the background after each load and after midnight (New
+    /// York: about 25 s of two cores and 160 MB per service day).
+    Background,
+    /// By the first search on a date (small networks: a bundled feed's day takes well under
+    /// a second).
+    OnDemand,
+    /// Never: every search runs RAPTOR.
+    Off,
 }
 
 impl Default for QuerySettings {
@@ -84,6 +103,8 @@ impl Default for QuerySettings {
             default_max_walk_m: 2_000,
             coordinate_radius_m: engine::query::DEFAULT_COORDINATE_RADIUS_M,
             default_departures_limit: 5,
+            trip_based: TripBased::Background,
+            trip_based_threads: 1,
         }
     }
 }

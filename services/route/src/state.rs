@@ -11,9 +11,9 @@ use norikae_runtime::{Problem, Readiness};
 use norikae_timetable::LiveTimetable;
 use tokio::sync::Semaphore;
 
-use crate::QuerySettings;
 use crate::engine::{Engine, Scratch};
 use crate::error::Error;
+use crate::{QuerySettings, TripBased};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +22,8 @@ pub struct AppState {
 
 struct Inner {
     engine: RwLock<Option<Arc<Engine>>>,
+    /// A background build of Trip-Based transfers is running.
+    preparing: std::sync::atomic::AtomicBool,
     /// When the current engine was swapped in (reported by `GET /status`).
     loaded_at: RwLock<Option<chrono::DateTime<chrono::Utc>>>,
     slots: Arc<Semaphore>,
@@ -48,6 +50,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 engine: RwLock::new(None),
+                preparing: std::sync::atomic::AtomicBool::new(false),
                 loaded_at: RwLock::new(None),
                 slots,
                 settings,
@@ -59,14 +62,51 @@ impl AppState {
         &self.inner.settings
     }
 
-    /// Answers from `engine` from now on.
+    /// Answers from `engine` from now on (building its Trip-Based transfers as configured).
     pub fn set_engine(&self, engine: Arc<Engine>) {
+        engine.build_trip_based_on_demand(self.inner.settings.trip_based == TripBased::OnDemand);
+        let prepare = Arc::clone(&engine);
         let mut current =
             self.inner.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         *current = Some(engine);
         let mut loaded_at =
             self.inner.loaded_at.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         *loaded_at = Some(chrono::Utc::now());
+        drop(loaded_at);
+        self.prepare_trip_based(prepare);
+    }
+
+    /// With [`TripBased::Background`], builds the Trip-Based transfers of today's and
+    /// tomorrow's searches on a thread of its own, unless a build is running (the next call
+    /// catches up: every snapshot load and every reload check calls this).
+    pub fn prepare_trip_based(&self, engine: Arc<Engine>) {
+        use std::sync::atomic::Ordering;
+        if self.inner.settings.trip_based != TripBased::Background
+            || self.inner.preparing.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let inner = Arc::clone(&self.inner);
+        let threads = self.inner.settings.trip_based_threads.max(1);
+        let spawned = std::thread::Builder::new().name("trip-based".to_owned()).spawn(move || {
+            let today = chrono::Utc::now().with_timezone(&engine.timetable().tz).date_naive();
+            for date in [Some(today), today.succ_opt()].into_iter().flatten() {
+                for day in engine.prepare_trip_based(date, threads) {
+                    tracing::info!(
+                        date = %day.date,
+                        transfers = day.transfers,
+                        mib = day.bytes >> 20,
+                        secs = day.secs,
+                        "trip-based transfers built"
+                    );
+                }
+            }
+            inner.preparing.store(false, Ordering::Release);
+        });
+        if let Err(error) = spawned {
+            tracing::error!(error = %error, "trip-based build thread not started");
+            self.inner.preparing.store(false, Ordering::Release);
+        }
     }
 
     /// When the engine answering now was swapped in.
@@ -169,11 +209,13 @@ impl AppState {
                 }
                 // After midnight the new day's tables are built here rather than by the
                 // first query that needs them (a lookup in the cache otherwise).
-                if let Ok(engine) = self.engine()
-                    && let Err(error) =
+                if let Ok(engine) = self.engine() {
+                    self.prepare_trip_based(Arc::clone(&engine));
+                    if let Err(error) =
                         tokio::task::spawn_blocking(move || engine.warm_up_today()).await
-                {
-                    tracing::error!(error = %error, "day table warm-up task failed");
+                    {
+                        tracing::error!(error = %error, "day table warm-up task failed");
+                    }
                 }
             }
         })

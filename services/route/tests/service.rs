@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use norikae_route::wire;
-use norikae_route::{Config, TimetableSettings};
+use norikae_route::{Config, QuerySettings, TimetableSettings, TripBased};
 use serde_json::Value;
 
 struct Service {
@@ -17,6 +17,10 @@ struct Service {
 
 impl Service {
     async fn start(snapshot: &Path) -> Self {
+        Self::start_with(snapshot, QuerySettings::default()).await
+    }
+
+    async fn start_with(snapshot: &Path, query: QuerySettings) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let port = listener.local_addr().expect("address").port();
         let config = Config {
@@ -25,7 +29,7 @@ impl Service {
                 snapshot: snapshot.to_path_buf(),
                 reload_interval_secs: 1,
             },
-            ..Config::default()
+            query,
         };
         tokio::spawn(norikae_route::run(config, listener, std::future::pending()));
         let service =
@@ -179,4 +183,37 @@ async fn serves_journeys_departures_and_errors_over_http() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(swapped, "the Fukuoka-only snapshot was not picked up");
+}
+
+/// Depart-at searches (`window=0`) with the default options use Trip-Based routing when its
+/// transfers are built (here by the first search, `on_demand`), and the same journeys come
+/// back with it off; `/status` says which days are built and how many searches used them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depart_at_searches_use_trip_based_routing_when_configured() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    norikae_timetable::snapshot::write(&common::timetable(), &snapshot).expect("snapshot written");
+    let query = "/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00&window=0";
+    let mut answers = Vec::new();
+    for mode in [TripBased::OnDemand, TripBased::Off] {
+        let settings = QuerySettings { trip_based: mode, ..QuerySettings::default() };
+        let service = Service::start_with(&snapshot, settings).await;
+        let (status, body) = service.get(query).await;
+        assert_eq!(status, 200, "{body}");
+        let page: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+        assert!(!page.journeys.is_empty(), "{mode:?}: Meinohama → Hakata has journeys");
+        answers.push(serde_json::to_value(&page.journeys).expect("journeys serialise"));
+        let (status, body) = service.get("/status").await;
+        assert_eq!(status, 200, "{body}");
+        let searches = body["trip_based"]["searches"].as_u64().expect("searches");
+        let days = body["trip_based"]["days"].as_array().expect("days").len();
+        match mode {
+            TripBased::OnDemand => {
+                assert_eq!(searches, 1, "{body}");
+                assert_eq!(days, 3, "the days before, of and after 2019-06-05: {body}");
+            }
+            _ => assert_eq!((searches, days), (0, 0), "{body}"),
+        }
+    }
+    assert_eq!(answers[0], answers[1], "Trip-Based and RAPTOR give the same journeys");
 }

@@ -461,6 +461,19 @@ impl Engine {
         self.trip_based.on_demand.store(on, Ordering::Relaxed);
     }
 
+    /// The service days whose transfers are built (those whose trips do not fit the layout
+    /// left out), in order.
+    pub fn trip_based_dates(&self) -> Vec<NaiveDate> {
+        let days = self.trip_based.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut dates: Vec<NaiveDate> = days
+            .iter()
+            .filter(|(_, (built, _))| matches!(built, Built::Transfers(_)))
+            .map(|(&day, _)| self.timetable.date_of_day(day))
+            .collect();
+        dates.sort_unstable();
+        dates
+    }
+
     /// How many searches Trip-Based routing has answered.
     pub fn trip_based_searches(&self) -> u64 {
         self.trip_based.searches.load(Ordering::Relaxed)

@@ -26,6 +26,19 @@ pub struct StatusResponse {
     pub loaded_at: String,
     /// The network's IANA time zone.
     pub timezone: String,
+    /// Trip-Based routing's state (absent from older services).
+    #[serde(default)]
+    pub trip_based: TripBasedStatus,
+}
+
+/// Which service days depart-at searches answer by Trip-Based routing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TripBasedStatus {
+    /// Service days whose transfers are built (`YYYY-MM-DD`): a depart-at search on a date
+    /// uses them when the days before, of and after it are here.
+    pub days: Vec<String>,
+    /// Searches answered by Trip-Based routing since the snapshot was loaded.
+    pub searches: u64,
 }
 
 /// One feed of the timetable.
@@ -68,5 +81,9 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusResponse
         created_at: timetable.meta.created_at.clone(),
         loaded_at: loaded_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         timezone: timetable.meta.timezone.clone(),
+        trip_based: TripBasedStatus {
+            days: engine.trip_based_dates().iter().map(ToString::to_string).collect(),
+            searches: engine.trip_based_searches(),
+        },
     }))
 }
