@@ -399,8 +399,18 @@ fn check_found_again_arrive_by(engine: &Engine) {
 
 #[test]
 fn pages_over_a_day_list_every_journey_once() {
+    check_pages(&engine());
+}
+
+#[test]
+fn trip_based_pages_over_a_day_list_every_journey_once() {
+    let engine = trip_based_engine();
+    check_pages(&engine);
+    assert!(engine.trip_based_searches() > 10, "few searches used Trip-Based routing");
+}
+
+fn check_pages(engine: &Engine) {
     let tt = common::timetable();
-    let engine = engine();
     let mut scratch = Scratch::new(&tt);
     let mut pages_with_journeys = 0;
     for (feed_index, feed_name) in FEEDS.iter().enumerate() {
@@ -575,11 +585,15 @@ fn trip_based_routing_answers_as_raptor() {
     let raptor = engine();
     let trip_based = trip_based_engine();
     let mut scratch = Scratch::new(&tt);
-    // Arrival and transfers, by arrival: a journey may leave at another time for the same
-    // arrival (ties are met in another order), which changes the order by departure.
-    let summary = |journeys: &[Journey]| {
-        let mut summary: Vec<_> =
-            journeys.iter().map(|journey| (journey.arrival, journey.transfers)).collect();
+    // Arrival and transfers, by arrival: a depart-at journey may leave at another time for
+    // the same arrival (ties are met in another order), which changes the order by
+    // departure. A range's Pareto set is over the departure too: all three must match.
+    let summary = |kind: SearchKind, journeys: &[Journey]| {
+        let range = matches!(kind, SearchKind::Range { .. });
+        let mut summary: Vec<_> = journeys
+            .iter()
+            .map(|journey| (range.then_some(journey.departure), journey.arrival, journey.transfers))
+            .collect();
         summary.sort_unstable();
         summary
     };
@@ -600,6 +614,11 @@ fn trip_based_routing_answers_as_raptor() {
                 let stop = &tt.stops[tt.stations[to.idx()].stops[0].idx()];
                 request.to = Place::Coordinates { lat: stop.lat, lon: stop.lon - 0.001 };
             }
+            // Every fourth a 1-hour range.
+            if query % 4 == 3 {
+                request.kind = SearchKind::Range { window_secs: 3600 };
+            }
+            let summary = |journeys: &[Journey]| summary(request.kind, journeys);
             let expected = raptor.search(&request, &mut scratch);
             let before = trip_based.trip_based_searches();
             let found = trip_based.search(&request, &mut scratch);

@@ -9,12 +9,13 @@ use norikae_timetable::{
 use super::Engine;
 use super::journey::{Journey, Reconstruction, SeedWalk, WalkEnd, pareto_filter};
 use super::raptor::{Direction, FinalWalk, MIRROR, Rules, Scratch, Seed, ServiceDays};
+use super::trip_based::Departures;
 use crate::error::{Error, Result};
 
 /// Radius around coordinates within which stops are walked to (and from).
 pub const DEFAULT_COORDINATE_RADIUS_M: u32 = 800;
 /// Longest journey a search follows past its start time: labels later than this are dropped.
-const MAX_JOURNEY_SECS: u32 = 36 * 3600;
+pub(crate) const MAX_JOURNEY_SECS: u32 = 36 * 3600;
 
 /// An origin or destination.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -236,23 +237,6 @@ impl Engine {
             // accessible stop): no journey.
             return Ok(Vec::new());
         }
-        // Depart-at with the rules the transfers were computed for: Trip-Based, when the
-        // query's days are built.
-        if request.kind == SearchKind::DepartAt
-            && options.min_transfer_secs == 0
-            && !options.wheelchair
-            && allowed_patterns.is_none()
-            && options.max_walk_m >= self.longest_walk_m
-            && let Some(days) = self.trip_based_days(frame)
-        {
-            self.fill_lower_bounds(direction, &goals, scratch);
-            let start = frame.time(at);
-            let horizon = start.saturating_add(MAX_JOURNEY_SECS);
-            let max_trips = usize::from(options.max_transfers) + 1;
-            return Ok(self.search_trip_based(
-                &days, frame, &seeds, &goals, start, horizon, max_trips, scratch,
-            ));
-        }
         let day_trips = frame.days.day.map(|day| day.map(|day| self.day_trips(day)));
         let rules = Rules {
             day_trips: [day_trips[0].as_deref(), day_trips[1].as_deref(), day_trips[2].as_deref()],
@@ -265,6 +249,45 @@ impl Engine {
             days: frame.days,
             remember_rides: matches!(request.kind, SearchKind::Range { .. }),
         };
+        // Forward searches with the rules the transfers were computed for: Trip-Based, when
+        // the query's days are built.
+        if direction == Direction::Forward
+            && options.min_transfer_secs == 0
+            && !options.wheelchair
+            && allowed_patterns.is_none()
+            && options.max_walk_m >= self.longest_walk_m
+            && let Some(days) = self.trip_based_days(frame)
+        {
+            self.fill_lower_bounds(direction, &goals, scratch);
+            let start = frame.time(at);
+            let max_trips = usize::from(options.max_transfers) + 1;
+            let search = |departures, scratch: &mut Scratch| {
+                self.search_trip_based(
+                    &days,
+                    frame,
+                    &seeds,
+                    &goals,
+                    departures,
+                    MAX_JOURNEY_SECS,
+                    max_trips,
+                    scratch,
+                )
+            };
+            return Ok(match request.kind {
+                SearchKind::Range { window_secs } => {
+                    let end = start + window_secs;
+                    let departures = self.departures_from(&rules, &seeds, start, end);
+                    let mut journeys =
+                        search(Departures::Range { end, departures: &departures }, scratch);
+                    let (start_unix, end_unix) = (at, at + i64::from(window_secs));
+                    journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
+                    journeys
+                }
+                SearchKind::DepartAt | SearchKind::ArriveBy => {
+                    search(Departures::At(start), scratch)
+                }
+            });
+        }
         let context = Reconstruction {
             direction,
             base_unix: frame.base_unix,

@@ -498,11 +498,16 @@ impl Engine {
         Some(days)
     }
 
-    /// The depart-at search by Trip-Based routing: the journeys with the earliest arrival for
+    /// A search by Trip-Based routing. Depart-at: the journeys with the earliest arrival for
     /// each number of trips up to `max_trips` that arrive earlier than with fewer, leaving
-    /// the seeds at `start` (seconds after the frame's zero), arriving before `horizon`.
-    /// `goals` are the target stops with the walk from each to the place; the scratch's
-    /// lower bounds must be filled for them.
+    /// the seeds at `start` (seconds after the frame's zero). Range: the same for every
+    /// departure in `departures` (leaving times with the seed to leave from, latest first),
+    /// each journey kept only if it arrives earlier than every one with as many trips or
+    /// fewer leaving later (from the window's end on): a profile search, in which a trip
+    /// reached with some number of trips is not followed again for an earlier departure.
+    /// Journeys arrive within `horizon_secs` of their departure. `goals` are the target
+    /// stops with the walk from each to the place; the scratch's lower bounds must be filled
+    /// for them.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn search_trip_based(
         &self,
@@ -510,8 +515,8 @@ impl Engine {
         frame: &Frame,
         seeds: &[SeedWalk],
         goals: &[SeedWalk],
-        start: u32,
-        horizon: u32,
+        departures: Departures<'_>,
+        horizon_secs: u32,
         max_trips: usize,
         scratch: &mut super::Scratch,
     ) -> Vec<Journey> {
@@ -520,48 +525,85 @@ impl Engine {
         let search = &mut scratch.trip_based;
         let bound = &scratch.lower_bound;
         let view = View::new(days, frame);
-        search.prepare(tt, &view);
+        let profile = matches!(departures, Departures::Range { .. });
+        search.prepare(tt, &view, if profile { max_trips } else { 1 });
         for goal in goals {
             search.set_egress(goal.stop, goal.duration_secs, goal.stop);
             for link in self.footpaths(super::raptor::Direction::Backward, goal.stop) {
                 search.set_egress(link.to, link.duration_secs + goal.duration_secs, goal.stop);
             }
         }
-        for (seed_index, seed) in seeds.iter().enumerate() {
-            let ready = i64::from(start + seed.duration_secs);
-            for at_stop in tt.patterns_at_stop(seed.stop) {
-                let position = at_stop.position as usize;
-                let rules = tt.pattern_stop_rules(at_stop.pattern);
-                if position + 1 >= rules.len() || !rules[position].pickup() {
+        let mut best = vec![INF; max_trips];
+        let mut journeys = Vec::new();
+        // One iteration: the seeds (all, or `only`, as (time, seed index)) leaving at `time`.
+        let mut iterate = |time: u32, only: Option<&[(u32, u32)]>, report: bool| {
+            let horizon = time.saturating_add(horizon_secs);
+            for best in &mut best {
+                *best = (*best).min(horizon);
+            }
+            search.queue.clear();
+            for (seed_index, seed) in seeds.iter().enumerate() {
+                if only
+                    .is_some_and(|only| !only.iter().any(|&(_, seed)| seed as usize == seed_index))
+                {
                     continue;
                 }
-                if let Some((slot, instance, _)) =
-                    view.days.earliest(at_stop.pattern.idx(), position, ready)
-                {
-                    search.enqueue(
-                        tt,
-                        &view,
-                        slot,
-                        instance,
-                        position as u16,
-                        ROOT,
-                        seed_index as u32,
-                    );
+                let ready = i64::from(time + seed.duration_secs);
+                for at_stop in tt.patterns_at_stop(seed.stop) {
+                    let position = at_stop.position as usize;
+                    let rules = tt.pattern_stop_rules(at_stop.pattern);
+                    if position + 1 >= rules.len() || !rules[position].pickup() {
+                        continue;
+                    }
+                    if let Some((slot, instance, _)) =
+                        view.days.earliest(at_stop.pattern.idx(), position, ready)
+                    {
+                        let target = Target { slot, instance, position: position as u16 };
+                        search.enqueue(tt, &view, 0, target, ROOT, seed_index as u32);
+                    }
                 }
             }
-        }
-        let found = search.run(tt, &view, bound, horizon, max_trips);
-        let mut journeys = Vec::new();
-        for (segment, position) in found.into_iter().flatten() {
-            if let Some(journey) =
-                search.journey(self, &view, frame, seeds, goals, segment, position)
-            {
-                journeys.push(journey);
+            let found = search.run(tt, &view, bound, &mut best);
+            if report {
+                for (segment, position) in found.into_iter().flatten() {
+                    if let Some(journey) =
+                        search.journey(self, &view, frame, seeds, goals, segment, position)
+                    {
+                        journeys.push(journey);
+                    }
+                }
+            }
+        };
+        match departures {
+            Departures::At(start) => iterate(start, None, true),
+            Departures::Range { end, departures } => {
+                iterate(end, None, false);
+                for group in departures.chunk_by(|a, b| a.0 == b.0) {
+                    iterate(group[0].0, Some(group), true);
+                }
             }
         }
         search.clear();
         journeys
     }
+}
+
+/// When a Trip-Based search leaves.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Departures<'a> {
+    /// At this time (seconds after the frame's zero).
+    At(u32),
+    /// At each of `departures` (time, index of the seed leaving then; latest first), after
+    /// the window's `end`, which only sets the arrivals to beat.
+    Range { end: u32, departures: &'a [(u32, u32)] },
+}
+
+/// Where a transfer (or a boarding at the origin) gets on: a slot's instance at a position.
+#[derive(Clone, Copy, Debug)]
+struct Target {
+    slot: usize,
+    instance: u32,
+    position: u16,
 }
 
 /// The frame's three days as a query reads them.
@@ -614,8 +656,14 @@ struct Segment {
 /// A Trip-Based query's buffers, reused from query to query.
 #[derive(Default)]
 pub(crate) struct Search {
-    /// Per instance of the query's days, the first position reached (`u16::MAX`: none).
+    /// Per level and instance of the query's days (`level * instances + instance`), the
+    /// first position reached with at most `level + 1` trips (`u16::MAX`: none). Depart-at
+    /// searches use one level for all rounds (a later round never reaches a trip earlier);
+    /// range searches one per round, kept from departure to departure.
     reached: Vec<u16>,
+    instances: usize,
+    levels: usize,
+    /// Instances with a position reached at some level, to clean up.
     reached_list: Vec<u32>,
     /// Per stop, the time from arriving there by vehicle to the destination, and the target
     /// stop walked to (`INF`: none).
@@ -627,10 +675,11 @@ pub(crate) struct Search {
 }
 
 impl Search {
-    fn prepare(&mut self, tt: &Timetable, view: &View<'_>) {
-        let instances = view.instances();
-        if self.reached.len() < instances {
-            self.reached.resize(instances, u16::MAX);
+    fn prepare(&mut self, tt: &Timetable, view: &View<'_>, levels: usize) {
+        self.instances = view.instances();
+        self.levels = levels;
+        if self.reached.len() < self.instances * levels {
+            self.reached.resize(self.instances * levels, u16::MAX);
         }
         if self.egress.len() != tt.stops.len() {
             self.egress = vec![INF; tt.stops.len()];
@@ -641,7 +690,9 @@ impl Search {
 
     fn clear(&mut self) {
         for instance in self.reached_list.drain(..) {
-            self.reached[instance as usize] = u16::MAX;
+            for level in 0..self.levels {
+                self.reached[level * self.instances + instance as usize] = u16::MAX;
+            }
         }
         for stop in self.egress_list.drain(..) {
             self.egress[stop as usize] = INF;
@@ -661,42 +712,40 @@ impl Search {
         }
     }
 
-    /// Queues `instance` of `slot` from `position` unless it is reached there already, and
-    /// marks the pattern's later instances of that day reached (they never overtake it).
-    #[allow(clippy::too_many_arguments)]
+    /// Queues the target trip from its position for the round of `level` unless it is
+    /// reached there already (with as many trips or fewer), and marks the pattern's later
+    /// instances of that day reached (they never overtake it).
     #[inline]
     fn enqueue(
         &mut self,
         tt: &Timetable,
         view: &View<'_>,
-        slot: usize,
-        instance: u32,
-        position: u16,
+        level: usize,
+        target: Target,
         parent: u32,
         origin: u32,
     ) {
-        let global = (view.base[slot] + instance) as usize;
-        if position >= self.reached[global] {
+        let global = (view.base[target.slot] + target.instance) as usize;
+        if target.position >= self.reached[level.min(self.levels - 1) * self.instances + global] {
             return;
         }
-        self.queue_reached(tt, view, slot, instance, position, parent, origin);
+        self.queue_reached(tt, view, level.min(self.levels - 1), target, parent, origin);
     }
 
     /// [`Search::enqueue`] once the trip is known to be reached earlier than before.
-    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn queue_reached(
         &mut self,
         tt: &Timetable,
         view: &View<'_>,
-        slot: usize,
-        instance: u32,
-        position: u16,
+        level: usize,
+        target: Target,
         parent: u32,
         origin: u32,
     ) {
+        let Target { slot, instance, position } = target;
         let global = (view.base[slot] + instance) as usize;
-        let reached = self.reached[global];
+        let reached = self.reached[level * self.instances + global];
         let Some(day) = view.days.day[slot] else { return };
         let pattern = day.instance_pattern[instance as usize];
         // The stops up to the one reached before (where the traveller boarded then, so the
@@ -717,41 +766,52 @@ impl Search {
             origin,
         });
         let pattern = pattern as usize;
-        let last = (day.pattern_first[pattern] + day.pattern_count[pattern]) as usize;
-        for later in global..view.base[slot] as usize + last {
-            if self.reached[later] <= position {
-                break;
+        let last = view.base[slot] as usize
+            + (day.pattern_first[pattern] + day.pattern_count[pattern]) as usize;
+        for level in level..self.levels {
+            let row = level * self.instances;
+            for later in global..last {
+                let slot = &mut self.reached[row + later];
+                if *slot <= position {
+                    break;
+                }
+                // Every level from this one on is marked, the last one too: an instance is
+                // listed the first time that one is.
+                if *slot == u16::MAX && level + 1 == self.levels {
+                    self.reached_list.push(later as u32);
+                }
+                *slot = position;
             }
-            if self.reached[later] == u16::MAX {
-                self.reached_list.push(later as u32);
-            }
-            self.reached[later] = position;
         }
     }
 
     /// The rounds: per number of trips, the segment and position where the traveller alights
-    /// for the earliest arrival, when it is earlier than with fewer trips.
+    /// for an arrival earlier than `best` (per number of trips, updated).
     fn run(
         &mut self,
         tt: &Timetable,
         view: &View<'_>,
         bound: &[u32],
-        horizon: u32,
-        max_trips: usize,
+        best: &mut [u32],
     ) -> Vec<Option<(u32, u16)>> {
-        let mut best = horizon;
+        let max_trips = best.len();
         let mut found = vec![None; max_trips];
         let mut start = 0;
         // Where a segment's first alighting is in its day's arrivals and transfer offsets
         // (loaded ahead of the segment: each is usually a cache miss).
         let first_alighting =
             |segment: &Segment| segment.event as usize + usize::from(segment.from) + 1;
-        for (round, found_in_round) in found.iter_mut().enumerate() {
+        for round in 0..max_trips {
             let end = self.queue.len();
             if start == end {
                 break;
             }
+            // An arrival with more trips must beat those with fewer.
+            if round > 0 {
+                best[round] = best[round].min(best[round - 1]);
+            }
             // The round's arrivals at the destination first, so that they prune its transfers.
+            let mut target = best[round];
             for index in start..end {
                 let segment = self.queue[index];
                 if let Some(ahead) = self.queue.get(index + 2)
@@ -768,19 +828,23 @@ impl Search {
                 for k in usize::from(segment.from) + 1..usize::from(segment.until) {
                     let stop = stops[k].idx();
                     let arrival = day.arrival[event + k] + offset;
-                    if arrival.saturating_add(bound[stop]) >= best {
+                    if arrival.saturating_add(bound[stop]) >= target {
                         break;
                     }
                     let egress = self.egress[stop];
-                    if egress != INF && rules[k].drop_off() && arrival + egress < best {
-                        best = arrival + egress;
-                        *found_in_round = Some((index as u32, k as u16));
+                    if egress != INF && rules[k].drop_off() && arrival + egress < target {
+                        target = arrival + egress;
+                        found[round] = Some((index as u32, k as u16));
                     }
                 }
             }
+            best[round] = target;
             if round + 1 == max_trips {
                 break;
             }
+            // A transfer adds a trip: the journey must beat those with one trip more too.
+            let target = target.min(best[round + 1]);
+            let level = round + 1;
             for index in start..end {
                 let segment = self.queue[index];
                 // Two segments on, where its transfers start; one on, its first transfers
@@ -807,17 +871,18 @@ impl Search {
                 let event = segment.event as usize;
                 for k in usize::from(segment.from) + 1..usize::from(segment.until) {
                     let arrival = day.arrival[event + k] + offset;
-                    if arrival.saturating_add(bound[stops[k].idx()]) >= best {
+                    if arrival.saturating_add(bound[stops[k].idx()]) >= target {
                         break;
                     }
                     for &packed in transfers.transfers(event + k) {
-                        let (relative, to, position) = unpack(packed);
+                        let (relative, instance, position) = unpack(packed);
                         // The day relative to this one, as a slot of the query's frame.
                         let to_slot = slot + relative;
                         if !(1..=3).contains(&to_slot) || view.days.day[to_slot - 1].is_none() {
                             continue;
                         }
-                        self.enqueue(tt, view, to_slot - 1, to, position, index as u32, k as u32);
+                        let to = Target { slot: to_slot - 1, instance, position };
+                        self.enqueue(tt, view, level, to, index as u32, k as u32);
                     }
                 }
             }
