@@ -70,19 +70,19 @@ pub struct QuerySettings {
     pub coordinate_radius_m: u32,
     /// Departures per line and direction on a departure board, unless `limit` says otherwise.
     pub default_departures_limit: usize,
-    /// When depart-at searches get their Trip-Based transfers (see [`TripBased`]).
+    /// When depart-at and range searches get their Trip-Based transfers (see [`TripBased`]).
     pub trip_based: TripBased,
     /// Threads a background build of a day's transfers uses (the rest answer queries).
     pub trip_based_threads: usize,
 }
 
-/// How the transfers of Trip-Based routing (depart-at searches with the default options) are
-/// built; searches on days without them run RAPTOR.
+/// How the transfers of Trip-Based routing (depart-at and range searches with the default
+/// options) are built; searches on days without them run RAPTOR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TripBased {
     /// For today and tomorrow, in the background after each load and after midnight (New
-    /// York: about 25 s of two cores and 160 MB per service day).
+    /// York: about 25 s of two cores, or 50 s of one, and 175 MB per service day).
     Background,
     /// By the first search on a date (small networks: a bundled feed's day takes well under
     /// a second).

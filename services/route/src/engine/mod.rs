@@ -3,8 +3,9 @@
 //! [`Engine`] wraps one loaded [`Timetable`] with the few derived tables the search needs
 //! (accessibility flags, walking links in reverse). [`query`] turns a [`query::Request`] into
 //! searches of the [`raptor`] core (depart-at, range and arrive-by, with via stations by
-//! chaining), [`journey`] rebuilds journeys from the labels, [`fares`] prices them and
-//! [`departures`] lists the next departures of a station.
+//! chaining), or of [`trip_based`] routing for forward searches with the default options
+//! once a date's transfers are built; [`journey`] rebuilds journeys from the labels, [`fares`]
+//! prices them and [`departures`] lists the next departures of a station.
 
 mod bounds;
 pub mod departures;
@@ -51,7 +52,7 @@ pub struct Engine {
     pub fares: fares::FareIndex,
     /// Trips running per service day, built on first use (a query needs three days).
     day_trips: DayCache,
-    /// Trip-to-trip transfers per service day, for Trip-Based depart-at searches (see
+    /// Trip-to-trip transfers per service day, for Trip-Based forward searches (see
     /// [`trip_based`]); built by [`Engine::prepare_trip_based`].
     pub(crate) trip_based: trip_based::Cache,
     /// The longest walking link: a walking limit at least this long limits nothing.

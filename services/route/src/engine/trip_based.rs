@@ -1,5 +1,5 @@
-//! Trip-Based routing (Witt, "Trip-Based Public Transit Routing", 2015) for depart-at searches
-//! with the default options.
+//! Trip-Based routing (Witt, "Trip-Based Public Transit Routing", 2015) for forward searches
+//! (depart-at and range) with the default options.
 //!
 //! RAPTOR spends most of a query searching, at every stop a round reaches, for the earliest
 //! trip of every pattern serving it. Trip-Based routing does those searches ahead, once per
@@ -11,14 +11,16 @@
 //! round (a round is one more trip), marking each trip reached from the earliest position, so
 //! that no trip is ridden twice, and answers with the earliest arrival per number of trips:
 //! the same Pareto set over (arrival, transfers) as RAPTOR, with the same landmark lower
-//! bounds pruning segments that cannot beat the arrival already found.
+//! bounds pruning segments that cannot beat the arrival already found. A range search runs
+//! the departures of its window latest first and keeps the trips reached, per number of
+//! trips, from one departure to the next (a profile search, as rRAPTOR keeps its labels).
 //!
 //! The transfers of a day go from its trips to those of the same day and of the days before
 //! and after it (trips past midnight), so a query on a date reads the three days RAPTOR reads.
-//! Building a day takes New York about a minute of both cores and some 200 MB, which is why
-//! days are built off the query path ([`Engine::prepare_trip_based`]) while RAPTOR answers;
-//! searches with any other option (slack, walking limit, wheelchair, exclusions) stay on
-//! RAPTOR, since the transfers are computed for the default rules.
+//! Building a day takes New York about 25 s of two cores and 175 MB, which is why days are
+//! built off the query path ([`Engine::prepare_trip_based`]) while RAPTOR answers; searches
+//! with any other option (slack, walking limit, wheelchair, exclusions) and arrive-by
+//! searches stay on RAPTOR, since the transfers are computed for the default rules, forward.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -421,9 +423,9 @@ pub struct PreparedDay {
 }
 
 impl Engine {
-    /// Builds the transfers of the service days a depart-at query on `date` reads (the days
-    /// before, of and after it) that are not built yet, with `threads` threads; from then on
-    /// depart-at searches with the default options on that date use Trip-Based routing.
+    /// Builds the transfers of the service days a query on `date` reads (the days before, of
+    /// and after it) that are not built yet, with `threads` threads; from then on depart-at
+    /// and range searches with the default options on that date use Trip-Based routing.
     /// Returns what was built (nothing for days built before, or outside the timetable).
     pub fn prepare_trip_based(&self, date: NaiveDate, threads: usize) -> Vec<PreparedDay> {
         let Ok(frame) = Frame::new(&self.timetable, date) else { return Vec::new() };
@@ -455,8 +457,8 @@ impl Engine {
         Some(prepared)
     }
 
-    /// Lets depart-at searches build the transfers they miss themselves (for small feeds and
-    /// tests: New York takes minutes per day), instead of leaving those dates to RAPTOR.
+    /// Lets forward searches build the transfers they miss themselves (for small feeds and
+    /// tests: New York takes 25 s per day), instead of leaving those dates to RAPTOR.
     pub fn build_trip_based_on_demand(&self, on: bool) {
         self.trip_based.on_demand.store(on, Ordering::Relaxed);
     }

@@ -31,11 +31,11 @@ pub struct StatusResponse {
     pub trip_based: TripBasedStatus,
 }
 
-/// Which service days depart-at searches answer by Trip-Based routing.
+/// Which service days depart-at and range searches answer by Trip-Based routing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TripBasedStatus {
-    /// Service days whose transfers are built (`YYYY-MM-DD`): a depart-at search on a date
-    /// uses them when the days before, of and after it are here.
+    /// Service days whose transfers are built (`YYYY-MM-DD`): a search on a date uses them
+    /// when the days before, of and after it are here.
     pub days: Vec<String>,
     /// Searches answered by Trip-Based routing since the snapshot was loaded.
     pub searches: u64,
