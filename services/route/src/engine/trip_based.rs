@@ -726,12 +726,12 @@ impl Search {
         target: Target,
         parent: u32,
         origin: u32,
-    ) {
+    ) -> bool {
         let global = (view.base[target.slot] + target.instance) as usize;
         if target.position >= self.reached[level.min(self.levels - 1) * self.instances + global] {
-            return;
+            return false;
         }
-        self.queue_reached(tt, view, level.min(self.levels - 1), target, parent, origin);
+        self.queue_reached(tt, view, level.min(self.levels - 1), target, parent, origin)
     }
 
     /// [`Search::enqueue`] once the trip is known to be reached earlier than before.
@@ -744,11 +744,11 @@ impl Search {
         target: Target,
         parent: u32,
         origin: u32,
-    ) {
+    ) -> bool {
         let Target { slot, instance, position } = target;
         let global = (view.base[slot] + instance) as usize;
         let reached = self.reached[level * self.instances + global];
-        let Some(day) = view.days.day[slot] else { return };
+        let Some(day) = view.days.day[slot] else { return false };
         let pattern = day.instance_pattern[instance as usize];
         // The stops up to the one reached before (where the traveller boarded then, so the
         // earlier segment does not alight there).
@@ -785,10 +785,46 @@ impl Search {
                 *slot = position;
             }
         }
+        true
+    }
+
+    /// Where segment `index`, of round `round`, arrives at the destination earlier than
+    /// `best[round]`: updates it and `found[round]`.
+    #[inline]
+    fn scan_target(
+        &self,
+        tt: &Timetable,
+        view: &View<'_>,
+        bound: &[u32],
+        index: usize,
+        best: &mut u32,
+        found: &mut Option<(u32, u16)>,
+    ) {
+        let segment = self.queue[index];
+        let slot = usize::from(segment.slot);
+        let Some(day) = view.days.day[slot] else { return };
+        let offset = view.days.offset[slot] as u32;
+        let pattern = PatternIdx(segment.pattern);
+        let (stops, rules) = (tt.pattern_stops(pattern), tt.pattern_stop_rules(pattern));
+        let event = segment.event as usize;
+        for k in usize::from(segment.from) + 1..usize::from(segment.until) {
+            let stop = stops[k].idx();
+            let arrival = day.arrival[event + k] + offset;
+            if arrival.saturating_add(bound[stop]) >= *best {
+                break;
+            }
+            let egress = self.egress[stop];
+            if egress != INF && rules[k].drop_off() && arrival + egress < *best {
+                *best = arrival + egress;
+                *found = Some((index as u32, k as u16));
+            }
+        }
     }
 
     /// The rounds: per number of trips, the segment and position where the traveller alights
-    /// for an arrival earlier than `best` (per number of trips, updated).
+    /// for an arrival earlier than `best` (per number of trips, updated). Each segment is
+    /// scanned for the destination when it is queued, so that the arrival it gives prunes
+    /// the rest of the transfers that queue the round.
     fn run(
         &mut self,
         tt: &Timetable,
@@ -798,55 +834,28 @@ impl Search {
     ) -> Vec<Option<(u32, u16)>> {
         let max_trips = best.len();
         let mut found = vec![None; max_trips];
-        let mut start = 0;
         // Where a segment's first alighting is in its day's arrivals and transfer offsets
         // (loaded ahead of the segment: each is usually a cache miss).
         let first_alighting =
             |segment: &Segment| segment.event as usize + usize::from(segment.from) + 1;
-        for round in 0..max_trips {
+        for index in 0..self.queue.len() {
+            if let Some(ahead) = self.queue.get(index + 2)
+                && let Some(day) = view.days.day[usize::from(ahead.slot)]
+            {
+                super::raptor::hint::prefetch(&day.arrival[first_alighting(ahead)]);
+            }
+            self.scan_target(tt, view, bound, index, &mut best[0], &mut found[0]);
+        }
+        let mut start = 0;
+        for round in 0..max_trips - 1 {
             let end = self.queue.len();
             if start == end {
                 break;
             }
-            // An arrival with more trips must beat those with fewer.
-            if round > 0 {
-                best[round] = best[round].min(best[round - 1]);
-            }
-            // The round's arrivals at the destination first, so that they prune its transfers.
-            let mut target = best[round];
-            for index in start..end {
-                let segment = self.queue[index];
-                if let Some(ahead) = self.queue.get(index + 2)
-                    && let Some(day) = view.days.day[usize::from(ahead.slot)]
-                {
-                    super::raptor::hint::prefetch(&day.arrival[first_alighting(ahead)]);
-                }
-                let slot = usize::from(segment.slot);
-                let Some(day) = view.days.day[slot] else { continue };
-                let offset = view.days.offset[slot] as u32;
-                let pattern = PatternIdx(segment.pattern);
-                let (stops, rules) = (tt.pattern_stops(pattern), tt.pattern_stop_rules(pattern));
-                let event = segment.event as usize;
-                for k in usize::from(segment.from) + 1..usize::from(segment.until) {
-                    let stop = stops[k].idx();
-                    let arrival = day.arrival[event + k] + offset;
-                    if arrival.saturating_add(bound[stop]) >= target {
-                        break;
-                    }
-                    let egress = self.egress[stop];
-                    if egress != INF && rules[k].drop_off() && arrival + egress < target {
-                        target = arrival + egress;
-                        found[round] = Some((index as u32, k as u16));
-                    }
-                }
-            }
-            best[round] = target;
-            if round + 1 == max_trips {
-                break;
-            }
-            // A transfer adds a trip: the journey must beat those with one trip more too.
-            let target = target.min(best[round + 1]);
-            let level = round + 1;
+            // A transfer adds a trip: the journey must beat those with one trip more too,
+            // and (an arrival with more trips must beat those with fewer) this round's.
+            let next = round + 1;
+            best[next] = best[next].min(best[round]);
             for index in start..end {
                 let segment = self.queue[index];
                 // Two segments on, where its transfers start; one on, its first transfers
@@ -873,7 +882,7 @@ impl Search {
                 let event = segment.event as usize;
                 for k in usize::from(segment.from) + 1..usize::from(segment.until) {
                     let arrival = day.arrival[event + k] + offset;
-                    if arrival.saturating_add(bound[stops[k].idx()]) >= target {
+                    if arrival.saturating_add(bound[stops[k].idx()]) >= best[next] {
                         break;
                     }
                     for &packed in transfers.transfers(event + k) {
@@ -884,7 +893,17 @@ impl Search {
                             continue;
                         }
                         let to = Target { slot: to_slot - 1, instance, position };
-                        self.enqueue(tt, view, level, to, index as u32, k as u32);
+                        if self.enqueue(tt, view, next, to, index as u32, k as u32) {
+                            let queued = self.queue.len() - 1;
+                            self.scan_target(
+                                tt,
+                                view,
+                                bound,
+                                queued,
+                                &mut best[next],
+                                &mut found[next],
+                            );
+                        }
                     }
                 }
             }
