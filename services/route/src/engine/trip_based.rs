@@ -245,6 +245,9 @@ struct Block {
     targets: Vec<u32>,
 }
 
+/// How many segments behind the newest one a round scans for the destination.
+const SCAN_LAG: usize = 2;
+
 /// Instances handed to a worker at a time.
 const BLOCK: usize = 64;
 
@@ -856,6 +859,7 @@ impl Search {
             // and (an arrival with more trips must beat those with fewer) this round's.
             let next = round + 1;
             best[next] = best[next].min(best[round]);
+            let mut scanned = end;
             for index in start..end {
                 let segment = self.queue[index];
                 // Two segments on, where its transfers start; one on, its first transfers
@@ -893,19 +897,25 @@ impl Search {
                             continue;
                         }
                         let to = Target { slot: to_slot - 1, instance, position };
-                        if self.enqueue(tt, view, next, to, index as u32, k as u32) {
-                            let queued = self.queue.len() - 1;
-                            self.scan_target(
-                                tt,
-                                view,
-                                bound,
-                                queued,
-                                &mut best[next],
-                                &mut found[next],
-                            );
+                        if !self.enqueue(tt, view, next, to, index as u32, k as u32) {
+                            continue;
+                        }
+                        // Scanned a few segments behind the newest, whose first arrival is
+                        // loaded meanwhile.
+                        let queued = self.queue[self.queue.len() - 1];
+                        if let Some(day) = view.days.day[usize::from(queued.slot)] {
+                            super::raptor::hint::prefetch(&day.arrival[first_alighting(&queued)]);
+                        }
+                        while scanned + SCAN_LAG < self.queue.len() {
+                            let (best, found) = (&mut best[next], &mut found[next]);
+                            self.scan_target(tt, view, bound, scanned, best, found);
+                            scanned += 1;
                         }
                     }
                 }
+            }
+            for index in scanned..self.queue.len() {
+                self.scan_target(tt, view, bound, index, &mut best[next], &mut found[next]);
             }
             start = end;
         }
