@@ -444,8 +444,10 @@ impl Search {
             return;
         }
         let pattern = day.instance_pattern[instance] as usize;
+        // Up to the stop the earlier segment boarded at, which it does not alight at (the
+        // engine's correctness tests found this segment stopping one stop short).
         let end =
-            if reached == u16::MAX { tt.patterns[pattern].num_stops() as u16 } else { reached };
+            if reached == u16::MAX { tt.patterns[pattern].num_stops() as u16 } else { reached + 1 };
         self.queue.push((instance as u32, position, end));
         let last = (day.pattern_first[pattern] + day.pattern_count[pattern]) as usize;
         for later in instance..last {
