@@ -23,12 +23,20 @@ fn engine() -> Engine {
     Engine::new(common::timetable())
 }
 
-/// An engine whose depart-at searches with the default rules use Trip-Based routing (the
-/// transfers of each day built by the first search that reads it).
+/// An engine whose depart-at and range searches with the default rules use Trip-Based
+/// routing (the transfers of each day built by the first search that reads it).
 fn trip_based_engine() -> Engine {
     let engine = engine();
     engine.build_trip_based_on_demand(true);
     engine
+}
+
+/// Runs `check` on a Trip-Based engine and makes sure more than `searches` of its searches
+/// used Trip-Based routing (so that the check covered it).
+fn with_trip_based(check: fn(&Engine), searches: u64) {
+    let engine = trip_based_engine();
+    check(&engine);
+    assert!(engine.trip_based_searches() > searches, "few searches used Trip-Based routing");
 }
 
 fn request(
@@ -225,9 +233,7 @@ fn earliest_arrival_matches_the_reference_and_journeys_are_valid() {
 
 #[test]
 fn earliest_arrival_matches_the_reference_with_trip_based_routing() {
-    let engine = trip_based_engine();
-    check_earliest_arrivals(&engine);
-    assert!(engine.trip_based_searches() > 100, "few searches used Trip-Based routing");
+    with_trip_based(check_earliest_arrivals, 100);
 }
 
 fn check_earliest_arrivals(engine: &Engine) {
@@ -285,9 +291,7 @@ fn pareto_sets_match_the_reference_for_every_transfer_count() {
 
 #[test]
 fn pareto_sets_match_the_reference_with_trip_based_routing() {
-    let engine = trip_based_engine();
-    check_pareto_sets(&engine);
-    assert!(engine.trip_based_searches() > 100, "few searches used Trip-Based routing");
+    with_trip_based(check_pareto_sets, 100);
 }
 
 fn check_pareto_sets(engine: &Engine) {
@@ -344,9 +348,7 @@ fn depart_at_journeys_are_found_again_arrive_by() {
 
 #[test]
 fn trip_based_journeys_are_found_again_arrive_by() {
-    let engine = trip_based_engine();
-    check_found_again_arrive_by(&engine);
-    assert!(engine.trip_based_searches() > 100, "few searches used Trip-Based routing");
+    with_trip_based(check_found_again_arrive_by, 100);
 }
 
 fn check_found_again_arrive_by(engine: &Engine) {
@@ -404,9 +406,7 @@ fn pages_over_a_day_list_every_journey_once() {
 
 #[test]
 fn trip_based_pages_over_a_day_list_every_journey_once() {
-    let engine = trip_based_engine();
-    check_pages(&engine);
-    assert!(engine.trip_based_searches() > 10, "few searches used Trip-Based routing");
+    with_trip_based(check_pages, 10);
 }
 
 fn check_pages(engine: &Engine) {

@@ -717,10 +717,18 @@ impl Search {
         }
     }
 
+    /// Whether the target trip is reached at its position or before with the trips of
+    /// `level` (or fewer): a transfer there leads nowhere new.
+    #[inline]
+    fn reached_before(&self, view: &View<'_>, level: usize, target: Target) -> bool {
+        let global = (view.base[target.slot] + target.instance) as usize;
+        target.position >= self.reached[level.min(self.levels - 1) * self.instances + global]
+    }
+
     /// Queues the target trip from its position for the round of `level` unless it is
     /// reached there already (with as many trips or fewer), and marks the pattern's later
-    /// instances of that day reached (they never overtake it).
-    #[inline]
+    /// instances of that day reached (they never overtake it). Returns whether it queued.
+    #[inline(never)]
     fn enqueue(
         &mut self,
         tt: &Timetable,
@@ -730,24 +738,10 @@ impl Search {
         parent: u32,
         origin: u32,
     ) -> bool {
-        let global = (view.base[target.slot] + target.instance) as usize;
-        if target.position >= self.reached[level.min(self.levels - 1) * self.instances + global] {
+        if self.reached_before(view, level, target) {
             return false;
         }
-        self.queue_reached(tt, view, level.min(self.levels - 1), target, parent, origin)
-    }
-
-    /// [`Search::enqueue`] once the trip is known to be reached earlier than before.
-    #[inline(never)]
-    fn queue_reached(
-        &mut self,
-        tt: &Timetable,
-        view: &View<'_>,
-        level: usize,
-        target: Target,
-        parent: u32,
-        origin: u32,
-    ) -> bool {
+        let level = level.min(self.levels - 1);
         let Target { slot, instance, position } = target;
         let global = (view.base[slot] + instance) as usize;
         let reached = self.reached[level * self.instances + global];
@@ -897,7 +891,9 @@ impl Search {
                             continue;
                         }
                         let to = Target { slot: to_slot - 1, instance, position };
-                        if !self.enqueue(tt, view, next, to, index as u32, k as u32) {
+                        if self.reached_before(view, next, to)
+                            || !self.enqueue(tt, view, next, to, index as u32, k as u32)
+                        {
                             continue;
                         }
                         // Scanned a few segments behind the newest, whose first arrival is
