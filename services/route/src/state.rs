@@ -80,17 +80,29 @@ impl AppState {
     /// tomorrow's searches on a thread of its own, unless a build is running (the next call
     /// catches up: every snapshot load and every reload check calls this).
     pub fn prepare_trip_based(&self, engine: Arc<Engine>) {
+        self.prepare_trip_based_for(engine, |engine| {
+            let today = chrono::Utc::now().with_timezone(&engine.timetable().tz).date_naive();
+            [Some(today), today.succ_opt()].into_iter().flatten().collect()
+        });
+    }
+
+    /// [`AppState::prepare_trip_based`] for the dates `dates` gives (called on the build's
+    /// thread); the thread, if one was started.
+    fn prepare_trip_based_for(
+        &self,
+        engine: Arc<Engine>,
+        dates: impl FnOnce(&Engine) -> Vec<chrono::NaiveDate> + Send + 'static,
+    ) -> Option<std::thread::JoinHandle<()>> {
         use std::sync::atomic::Ordering;
         if self.inner.settings.trip_based != TripBased::Background
             || self.inner.preparing.swap(true, Ordering::AcqRel)
         {
-            return;
+            return None;
         }
         let inner = Arc::clone(&self.inner);
         let threads = self.inner.settings.trip_based_threads.max(1);
         let spawned = std::thread::Builder::new().name("trip-based".to_owned()).spawn(move || {
-            let today = chrono::Utc::now().with_timezone(&engine.timetable().tz).date_naive();
-            for date in [Some(today), today.succ_opt()].into_iter().flatten() {
+            for date in dates(&engine) {
                 for day in engine.prepare_trip_based(date, threads) {
                     tracing::info!(
                         date = %day.date,
@@ -103,9 +115,13 @@ impl AppState {
             }
             inner.preparing.store(false, Ordering::Release);
         });
-        if let Err(error) = spawned {
-            tracing::error!(error = %error, "trip-based build thread not started");
-            self.inner.preparing.store(false, Ordering::Release);
+        match spawned {
+            Ok(thread) => Some(thread),
+            Err(error) => {
+                tracing::error!(error = %error, "trip-based build thread not started");
+                self.inner.preparing.store(false, Ordering::Release);
+                None
+            }
         }
     }
 
@@ -236,4 +252,52 @@ fn warmed_engine(timetable: Arc<norikae_timetable::Timetable>) -> Engine {
         "route engine built; today's day tables ready"
     );
     engine
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    fn state(trip_based: TripBased) -> AppState {
+        AppState::new(QuerySettings { trip_based, ..QuerySettings::default() })
+    }
+
+    #[test]
+    fn background_builds_run_one_at_a_time_and_build_the_dates_days() {
+        let engine = Arc::new(Engine::new(Arc::new(crate::engine::tests::bundled_timetable())));
+        let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("a date");
+        let state = state(TripBased::Background);
+        let (release, wait) = mpsc::channel::<()>();
+        let first = state
+            .prepare_trip_based_for(Arc::clone(&engine), move |_| {
+                wait.recv().expect("the test releases the build");
+                vec![date]
+            })
+            .expect("a build starts");
+        assert!(
+            state.prepare_trip_based_for(Arc::clone(&engine), |_| Vec::new()).is_none(),
+            "a second build waits for the next call while one runs"
+        );
+        release.send(()).expect("the build waits");
+        first.join().expect("the build finishes");
+        let built: Vec<String> =
+            engine.trip_based_dates().iter().map(ToString::to_string).collect();
+        assert_eq!(built, ["2019-06-04", "2019-06-05", "2019-06-06"]);
+        let again = state.prepare_trip_based_for(Arc::clone(&engine), |_| Vec::new());
+        again.expect("the next call builds again").join().expect("it finishes");
+    }
+
+    #[test]
+    fn only_the_background_mode_builds_in_the_background() {
+        let engine = Arc::new(Engine::new(Arc::new(crate::engine::tests::bundled_timetable())));
+        for mode in [TripBased::OnDemand, TripBased::Off] {
+            let started = state(mode).prepare_trip_based_for(Arc::clone(&engine), |_| {
+                vec![chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("a date")]
+            });
+            assert!(started.is_none(), "{mode:?}");
+        }
+        assert!(engine.trip_based_dates().is_empty());
+    }
 }
