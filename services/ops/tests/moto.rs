@@ -52,9 +52,20 @@ impl Drop for Moto {
     }
 }
 
+/// A free port for a moto server, never one handed to another test of this run: the port is
+/// free only until moto binds it, and two tests given the same one would share one server (the
+/// second moto fails to bind, the first answers both) until the first test stops it.
 fn free_port() -> u16 {
-    let listener = StdTcpListener::bind("127.0.0.1:0").expect("bind a free port on 127.0.0.1");
-    listener.local_addr().expect("local addr").port()
+    static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let listener = StdTcpListener::bind("127.0.0.1:0").expect("bind a free port on 127.0.0.1");
+        let port = listener.local_addr().expect("local addr").port();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// Where `moto_server` may be: `MOTO_SERVER`, then PATH, then the venv `ecs/check.sh` makes.
@@ -102,7 +113,11 @@ async fn start_moto() -> Option<Moto> {
     let moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut moto = moto;
     loop {
+        // Our server, not another one on the port: ours must still run.
+        let exited = moto.child.try_wait().expect("moto_server's state");
+        assert!(exited.is_none(), "moto_server on {} exited: {exited:?}", moto.url);
         if http.get(format!("{}/moto-api/", moto.url)).send().await.is_ok() {
             return Some(moto);
         }
