@@ -99,9 +99,18 @@ impl AppState {
         {
             return None;
         }
-        let inner = Arc::clone(&self.inner);
+        /// Clears the flag when the build ends, however it ends (a panic too), so that the
+        /// next call can start another.
+        struct Preparing(Arc<Inner>);
+        impl Drop for Preparing {
+            fn drop(&mut self) {
+                self.0.preparing.store(false, Ordering::Release);
+            }
+        }
+        let preparing = Preparing(Arc::clone(&self.inner));
         let threads = self.inner.settings.trip_based_threads.max(1);
         let spawned = std::thread::Builder::new().name("trip-based".to_owned()).spawn(move || {
+            let _preparing = preparing;
             for date in dates(&engine) {
                 for day in engine.prepare_trip_based(date, threads) {
                     tracing::info!(
@@ -113,16 +122,13 @@ impl AppState {
                     );
                 }
             }
-            inner.preparing.store(false, Ordering::Release);
         });
-        match spawned {
-            Ok(thread) => Some(thread),
-            Err(error) => {
+        // A thread not started drops the flag's guard with its closure.
+        spawned
+            .inspect_err(|error| {
                 tracing::error!(error = %error, "trip-based build thread not started");
-                self.inner.preparing.store(false, Ordering::Release);
-                None
-            }
-        }
+            })
+            .ok()
     }
 
     /// When the engine answering now was swapped in.
@@ -287,6 +293,20 @@ mod tests {
         assert_eq!(built, ["2019-06-04", "2019-06-05", "2019-06-06"]);
         let again = state.prepare_trip_based_for(Arc::clone(&engine), |_| Vec::new());
         again.expect("the next call builds again").join().expect("it finishes");
+    }
+
+    #[test]
+    fn a_failed_background_build_lets_the_next_one_start() {
+        let engine = Arc::new(Engine::new(Arc::new(crate::engine::tests::bundled_timetable())));
+        let state = state(TripBased::Background);
+        let failed = state
+            .prepare_trip_based_for(Arc::clone(&engine), |_| panic!("a build fails"))
+            .expect("a build starts");
+        assert!(failed.join().is_err(), "the build panicked");
+        assert!(
+            state.prepare_trip_based_for(Arc::clone(&engine), |_| Vec::new()).is_some(),
+            "the next call starts a build"
+        );
     }
 
     #[test]

@@ -273,20 +273,16 @@ impl Engine {
                     scratch,
                 )
             };
-            return Ok(match request.kind {
-                SearchKind::Range { window_secs } => {
-                    let end = start + window_secs;
-                    let departures = self.departures_from(&rules, &seeds, start, end);
-                    let mut journeys =
-                        search(Departures::Range { end, departures: &departures }, scratch);
-                    let (start_unix, end_unix) = (at, at + i64::from(window_secs));
-                    journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
-                    journeys
-                }
-                SearchKind::DepartAt | SearchKind::ArriveBy => {
-                    search(Departures::At(start), scratch)
-                }
-            });
+            // Forward: depart-at or range.
+            let SearchKind::Range { window_secs } = request.kind else {
+                return Ok(search(Departures::At(start), scratch));
+            };
+            let end = start + window_secs;
+            let departures = self.departures_from(&rules, &seeds, start, end);
+            let mut journeys = search(Departures::Range { end, departures: &departures }, scratch);
+            let (start_unix, end_unix) = (at, at + i64::from(window_secs));
+            journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
+            return Ok(journeys);
         }
         let context = Reconstruction {
             direction,

@@ -187,7 +187,7 @@ pub(crate) struct DayTransfers {
 
 impl DayTransfers {
     /// The transfers of `day`'s trips, with `threads` threads; `None` when the day's trips do
-    /// not fit the packed layout.
+    /// not fit the packed layout (or a worker failed).
     fn build(tt: &Timetable, day: u32, threads: usize) -> Option<Self> {
         let date = tt.date_of_day(day);
         let start = |date: NaiveDate| tt.service_day_start(date).timestamp();
@@ -200,11 +200,14 @@ impl DayTransfers {
             offset: [offset(date.pred_opt()), 0, offset(date.succ_opt())],
         };
         let next = AtomicUsize::new(0);
-        let mut blocks: Vec<Block> = std::thread::scope(|scope| {
+        // A worker that panicked leaves its blocks out: the day is not built (RAPTOR answers)
+        // rather than built with other events' transfers.
+        let parts: Option<Vec<Vec<Block>>> = std::thread::scope(|scope| {
             let workers: Vec<_> =
                 (0..threads.max(1)).map(|_| scope.spawn(|| generate(tt, &days, &next))).collect();
-            workers.into_iter().flat_map(|worker| worker.join().unwrap_or_default()).collect()
+            workers.into_iter().map(|worker| worker.join().ok()).collect()
         });
+        let mut blocks: Vec<Block> = parts?.into_iter().flatten().collect();
         blocks.sort_unstable_by_key(|block| block.first_instance);
         let events = own.arrival.len();
         let mut offsets = Vec::with_capacity(events + 1);
@@ -218,8 +221,7 @@ impl DayTransfers {
             }
             targets.extend_from_slice(&block.targets);
         }
-        debug_assert_eq!(offsets.len(), events + 1);
-        Some(Self { trips: own, offsets, targets })
+        (offsets.len() == events + 1).then_some(Self { trips: own, offsets, targets })
     }
 
     fn transfers(&self, event: usize) -> &[u32] {
@@ -370,7 +372,8 @@ fn generate(tt: &Timetable, days: &Days<'_>, next: &AtomicUsize) -> Vec<Block> {
 #[derive(Clone)]
 enum Built {
     Transfers(Arc<DayTransfers>),
-    /// The day's trips do not fit the packed layout: RAPTOR answers on it.
+    /// The day's trips do not fit the packed layout (or its build failed): RAPTOR answers on
+    /// it.
     Unfit,
 }
 
