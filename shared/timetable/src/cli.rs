@@ -127,6 +127,11 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
     let size = std::fs::metadata(&out).map(|metadata| metadata.len()).unwrap_or(0);
     let (_, peak) = memory_usage();
     print_summary(&timetable);
+    let rules = &report.transfer_rules;
+    println!(
+        "transfer rules: {} naming trips ({} in-seat), {} routes, {} stops, {} stations; {} without effect (type 5)",
+        rules.trip, rules.in_seat, rules.route, rules.stop, rules.station, rules.without_effect
+    );
     println!("warnings: {}", report.warnings.total());
     for (kind, entry) in report.warnings.iter() {
         println!("  {kind}: {}", entry.count);

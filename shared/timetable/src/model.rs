@@ -21,7 +21,7 @@ use crate::column::Column;
 use crate::index::IdIndex;
 
 /// Version of the compiled layout; a snapshot written with another version is refused.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 macro_rules! index_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -428,6 +428,51 @@ pub struct Footpath {
     pub distance_m: u32,
 }
 
+/// `min_transfer_secs` of a stop where transfers.txt forbids changing vehicles (type 3 from
+/// the stop to itself): longer than any journey, so no change there is ever in time.
+pub const FORBIDDEN_TRANSFER_SECS: u32 = 1 << 24;
+
+/// Whom one side of a [`TransferRule`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferParty {
+    Route(RouteIdx),
+    Trip(TripIdx),
+    /// Any trip (the rule names a trip or route on the other side only).
+    Any,
+}
+
+impl TransferParty {
+    fn matches(self, trip: TripIdx, route: RouteIdx) -> bool {
+        match self {
+            Self::Route(named) => named == route,
+            Self::Trip(named) => named == trip,
+            Self::Any => true,
+        }
+    }
+}
+
+/// A transfers.txt rule that names trips or routes (`from_trip_id`, `to_route_id`, …): it
+/// applies to changes between those only, and over any rule that names stops alone, which
+/// the import compiles into [`Timetable::min_transfer_secs`] and the walking links. Rules
+/// naming a station are expanded to its member stops; a frequency-based trip to each of its
+/// departures; an in-seat rule (type 4) becomes a change of 0 s from the last stop of one trip
+/// to the first of the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRule {
+    pub from_stop: StopIdx,
+    pub to_stop: StopIdx,
+    pub from: TransferParty,
+    pub to: TransferParty,
+    /// Seconds needed from the arrival of the one trip to the departure of the other (0 for a
+    /// timed or in-seat transfer); `None`: the change is not possible.
+    pub min_secs: Option<u32>,
+    /// The most specific rule that matches a change wins (the lowest rank; of equal ranks the
+    /// later rule): 4 × the GTFS specificity level (1: both trips, 2: a trip and the other
+    /// side's route, 3: one trip, 4: both routes, 5: one route) + how many sides were named by
+    /// a station rather than the stop itself.
+    pub rank: u16,
+}
+
 /// Fare data from fare_attributes.txt and fare_rules.txt (GTFS Fares v1).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Fares {
@@ -538,8 +583,13 @@ pub struct Timetable {
     /// own minimum transfer time is in `min_transfer_secs`, not here.
     pub footpath_offsets: Column<u32>,
     pub footpaths: Column<Footpath>,
-    /// Minimum time to change vehicles at the same stop.
+    /// Minimum time to change vehicles at the same stop ([`FORBIDDEN_TRANSFER_SECS`] where no
+    /// change is allowed), by the stop rules of transfers.txt (a stop's rule over its
+    /// station's) or the default.
     pub min_transfer_secs: Column<u32>,
+    /// transfers.txt rules naming trips or routes, sorted by `from_stop` (see
+    /// [`Timetable::transfer_rules_from`]).
+    pub transfer_rules: Vec<TransferRule>,
 
     /// `meta.timezone`, parsed (not stored in the snapshot; set when built or loaded).
     pub tz: chrono_tz::Tz,
@@ -577,6 +627,66 @@ impl Timetable {
         let start = self.footpath_offsets[stop.idx()] as usize;
         let end = self.footpath_offsets[stop.idx() + 1] as usize;
         &self.footpaths[start..end]
+    }
+
+    /// The rules naming trips or routes for changes from vehicles arriving at `stop`.
+    pub fn transfer_rules_from(&self, stop: StopIdx) -> &[TransferRule] {
+        let start = self.transfer_rules.partition_point(|rule| rule.from_stop < stop);
+        let end =
+            start + self.transfer_rules[start..].partition_point(|rule| rule.from_stop == stop);
+        &self.transfer_rules[start..end]
+    }
+
+    /// The most specific rule naming trips or routes for changing from `from_trip`, left at
+    /// `from_stop`, to `to_trip` at `to_stop`: `None` when no such rule applies (the stop rules
+    /// do), `Some(None)` when the change is not possible, else `Some(Some(seconds))` needed.
+    pub fn trip_transfer_rule(
+        &self,
+        from_trip: TripIdx,
+        from_stop: StopIdx,
+        to_trip: TripIdx,
+        to_stop: StopIdx,
+    ) -> Option<Option<u32>> {
+        let rules = self.transfer_rules_from(from_stop);
+        if rules.is_empty() {
+            return None;
+        }
+        let (from_route, to_route) =
+            (self.trips[from_trip.idx()].route, self.trips[to_trip.idx()].route);
+        let mut best: Option<&TransferRule> = None;
+        for rule in rules {
+            if rule.to_stop == to_stop
+                && rule.from.matches(from_trip, from_route)
+                && rule.to.matches(to_trip, to_route)
+                && best.is_none_or(|best| rule.rank <= best.rank)
+            {
+                best = Some(rule);
+            }
+        }
+        best.map(|rule| rule.min_secs)
+    }
+
+    /// The seconds a change from `from_trip` at `from_stop` to `to_trip` at `to_stop` needs
+    /// under every rule (trip and route rules, then the stop's minimum transfer time or the
+    /// walking link between the stops); `None` when it is not possible.
+    pub fn change_secs(
+        &self,
+        from_trip: TripIdx,
+        from_stop: StopIdx,
+        to_trip: TripIdx,
+        to_stop: StopIdx,
+    ) -> Option<u32> {
+        if let Some(rule) = self.trip_transfer_rule(from_trip, from_stop, to_trip, to_stop) {
+            return rule;
+        }
+        if from_stop == to_stop {
+            let secs = self.min_transfer_secs[from_stop.idx()];
+            return (secs < FORBIDDEN_TRANSFER_SECS).then_some(secs);
+        }
+        self.footpaths(from_stop)
+            .iter()
+            .find(|footpath| footpath.to == to_stop)
+            .map(|footpath| footpath.duration_secs)
     }
 
     /// Whether `service` runs on day number `day` (0 is `meta.first_date`).

@@ -51,6 +51,7 @@ struct HeaderRef<'a> {
     routes: &'a [Route],
     patterns: &'a [Pattern],
     fares: &'a Fares,
+    transfer_rules: &'a [TransferRule],
     service_words: u32,
     /// Byte lengths of the trip chunks that follow the header (decoded in parallel).
     trip_chunks: Vec<u64>,
@@ -67,6 +68,7 @@ struct Header {
     routes: Vec<Route>,
     patterns: Vec<Pattern>,
     fares: Fares,
+    transfer_rules: Vec<TransferRule>,
     service_words: u32,
     trip_chunks: Vec<u64>,
     columns: Vec<ColumnEntry>,
@@ -148,6 +150,7 @@ pub fn write(timetable: &Timetable, path: &Path) -> Result<String> {
         routes: &timetable.routes,
         patterns: &timetable.patterns,
         fares: &timetable.fares,
+        transfer_rules: &timetable.transfer_rules,
         service_words: timetable.service_words,
         trip_chunks,
         columns: entries,
@@ -371,6 +374,7 @@ pub fn load(path: &Path) -> Result<Timetable> {
         patterns: header.patterns,
         trips,
         fares: header.fares,
+        transfer_rules: header.transfer_rules,
         service_words: header.service_words,
         tz,
         index: IdIndex::default(),
@@ -456,6 +460,20 @@ fn check_shape(path: &Path, timetable: &Timetable) -> Result<()> {
                 .last()
                 .is_none_or(|last| *last as usize == timetable.footpaths.len()),
             "footpaths",
+        ),
+        (
+            timetable.transfer_rules.iter().all(|rule| {
+                let party_fits = |party: TransferParty| match party {
+                    TransferParty::Route(route) => route.idx() < timetable.routes.len(),
+                    TransferParty::Trip(trip) => trip.idx() < timetable.trips.len(),
+                    TransferParty::Any => true,
+                };
+                rule.from_stop.idx() < stops
+                    && rule.to_stop.idx() < stops
+                    && party_fits(rule.from)
+                    && party_fits(rule.to)
+            }) && timetable.transfer_rules.is_sorted_by_key(|rule| rule.from_stop),
+            "transfer_rules",
         ),
         (
             timetable.patterns.iter().all(|pattern| {

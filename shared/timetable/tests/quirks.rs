@@ -256,3 +256,102 @@ fn service_day_starts_at_noon_minus_twelve_hours_across_dst() {
         norikae_timetable::service_day_start(timetable.tz, "2026-11-01".parse().expect("date"));
     assert_eq!(fall_back.to_rfc3339(), "2026-11-01T01:00:00-04:00");
 }
+
+/// transfers.txt by specificity (New York's LIRR writes a stop rule of 300 s at Jamaica and
+/// timed trip-to-trip rules at the same stop): trip and route rules apply to their trips only
+/// and win over stop rules; a stop's rule wins over its station's whatever the order; type 3
+/// at a stop forbids changing there; unknown trips and routes are warned about with the line.
+#[test]
+fn transfer_rules_apply_by_specificity() {
+    let stops = "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n\
+        S,Central,40.7000,-74.0000,1,\n\
+        P1,Central,40.7000,-74.0000,0,S\n\
+        P2,Central,40.7001,-74.0000,0,S\n\
+        X,Alpha,40.7300,-74.0000,0,\n\
+        Z,Zeta,40.7600,-74.0000,0,\n";
+    let routes = "route_id,agency_id,route_short_name,route_long_name,route_type\n\
+        R,A,1,First,3\nQ,A,2,Second,3\n";
+    let trips = "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\nQ,WK,T3\nQ,WK,T4\n";
+    let stop_times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n\
+        T1,07:00:00,07:00:00,X,1\nT1,07:10:00,07:10:00,P1,2\n\
+        T2,07:20:00,07:20:00,P1,1\nT2,07:30:00,07:30:00,Z,2\n\
+        T3,07:11:00,07:11:00,P1,1\nT3,07:20:00,07:20:00,Z,2\n\
+        T4,07:12:00,07:12:00,P2,1\nT4,07:22:00,07:22:00,Z,2\n";
+    // Row by row: a stop rule (line 2) before its station's (line 3), which must not override
+    // it; route to route; trip to trip timed; trip to trip forbidden; in-seat; type 5;
+    // an unknown trip; an unknown route; X forbids changing.
+    let transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time,from_route_id,to_route_id,from_trip_id,to_trip_id\n\
+        P1,P1,2,300,,,,\n\
+        S,S,2,600,,,,\n\
+        P1,P1,2,240,R,Q,,\n\
+        P1,P1,1,,,,T1,T3\n\
+        P1,P2,3,,,,T1,T4\n\
+        ,,4,,,,T1,T2\n\
+        P1,P1,5,,,,T1,T2\n\
+        P1,P1,1,,,,T1,T9\n\
+        P1,P1,2,60,R,NOPE,,\n\
+        X,X,3,,,,,\n";
+    let files = [
+        ("stops.txt", stops),
+        ("routes.txt", routes),
+        ("trips.txt", trips),
+        ("stop_times.txt", stop_times),
+        ("transfers.txt", transfers),
+    ]
+    .into_iter()
+    .fold(base_feed(), |files, (name, content)| with(files, name, content));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = write_folder(dir.path(), "t", &files);
+    let (timetable, report) =
+        import(&[FeedInput::new("t", folder)], &ImportOptions::default(), &NoProgress)
+            .expect("import");
+    let stop = |id: &str| timetable.stop_by_id(id).unwrap_or_else(|| panic!("{id}"));
+    let trip = |id: &str| timetable.trip_by_id(id).unwrap_or_else(|| panic!("{id}"));
+    let (p1, p2) = (stop("t:P1"), stop("t:P2"));
+    // Stop rules: P1's own 300 s, P2 its station's 600 s; X forbids any change.
+    assert_eq!(timetable.min_transfer_secs[p1.idx()], 300, "the stop's rule beats its station's");
+    assert_eq!(timetable.min_transfer_secs[p2.idx()], 600);
+    assert_eq!(
+        timetable.min_transfer_secs[stop("t:X").idx()],
+        norikae_timetable::FORBIDDEN_TRANSFER_SECS
+    );
+    assert_eq!(timetable.change_secs(trip("t:T1"), stop("t:X"), trip("t:T2"), stop("t:X")), None);
+    // T1 → T3 at P1: the timed trip rule (0 s) beats the route rule (240 s) and the stop's 300 s.
+    assert_eq!(timetable.change_secs(trip("t:T1"), p1, trip("t:T3"), p1), Some(0));
+    // The route rule applies to a Q trip other than T3.
+    assert_eq!(timetable.trip_transfer_rule(trip("t:T1"), p1, trip("t:T4"), p1), Some(Some(240)));
+    // T1 → T4 from P1 to P2: forbidden by the trip rule, though the platforms are linked.
+    assert_eq!(timetable.change_secs(trip("t:T1"), p1, trip("t:T4"), p2), None);
+    assert!(timetable.footpaths(p1).iter().any(|link| link.to == p2), "P1 and P2 are linked");
+    // In-seat T1 → T2: 0 s from T1's last stop to T2's first.
+    assert_eq!(timetable.trip_transfer_rule(trip("t:T1"), p1, trip("t:T2"), p1), Some(Some(0)));
+    // Otherwise an R trip to an R trip has no trip or route rule: the stop's 300 s.
+    assert_eq!(timetable.change_secs(trip("t:T2"), p1, trip("t:T1"), p1), Some(300));
+    let counts = &report.transfer_rules;
+    assert_eq!(
+        (
+            counts.trip,
+            counts.route,
+            counts.stop,
+            counts.station,
+            counts.in_seat,
+            counts.without_effect
+        ),
+        (3, 1, 2, 1, 1, 1),
+        "{counts:?}"
+    );
+    let unknown_trip = report.warnings.examples("unknown_transfer_trip");
+    assert!(
+        unknown_trip
+            .iter()
+            .any(|example| example.contains("transfers.txt:9") && example.contains("T9")),
+        "{unknown_trip:?}"
+    );
+    let unknown_route = report.warnings.examples("unknown_transfer_route");
+    assert!(
+        unknown_route
+            .iter()
+            .any(|example| example.contains("transfers.txt:10") && example.contains("NOPE")),
+        "{unknown_route:?}"
+    );
+}

@@ -13,6 +13,7 @@ pub mod fares;
 pub mod journey;
 pub mod query;
 pub mod raptor;
+mod rule_boarding;
 mod trip_based;
 mod walk_pruning;
 
@@ -57,6 +58,39 @@ pub struct Engine {
     pub(crate) trip_based: trip_based::Cache,
     /// The longest walking link: a walking limit at least this long limits nothing.
     pub(crate) longest_walk_m: u32,
+    /// Per search direction, the stops where a transfers.txt rule naming trips or routes may
+    /// decide a boarding (forward: where such rules lead to; backward: where they start), so
+    /// that scans ask [`rule_boarding`] there (all `false` for most feeds, which have none).
+    pub(crate) rule_boarding_stops: RuleStops,
+}
+
+/// [`Engine::rule_boarding_stops`], indexed by [`raptor::Direction`].
+pub(crate) struct RuleStops {
+    forward: Vec<bool>,
+    backward: Vec<bool>,
+}
+
+impl RuleStops {
+    fn build(timetable: &Timetable) -> Self {
+        let mut forward = vec![false; timetable.stops.len()];
+        let mut backward = vec![false; timetable.stops.len()];
+        for rule in &timetable.transfer_rules {
+            forward[rule.to_stop.idx()] = true;
+            backward[rule.from_stop.idx()] = true;
+        }
+        Self { forward, backward }
+    }
+}
+
+impl std::ops::Index<raptor::Direction> for RuleStops {
+    type Output = [bool];
+
+    fn index(&self, direction: raptor::Direction) -> &[bool] {
+        match direction {
+            raptor::Direction::Forward => &self.forward,
+            raptor::Direction::Backward => &self.backward,
+        }
+    }
 }
 
 /// The day tables of the last few service days used. A day is built outside the lock, once
@@ -199,6 +233,7 @@ impl Engine {
         let landmarks = bounds::Landmarks::build(&timetable);
         let longest_walk_m =
             timetable.footpaths.iter().map(|footpath| footpath.distance_m).max().unwrap_or(0);
+        let rule_boarding_stops = RuleStops::build(&timetable);
         Self {
             timetable,
             stop_accessible,
@@ -214,6 +249,7 @@ impl Engine {
             day_trips: DayCache::default(),
             trip_based: trip_based::Cache::default(),
             longest_walk_m,
+            rule_boarding_stops,
         }
     }
 

@@ -19,7 +19,7 @@ use norikae_timetable::{
     Footpath, Pattern, PatternAtStop, PatternIdx, StopIdx, StopRules, StopTime, Timetable,
 };
 
-use super::Engine;
+use super::{Engine, rule_boarding};
 
 /// "No label".
 pub(crate) const INF: u32 = u32::MAX;
@@ -753,10 +753,10 @@ pub(crate) struct Seed {
 /// One service-day slot's running trips of the pattern being scanned, with their departures
 /// stop-major (see [`DayTrips::block`]).
 #[derive(Clone, Copy, Default)]
-struct SlotTrips<'a> {
-    offset: u32,
-    running: &'a [u32],
-    departures: &'a [u32],
+pub(crate) struct SlotTrips<'a> {
+    pub(crate) offset: u32,
+    pub(crate) running: &'a [u32],
+    pub(crate) departures: &'a [u32],
     /// Earliest and latest departure in `departures`.
     earliest: u32,
     latest: u32,
@@ -1157,7 +1157,16 @@ impl Engine {
             if !can_board || (rules.wheelchair && !self.stop_accessible[stop.idx()]) {
                 continue;
             }
-            let (ready, from_walk) = self.ready_key(view, rules, round - 1, stop, scratch);
+            let (mut ready, mut from_walk) = self.ready_key(view, rules, round - 1, stop, scratch);
+            // Rules naming trips or routes may apply here: which trips the traveller may board
+            // depends on the vehicle left (see `rule_boarding`).
+            let rule_sources = (round >= 2
+                && self.rule_boarding_stops[rules.direction][stop.idx()])
+            .then(|| rule_boarding::sources(&self.timetable, scratch, round - 1, stop))
+            .flatten();
+            if let Some(sources) = &rule_sources {
+                ready = ready.min(rule_boarding::earliest_ready(sources, rules.slack_secs));
+            }
             let needed = scratch.ready_trips[stop.idx()].saturating_sub(1);
             if ready.saturating_add(self.lower_bound(scratch, stop))
                 >= scratch.threshold(round, needed)
@@ -1176,17 +1185,34 @@ impl Engine {
                 continue;
             }
             let current = boarded.map(|trip| (trip.day_slot, trip.running_index));
-            let Some((day_slot, running_index, board_key)) = Self::next_trip(
-                &slots,
-                forward,
-                (stop_times, num_stops),
-                scan_position,
-                position,
-                ready,
-                current,
-                current_board_key,
-                accessible_trips,
-            ) else {
+            let next = match &rule_sources {
+                None => Self::next_trip(
+                    &slots,
+                    forward,
+                    (stop_times, num_stops),
+                    scan_position,
+                    position,
+                    ready,
+                    current,
+                    current_board_key,
+                    accessible_trips,
+                ),
+                Some(sources) => rule_boarding::next_trip(
+                    &self.timetable,
+                    rules.direction,
+                    sources,
+                    &slots,
+                    (stop, scan_position, pattern.trips.start),
+                    rules.slack_secs,
+                    current_board_key,
+                    accessible_trips,
+                )
+                .map(|(day_slot, running_index, board_key, walked)| {
+                    from_walk = walked;
+                    (day_slot, running_index, board_key)
+                }),
+            };
+            let Some((day_slot, running_index, board_key)) = next else {
                 continue;
             };
             debug_assert!(board_key >= ready);

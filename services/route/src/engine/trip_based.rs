@@ -188,7 +188,8 @@ pub(crate) struct DayTransfers {
 impl DayTransfers {
     /// The transfers of `day`'s trips, with `threads` threads; `None` when the day's trips do
     /// not fit the packed layout (or a worker failed).
-    fn build(tt: &Timetable, day: u32, threads: usize) -> Option<Self> {
+    /// `rule_stops`: the stops where transfers.txt rules naming trips or routes start.
+    fn build(tt: &Timetable, rule_stops: &[bool], day: u32, threads: usize) -> Option<Self> {
         let date = tt.date_of_day(day);
         let start = |date: NaiveDate| tt.service_day_start(date).timestamp();
         let own = TripDay::build(tt, day)?;
@@ -203,8 +204,9 @@ impl DayTransfers {
         // A worker that panicked leaves its blocks out: the day is not built (RAPTOR answers)
         // rather than built with other events' transfers.
         let parts: Option<Vec<Vec<Block>>> = std::thread::scope(|scope| {
-            let workers: Vec<_> =
-                (0..threads.max(1)).map(|_| scope.spawn(|| generate(tt, &days, &next))).collect();
+            let workers: Vec<_> = (0..threads.max(1))
+                .map(|_| scope.spawn(|| generate(tt, rule_stops, &days, &next)))
+                .collect();
             workers.into_iter().map(|worker| worker.join().ok()).collect()
         });
         let mut blocks: Vec<Block> = parts?.into_iter().flatten().collect();
@@ -254,8 +256,13 @@ const SCAN_LAG: usize = 2;
 const BLOCK: usize = 64;
 
 /// Generates and reduces the transfers of the blocks of instances of `days`' own day (slot 1)
-/// this worker takes from `next`.
-fn generate(tt: &Timetable, days: &Days<'_>, next: &AtomicUsize) -> Vec<Block> {
+/// this worker takes from `next`; at `rule_stops`, under the rules naming trips or routes.
+fn generate(
+    tt: &Timetable,
+    rule_stops: &[bool],
+    days: &Days<'_>,
+    next: &AtomicUsize,
+) -> Vec<Block> {
     let Some(own) = days.day[1] else { return Vec::new() };
     let mut blocks = Vec::new();
     // Per stop, the earliest arrival by vehicle the traveller of the instance has so far:
@@ -311,23 +318,34 @@ fn generate(tt: &Timetable, days: &Days<'_>, next: &AtomicUsize) -> Vec<Block> {
                 // that stop; a trip boarded at two stops is tried from the earlier one first,
                 // so that the later boarding, which reaches nothing more, is dropped.
                 candidates.clear();
-                for (at, ready) in change.chain(walks) {
-                    for at_stop in tt.patterns_at_stop(at) {
-                        let target = at_stop.pattern.idx();
-                        let j = at_stop.position as usize;
-                        let target_rules = tt.pattern_stop_rules(at_stop.pattern);
-                        if j + 1 >= target_rules.len() || !target_rules[j].pickup() {
-                            continue;
+                if rule_stops[stop.idx()] {
+                    let trip =
+                        TripIdx(tt.patterns[pattern].trips.start + own.instance_trip[instance]);
+                    let leaving = Change { trip, stop, arrival, pattern, position: i, instance };
+                    rule_candidates(tt, days, &leaving, &mut candidates);
+                } else {
+                    for (at, ready) in change.chain(walks) {
+                        for at_stop in tt.patterns_at_stop(at) {
+                            let target = at_stop.pattern.idx();
+                            let j = at_stop.position as usize;
+                            let target_rules = tt.pattern_stop_rules(at_stop.pattern);
+                            if j + 1 >= target_rules.len() || !target_rules[j].pickup() {
+                                continue;
+                            }
+                            let Some((slot, boarded, _)) = days.earliest(target, j, ready) else {
+                                continue;
+                            };
+                            // The same trip or a later one of the pattern further on: staying
+                            // on is never worse.
+                            if slot == 1
+                                && target == pattern
+                                && j > i
+                                && boarded as usize >= instance
+                            {
+                                continue;
+                            }
+                            candidates.push(pack(slot, boarded, j));
                         }
-                        let Some((slot, boarded, _)) = days.earliest(target, j, ready) else {
-                            continue;
-                        };
-                        // The same trip or a later one of the pattern further on: staying on
-                        // is never worse.
-                        if slot == 1 && target == pattern && j > i && boarded as usize >= instance {
-                            continue;
-                        }
-                        candidates.push(pack(slot, boarded, j));
                     }
                 }
                 // Packed, they sort by day, trip, then position.
@@ -366,6 +384,83 @@ fn generate(tt: &Timetable, days: &Days<'_>, next: &AtomicUsize) -> Vec<Block> {
         blocks.push(block);
     }
     blocks
+}
+
+/// A traveller leaving `trip` (instance `instance` of the own day, of pattern `pattern`) at
+/// `stop`, position `position`, arriving at `arrival` (seconds of the own day).
+struct Change {
+    trip: TripIdx,
+    stop: StopIdx,
+    arrival: i64,
+    pattern: usize,
+    position: usize,
+    instance: usize,
+}
+
+/// The transfers of `change` where transfers.txt rules naming trips or routes may apply:
+/// per pattern at the stop itself, at the stops its walking links reach and at those its
+/// rules lead to, the earliest trip the traveller may board under the most specific rule for
+/// that pair of trips (or else the stop's minimum transfer time or the walk), tried trip by
+/// trip (such stops are few).
+fn rule_candidates(tt: &Timetable, days: &Days<'_>, change: &Change, candidates: &mut Vec<u32>) {
+    // Where the traveller may board, and what the stop rules need to get there (`None`: only a
+    // rule may allow it).
+    let own_secs = tt.min_transfer_secs[change.stop.idx()];
+    let mut places: Vec<(StopIdx, Option<u32>)> = vec![(
+        change.stop,
+        (own_secs < norikae_timetable::FORBIDDEN_TRANSFER_SECS).then_some(own_secs),
+    )];
+    places.extend(tt.footpaths(change.stop).iter().map(|link| (link.to, Some(link.duration_secs))));
+    places.extend(tt.transfer_rules_from(change.stop).iter().map(|rule| (rule.to_stop, None)));
+    places.sort_by_key(|&(stop, secs)| (stop, secs.is_none(), secs));
+    places.dedup_by_key(|&mut (stop, _)| stop);
+    for (at, stop_rule_secs) in places {
+        for at_stop in tt.patterns_at_stop(at) {
+            let target = at_stop.pattern.idx();
+            let j = at_stop.position as usize;
+            let target_rules = tt.pattern_stop_rules(at_stop.pattern);
+            if j + 1 >= target_rules.len() || !target_rules[j].pickup() {
+                continue;
+            }
+            let trips_start = tt.patterns[target].trips.start;
+            let mut best: Option<(usize, u32, i64)> = None;
+            for (slot, day) in days.day.iter().enumerate() {
+                let Some(day) = day else { continue };
+                let count = day.pattern_count[target] as usize;
+                let start = day.pattern_departures[target] as usize + j * count;
+                for (index, &departure) in day.departures[start..start + count].iter().enumerate() {
+                    let departure = i64::from(departure) + days.offset[slot];
+                    if departure < change.arrival {
+                        continue;
+                    }
+                    if best.is_some_and(|(_, _, best)| departure >= best) {
+                        break;
+                    }
+                    let instance = day.pattern_first[target] + index as u32;
+                    let trip = TripIdx(trips_start + day.instance_trip[instance as usize]);
+                    let needed = match tt.trip_transfer_rule(change.trip, change.stop, trip, at) {
+                        Some(rule) => rule,
+                        None => stop_rule_secs,
+                    };
+                    if needed.is_some_and(|secs| change.arrival + i64::from(secs) <= departure) {
+                        best = Some((slot, instance, departure));
+                        break;
+                    }
+                }
+            }
+            let Some((slot, boarded, _)) = best else { continue };
+            // The same trip or a later one of the pattern further on: staying on is never
+            // worse.
+            if slot == 1
+                && target == change.pattern
+                && j > change.position
+                && boarded as usize >= change.instance
+            {
+                continue;
+            }
+            candidates.push(pack(slot, boarded, j));
+        }
+    }
 }
 
 /// One service day's transfers, once built.
@@ -452,7 +547,9 @@ impl Engine {
             return None;
         }
         let started = std::time::Instant::now();
-        let transfers = DayTransfers::build(&self.timetable, day, threads).map(Arc::new);
+        let rule_stops = &self.rule_boarding_stops[super::raptor::Direction::Backward];
+        let transfers =
+            DayTransfers::build(&self.timetable, rule_stops, day, threads).map(Arc::new);
         let prepared = PreparedDay {
             date: self.timetable.date_of_day(day),
             transfers: transfers.as_ref().map(|day| day.len()),

@@ -182,6 +182,7 @@ pub(crate) fn build(
         footpath_offsets: vec![0u32; num_stops + 1].into(),
         footpaths: Vec::new().into(),
         min_transfer_secs: vec![walking.default_min_transfer_secs; num_stops].into(),
+        transfer_rules: Vec::new(),
         tz,
         index: IdIndex::default(),
     };

@@ -14,6 +14,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 pub use parse::{parse_date, parse_time};
+pub use walking::TransferRuleCounts;
 
 use crate::error::{Error, Result};
 use crate::model::{Timetable, WalkingSettings};
@@ -101,6 +102,8 @@ pub struct ImportReport {
     pub parse_secs: f64,
     pub build_secs: f64,
     pub walking_secs: f64,
+    /// transfers.txt rows by what they name.
+    pub transfer_rules: TransferRuleCounts,
 }
 
 /// Imports `feeds` into a compiled timetable (nothing is written).
@@ -130,7 +133,7 @@ pub fn import(
     let started = Instant::now();
     let bar = progress.start("walking links", built.timetable.stops.len() as u64);
     // The raw feeds (without stop times) are needed again for transfers.txt.
-    walking::build_walking(
+    report.transfer_rules = walking::build_walking(
         &mut built.timetable,
         &built.feeds,
         &built.stop_maps,

@@ -99,12 +99,21 @@ pub(crate) struct RawFrequency {
     pub headway: u32,
 }
 
+/// A row of transfers.txt, its ids resolved to positions in this feed.
 #[derive(Debug)]
 pub(crate) struct RawTransfer {
-    pub from: u32,
-    pub to: u32,
+    /// Stop positions; absent only for in-seat rules (types 4 and 5), which name trips.
+    pub from: Option<u32>,
+    pub to: Option<u32>,
+    pub from_route: Option<u32>,
+    pub to_route: Option<u32>,
+    pub from_trip: Option<u32>,
+    pub to_trip: Option<u32>,
+    /// 0 recommended, 1 timed, 2 minimum time, 3 not possible, 4 in-seat, 5 no in-seat.
     pub transfer_type: u8,
     pub min_transfer_secs: Option<u32>,
+    /// Line in transfers.txt, for warnings after parsing.
+    pub line: u64,
 }
 
 #[derive(Debug)]
@@ -792,38 +801,23 @@ fn read_frequencies(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
 }
 
 fn read_transfers(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
-    let from = table.required("from_stop_id")?;
-    let to = table.required("to_stop_id")?;
+    let from = table.column("from_stop_id");
+    let to = table.column("to_stop_id");
+    let from_route = table.column("from_route_id");
+    let to_route = table.column("to_route_id");
+    let from_trip = table.column("from_trip_id");
+    let to_trip = table.column("to_trip_id");
     let transfer_type = table.column("transfer_type");
     let min_time = table.column("min_transfer_time");
     let mut record = csv::StringRecord::new();
-    while table.next(&mut record)? {
-        let from_id = get(&record, Some(from));
-        let to_id = get(&record, Some(to));
-        if from_id.is_empty() || to_id.is_empty() {
-            // Trip-to-trip or route-to-route transfers without stops are not used.
-            feed.warnings.add("unsupported_transfer", || {
-                table.at(&record, "from_stop_id", "transfer without stops; skipped")
-            });
-            continue;
-        }
-        let (Some(&from_position), Some(&to_position)) =
-            (feed.stop_ids.get(from_id), feed.stop_ids.get(to_id))
-        else {
-            feed.warnings.add("unknown_stop", || {
-                table.at(
-                    &record,
-                    "from_stop_id",
-                    format!("unknown stop {from_id:?} or {to_id:?}; transfer skipped"),
-                )
-            });
-            continue;
-        };
+    'rows: while table.next(&mut record)? {
         let type_value = match get(&record, transfer_type) {
             "" | "0" => 0,
             "1" => 1,
             "2" => 2,
             "3" => 3,
+            "4" => 4,
+            "5" => 5,
             other => {
                 feed.warnings.add("unsupported_transfer", || {
                     table.at(
@@ -835,6 +829,66 @@ fn read_transfers(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
                 continue;
             }
         };
+        let in_seat = type_value >= 4;
+        // Stops: required for types 0-3, optional for the in-seat types (the trips say where).
+        let mut stops = [None, None];
+        for (slot, (column, field)) in
+            [(from, "from_stop_id"), (to, "to_stop_id")].into_iter().enumerate()
+        {
+            let id = get(&record, column);
+            if id.is_empty() {
+                if in_seat {
+                    continue;
+                }
+                feed.warnings.add("unsupported_transfer", || {
+                    table.at(&record, field, "no stop; transfer skipped")
+                });
+                continue 'rows;
+            }
+            let Some(&position) = feed.stop_ids.get(id) else {
+                feed.warnings.add("unknown_stop", || {
+                    table.at(&record, field, format!("unknown stop {id:?}; transfer skipped"))
+                });
+                continue 'rows;
+            };
+            stops[slot] = Some(position);
+        }
+        let mut routes = [None, None];
+        for (slot, (column, field)) in
+            [(from_route, "from_route_id"), (to_route, "to_route_id")].into_iter().enumerate()
+        {
+            let Some(id) = get_opt(&record, column) else { continue };
+            let Some(&position) = feed.route_ids.get(id) else {
+                feed.warnings.add("unknown_transfer_route", || {
+                    table.at(&record, field, format!("unknown route {id:?}; transfer skipped"))
+                });
+                continue 'rows;
+            };
+            routes[slot] = Some(position);
+        }
+        let mut trips = [None, None];
+        for (slot, (column, field)) in
+            [(from_trip, "from_trip_id"), (to_trip, "to_trip_id")].into_iter().enumerate()
+        {
+            let Some(id) = get_opt(&record, column) else { continue };
+            let Some(&position) = feed.trip_ids.get(id) else {
+                feed.warnings.add("unknown_transfer_trip", || {
+                    table.at(&record, field, format!("unknown trip {id:?}; transfer skipped"))
+                });
+                continue 'rows;
+            };
+            trips[slot] = Some(position);
+        }
+        if in_seat && (trips[0].is_none() || trips[1].is_none()) {
+            feed.warnings.add("unsupported_transfer", || {
+                table.at(
+                    &record,
+                    "from_trip_id",
+                    "an in-seat transfer (type 4 or 5) names no trip on one side; skipped",
+                )
+            });
+            continue;
+        }
         let min_transfer_secs = match get(&record, min_time) {
             "" => None,
             text => match text.parse::<u32>() {
@@ -852,10 +906,15 @@ fn read_transfers(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
             },
         };
         feed.transfers.push(RawTransfer {
-            from: from_position,
-            to: to_position,
+            from: stops[0],
+            to: stops[1],
+            from_route: routes[0],
+            to_route: routes[1],
+            from_trip: trips[0],
+            to_trip: trips[1],
             transfer_type: type_value,
             min_transfer_secs,
+            line: Table::line(&record),
         });
     }
     Ok(())
