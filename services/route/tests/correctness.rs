@@ -82,8 +82,11 @@ fn check_journey(
         return Err("no legs".into());
     }
     let transits = legs.iter().filter(|leg| leg.is_transit()).count() as u32;
-    if transits == 0 || journey.transfers != transits - 1 {
+    if journey.transfers != transits.saturating_sub(1) || journey.vehicles() != transits {
         return Err(format!("{} transit legs but {} transfers", transits, journey.transfers));
+    }
+    if transits == 0 && legs.len() != 1 {
+        return Err(format!("a journey without a vehicle in {} legs", legs.len()));
     }
     if journey.departure != legs[0].departure() || journey.arrival != legs[legs.len() - 1].arrival()
     {
@@ -693,4 +696,72 @@ fn a_warmed_up_engine_answers_as_a_cold_one() {
     }
     assert!(answered > 20, "only {answered} queries had journeys");
     assert_eq!(warm.cached_days(), 3, "the queries read only the warmed days");
+}
+
+/// The case (bundled Fukuoka, 2019-10-16 14:23:58): 天神南 → 天神 is 480 s on foot
+/// (transfers.txt links them), which beats riding; every kind of search offers the walk, with
+/// RAPTOR and with Trip-Based routing, and no ride that walking beats is left.
+#[test]
+fn walking_is_offered_when_it_is_the_answer() {
+    let tt = common::timetable();
+    for engine in [engine(), trip_based_engine()] {
+        let mut scratch = Scratch::new(&tt);
+        let date = NaiveDate::from_ymd_opt(2019, 10, 16).expect("date");
+        let station = |id: &str| tt.station_by_id(id).expect("fukuoka station");
+        let (tenjin_minami, tenjin) = (station("fukuoka:35"), station("fukuoka:8"));
+        let time = 14 * 3600 + 23 * 60 + 58;
+        let at = norikae_route::engine::query::local_unix(&tt, date, time);
+        let walk_only = |journey: &Journey| journey.vehicles() == 0;
+        let kinds =
+            [SearchKind::DepartAt, SearchKind::ArriveBy, SearchKind::Range { window_secs: 3600 }];
+        for kind in kinds {
+            let journeys = engine
+                .search(
+                    &request(tenjin_minami, tenjin, date, time, kind, many_transfers()),
+                    &mut scratch,
+                )
+                .expect("query runs");
+            let walks: Vec<&Journey> =
+                journeys.iter().filter(|journey| walk_only(journey)).collect();
+            let walk =
+                walks.first().unwrap_or_else(|| panic!("{kind:?}: no walk in {journeys:#?}"));
+            let Leg::Walk { duration_secs, distance_m, .. } = walk.legs[0] else {
+                panic!("{kind:?}: a walk-only journey rides");
+            };
+            assert_eq!(duration_secs, 480, "{kind:?}: the transfers.txt walk");
+            assert!(distance_m > 0);
+            assert_eq!(walk.transfers, 0);
+            match kind {
+                SearchKind::ArriveBy => assert_eq!(walk.arrival, at),
+                _ => assert_eq!(walk.departure, at),
+            }
+            for journey in &journeys {
+                check_journey(&tt, journey, tenjin_minami, tenjin, 0)
+                    .unwrap_or_else(|problem| panic!("{kind:?}: {problem}: {journey:#?}"));
+                // No ride that walking beats: leaving at the query's time (depart-at),
+                // arriving by it (arrive-by), or leaving with the ride (range).
+                let beaten = match kind {
+                    SearchKind::DepartAt => at + 480 <= journey.arrival,
+                    SearchKind::ArriveBy => journey.departure <= at - 480,
+                    SearchKind::Range { .. } => journey.departure + 480 <= journey.arrival,
+                };
+                assert!(walk_only(journey) || !beaten, "{kind:?}: walking beats {journey:#?}");
+            }
+            check_pareto(&journeys).unwrap_or_else(|problem| panic!("{kind:?}: {problem}"));
+        }
+        // Via 中洲川端 (fukuoka:9): ride there and back, or walk one way and ride the other;
+        // never a journey that reaches 天神 and leaves it again.
+        let via = Options { via: Some(station("fukuoka:9")), ..many_transfers() };
+        let journeys = engine
+            .search(
+                &request(tenjin_minami, tenjin, date, time, SearchKind::DepartAt, via),
+                &mut scratch,
+            )
+            .expect("via runs");
+        assert!(!journeys.is_empty(), "a journey via 中洲川端");
+        for journey in &journeys {
+            check_journey(&tt, journey, tenjin_minami, tenjin, 0)
+                .unwrap_or_else(|problem| panic!("via: {problem}: {journey:#?}"));
+        }
+    }
 }

@@ -54,12 +54,14 @@ impl Leg {
     }
 }
 
-/// A journey: legs in travel order.
+/// A journey: legs in travel order. A journey may have no vehicle at all: one walk, where
+/// walking is the answer (then `transfers` is 0 too; [`Journey::vehicles`] tells it apart).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Journey {
     pub legs: Vec<Leg>,
     pub departure: i64,
     pub arrival: i64,
+    /// Changes between vehicles: one fewer than the vehicles, 0 without any.
     pub transfers: u32,
 }
 
@@ -93,12 +95,31 @@ impl Journey {
         Some(Self { legs, departure, arrival, transfers: transits - 1 })
     }
 
+    /// Walking from `from` to `to`, leaving at `departure`: the journey without a vehicle.
+    pub(crate) fn walk_only(walk: &DirectWalk, departure: i64) -> Self {
+        let arrival = departure + i64::from(walk.duration_secs);
+        let leg = Leg::Walk {
+            from: walk.from,
+            to: walk.to,
+            departure,
+            arrival,
+            duration_secs: walk.duration_secs,
+            distance_m: walk.distance_m,
+        };
+        Self { legs: vec![leg], departure, arrival, transfers: 0 }
+    }
+
+    /// How many vehicles the journey rides (0: it walks all the way).
+    pub fn vehicles(&self) -> u32 {
+        self.legs.iter().filter(|leg| leg.is_transit()).count() as u32
+    }
+
     /// Whether `self` is at least as good as `other` on every criterion (departure later or
-    /// equal, arrival earlier or equal, transfers fewer or equal).
+    /// equal, arrival earlier or equal, vehicles fewer or equal).
     pub fn weakly_dominates(&self, other: &Self) -> bool {
         self.departure >= other.departure
             && self.arrival <= other.arrival
-            && self.transfers <= other.transfers
+            && self.vehicles() <= other.vehicles()
     }
 
     pub fn duration_secs(&self) -> i64 {
@@ -107,13 +128,13 @@ impl Journey {
 }
 
 /// Keeps the journeys no other journey dominates (one of each set of equal ones), sorted by
-/// departure, then arrival, then transfers.
+/// departure, then arrival, then vehicles.
 pub(crate) fn pareto_filter(journeys: &mut Vec<Journey>) {
-    journeys.sort_by_key(|journey| (journey.departure, journey.arrival, journey.transfers));
+    journeys.sort_by_key(|journey| (journey.departure, journey.arrival, journey.vehicles()));
     journeys.dedup_by(|later, earlier| {
         later.departure == earlier.departure
             && later.arrival == earlier.arrival
-            && later.transfers == earlier.transfers
+            && later.vehicles() == earlier.vehicles()
     });
     let candidates = std::mem::take(journeys);
     for (index, journey) in candidates.iter().enumerate() {
@@ -125,6 +146,15 @@ pub(crate) fn pareto_filter(journeys: &mut Vec<Journey>) {
             journeys.push(journey.clone());
         }
     }
+}
+
+/// The walk from origin to destination without a vehicle (see [`Journey::walk_only`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct DirectWalk {
+    pub from: WalkEnd,
+    pub to: WalkEnd,
+    pub duration_secs: u32,
+    pub distance_m: u32,
 }
 
 /// The walk that seeded a stop (access from the origin or, backward, to the destination).

@@ -7,7 +7,7 @@ use norikae_timetable::{
 };
 
 use super::Engine;
-use super::journey::{Journey, Reconstruction, SeedWalk, WalkEnd, pareto_filter};
+use super::journey::{DirectWalk, Journey, Reconstruction, SeedWalk, WalkEnd, pareto_filter};
 use super::raptor::{Direction, FinalWalk, MIRROR, Rules, Scratch, Seed, ServiceDays};
 use super::trip_based::Departures;
 use crate::error::{Error, Result};
@@ -152,6 +152,45 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * 6_371_008.8 * a.sqrt().asin()
 }
 
+/// Both ends of one search, as stops with the walks to and from them.
+#[derive(Clone, Copy)]
+struct Ends<'a> {
+    direction: Direction,
+    /// Where the search starts (forward: the origin's), see [`Engine::place_walks`].
+    seeds: &'a [SeedWalk],
+    /// Where it ends.
+    goals: &'a [SeedWalk],
+}
+
+/// Adds the walk-only journeys to `journeys` (by vehicle), dropping those walking beats with
+/// no more vehicles: a depart-at search's journeys arriving no earlier than the walk leaving
+/// at the query's time, an arrive-by search's leaving no later than the walk arriving at it;
+/// in a range, where the departure counts too, a journey that walking reaches as early when
+/// leaving with it, and the walk is offered at that departure as well (one walk per
+/// departure time that matters, not one per minute of the window).
+fn add_walk_only(journeys: &mut Vec<Journey>, walk: &DirectWalk, kind: SearchKind, at: i64) {
+    let secs = i64::from(walk.duration_secs);
+    let first = match kind {
+        SearchKind::ArriveBy => Journey::walk_only(walk, at - secs),
+        SearchKind::DepartAt | SearchKind::Range { .. } => Journey::walk_only(walk, at),
+    };
+    let mut walks = vec![first];
+    journeys.retain(|journey| {
+        let beaten = match kind {
+            SearchKind::DepartAt => at + secs <= journey.arrival,
+            SearchKind::ArriveBy => journey.departure <= at - secs,
+            SearchKind::Range { .. } => journey.departure + secs <= journey.arrival,
+        };
+        if beaten && matches!(kind, SearchKind::Range { .. }) {
+            walks.push(Journey::walk_only(walk, journey.departure));
+        }
+        !beaten
+    });
+    walks.sort_by_key(|walk| walk.departure);
+    walks.dedup_by_key(|walk| walk.departure);
+    journeys.extend(walks);
+}
+
 /// Which end of a search a place is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum End {
@@ -237,6 +276,29 @@ impl Engine {
             // accessible stop): no journey.
             return Ok(Vec::new());
         }
+        let walk = self.direct_walk((from, to), direction, (&seeds, &goals), options);
+        let ends = Ends { direction, seeds: &seeds, goals: &goals };
+        let mut journeys =
+            self.search_vehicles(request, &ends, at, frame, allowed_patterns, scratch)?;
+        if let Some(walk) = walk {
+            add_walk_only(&mut journeys, &walk, request.kind, at);
+        }
+        Ok(journeys)
+    }
+
+    /// The journeys by vehicle between the ends of one search (RAPTOR, or Trip-Based routing
+    /// when it applies).
+    fn search_vehicles(
+        &self,
+        request: &Request,
+        ends: &Ends<'_>,
+        at: i64,
+        frame: &Frame,
+        allowed_patterns: Option<&[bool]>,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Journey>> {
+        let options = &request.options;
+        let Ends { direction, seeds, goals } = *ends;
         let day_trips = frame.days.day.map(|day| day.map(|day| self.day_trips(day)));
         let rules = Rules {
             day_trips: [day_trips[0].as_deref(), day_trips[1].as_deref(), day_trips[2].as_deref()],
@@ -258,15 +320,15 @@ impl Engine {
             && options.max_walk_m >= self.longest_walk_m
             && let Some(days) = self.trip_based_days(frame)
         {
-            self.fill_lower_bounds(direction, &goals, scratch);
+            self.fill_lower_bounds(direction, goals, scratch);
             let start = frame.time(at);
             let max_trips = usize::from(options.max_transfers) + 1;
             let search = |departures, scratch: &mut Scratch| {
                 self.search_trip_based(
                     &days,
                     frame,
-                    &seeds,
-                    &goals,
+                    seeds,
+                    goals,
                     departures,
                     MAX_JOURNEY_SECS,
                     max_trips,
@@ -278,7 +340,7 @@ impl Engine {
                 return Ok(search(Departures::At(start), scratch));
             };
             let end = start + window_secs;
-            let departures = self.departures_from(&rules, &seeds, start, end);
+            let departures = self.departures_from(&rules, seeds, start, end);
             let mut journeys = search(Departures::Range { end, departures: &departures }, scratch);
             let (start_unix, end_unix) = (at, at + i64::from(window_secs));
             journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
@@ -289,16 +351,16 @@ impl Engine {
             base_unix: frame.base_unix,
             day_offsets: frame.days.offset,
             days: frame.days.day,
-            seeds: &seeds,
-            target_walks: &goals,
+            seeds,
+            target_walks: goals,
         };
         scratch.reset(rules.max_trips);
-        for goal in &goals {
+        for goal in goals {
             scratch.set_egress(goal.stop, goal.duration_secs);
         }
         // A vehicle arriving near a target stop: the walk there (the search would walk it
         // at the end of the round; known now, it prunes the rest of the round).
-        for goal in &goals {
+        for goal in goals {
             for footpath in self.footpaths(direction.reversed(), goal.stop) {
                 if footpath.distance_m > options.max_walk_m
                     || (options.wheelchair && !self.stop_accessible[footpath.to.idx()])
@@ -315,7 +377,7 @@ impl Engine {
             }
         }
         self.classify_stops(direction, scratch);
-        self.fill_lower_bounds(direction, &goals, scratch);
+        self.fill_lower_bounds(direction, goals, scratch);
         let start_time = frame.time(at);
         let mut journeys = Vec::new();
         let mut seed_keys = Vec::with_capacity(seeds.len());
@@ -363,7 +425,7 @@ impl Engine {
                 // departure at that very time (elsewhere the next trips are those already
                 // tried by a later iteration, whose labels stay valid), so only they are
                 // seeded and scanned again.
-                let departures = self.departures_from(&rules, &seeds, start_time, end_time);
+                let departures = self.departures_from(&rules, seeds, start_time, end_time);
                 for group in departures.chunk_by(|a, b| a.0 == b.0) {
                     iterate(group[0].0, Some(group), true, scratch, &mut journeys);
                 }
@@ -458,6 +520,99 @@ impl Engine {
         departures
     }
 
+    /// The shortest walk from `from` to `to` without any vehicle, within the walking limit:
+    /// through a stop both ends of the search walk to (a stop of one place, joined to the other
+    /// by a walking link or by the coordinates' radius), or straight between coordinates and
+    /// the other place (its stops, or its coordinates). `None` when none is allowed.
+    fn direct_walk(
+        &self,
+        (from, to): (Place, Place),
+        direction: Direction,
+        (seeds, goals): (&[SeedWalk], &[SeedWalk]),
+        options: &Options,
+    ) -> Option<DirectWalk> {
+        let tt = &*self.timetable;
+        let mut best: Option<DirectWalk> = None;
+        let mut consider = |walk: DirectWalk| {
+            if walk.duration_secs > 0
+                && walk.distance_m <= options.max_walk_m
+                && best.is_none_or(|best| walk.duration_secs < best.duration_secs)
+            {
+                best = Some(walk);
+            }
+        };
+        // The seeds are sorted by stop, one walk each.
+        for goal in goals {
+            let Ok(index) = seeds.binary_search_by_key(&goal.stop, |seed| seed.stop) else {
+                continue;
+            };
+            let seed = &seeds[index];
+            let (walk_from, walk_to) = match direction {
+                Direction::Forward => (seed.place, goal.place),
+                Direction::Backward => (goal.place, seed.place),
+            };
+            consider(DirectWalk {
+                from: walk_from,
+                to: walk_to,
+                duration_secs: seed.duration_secs + goal.duration_secs,
+                distance_m: seed.distance_m + goal.distance_m,
+            });
+        }
+        let walking = tt.meta.walking;
+        let mut straight = |(lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64), ends| {
+            let distance = haversine_m(lat1, lon1, lat2, lon2) * 1.2;
+            let (walk_from, walk_to) = ends;
+            consider(DirectWalk {
+                from: walk_from,
+                to: walk_to,
+                duration_secs: (distance / walking.speed_m_per_s).ceil() as u32,
+                distance_m: distance.round() as u32,
+            });
+        };
+        let usable = |stop: &StopIdx| !options.wheelchair || self.stop_accessible[stop.idx()];
+        let position = |stop: StopIdx| (tt.stops[stop.idx()].lat, tt.stops[stop.idx()].lon);
+        match (from, to) {
+            (Place::Coordinates { lat, lon }, Place::Coordinates { lat: lat2, lon: lon2 }) => {
+                straight(
+                    (lat, lon),
+                    (lat2, lon2),
+                    (WalkEnd::Place { lat, lon }, WalkEnd::Place { lat: lat2, lon: lon2 }),
+                );
+            }
+            (Place::Coordinates { lat, lon }, place) => {
+                for stop in self.own_stops(place).into_iter().filter(usable) {
+                    let ends = (WalkEnd::Place { lat, lon }, WalkEnd::Stop(stop));
+                    straight((lat, lon), position(stop), ends);
+                }
+            }
+            (place, Place::Coordinates { lat, lon }) => {
+                for stop in self.own_stops(place).into_iter().filter(usable) {
+                    let ends = (WalkEnd::Stop(stop), WalkEnd::Place { lat, lon });
+                    straight(position(stop), (lat, lon), ends);
+                }
+            }
+            _ => {}
+        }
+        best
+    }
+
+    /// The stops where vehicles stop that a station or stop place stands for (none for
+    /// coordinates).
+    fn own_stops(&self, place: Place) -> Vec<StopIdx> {
+        let tt = &*self.timetable;
+        match place {
+            Place::Station(station) => tt.stations[station.idx()].stops.clone(),
+            Place::Stop(stop)
+                if tt.stops[stop.idx()].location_type
+                    == norikae_timetable::LocationType::Station =>
+            {
+                tt.stations[tt.stops[stop.idx()].station.idx()].stops.clone()
+            }
+            Place::Stop(stop) => vec![stop],
+            Place::Coordinates { .. } => Vec::new(),
+        }
+    }
+
     /// The stops a place stands for, with the walk between each and the place: at the start
     /// of a search the place's stops and those a walking link joins to them; at its goal the
     /// place's own stops (the search walks links itself). Coordinates: the stops in the radius.
@@ -472,46 +627,32 @@ impl Engine {
         let tt = &*self.timetable;
         let usable = |stop: StopIdx| !options.wheelchair || self.stop_accessible[stop.idx()];
         let mut walks: Vec<SeedWalk> = Vec::new();
-        let mut own_stops = Vec::new();
-        match place {
-            Place::Station(station) => {
-                own_stops.extend(tt.stations[station.idx()].stops.iter().copied())
-            }
-            Place::Stop(stop) => {
-                if tt.stops[stop.idx()].location_type == norikae_timetable::LocationType::Station {
-                    let station = tt.stops[stop.idx()].station;
-                    own_stops.extend(tt.stations[station.idx()].stops.iter().copied());
-                } else {
-                    own_stops.push(stop);
+        let own_stops = self.own_stops(place);
+        if let Place::Coordinates { lat, lon } = place {
+            let radius = options.coordinate_radius_m.min(options.max_walk_m);
+            let walking = tt.meta.walking;
+            for (index, stop) in tt.stops.iter().enumerate() {
+                let stop_idx = StopIdx::from(index);
+                if stop.location_type != norikae_timetable::LocationType::Stop || !usable(stop_idx)
+                {
+                    continue;
                 }
-            }
-            Place::Coordinates { lat, lon } => {
-                let radius = options.coordinate_radius_m.min(options.max_walk_m);
-                let walking = tt.meta.walking;
-                for (index, stop) in tt.stops.iter().enumerate() {
-                    let stop_idx = StopIdx::from(index);
-                    if stop.location_type != norikae_timetable::LocationType::Stop
-                        || !usable(stop_idx)
-                    {
-                        continue;
-                    }
-                    let straight = haversine_m(lat, lon, stop.lat, stop.lon);
-                    let distance = straight * 1.2;
-                    if distance > f64::from(radius) {
-                        continue;
-                    }
-                    walks.push(SeedWalk {
-                        stop: stop_idx,
-                        place: WalkEnd::Place { lat, lon },
-                        duration_secs: (distance / walking.speed_m_per_s).ceil() as u32,
-                        distance_m: distance.round() as u32,
-                    });
+                let straight = haversine_m(lat, lon, stop.lat, stop.lon);
+                let distance = straight * 1.2;
+                if distance > f64::from(radius) {
+                    continue;
                 }
-                if walks.is_empty() {
-                    return Err(Error::NoStopNearby { field, radius_m: radius });
-                }
-                return Ok(walks);
+                walks.push(SeedWalk {
+                    stop: stop_idx,
+                    place: WalkEnd::Place { lat, lon },
+                    duration_secs: (distance / walking.speed_m_per_s).ceil() as u32,
+                    distance_m: distance.round() as u32,
+                });
             }
+            if walks.is_empty() {
+                return Err(Error::NoStopNearby { field, radius_m: radius });
+            }
+            return Ok(walks);
         }
         for &stop in &own_stops {
             if usable(stop) {
@@ -564,7 +705,6 @@ impl Engine {
         };
         let via_place = Place::Station(via);
         let mut journeys = Vec::new();
-        let max_transfers = request.options.max_transfers;
         match request.kind {
             SearchKind::ArriveBy => {
                 let second = self.search_once(
@@ -591,7 +731,9 @@ impl Engine {
                         scratch,
                     )?;
                     journeys.extend(
-                        heads.into_iter().filter_map(|head| join(head, &tail, max_transfers)),
+                        heads
+                            .into_iter()
+                            .filter_map(|head| join(tt, head, &tail, &request.options)),
                     );
                 }
             }
@@ -620,7 +762,9 @@ impl Engine {
                         scratch,
                     )?;
                     journeys.extend(
-                        tails.iter().filter_map(|tail| join(head.clone(), tail, max_transfers)),
+                        tails
+                            .iter()
+                            .filter_map(|tail| join(tt, head.clone(), tail, &request.options)),
                     );
                 }
             }
@@ -651,13 +795,41 @@ fn first_stop(timetable: &Timetable, journey: &Journey) -> Option<StopIdx> {
     }
 }
 
-/// `head` then `tail`, if together they stay within the transfer limit.
-fn join(head: Journey, tail: &Journey, max_transfers: u8) -> Option<Journey> {
-    let transfers = head.transfers + tail.transfers + 1;
-    if transfers > u32::from(max_transfers) {
+/// `head` then `tail`, if together they stay within the transfer limit and the change between
+/// them keeps the rules naming their trips (the tail was searched from the via stop's own
+/// minimum transfer time, which such a rule may forbid or lengthen).
+fn join(
+    timetable: &Timetable,
+    head: Journey,
+    tail: &Journey,
+    options: &Options,
+) -> Option<Journey> {
+    let vehicles = head.vehicles() + tail.vehicles();
+    if vehicles > u32::from(options.max_transfers) + 1 {
         return None;
+    }
+    if let (
+        Some(super::Leg::Transit { trip: from_trip, arrival, .. }),
+        Some(super::Leg::Transit { trip: to_trip, departure, .. }),
+        Some(from_stop),
+        Some(to_stop),
+    ) = (
+        head.legs.last(),
+        tail.legs.first(),
+        last_stop(timetable, &head),
+        first_stop(timetable, tail),
+    ) {
+        let needed = timetable.change_secs(*from_trip, from_stop, *to_trip, to_stop)?;
+        if arrival + i64::from(needed) + i64::from(options.min_transfer_secs) > *departure {
+            return None;
+        }
     }
     let mut legs = head.legs;
     legs.extend(tail.legs.iter().cloned());
-    Some(Journey { departure: head.departure, arrival: tail.arrival, transfers, legs })
+    Some(Journey {
+        departure: head.departure,
+        arrival: tail.arrival,
+        transfers: vehicles.saturating_sub(1),
+        legs,
+    })
 }

@@ -109,8 +109,8 @@ impl Reference {
         Self { timetable, connections, trips }
     }
 
-    /// Earliest arrival (Unix time) at any stop of `to` after at least one vehicle, leaving
-    /// any stop of `from` at or after `at`.
+    /// Earliest arrival (Unix time) at any stop of `to`, by vehicle or walking all the way,
+    /// leaving any stop of `from` at or after `at`.
     pub fn earliest_arrival(
         &self,
         from: StationIdx,
@@ -119,13 +119,13 @@ impl Reference {
         slack: i64,
     ) -> Option<i64> {
         let mut labels = Labels::new(self.timetable.stops.len());
-        let mut best = NEVER;
+        let mut best = self.walk_only(from, to, at);
         self.scan(&self.origin(from, at), None, &mut labels, to, at, slack, &mut best);
         (best != NEVER).then_some(best)
     }
 
-    /// Earliest arrival with at most `k` vehicles, for every `k` in `1..=max_trips`
-    /// (element `k - 1`): the same rules as [`Reference::earliest_arrival`], one connection
+    /// Earliest arrival with at most `k` vehicles (walking all the way counts as none), for
+    /// every `k` in `1..=max_trips` (element `k - 1`): the same rules as [`Reference::earliest_arrival`], one connection
     /// scan per vehicle, each boarding from the labels of the scan before.
     pub fn earliest_arrival_by_trips(
         &self,
@@ -138,7 +138,7 @@ impl Reference {
         let origin = self.origin(from, at);
         // Labels with at most k vehicles; the scan for k boards from a copy of those for k - 1.
         let mut labels = Labels::new(self.timetable.stops.len());
-        let mut best = NEVER;
+        let mut best = self.walk_only(from, to, at);
         let mut by_trips = Vec::with_capacity(max_trips);
         for _ in 0..max_trips {
             let previous = labels.clone();
@@ -146,6 +146,14 @@ impl Reference {
             by_trips.push((best != NEVER).then_some(best));
         }
         by_trips
+    }
+
+    /// Arrival walking from a stop of `from` to one of `to` by one walking link (`NEVER`:
+    /// none joins them).
+    fn walk_only(&self, from: StationIdx, to: StationIdx, at: i64) -> i64 {
+        let origin = self.origin(from, at);
+        let targets = &self.timetable.stations[to.idx()].stops;
+        targets.iter().map(|stop| origin[stop.idx()]).min().unwrap_or(NEVER)
     }
 
     /// When the traveller can be at each stop without a vehicle: at `at` at the stops of
