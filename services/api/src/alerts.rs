@@ -735,8 +735,13 @@ async fn load_one(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An alert active at all times about `informed`, for the tests of what carries alerts.
+    pub(crate) fn alert_about(id: &str, informed: InformedEntity) -> StoredAlert {
+        StoredAlert { id: id.to_owned(), informed: vec![informed], ..alert(Vec::new()) }
+    }
 
     fn alert(periods: Vec<ActivePeriod>) -> StoredAlert {
         StoredAlert {

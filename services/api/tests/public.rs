@@ -147,6 +147,40 @@ async fn public_endpoints_answer_as_documented() {
     api.stop().await;
 }
 
+/// Issue 23: walking 天神南 → 天神 (480 s) beats every ride, so the first journey is on foot:
+/// passed through with `vehicles: 0`, no transfer, no fare and no alerts, as documented.
+/// Waits for the route engine to offer walk-only journeys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journey_on_foot_is_passed_through_as_documented() {
+    let document = openapi();
+    let directory = tempfile::tempdir().expect("temp dir");
+    let api = Api::start(api_config(&engines(), sqlite_url(&directory), true)).await;
+
+    let answer = api
+        .get("/v1/journeys?from=fukuoka:35&to=fukuoka:8&date=2019-10-16&time=14:23:58&window=0")
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    check_documented(&document, "get", "/v1/journeys", &answer);
+    let first = &answer.body["journeys"][0];
+    assert_eq!((&first["vehicles"], &first["transfers"]), (&0.into(), &0.into()), "{first}");
+    assert_eq!(first.get("fare"), None, "no fare on foot (not 0, not null): {first}");
+    let legs = first["legs"].as_array().expect("legs");
+    assert_eq!(legs.len(), 1, "one walk: {first}");
+    let walk = &legs[0];
+    assert_eq!(walk["type"], "walk", "{walk}");
+    assert_eq!(
+        (&walk["from"]["station_id"], &walk["to"]["station_id"]),
+        (&"fukuoka:35".into(), &"fukuoka:8".into())
+    );
+    assert_eq!(walk["duration_secs"], 480, "{walk}");
+    // The stops are 421.6 m apart as the crow flies; nobody walks faster than 1.5 m/s.
+    let distance_m = walk["distance_m"].as_u64().expect("a distance");
+    assert!((421..=720).contains(&distance_m), "a walk's distance: {walk}");
+    assert_eq!(walk.get("alerts"), None, "walk legs carry no alerts: {walk}");
+
+    api.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_answered_with_problems_naming_the_field() {
     let document = openapi();

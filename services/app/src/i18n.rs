@@ -154,7 +154,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("walk", "徒歩", "Walk"),
     ("platform", "のりば", "Platform"),
     ("stops_count", "{n} 駅", "{n} stops"),
-    ("walk_detail", "徒歩 {duration}（{distance}）", "Walk {duration} ({distance})"),
+    ("walk_detail", "徒歩{duration}（{distance}）", "Walk {duration} ({distance})"),
     ("headsign", "{headsign} 行", "towards {headsign}"),
     ("alerts", "運行情報", "Service alerts"),
     ("alert_on_leg", "この区間に運行情報があります", "Service alert on this ride"),

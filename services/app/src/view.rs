@@ -269,7 +269,7 @@ pub struct LegView {
     pub stops: Option<String>,
     /// Stops between boarding and alighting, with their times.
     pub intermediate: Vec<StopView>,
-    /// `徒歩 5分（350 m）`.
+    /// `徒歩5分（350 m）`.
     pub walk: Option<String>,
     pub alerts: Vec<AlertView>,
 }
@@ -346,7 +346,10 @@ pub struct JourneyView {
     /// Days the arrival is after the departure's date (`翌日` / `next day`).
     pub arrival_days_later: i64,
     pub duration: String,
-    pub transfers: String,
+    /// No vehicle: walking is the answer. The card shows the walk, without transfers or fare.
+    pub on_foot: bool,
+    /// `乗換なし` / `1 transfer`; `None` on foot (there is nothing to change).
+    pub transfers: Option<String>,
     pub transfer_count: u32,
     pub fare: Option<String>,
     pub legs: Vec<LegView>,
@@ -357,13 +360,15 @@ impl JourneyView {
     pub fn new(number: usize, journey: &wire::Journey, lang: Lang) -> Self {
         let legs: Vec<LegView> = journey.legs.iter().map(|leg| LegView::new(leg, lang)).collect();
         let departure_date = parse_time(&journey.departure).map(|time| time.date_naive());
+        let on_foot = journey.vehicles() == 0;
         Self {
             number,
             departure: clock(&journey.departure),
             arrival: clock(&journey.arrival),
             arrival_days_later: departure_date.map_or(0, |date| days_after(&journey.arrival, date)),
             duration: duration(journey.duration_secs, lang),
-            transfers: transfers(journey.transfers, lang),
+            on_foot,
+            transfers: (!on_foot).then(|| transfers(journey.transfers, lang)),
             transfer_count: journey.transfers,
             fare: journey.fare.as_ref().map(|journey_fare| fare(journey_fare, lang)),
             alert_count: legs.iter().map(|leg| leg.alerts.len()).sum(),
@@ -466,6 +471,70 @@ mod tests {
         assert_eq!(line.colour, "#445566");
         assert!(contrast_ratio(hex_colour(Some("445566")).unwrap(), WHITE) >= 4.5);
         assert_eq!(line.text_colour, "#ffffff");
+    }
+
+    fn stop(station_id: &str, name: &str) -> wire::StopRef {
+        wire::StopRef {
+            id: format!("{station_id}_1"),
+            name: name.to_owned(),
+            station_id: station_id.to_owned(),
+            ..wire::StopRef::default()
+        }
+    }
+
+    /// 天神南 → 天神 on foot, as the api answers it.
+    fn on_foot(vehicles: Option<u32>) -> wire::Journey {
+        wire::Journey {
+            departure: "2019-10-16T14:23:58+09:00".to_owned(),
+            arrival: "2019-10-16T14:31:58+09:00".to_owned(),
+            duration_secs: 480,
+            vehicles,
+            transfers: 0,
+            legs: vec![wire::Leg::Walk(wire::WalkLeg {
+                from: Some(wire::Place::Stop(stop("fukuoka:35", "天神南"))),
+                to: Some(wire::Place::Stop(stop("fukuoka:8", "天神"))),
+                departure: "2019-10-16T14:23:58+09:00".to_owned(),
+                arrival: "2019-10-16T14:31:58+09:00".to_owned(),
+                duration_secs: 480,
+                distance_m: 506,
+            })],
+            fare: None,
+        }
+    }
+
+    #[test]
+    fn a_journey_on_foot_shows_the_walk_without_transfers_or_fare() {
+        for (lang, walk) in [(Lang::En, "Walk 8 min (510 m)"), (Lang::Ja, "徒歩8分（510 m）")]
+        {
+            let view = JourneyView::new(1, &on_foot(Some(0)), lang);
+            assert!(view.on_foot, "{lang:?}");
+            assert_eq!((view.departure.as_str(), view.arrival.as_str()), ("14:23", "14:31"));
+            assert_eq!(view.transfers, None, "no transfer count on foot ({lang:?})");
+            assert_eq!(view.fare, None, "no fare on foot ({lang:?})");
+            let [leg] = view.legs.as_slice() else { panic!("one leg: {view:?}") };
+            assert_eq!((leg.kind, leg.walk.as_deref()), ("walk", Some(walk)));
+            assert_eq!(leg.to.as_ref().map(|to| to.name.as_str()), Some("天神"));
+        }
+        // From an api that does not send `vehicles` yet, the legs tell.
+        assert!(JourneyView::new(1, &on_foot(None), Lang::En).on_foot);
+    }
+
+    #[test]
+    fn a_ride_is_not_on_foot_and_counts_its_transfers() {
+        let ride = wire::Journey {
+            vehicles: None,
+            legs: vec![wire::Leg::Transit(wire::TransitLeg {
+                from: stop("fukuoka:8", "天神"),
+                to: stop("fukuoka:9", "中洲川端"),
+                ..wire::TransitLeg::default()
+            })],
+            fare: Some(wire::Fare { total: 210.0, currency: "JPY".to_owned() }),
+            ..on_foot(None)
+        };
+        let view = JourneyView::new(1, &ride, Lang::En);
+        assert!(!view.on_foot);
+        assert_eq!(view.transfers.as_deref(), Some("Direct"));
+        assert_eq!(view.fare.as_deref(), Some("¥210"));
     }
 
     #[test]

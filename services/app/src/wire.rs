@@ -64,15 +64,28 @@ pub struct Window {
     pub end: String,
 }
 
+/// A journey; one on foot only has a single walk leg, `vehicles: 0`, `transfers: 0` and no
+/// fare.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Journey {
     pub departure: String,
     pub arrival: String,
     pub duration_secs: i64,
+    /// Vehicles ridden; `None` from an api older than this member (see [`Journey::vehicles`]).
+    pub vehicles: Option<u32>,
     pub transfers: u32,
     pub legs: Vec<Leg>,
     pub fare: Option<Fare>,
+}
+
+impl Journey {
+    /// Vehicles ridden: the api's count, else the transit legs (an older api did not say).
+    pub fn vehicles(&self) -> u32 {
+        self.vehicles.unwrap_or_else(|| {
+            self.legs.iter().filter(|leg| matches!(leg, Leg::Transit(_))).count() as u32
+        })
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

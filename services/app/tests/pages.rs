@@ -309,6 +309,62 @@ async fn results_show_alerts_on_legs_fares_platforms_and_colours() {
     assert!(later.contains("cursor=L1") && later.contains("from_id=fukuoka%3A8"), "{later}");
 }
 
+/// The cards of a results page, in order (each from its `data-journey` to the next).
+fn cards(html: &str) -> Vec<&str> {
+    html.split("data-journey ").skip(1).collect()
+}
+
+#[tokio::test]
+async fn a_journey_on_foot_shows_the_walk_without_transfers_or_fare() {
+    let stop = |id: &str, name: &str| json!({"id": format!("{id}_1"), "name": name, "station_id": id, "lat": 33.59, "lon": 130.40});
+    let place = |id: &str, name: &str| {
+        let mut place = stop(id, name);
+        place["kind"] = json!("stop");
+        place
+    };
+    let journeys = json!({
+        "journeys": [
+            {"departure": "2019-06-05T08:00:00+09:00", "arrival": "2019-06-05T08:08:00+09:00",
+             "duration_secs": 480, "vehicles": 0, "transfers": 0,
+             "legs": [{"type": "walk", "from": place("fukuoka:35", "天神南"), "to": place("fukuoka:8", "天神"),
+                       "departure": "2019-06-05T08:00:00+09:00", "arrival": "2019-06-05T08:08:00+09:00",
+                       "duration_secs": 480, "distance_m": 600}]},
+            {"departure": "2019-06-05T08:03:00+09:00", "arrival": "2019-06-05T08:12:00+09:00",
+             "duration_secs": 540, "vehicles": 1, "transfers": 0,
+             "fare": {"total": 210.0, "currency": "JPY", "parts": []},
+             "legs": [{"type": "transit", "trip_id": "fukuoka:t1", "headsign": "天神",
+                       "route": {"id": "fukuoka:3", "short_name": "七隈線", "long_name": "", "color": "009157", "mode": "subway", "agency_id": "fukuoka:a", "agency_name": "福岡市地下鉄"},
+                       "service_date": "2019-06-05", "from": stop("fukuoka:35", "天神南"), "to": stop("fukuoka:8", "天神"),
+                       "departure": "2019-06-05T08:03:00+09:00", "arrival": "2019-06-05T08:12:00+09:00", "duration_secs": 540,
+                       "stops": [{"stop": stop("fukuoka:35", "天神南")}, {"stop": stop("fukuoka:8", "天神")}], "alerts": []}]}
+        ],
+        "alerts": []
+    });
+    let api = start_api(Answers { journeys: Some((200, journeys)), ..Answers::default() }).await;
+    let app = start_app(&api).await;
+    // (language, the walk, the ride's transfers, the ride's fare, the card labels not on foot)
+    let cases = [
+        ("en", "Walk 8 min (600 m)", "Direct", "¥210", ["Transfers", "Fare"]),
+        ("ja", "徒歩8分（600 m）", "乗換なし", "210円", ["乗換", "運賃"]),
+    ];
+    for (lang, walk, direct, fare, labels) in cases {
+        let (status, html) = page(&app, &format!("{SEARCH}&lang={lang}")).await;
+        assert_eq!(status, 200, "{html}");
+        let [on_foot, ride] = cards(&html)[..] else { panic!("two journeys: {html}") };
+        assert!(on_foot.contains("data-on-foot"), "{on_foot}");
+        assert!(on_foot.contains(walk), "`{walk}` in {on_foot}");
+        assert!(on_foot.contains("<time class=\"departure\">08:00</time>"), "{on_foot}");
+        // No transfer row (so no "Direct", no "-1 transfers"), no fare row (so no "¥0").
+        for absent in labels.iter().chain(&[direct, "transfers", "¥0", "0円"]) {
+            assert!(!on_foot.contains(absent), "no `{absent}` on foot: {on_foot}");
+        }
+        assert!(!ride.contains("data-on-foot"), "{ride}");
+        for present in labels.iter().chain(&[direct, fare]) {
+            assert!(ride.contains(present), "`{present}` in the ride: {ride}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn no_journeys_names_the_feeds_that_do_not_run_that_day() {
     let feeds = json!({"timetable": {"feeds": [

@@ -46,6 +46,40 @@ async fn searches_without_javascript() {
     assert!(first_departure(&later_html) > first_departure(&html));
 }
 
+/// Issue 23: from 天神南 to 天神 walking (8 minutes) beats every ride, so the first card is
+/// the walk, plainly ("Walk 8 min (510 m)"), in both languages: no transfer count, no fare
+/// line. Waits for the route engine to offer walk-only journeys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walking_is_shown_first_when_it_is_the_fastest() {
+    let search = "/search?from_id=fukuoka:35&to_id=fukuoka:8&date=2019-10-16&time=14:23:58";
+    for (lang, walk, absent) in [
+        ("en", "Walk 8 min (", ["Transfers", "Fare", "Direct"]),
+        ("ja", "徒歩8分（", ["乗換", "運賃", "乗換なし"]),
+    ] {
+        let (status, html) = get(&format!("{search}&lang={lang}")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(!html.contains("data-error-code"), "no error: {html}");
+        let first = html.split("data-journey ").nth(1).expect("a journey");
+        let first = first.split("data-journey ").next().unwrap_or(first);
+        let first = first.split("</article>").next().unwrap_or(first);
+        assert!(first.contains("data-on-foot"), "the first journey is on foot: {first}");
+        let walk_at = first.find(walk).unwrap_or_else(|| panic!("`{walk}` in {first}"));
+        let distance = first[walk_at + walk.len()..].split([')', '）']).next().unwrap_or_default();
+        assert!(
+            distance.ends_with(" m") && distance.starts_with(|c: char| c.is_ascii_digit()),
+            "the walk's distance in metres: `{distance}` in {first}"
+        );
+        assert!(
+            first.contains("<time class=\"departure\">14:23</time>"),
+            "leaves at once: {first}"
+        );
+        for label in absent {
+            assert!(!first.contains(label), "no `{label}` on foot: {first}");
+        }
+        assert_eq!(first.matches("class=\"leg ").count(), 1, "one leg, the walk: {first}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asks_which_station_when_the_text_is_ambiguous() {
     // "天神" alone is clear, but "天" matches 天神 and 天神南: a choice for `to`.

@@ -13,6 +13,8 @@ pub mod error;
 pub mod handlers;
 pub mod render;
 pub mod state;
+#[cfg(test)]
+mod test_journeys;
 pub mod wire;
 
 use std::future::Future;

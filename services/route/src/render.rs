@@ -141,10 +141,17 @@ impl Render {
                 })
                 .collect(),
         });
+        let vehicles = journey.legs.iter().filter(|leg| leg.is_transit()).count() as u32;
+        debug_assert_eq!(
+            journey.transfers,
+            vehicles.saturating_sub(1),
+            "a journey changes vehicles once less than it rides them, and never on foot only"
+        );
         wire::Journey {
             departure: self.time(tt, journey.departure),
             arrival: self.time(tt, journey.arrival),
             duration_secs: journey.duration_secs(),
+            vehicles,
             transfers: journey.transfers,
             legs,
             fare,
@@ -180,5 +187,76 @@ impl Render {
                     .collect(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_journeys::{self, TENJIN, TENJIN_MINAMI};
+
+    #[test]
+    fn a_journey_on_foot_renders_as_one_walk_without_vehicles_or_fare() {
+        let engine = test_journeys::engine();
+        let tt = &**engine.timetable();
+        let journey = test_journeys::tenjin_on_foot(tt);
+        let render = Render { lang: Some("en".to_owned()) };
+        let rendered = render.journey(&engine, &journey);
+
+        assert_eq!(rendered.departure, "2019-10-16T14:23:58+09:00");
+        assert_eq!(rendered.arrival, "2019-10-16T14:31:58+09:00");
+        assert_eq!(rendered.duration_secs, 480);
+        assert_eq!((rendered.vehicles, rendered.transfers), (0, 0));
+        assert_eq!(rendered.fare, None, "nothing to pay on foot, though Fukuoka has fares");
+        let [wire::Leg::Walk(walk)] = rendered.legs.as_slice() else {
+            panic!("one walk: {:?}", rendered.legs)
+        };
+        assert_eq!((walk.duration_secs, walk.distance_m), (480, 506));
+        assert_eq!(
+            (walk.departure.as_str(), walk.arrival.as_str()),
+            ("2019-10-16T14:23:58+09:00", "2019-10-16T14:31:58+09:00")
+        );
+        let (wire::Place::Stop(from), wire::Place::Stop(to)) = (&walk.from, &walk.to) else {
+            panic!("between two stops: {walk:?}")
+        };
+        assert_eq!((from.station_id.as_str(), to.station_id.as_str()), (TENJIN_MINAMI, TENJIN));
+        assert_eq!((from.name.as_str(), to.name.as_str()), ("Tenjin-minami", "Tenjin"));
+
+        // On the wire: no `fare` member at all (not 0, not null), counts of zero.
+        let json = serde_json::to_value(&rendered).expect("a journey serialises");
+        assert_eq!(json.get("fare"), None, "{json}");
+        assert_eq!((&json["vehicles"], &json["transfers"]), (&0.into(), &0.into()), "{json}");
+        assert_eq!(json["legs"][0]["type"], "walk");
+        let back: wire::Journey = serde_json::from_value(json).expect("clients read it back");
+        assert_eq!(back, rendered);
+    }
+
+    #[test]
+    fn a_walk_from_coordinates_renders_its_place() {
+        let engine = test_journeys::engine();
+        let tt = &**engine.timetable();
+        let near_tenjin_minami = WalkEnd::Place { lat: 33.5885, lon: 130.4015 };
+        let to = WalkEnd::Stop(test_journeys::stop_of(tt, TENJIN));
+        let journey = test_journeys::on_foot(tt, near_tenjin_minami, to, 420, 504);
+        let rendered = Render::default().journey(&engine, &journey);
+        assert_eq!((rendered.vehicles, rendered.transfers, &rendered.fare), (0, 0, &None));
+        let [wire::Leg::Walk(walk)] = rendered.legs.as_slice() else {
+            panic!("one walk: {:?}", rendered.legs)
+        };
+        assert_eq!(walk.from, wire::Place::Coordinates { lat: 33.5885, lon: 130.4015 });
+        assert!(matches!(&walk.to, wire::Place::Stop(stop) if stop.name == "天神"), "{walk:?}");
+        assert_eq!((walk.duration_secs, walk.distance_m), (420, 504));
+    }
+
+    #[test]
+    fn one_ride_counts_one_vehicle_and_no_transfer() {
+        let engine = test_journeys::engine();
+        let tt = &**engine.timetable();
+        let rendered = Render::default().journey(&engine, &test_journeys::ride_from_tenjin(tt));
+        assert_eq!((rendered.vehicles, rendered.transfers), (1, 0));
+        assert!(matches!(rendered.legs.as_slice(), [wire::Leg::Transit(_)]), "{rendered:?}");
+        let fare = rendered.fare.expect("Fukuoka's fares price a ride");
+        assert_eq!(fare.currency, "JPY");
+        assert!(fare.total > 0.0, "{fare:?}");
     }
 }

@@ -83,14 +83,20 @@ pub struct Window {
     pub end: String,
 }
 
+/// A journey: its legs in travel order. A journey on foot only (walking is the answer) has
+/// one walk leg, `vehicles: 0`, `transfers: 0` and no `fare`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Journey {
     pub departure: String,
     pub arrival: String,
     pub duration_secs: i64,
+    /// Vehicles ridden (the transit legs): 0 for a journey on foot only, 1 for a direct ride.
+    pub vehicles: u32,
+    /// Changes between vehicles: `vehicles - 1`, and 0 for a journey on foot only.
     pub transfers: u32,
     pub legs: Vec<Leg>,
-    /// Present when the feeds' fare data price every ride.
+    /// Present when the feeds' fare data price every ride; absent for a journey on foot only
+    /// (nothing to pay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fare: Option<Fare>,
 }

@@ -185,6 +185,48 @@ async fn serves_journeys_departures_and_errors_over_http() {
     assert!(swapped, "the Fukuoka-only snapshot was not picked up");
 }
 
+/// Issue 23: between 天神南 and 天神 walking (480 s) beats every ride, so the first journey
+/// is on foot: one walk leg with its distance and duration, no vehicle, no transfer, no fare.
+/// Waits for the engine to offer walk-only journeys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walking_is_the_first_journey_when_it_is_the_fastest() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    norikae_timetable::snapshot::write(&common::timetable(), &snapshot).expect("snapshot written");
+    let service = Service::start(&snapshot).await;
+
+    let (status, body) = service
+        .get("/journeys?from=fukuoka:35&to=fukuoka:8&date=2019-10-16&time=14:23:58&window=0")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let page: wire::JourneysResponse =
+        serde_json::from_value(body.clone()).expect("journeys response");
+    let first = page.journeys.first().expect("a journey");
+    let [wire::Leg::Walk(walk)] = first.legs.as_slice() else {
+        panic!("the first journey is one walk: {first:?}")
+    };
+    assert_eq!((first.vehicles, first.transfers), (0, 0), "on foot: {first:?}");
+    let raw = &body["journeys"][0];
+    assert_eq!(raw.get("fare"), None, "no fare member on foot (not 0, not null): {raw}");
+    let (wire::Place::Stop(from), wire::Place::Stop(to)) = (&walk.from, &walk.to) else {
+        panic!("from a stop to a stop: {walk:?}")
+    };
+    assert_eq!((from.station_id.as_str(), to.station_id.as_str()), ("fukuoka:35", "fukuoka:8"));
+    assert_eq!(first.departure, "2019-10-16T14:23:58+09:00", "leaves at once");
+    assert_eq!(i64::from(walk.duration_secs), first.duration_secs, "{first:?}");
+    assert_eq!(walk.duration_secs, 480, "the walking link takes 8 minutes: {walk:?}");
+    // The stops are 421.6 m apart as the crow flies; nobody walks faster than 1.5 m/s.
+    assert!((421..=720).contains(&walk.distance_m), "a walk's distance: {walk:?}");
+    // Any other journey rides, and its counts agree with its legs.
+    for journey in &page.journeys[1..] {
+        let rides = journey.legs.iter().filter(|leg| matches!(leg, wire::Leg::Transit(_))).count();
+        assert!(journey.vehicles >= 1, "one walk-only journey at most: {journey:?}");
+        assert_eq!(journey.vehicles as usize, rides, "{journey:?}");
+        assert_eq!(journey.transfers, journey.vehicles - 1, "{journey:?}");
+        assert!(journey.arrival >= first.arrival, "walking arrives first: {journey:?}");
+    }
+}
+
 /// Depart-at searches (`window=0`) with the default options use Trip-Based routing when its
 /// transfers are built (here by the first search, `on_demand`), and the same journeys come
 /// back with it off; `/status` says which days are built and how many searches used them.

@@ -5,7 +5,9 @@
 //! its rules matches every ride: route (or any), origin zone of the group's first boarding (or
 //! any), destination zone of its last alighting (or any); when the fare has `contains` rules,
 //! the zones the group passes are exactly those; the group has no more transfers than the fare
-//! allows and fits its transfer duration. A journey with a ride no fare pays for has no fare.
+//! allows and fits its transfer duration. A journey with a ride no fare pays for has no fare,
+//! and neither has a journey on foot only: there is nothing to pay (no quote of 0, which would
+//! read as "free ride").
 
 use std::collections::{HashMap, HashSet};
 
@@ -87,6 +89,7 @@ impl FareIndex {
             })
             .collect();
         if rides.is_empty() {
+            // On foot only: nothing to pay, so no quote (clients show no fare line).
             return None;
         }
         // best[j]: cheapest way to pay rides 0..j, with the fare of its last group.
@@ -161,5 +164,22 @@ impl FareIndex {
             }
         }
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_journeys;
+
+    #[test]
+    fn a_journey_on_foot_has_no_fare_and_a_ride_has_one() {
+        let engine = test_journeys::engine();
+        let tt = &**engine.timetable();
+        assert!(!engine.fares.is_empty(), "the bundled Fukuoka feed has fares");
+        assert_eq!(engine.fares.price(tt, &test_journeys::tenjin_on_foot(tt)), None);
+        let ride = engine.fares.price(tt, &test_journeys::ride_from_tenjin(tt));
+        let ride = ride.expect("a subway ride has a fare");
+        assert_eq!((ride.currency.as_str(), ride.parts.len()), ("JPY", 1));
+        assert!(ride.total > 0.0, "{ride:?}");
     }
 }
