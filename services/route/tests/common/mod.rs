@@ -1,7 +1,11 @@
-//! Shared by the integration tests: the bundled feeds imported once per test binary, and a
-//! plain connection-scan reference planner with the engine's transfer rules.
+//! Shared by the integration tests: the bundled feeds imported once per test binary, a plain
+//! connection-scan reference planner with the engine's transfer rules ([`Reference`], which
+//! reads the compiled timetable's walking links and transfer times), and an independent one
+//! that reads the GTFS files itself ([`gtfs_reference`]).
 
 #![allow(dead_code)]
+
+pub mod gtfs_reference;
 
 use std::sync::{Arc, OnceLock};
 
