@@ -1,6 +1,6 @@
 //! Journeys as the engine returns them (indices and Unix times), rebuilt from RAPTOR labels.
 
-use norikae_timetable::{PatternIdx, StopIdx, TripIdx};
+use norikae_timetable::{PatternIdx, StopIdx, Timetable, TripIdx};
 
 use super::Engine;
 use super::raptor::{Direction, INF, LabelKind, MIRROR, Scratch, WalkParent};
@@ -124,6 +124,29 @@ impl Journey {
 
     pub fn duration_secs(&self) -> i64 {
         self.arrival - self.departure
+    }
+}
+
+/// Gives each walk between two vehicles the time a transfers.txt rule naming their trips sets
+/// for that change (the rule replaces the walking link's time, or joins stops no link joins),
+/// so that the journey's times add up as the search counted them.
+pub(crate) fn apply_trip_rules_to_walks(timetable: &Timetable, legs: &mut [Leg]) {
+    if timetable.transfer_rules.is_empty() {
+        return;
+    }
+    for index in 1..legs.len().saturating_sub(1) {
+        let (Leg::Transit { trip: from_trip, .. }, Leg::Transit { trip: to_trip, .. }) =
+            (&legs[index - 1], &legs[index + 1])
+        else {
+            continue;
+        };
+        let (from_trip, to_trip) = (*from_trip, *to_trip);
+        if let Leg::Walk { from: WalkEnd::Stop(from), to: WalkEnd::Stop(to), duration_secs, .. } =
+            &mut legs[index]
+            && let Some(Some(secs)) = timetable.trip_transfer_rule(from_trip, *from, to_trip, *to)
+        {
+            *duration_secs = secs;
+        }
     }
 }
 
@@ -298,6 +321,7 @@ impl Engine {
         if context.direction == Direction::Forward {
             legs.reverse();
         }
+        apply_trip_rules_to_walks(tt, &mut legs);
         Journey::from_legs(legs)
     }
 }

@@ -1031,15 +1031,26 @@ impl Search {
         position: u16,
     ) -> Option<Journey> {
         let tt = &*engine.timetable;
+        // A walk between two trips: its walking link, or where only a rule naming trips joins
+        // the stops, the straight line (the rule's time is set below).
         let walk = |from: StopIdx, to: StopIdx| -> Option<Leg> {
-            let link = tt.footpaths(from).iter().find(|link| link.to == to)?;
+            let (duration_secs, distance_m) =
+                match tt.footpaths(from).iter().find(|link| link.to == to) {
+                    Some(link) => (link.duration_secs, link.distance_m),
+                    None if tt.transfer_rules_from(from).iter().any(|rule| rule.to_stop == to) => {
+                        let (a, b) = (&tt.stops[from.idx()], &tt.stops[to.idx()]);
+                        let meters = super::query::haversine_m(a.lat, a.lon, b.lat, b.lon) * 1.2;
+                        (0, meters.round() as u32)
+                    }
+                    None => return None,
+                };
             Some(Leg::Walk {
                 from: WalkEnd::Stop(from),
                 to: WalkEnd::Stop(to),
                 departure: 0,
                 arrival: 0,
-                duration_secs: link.duration_secs,
-                distance_m: link.distance_m,
+                duration_secs,
+                distance_m,
             })
         };
         // Legs from the destination back.
@@ -1108,6 +1119,7 @@ impl Search {
             alight = segment.origin as usize;
         }
         legs.reverse();
+        super::journey::apply_trip_rules_to_walks(tt, &mut legs);
         Journey::from_legs(legs)
     }
 }

@@ -15,7 +15,10 @@
 //! - Walking links join stops where vehicles stop within 400 m straight-line, taking
 //!   `ceil(distance × 1.2 / 1.2 m/s)` but at least 60 s, closed by shortest paths up to
 //!   900 s; a walk is one closed link. Stop-level transfers.txt rules between different
-//!   stops replace the link's time in that graph (type 3 removes it).
+//!   stops replace the link's time in that graph (type 3 removes it). A walk may also begin
+//!   or end with a change of platform past that limit: a closed link followed (or preceded)
+//!   by the closed link between two stops of one station, where the pair has no link or
+//!   rule of its own.
 //! - Changing vehicles follows transfers.txt by specificity ([`rules`]); without a rule it
 //!   takes 60 s at the same stop, or the closed walking link between two stops.
 //! - [`ReferenceDay`] answers earliest-arrival queries per number of vehicles by connection
@@ -146,7 +149,9 @@ impl GtfsReference {
     pub fn new(timetable: Arc<Timetable>, feeds: &[FeedFiles]) -> Self {
         let network = network::read(&timetable, feeds);
         let rules = rules::Rules::read(feeds, &network);
-        let links = walking::Links::build(&network.stops, &rules);
+        let station_of: Vec<usize> =
+            timetable.stops.iter().map(|stop| stop.station.idx()).collect();
+        let links = walking::Links::build(&network.stops, &rules, &station_of);
         let mut reference = Self {
             timetable,
             stops: network.stops,

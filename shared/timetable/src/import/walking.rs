@@ -418,6 +418,8 @@ pub(crate) fn build_walking(
         })
         .collect();
 
+    let per_stop = with_platform_changes(timetable, &explicit, per_stop);
+
     let mut offsets = Vec::with_capacity(num_stops + 1);
     let mut footpaths = Vec::with_capacity(per_stop.iter().map(Vec::len).sum());
     offsets.push(0u32);
@@ -429,4 +431,67 @@ pub(crate) fn build_walking(
     timetable.footpaths = footpaths.into();
     timetable.min_transfer_secs = min_transfer.into();
     counts
+}
+
+/// The closed links, plus a change of platform at either end of each: a walk may begin or end
+/// with a move between two stops of one station beyond `max_walk_secs` (the closure's limit
+/// would otherwise leave a traveller who walked up to one platform of a station only riding
+/// out and back to reach another). A pair with a link, or a rule of its own, keeps it.
+fn with_platform_changes(
+    timetable: &Timetable,
+    explicit: &ExplicitRules,
+    closed: Vec<Vec<Footpath>>,
+) -> Vec<Vec<Footpath>> {
+    let siblings = |stop: StopIdx| {
+        let station = timetable.stops[stop.idx()].station;
+        timetable.stations[station.idx()].stops.iter().copied().filter(move |&other| other != stop)
+    };
+    let link = |from: StopIdx, to: StopIdx| closed[from.idx()].iter().find(|link| link.to == to);
+    let mut extended = closed.clone();
+    for (source, links) in closed.iter().enumerate() {
+        let source_idx = StopIdx::from(source);
+        let mut added: Vec<Footpath> = Vec::new();
+        let mut consider = |to: StopIdx, duration_secs: u32, distance_m: u32| {
+            if to == source_idx
+                || explicit.contains_key(&(source_idx, to))
+                || links.iter().any(|link| link.to == to)
+            {
+                return;
+            }
+            match added.iter_mut().find(|link| link.to == to) {
+                Some(known) if known.duration_secs <= duration_secs => {}
+                Some(known) => *known = Footpath { to, duration_secs, distance_m },
+                None => added.push(Footpath { to, duration_secs, distance_m }),
+            }
+        };
+        // Ending with a change of platform: source → A, then A → a stop of A's station.
+        for walk in links {
+            for sibling in siblings(walk.to) {
+                if let Some(change) = link(walk.to, sibling) {
+                    consider(
+                        sibling,
+                        walk.duration_secs + change.duration_secs,
+                        walk.distance_m + change.distance_m,
+                    );
+                }
+            }
+        }
+        // Beginning with one: source → a stop of its station, then on from there.
+        for sibling in siblings(source_idx) {
+            let Some(change) = link(source_idx, sibling) else { continue };
+            for walk in &closed[sibling.idx()] {
+                consider(
+                    walk.to,
+                    change.duration_secs + walk.duration_secs,
+                    change.distance_m + walk.distance_m,
+                );
+            }
+        }
+        if !added.is_empty() {
+            let own = &mut extended[source];
+            own.extend(added);
+            own.sort_unstable_by_key(|footpath| (footpath.duration_secs, footpath.to));
+        }
+    }
+    extended
 }

@@ -1,7 +1,10 @@
 //! Walking links: stops where vehicles stop within [`MAX_LINK_DISTANCE_M`] of each other,
 //! with stop-level transfers.txt rules between different stops replacing (or, type 3,
 //! removing) the link, closed by shortest paths up to [`MAX_WALK_SECS`]. A pair a
-//! stop-level rule names keeps the rule's time, however long, and nothing else.
+//! stop-level rule names keeps the rule's time, however long, and nothing else. Then a
+//! change of platform at either end: a closed link followed or preceded by the closed link
+//! between two stops of one station (`station_of`, the import's stations), for pairs with no
+//! link or rule yet.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -21,7 +24,7 @@ pub(super) struct Links {
 }
 
 impl Links {
-    pub fn build(stops: &[StopInfo], rules: &Rules) -> Self {
+    pub fn build(stops: &[StopInfo], rules: &Rules, station_of: &[usize]) -> Self {
         let count = stops.len();
         let rule_links: HashMap<(StopIdx, StopIdx), Option<u32>> = rules
             .stop_level_pairs(stops)
@@ -103,6 +106,43 @@ impl Links {
                 best[target] = u32::MAX;
             }
             touched.clear();
+        }
+        // Changes of platform at either end, from the closed links only.
+        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (stop, info) in stops.iter().enumerate() {
+            if info.vehicles_stop {
+                members.entry(station_of[stop]).or_default().push(stop);
+            }
+        }
+        let closed = from_links.clone();
+        let secs_of = |from: usize, to: usize| {
+            closed[from].iter().find(|(stop, _)| stop.idx() == to).map(|(_, secs)| *secs)
+        };
+        for source in 0..count {
+            let mut extra: HashMap<usize, u32> = HashMap::new();
+            let mut offer = |to: usize, secs: u32| {
+                let pair = (StopIdx::from(source), StopIdx::from(to));
+                if to != source && !rule_links.contains_key(&pair) && secs_of(source, to).is_none()
+                {
+                    let known = extra.entry(to).or_insert(secs);
+                    *known = (*known).min(secs);
+                }
+            };
+            for &(middle, walk) in &closed[source] {
+                for &platform in members.get(&station_of[middle.idx()]).into_iter().flatten() {
+                    if let Some(change) = secs_of(middle.idx(), platform) {
+                        offer(platform, walk + change);
+                    }
+                }
+            }
+            for &platform in members.get(&station_of[source]).into_iter().flatten() {
+                let Some(change) = secs_of(source, platform) else { continue };
+                for &(to, walk) in &closed[platform] {
+                    offer(to.idx(), change + walk);
+                }
+            }
+            from_links[source]
+                .extend(extra.into_iter().map(|(to, secs)| (StopIdx::from(to), secs)));
         }
         let mut to_links: Vec<Vec<(StopIdx, u32)>> = vec![Vec::new(); count];
         for (from, links) in from_links.iter_mut().enumerate() {
