@@ -355,3 +355,38 @@ fn transfer_rules_apply_by_specificity() {
         "{unknown_route:?}"
     );
 }
+
+/// A walk may begin or end with a change of platform past the closure's 900 s: X reaches
+/// platform P1 in two links (778 s); P2, the other platform of the station, is 300 s on by the
+/// station's rule, 1,078 s in all, which the closure alone would leave out.
+#[test]
+fn a_walk_may_begin_or_end_with_a_change_of_platform() {
+    let stops = "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n\
+        X,Alpha,40.7000,-74.0000,0,\n\
+        Y,Beta,40.7035,-74.0000,0,\n\
+        S,Central,40.7090,-74.0000,1,\n\
+        P1,Central,40.7070,-74.0000,0,S\n\
+        P2,Central,40.7110,-74.0000,0,S\n";
+    let stop_times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n\
+        T1,07:00:00,07:00:00,X,1\nT1,07:10:00,07:10:00,P2,2\n";
+    let transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time\nS,S,2,300\n";
+    let files = with(
+        with(with(base_feed(), "stops.txt", stops), "stop_times.txt", stop_times),
+        "transfers.txt",
+        transfers,
+    );
+    let (timetable, _) = import_files(&files);
+    let stop = |id: &str| timetable.stop_by_id(id).unwrap_or_else(|| panic!("{id}"));
+    let secs = |from: &str, to: &str| {
+        timetable
+            .footpaths(stop(from))
+            .iter()
+            .find(|footpath| footpath.to == stop(to))
+            .map(|footpath| footpath.duration_secs)
+    };
+    let to_p1 = secs("t:X", "t:P1").expect("X walks to P1 through Y");
+    assert!(to_p1 <= 900, "{to_p1} s");
+    assert_eq!(secs("t:P1", "t:P2"), Some(300), "the station's rule");
+    assert_eq!(secs("t:X", "t:P2"), Some(to_p1 + 300), "ending with the change of platform");
+    assert_eq!(secs("t:P2", "t:X"), Some(300 + to_p1), "beginning with it");
+}

@@ -13,7 +13,7 @@
 //! peak).
 //!
 //! Tuning knobs (environment): `ROUTE_BENCH_LIMIT=n` times only the first n queries;
-//! `ROUTE_BENCH_DUMP=file` writes every answer (departure, arrival, transfers) to compare two
+//! `ROUTE_BENCH_DUMP=file` writes every answer (departure, arrival, transfers or `walk`) to compare two
 //! engine versions; `ROUTE_BENCH_ONLY=depart-at` (or `range`, `arrive-by`) runs one kind of search;
 //! `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
 //! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure;
@@ -50,19 +50,34 @@ fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
     {
         options.walking.max_walk_secs = secs;
     }
-    let (timetable, _) =
+    let (timetable, report) =
         norikae_timetable::import_to_file(&inputs, &options, snapshot, &NoProgress)
             .with_context(|| format!("importing into {}", snapshot.display()))?;
     println!(
-        "imported {} feeds: {} stops, {} stations, {} patterns, {} trips, {} stop times in {:.1} s",
+        "imported {} feeds: {} stops, {} stations, {} patterns, {} trips, {} stop times, {} walking links in {:.1} s",
         inputs.len(),
         timetable.stops.len(),
         timetable.stations.len(),
         timetable.patterns.len(),
         timetable.trips.len(),
         timetable.stop_times.len(),
+        timetable.footpaths.len(),
         started.elapsed().as_secs_f64()
     );
+    let rules = &report.transfer_rules;
+    println!(
+        "transfer rules: {} naming trips ({} in-seat), {} routes, {} stops, {} stations, {} without effect; {} kept per trip or route",
+        rules.trip,
+        rules.in_seat,
+        rules.route,
+        rules.stop,
+        rules.station,
+        rules.without_effect,
+        timetable.transfer_rules.len()
+    );
+    for (kind, entry) in report.warnings.iter().filter(|(kind, _)| kind.contains("transfer")) {
+        println!("  warning {kind}: {} (e.g. {:?})", entry.count, entry.examples.first());
+    }
     Ok(())
 }
 
@@ -307,11 +322,12 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             if let Some(dump) = dump.as_mut() {
                 write!(dump, "{label} {} {} {}:", query.from.0, query.to.0, query.time_secs)?;
                 for journey in &found {
-                    write!(
-                        dump,
-                        " {}-{}/{}",
-                        journey.departure, journey.arrival, journey.transfers
-                    )?;
+                    write!(dump, " {}-{}/", journey.departure, journey.arrival)?;
+                    if journey.vehicles() == 0 {
+                        dump.push_str("walk");
+                    } else {
+                        write!(dump, "{}", journey.transfers)?;
+                    }
                 }
                 dump.push('\n');
             }
