@@ -158,7 +158,76 @@ BROKEN_TEMPLATES = {
         "ecs/service.yaml", "StopTimeout: 45", "StopTimeout: 300",
         "E9103", "StopTimeout 300 is outside 2..120 seconds",
     ),
+    # The template as it was before issue 25: every deploy reset the scaled count to MinTasks.
+    "desired_count_on_an_autoscaled_service": (
+        "ecs/service.yaml", "      TaskDefinition: !Ref TaskDefinition\n",
+        "      TaskDefinition: !Ref TaskDefinition\n      DesiredCount: !Ref MinTasks\n",
+        "E9104", "Service: DesiredCount is set while ScalableTarget auto scales this service",
+    ),
+    # Set in one branch is still sent with every update while that branch holds.
+    "conditional_desired_count": (
+        "ecs/service.yaml", "      TaskDefinition: !Ref TaskDefinition\n",
+        "      TaskDefinition: !Ref TaskDefinition\n"
+        "      DesiredCount: !If [UseFargate, !Ref MinTasks, !Ref AWS::NoValue]\n",
+        "E9104", "Service: DesiredCount is set while ScalableTarget auto scales this service",
+    ),
 }
+
+# Other ways a scalable target names its service (E9104 must see each), next to services it
+# must leave alone: one that nothing scales, and a scaled one without DesiredCount.
+SCALING_FORMS_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Name: { Type: String }
+Resources:
+  ByGetAttInJoin:
+    Type: AWS::ECS::Service
+    Properties: { Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/a:1", DesiredCount: 2 }
+  ByGetAttInJoinTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: !Join ["/", [service, norikae, !GetAtt ByGetAttInJoin.Name]]
+      MinCapacity: 2
+      MaxCapacity: 20
+  ByLiteralName:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: literal, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/b:1", DesiredCount: 2 }
+  ByLiteralNameTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: service/norikae/literal
+      MinCapacity: 2
+      MaxCapacity: 20
+  ByParameterName:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: !Ref Name, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/c:1", DesiredCount: 2 }
+  ByParameterNameTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: !Sub service/norikae/${Name}
+      MinCapacity: 2
+      MaxCapacity: 20
+  NotScaled:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: alone, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/d:1", DesiredCount: 2 }
+  ScaledWithoutCount:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: kept, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/e:1" }
+  ScaledWithoutCountTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: !Sub service/norikae/${ScaledWithoutCount.Name}
+      MinCapacity: 2
+      MaxCapacity: 20
+"""
 
 
 class CfnLintRules(unittest.TestCase):
@@ -173,6 +242,8 @@ class CfnLintRules(unittest.TestCase):
             assert old in text, f"{old!r} not in {relative}: the test no longer matches the file"
             paths[case] = Path(cls.directory.name) / f"{case}.yaml"
             paths[case].write_text(text.replace(old, new, 1), encoding="utf-8")
+        paths["scaling_forms"] = Path(cls.directory.name) / "scaling_forms.yaml"
+        paths["scaling_forms"].write_text(SCALING_FORMS_TEMPLATE, encoding="utf-8")
         result = cfn_lint(*paths.values())
         cls.output = {
             case: "\n".join(line for line in result.stdout.splitlines() if line.startswith(str(path)))
@@ -184,6 +255,7 @@ class CfnLintRules(unittest.TestCase):
         cls.directory.cleanup()
 
     def test_templates_pass(self) -> None:
+        # service.yaml as fixed for issue 25 (no DesiredCount) passes E9104 as well.
         result = cfn_lint(ROOT / "ecs" / "cluster.yaml", ROOT / "ecs" / "service.yaml")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
@@ -203,6 +275,21 @@ class CfnLintRules(unittest.TestCase):
 
     def test_stop_timeout_out_of_range_fails(self) -> None:
         self.assert_rule_fires("stop_timeout_out_of_range")
+
+    def test_desired_count_on_an_autoscaled_service_fails(self) -> None:
+        self.assert_rule_fires("desired_count_on_an_autoscaled_service")
+        self.assertIn("Leave it out", self.output["desired_count_on_an_autoscaled_service"])
+
+    def test_conditional_desired_count_on_an_autoscaled_service_fails(self) -> None:
+        self.assert_rule_fires("conditional_desired_count")
+
+    def test_desired_count_fails_however_the_scalable_target_names_the_service(self) -> None:
+        flagged = {
+            line.split(":E9104:", 1)[1].split(":", 1)[0]
+            for line in self.output["scaling_forms"].splitlines()
+            if ":E9104:" in line
+        }
+        self.assertEqual(flagged, {"ByGetAttInJoin", "ByLiteralName", "ByParameterName"}, self.output["scaling_forms"])
 
 
 # The scheduled floor as the README states it: RushMinTasks on weekdays 06:30-09:30 and
