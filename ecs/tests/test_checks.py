@@ -355,9 +355,9 @@ class ScalingSchedule(unittest.TestCase):
         for action in cls.actions:
             match = WEEKDAY_CRON.fullmatch(action["Schedule"])
             assert match, f"{action['ScheduledActionName']}: not a weekday cron: {action['Schedule']}"
+            floor = action["ScalableTargetAction"]["MinCapacity"]["Ref"]
             for hour in cron_values(match["hours"], 0, 23):
                 for minute in cron_values(match["minutes"], 0, 59):
-                    floor = action["ScalableTargetAction"]["MinCapacity"]["Ref"]
                     cls.firings.append((hour * 60 + minute, action["ScheduledActionName"], floor))
         cls.firings.sort()
 
