@@ -1,13 +1,15 @@
 """cfn-lint rules for what cfn-lint does not check itself: the keys and values of load-balancer
 and target-group attributes (free-form Key/Value lists to CloudFormation, so a typo such as
-`idle_timeout.timout_seconds` or a value out of range only fails at deploy time), and the
-range of a container's stopTimeout.
+`idle_timeout.timout_seconds` or a value out of range only fails at deploy time), the
+range of a container's stopTimeout, and no DesiredCount on an ECS service that Application
+Auto Scaling scales (valid to CloudFormation, but every stack update resets the scaled count).
 
 Loaded with `cfn-lint --append-rules ecs/cfn_rules ...` (see ecs/check.sh).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
@@ -215,4 +217,115 @@ class ContainerStopTimeout(CloudFormationLintRule):
                     matches.append(
                         RuleMatch(path, f"{name}: StopTimeout {seconds} is outside {self.LOW}..{self.HIGH} seconds")
                     )
+        return matches
+
+
+SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
+def sub_parts(argument: Any) -> tuple[str | None, dict]:
+    """The string and the variable map of a Fn::Sub (either form)."""
+    if isinstance(argument, str):
+        return argument, {}
+    if isinstance(argument, list) and argument and isinstance(argument[0], str):
+        variables = argument[1] if len(argument) > 1 and isinstance(argument[1], dict) else {}
+        return argument[0], variables
+    return None, {}
+
+
+def referenced_ids(value: Any) -> set[str]:
+    """Logical ids (resources or parameters) a template value refers to: Ref, Fn::GetAtt, Fn::Sub."""
+    if isinstance(value, list):
+        return set().union(*map(referenced_ids, value))
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, inner in value.items():
+        if key == "Ref" and isinstance(inner, str):
+            found.add(inner)
+        elif key == "Fn::GetAtt":
+            target = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(target, str):
+                found.add(target.split(".", 1)[0])
+        elif key == "Fn::Sub":
+            text, variables = sub_parts(inner)
+            named = (name.split(".", 1)[0] for name in SUB_VARIABLE.findall(text or ""))
+            found |= {name for name in named if name not in variables}
+            found |= referenced_ids(variables)
+        else:
+            found |= referenced_ids(inner)
+    return found
+
+
+def service_name_in(resource_id: Any) -> Any:
+    """The service part of an ECS ResourceId (`service/<cluster>/<service>`) as a literal or as
+    {"Ref": parameter}, read from a string, a Fn::Join on "/" or a Fn::Sub; None when unknown."""
+    if isinstance(resource_id, str):
+        return resource_id.rsplit("/", 1)[-1] if resource_id.startswith("service/") else None
+    if not isinstance(resource_id, dict) or len(resource_id) != 1:
+        return None
+    function, argument = next(iter(resource_id.items()))
+    if function == "Fn::Join":
+        if not (isinstance(argument, list) and len(argument) == 2 and argument[0] == "/"):
+            return None
+        parts = argument[1]
+        return parts[-1] if isinstance(parts, list) and parts else None
+    if function != "Fn::Sub":
+        return None
+    text, variables = sub_parts(argument)
+    if text is None:
+        return None
+    last = text.rsplit("/", 1)[-1]
+    variable = SUB_VARIABLE.fullmatch(last)
+    if variable is None:
+        return None if "${" in last else last
+    name = variable.group(1)
+    if name in variables:
+        return variables[name]
+    return {"Ref": name} if "." not in name else None
+
+
+class NoDesiredCountWhenAutoScaled(CloudFormationLintRule):
+    """An ECS service scaled by Application Auto Scaling must leave DesiredCount out."""
+
+    id = "E9104"
+    shortdesc = "No DesiredCount on an auto scaled ECS service"
+    description = (
+        "AWS::ECS::Service must not set DesiredCount when an AWS::ApplicationAutoScaling::ScalableTarget "
+        "scales it: CloudFormation sends DesiredCount with every update of the service, which resets the "
+        "task count auto scaling has set"
+    )
+    source_url = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount"
+    tags = ["resources", "ecs", "applicationautoscaling", "norikae"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        services = cfn.get_resources(["AWS::ECS::Service"])
+        scaled_by: dict[str, str] = {}  # service -> the scalable target that scales it (logical ids)
+        for target, target_resource in cfn.get_resources(["AWS::ApplicationAutoScaling::ScalableTarget"]).items():
+            properties = target_resource.get("Properties") or {}
+            if properties.get("ScalableDimension") != "ecs:service:DesiredCount":
+                continue
+            resource_id = properties.get("ResourceId")
+            ids_in_resource_id = referenced_ids(resource_id)
+            name_in_resource_id = service_name_in(resource_id)
+            for service, service_resource in services.items():
+                service_name = (service_resource.get("Properties") or {}).get("ServiceName")
+                if service in ids_in_resource_id or (
+                    name_in_resource_id is not None and name_in_resource_id == service_name
+                ):
+                    scaled_by.setdefault(service, target)
+        matches = []
+        for service, target in scaled_by.items():
+            properties = services[service].get("Properties") or {}
+            if "DesiredCount" not in properties or properties["DesiredCount"] == {"Ref": "AWS::NoValue"}:
+                continue
+            matches.append(
+                RuleMatch(
+                    ["Resources", service, "Properties", "DesiredCount"],
+                    f"{service}: DesiredCount is set while {target} auto scales this service; "
+                    "CloudFormation sends it with every update of the service, resetting the scaled task "
+                    f"count. Leave it out: a new service starts one task and {target} raises it to "
+                    "its MinCapacity, an update keeps the running count",
+                )
+            )
         return matches

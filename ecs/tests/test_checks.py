@@ -1,4 +1,5 @@
-"""Tests of ecs/timing_check.py and the cfn-lint rules in ecs/cfn_rules.
+"""Tests of ecs/timing_check.py, the cfn-lint rules in ecs/cfn_rules and the scaling schedule
+of ecs/service.yaml.
 
 Each negative case takes the real file, breaks one value (an inverted timeout, a typo in an
 attribute key, ...) and expects the check to fail naming the rule and the values; the real
@@ -7,6 +8,7 @@ files must pass. Run by ecs/check.sh:  python3 -m unittest discover -s ecs/tests
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -156,7 +158,76 @@ BROKEN_TEMPLATES = {
         "ecs/service.yaml", "StopTimeout: 45", "StopTimeout: 300",
         "E9103", "StopTimeout 300 is outside 2..120 seconds",
     ),
+    # The template as it was before issue 25: every deploy reset the scaled count to MinTasks.
+    "desired_count_on_an_autoscaled_service": (
+        "ecs/service.yaml", "      TaskDefinition: !Ref TaskDefinition\n",
+        "      TaskDefinition: !Ref TaskDefinition\n      DesiredCount: !Ref MinTasks\n",
+        "E9104", "Service: DesiredCount is set while ScalableTarget auto scales this service",
+    ),
+    # Set in one branch is still sent with every update while that branch holds.
+    "conditional_desired_count": (
+        "ecs/service.yaml", "      TaskDefinition: !Ref TaskDefinition\n",
+        "      TaskDefinition: !Ref TaskDefinition\n"
+        "      DesiredCount: !If [UseFargate, !Ref MinTasks, !Ref AWS::NoValue]\n",
+        "E9104", "Service: DesiredCount is set while ScalableTarget auto scales this service",
+    ),
 }
+
+# Other ways a scalable target names its service (E9104 must see each), next to services it
+# must leave alone: one that nothing scales, and a scaled one without DesiredCount.
+SCALING_FORMS_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Name: { Type: String }
+Resources:
+  ByGetAttInJoin:
+    Type: AWS::ECS::Service
+    Properties: { Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/a:1", DesiredCount: 2 }
+  ByGetAttInJoinTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: !Join ["/", [service, norikae, !GetAtt ByGetAttInJoin.Name]]
+      MinCapacity: 2
+      MaxCapacity: 20
+  ByLiteralName:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: literal, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/b:1", DesiredCount: 2 }
+  ByLiteralNameTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: service/norikae/literal
+      MinCapacity: 2
+      MaxCapacity: 20
+  ByParameterName:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: !Ref Name, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/c:1", DesiredCount: 2 }
+  ByParameterNameTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: !Sub service/norikae/${Name}
+      MinCapacity: 2
+      MaxCapacity: 20
+  NotScaled:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: alone, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/d:1", DesiredCount: 2 }
+  ScaledWithoutCount:
+    Type: AWS::ECS::Service
+    Properties: { ServiceName: kept, Cluster: norikae, TaskDefinition: "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/e:1" }
+  ScaledWithoutCountTarget:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: !Sub service/norikae/${ScaledWithoutCount.Name}
+      MinCapacity: 2
+      MaxCapacity: 20
+"""
 
 
 class CfnLintRules(unittest.TestCase):
@@ -171,6 +242,8 @@ class CfnLintRules(unittest.TestCase):
             assert old in text, f"{old!r} not in {relative}: the test no longer matches the file"
             paths[case] = Path(cls.directory.name) / f"{case}.yaml"
             paths[case].write_text(text.replace(old, new, 1), encoding="utf-8")
+        paths["scaling_forms"] = Path(cls.directory.name) / "scaling_forms.yaml"
+        paths["scaling_forms"].write_text(SCALING_FORMS_TEMPLATE, encoding="utf-8")
         result = cfn_lint(*paths.values())
         cls.output = {
             case: "\n".join(line for line in result.stdout.splitlines() if line.startswith(str(path)))
@@ -182,6 +255,7 @@ class CfnLintRules(unittest.TestCase):
         cls.directory.cleanup()
 
     def test_templates_pass(self) -> None:
+        # service.yaml as fixed for issue 25 (no DesiredCount) passes E9104 as well.
         result = cfn_lint(ROOT / "ecs" / "cluster.yaml", ROOT / "ecs" / "service.yaml")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
@@ -201,6 +275,140 @@ class CfnLintRules(unittest.TestCase):
 
     def test_stop_timeout_out_of_range_fails(self) -> None:
         self.assert_rule_fires("stop_timeout_out_of_range")
+
+    def test_desired_count_on_an_autoscaled_service_fails(self) -> None:
+        self.assert_rule_fires("desired_count_on_an_autoscaled_service")
+        self.assertIn("Leave it out", self.output["desired_count_on_an_autoscaled_service"])
+
+    def test_conditional_desired_count_on_an_autoscaled_service_fails(self) -> None:
+        self.assert_rule_fires("conditional_desired_count")
+
+    def test_desired_count_fails_however_the_scalable_target_names_the_service(self) -> None:
+        flagged = {
+            line.split(":E9104:", 1)[1].split(":", 1)[0]
+            for line in self.output["scaling_forms"].splitlines()
+            if ":E9104:" in line
+        }
+        self.assertEqual(flagged, {"ByGetAttInJoin", "ByLiteralName", "ByParameterName"}, self.output["scaling_forms"])
+
+
+# The scheduled floor as the README states it: RushMinTasks on weekdays 06:30-09:30 and
+# 17:00-20:30 Japan time, MinTasks otherwise (minutes of the day, end exclusive).
+RUSH_WINDOWS = ((6 * 60 + 30, 9 * 60 + 30), (17 * 60, 20 * 60 + 30))
+# Longest time a stack update that re-registers the scalable target may leave the rush
+# floor at MinTasks before a scheduled action puts it back (the policy's ScaleInCooldown).
+FLOOR_RESTORED_WITHIN_MINUTES = 5
+WEEKDAY_CRON = re.compile(r"cron\((?P<minutes>\S+) (?P<hours>\S+) \? \* MON-FRI \*\)")
+
+
+def cron_values(field: str, low: int, high: int) -> set[int]:
+    """The values one minutes or hours field of an AWS cron expression selects (n, a-b, *, x/step, lists)."""
+    values: set[int] = set()
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if base == "*":
+            first, last = low, high
+        elif "-" in base:
+            first, last = (int(bound) for bound in base.split("-"))
+        else:
+            first = int(base)
+            last = high if step else first
+        values.update(range(first, last + 1, int(step or 1)))
+    return values
+
+
+def references(value: object) -> set[str]:
+    """Parameters and resource attributes a template value refers to (Ref, GetAtt, Sub)."""
+    if isinstance(value, list):
+        return set().union(*map(references, value))
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, inner in value.items():
+        if key == "Ref":
+            found.add(inner)
+        elif key == "Fn::GetAtt":
+            found.add(".".join(inner) if isinstance(inner, list) else inner)
+        elif key == "Fn::Sub":
+            text, variables = (inner, {}) if isinstance(inner, str) else inner
+            found |= {name for name in re.findall(r"\$\{([^!}][^}]*)\}", text) if name not in variables}
+            found |= references(variables)
+        else:
+            found |= references(inner)
+    return found
+
+
+class ScalingSchedule(unittest.TestCase):
+    """The service template's scheduled actions keep the rush floor, even across a stack update."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        sys.path.insert(0, str(ROOT / "ecs"))
+        try:
+            from timing_check import load_cfn
+        except ImportError as missing:
+            raise unittest.SkipTest(f"{missing} (ecs/check.sh installs the check tools)") from missing
+        cls.resources = load_cfn(ROOT / "ecs" / "service.yaml")["Resources"]
+        scalable_target = cls.resources["ScalableTarget"]["Properties"]
+        cls.actions = scalable_target["ScheduledActions"]
+        cls.firings: list[tuple[int, str, str]] = []  # (minute of a weekday, action, MinCapacity parameter)
+        for action in cls.actions:
+            match = WEEKDAY_CRON.fullmatch(action["Schedule"])
+            assert match, f"{action['ScheduledActionName']}: not a weekday cron: {action['Schedule']}"
+            floor = action["ScalableTargetAction"]["MinCapacity"]["Ref"]
+            for hour in cron_values(match["hours"], 0, 23):
+                for minute in cron_values(match["minutes"], 0, 59):
+                    cls.firings.append((hour * 60 + minute, action["ScheduledActionName"], floor))
+        cls.firings.sort()
+
+    def test_every_action_runs_in_japan_time_and_keeps_the_maximum(self) -> None:
+        for action in self.actions:
+            self.assertEqual(action["Timezone"], "Asia/Tokyo", action["ScheduledActionName"])
+            self.assertEqual(action["ScalableTargetAction"]["MaxCapacity"], {"Ref": "MaxTasks"})
+
+    def test_no_two_actions_fire_in_the_same_minute(self) -> None:
+        # Two actions in one minute would run in no defined order.
+        minutes = [minute for minute, _name, _floor in self.firings]
+        clashes = sorted({f"{m // 60:02}:{m % 60:02}" for m in minutes if minutes.count(m) > 1})
+        self.assertEqual(clashes, [])
+
+    def test_floor_is_rush_min_tasks_exactly_in_the_rush_windows(self) -> None:
+        # Before the first action of a weekday, the floor is the one the last action left.
+        floor = self.firings[-1][2]
+        firing_at = {minute: action_floor for minute, _name, action_floor in self.firings}
+        wrong = []
+        for minute in range(24 * 60):
+            floor = firing_at.get(minute, floor)
+            expected = "RushMinTasks" if any(start <= minute < end for start, end in RUSH_WINDOWS) else "MinTasks"
+            if floor != expected:
+                wrong.append(f"{minute // 60:02}:{minute % 60:02} {floor}")
+        self.assertEqual(wrong[:3], [], f"{len(wrong)} minutes of a weekday with another floor than the rush windows")
+
+    def test_an_update_during_the_rush_loses_the_floor_for_5_minutes_at_most(self) -> None:
+        # A stack update that changes the scalable target registers MinCapacity: MinTasks; the
+        # next action that fires puts the floor back (or the rush has ended).
+        minutes = [minute for minute, _name, _floor in self.firings]
+        for start, end in RUSH_WINDOWS:
+            for update_at in range(start, end):
+                next_firing = min(minute for minute in minutes if minute > update_at)
+                self.assertLessEqual(
+                    next_firing - update_at,
+                    FLOOR_RESTORED_WITHIN_MINUTES,
+                    f"an update at {update_at // 60:02}:{update_at % 60:02} keeps MinTasks until "
+                    f"{next_firing // 60:02}:{next_firing % 60:02}",
+                )
+
+    def test_an_image_deploy_leaves_scaling_alone(self) -> None:
+        # A deploy changes ImageUri: a new task definition and an update of the service, whose
+        # Name stays. Nothing the scalable target or its policy reads changes, so CloudFormation
+        # does not update them and the count, the limits and the current floor stay.
+        for name in ("ScalableTarget", "RequestsPerTargetScaling"):
+            read = references(self.resources[name]["Properties"])
+            self.assertFalse(read & {"ImageUri", "TaskDefinition", "Service"}, f"{name} reads {sorted(read)}")
+            self.assertFalse(
+                {ref for ref in read if ref.startswith("Service.") and ref != "Service.Name"}, sorted(read)
+            )
+        self.assertNotIn("DesiredCount", self.resources["Service"]["Properties"])
 
 
 if __name__ == "__main__":
