@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use norikae_timetable::{PatternIdx, StopIdx, Timetable, TripIdx};
+use norikae_timetable::{PatternAtStop, PatternIdx, StopIdx, Timetable, TripIdx};
 
 use super::Engine;
 use super::journey::{Journey, Leg, SeedWalk, WalkEnd};
@@ -326,25 +326,15 @@ fn generate(
                 } else {
                     for (at, ready) in change.chain(walks) {
                         for at_stop in tt.patterns_at_stop(at) {
-                            let target = at_stop.pattern.idx();
-                            let j = at_stop.position as usize;
-                            let target_rules = tt.pattern_stop_rules(at_stop.pattern);
-                            if j + 1 >= target_rules.len() || !target_rules[j].pickup() {
+                            let Some((target, j)) = boarding_position(tt, at_stop) else {
                                 continue;
-                            }
+                            };
                             let Some((slot, boarded, _)) = days.earliest(target, j, ready) else {
                                 continue;
                             };
-                            // The same trip or a later one of the pattern further on: staying
-                            // on is never worse.
-                            if slot == 1
-                                && target == pattern
-                                && j > i
-                                && boarded as usize >= instance
-                            {
-                                continue;
+                            if !stays_on((pattern, i, instance), (target, j, slot, boarded)) {
+                                candidates.push(pack(slot, boarded, j));
                             }
-                            candidates.push(pack(slot, boarded, j));
                         }
                     }
                 }
@@ -386,6 +376,25 @@ fn generate(
     blocks
 }
 
+/// Where a traveller may board the pattern of `at_stop`: `(pattern, position)`, unless the
+/// stop is the pattern's last or lets nobody on there.
+fn boarding_position(tt: &Timetable, at_stop: &PatternAtStop) -> Option<(usize, usize)> {
+    let position = at_stop.position as usize;
+    let rules = tt.pattern_stop_rules(at_stop.pattern);
+    (position + 1 < rules.len() && rules[position].pickup())
+        .then_some((at_stop.pattern.idx(), position))
+}
+
+/// Whether boarding instance `boarded` (day `slot`) of `target` at `j` is staying on the
+/// instance left (`pattern`, position `i`, own day's `instance`) or a later one of its pattern
+/// further on: never better than staying on board.
+fn stays_on(
+    (pattern, i, instance): (usize, usize, usize),
+    (target, j, slot, boarded): (usize, usize, usize, u32),
+) -> bool {
+    slot == 1 && target == pattern && j > i && boarded as usize >= instance
+}
+
 /// A traveller leaving `trip` (instance `instance` of the own day, of pattern `pattern`) at
 /// `stop`, position `position`, arriving at `arrival` (seconds of the own day).
 struct Change {
@@ -416,12 +425,7 @@ fn rule_candidates(tt: &Timetable, days: &Days<'_>, change: &Change, candidates:
     places.dedup_by_key(|&mut (stop, _)| stop);
     for (at, stop_rule_secs) in places {
         for at_stop in tt.patterns_at_stop(at) {
-            let target = at_stop.pattern.idx();
-            let j = at_stop.position as usize;
-            let target_rules = tt.pattern_stop_rules(at_stop.pattern);
-            if j + 1 >= target_rules.len() || !target_rules[j].pickup() {
-                continue;
-            }
+            let Some((target, j)) = boarding_position(tt, at_stop) else { continue };
             let trips_start = tt.patterns[target].trips.start;
             let mut best: Option<(usize, u32, i64)> = None;
             for (slot, day) in days.day.iter().enumerate() {
@@ -449,16 +453,10 @@ fn rule_candidates(tt: &Timetable, days: &Days<'_>, change: &Change, candidates:
                 }
             }
             let Some((slot, boarded, _)) = best else { continue };
-            // The same trip or a later one of the pattern further on: staying on is never
-            // worse.
-            if slot == 1
-                && target == change.pattern
-                && j > change.position
-                && boarded as usize >= change.instance
-            {
-                continue;
+            let left = (change.pattern, change.position, change.instance);
+            if !stays_on(left, (target, j, slot, boarded)) {
+                candidates.push(pack(slot, boarded, j));
             }
-            candidates.push(pack(slot, boarded, j));
         }
     }
 }
