@@ -6,8 +6,13 @@
 //! stop clients whose keys are known. Each key has its own token bucket (governor) and a
 //! daily quota counted in memory and written to `api_key_usage` in batches: a batch that
 //! cannot be written is kept and retried, so no usage is lost while the database is down.
+//!
+//! A key not known in memory costs its client a token of [`ClientLimits`]' unknown-key
+//! bucket before anything else, and a hash the database did not know is remembered
+//! ([`UnknownKeys`]), so guessing costs no database query past a client's first few tries.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::clients::ClientLimits;
 use crate::db::{Db, DbError, now_text};
+use crate::unknown_keys::UnknownKeys;
 
 /// Prefix of every secret, so a leaked one is recognisable.
 pub const SECRET_PREFIX: &str = "nk_";
@@ -285,6 +292,7 @@ pub struct KeyStore {
 
 struct StoreInner {
     db: Db,
+    clients: ClientLimits,
     keys: Mutex<KeyCache>,
     limiters: Mutex<HashMap<String, (Quota, Arc<DefaultDirectRateLimiter>)>>,
     usage: Mutex<UsageCounts>,
@@ -295,8 +303,8 @@ struct StoreInner {
 #[derive(Default)]
 struct KeyCache {
     by_hash: HashMap<String, Arc<KeyRecord>>,
-    /// Hashes the database did not know at the last look: not asked again until the refresh.
-    unknown: HashSet<String>,
+    /// Hashes the database did not know: not asked again (bounded; kept across refreshes).
+    unknown: UnknownKeys,
     /// Hashes looked up one by one since the running refresh began: that refresh may have
     /// read the table before they were created, so it must not drop them.
     verified_during_refresh: HashSet<String>,
@@ -322,10 +330,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl KeyStore {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, clients: ClientLimits) -> Self {
         Self {
             inner: Arc::new(StoreInner {
                 db,
+                clients,
                 keys: Mutex::new(KeyCache::default()),
                 limiters: Mutex::new(HashMap::new()),
                 usage: Mutex::new(UsageCounts::default()),
@@ -334,16 +343,24 @@ impl KeyStore {
         }
     }
 
+    /// The per-client limits of anonymous requests and unknown keys.
+    pub fn clients(&self) -> &ClientLimits {
+        &self.inner.clients
+    }
+
     /// Checks a request's key (`None`: none sent) for `scope`, its rate and its quota, and
-    /// counts the request. `open_access` lets requests without a key through.
+    /// counts the request. `open_access` lets requests without a key through, limited per
+    /// `client` address (as are keys not known here).
     pub async fn admit(
         &self,
         secret: Option<&str>,
         scope: &str,
         open_access: bool,
+        client: Option<IpAddr>,
     ) -> Result<Access, Problem> {
         let Some(secret) = secret else {
             if open_access {
+                self.inner.clients.admit_anonymous(client)?;
                 return Ok(Access::Anonymous);
             }
             return Err(Problem::new(
@@ -352,7 +369,7 @@ impl KeyStore {
                 "send an API key as `X-Api-Key: <key>` or `Authorization: Bearer <key>`",
             ));
         };
-        let record = self.verify(secret).await?;
+        let record = self.verify(secret, client).await?;
         if record.revoked_at.is_some() {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
@@ -373,15 +390,26 @@ impl KeyStore {
     }
 
     /// The key for `secret`: from memory, else from the database (a key created since the
-    /// last refresh).
-    async fn verify(&self, secret: &str) -> Result<Arc<KeyRecord>, Problem> {
+    /// last refresh). A key not in memory first costs `client` an unknown-key token.
+    async fn verify(
+        &self,
+        secret: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Arc<KeyRecord>, Problem> {
         let unknown = || {
             Problem::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "this API key is not valid")
         };
-        if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
-            return Err(unknown());
+        let well_formed = secret.starts_with(SECRET_PREFIX) && secret.len() <= 200;
+        let hash = well_formed.then(|| hash_secret(secret));
+        if let Some(hash) = &hash
+            && let Some(record) = lock(&self.inner.keys).by_hash.get(hash)
+        {
+            return Ok(record.clone());
         }
-        let hash = hash_secret(secret);
+        self.inner.clients.admit_unknown_key(client)?;
+        let Some(hash) = hash else {
+            return Err(unknown());
+        };
         {
             let cache = lock(&self.inner.keys);
             if let Some(record) = cache.by_hash.get(&hash) {
@@ -411,10 +439,7 @@ impl KeyStore {
                 Ok(record)
             }
             None => {
-                // Bounded: a flood of made-up keys cannot grow it without end.
-                if cache.unknown.len() < 10_000 {
-                    cache.unknown.insert(hash);
-                }
+                cache.unknown.insert(hash);
                 Err(unknown())
             }
         }
@@ -549,8 +574,8 @@ impl KeyStore {
                     by_hash.insert(hash, record.clone());
                 }
             }
+            cache.unknown.forget_known(&by_hash);
             cache.by_hash = by_hash;
-            cache.unknown.clear();
             cache.loaded = true;
         }
         let mut usage = lock(&self.inner.usage);
