@@ -6,6 +6,9 @@
 //! stop clients whose keys are known. Each key has its own token bucket (governor) and a
 //! daily quota counted in memory and written to `api_key_usage` in batches: a batch that
 //! cannot be written is kept and retried, so no usage is lost while the database is down.
+//! Each batch is an atomic increment that returns the key's new total over every instance,
+//! and an instance refuses once that total plus its own unwritten count reaches the quota:
+//! N instances together exceed a quota by at most what they count between two flushes.
 //!
 //! A key not known in memory costs its client a token of [`ClientLimits`]' unknown-key
 //! bucket before anything else, and a hash the database did not know is remembered
@@ -515,9 +518,13 @@ impl KeyStore {
         if batch.is_empty() {
             return Ok(());
         }
-        self.write_usage(&batch).await?;
+        let totals = self.write_usage(&batch).await?;
         let mut usage = lock(&self.inner.usage);
         let today = Utc::now().date_naive();
+        if usage.stored_day != Some(today) {
+            usage.stored_day = Some(today);
+            usage.stored.clear();
+        }
         for (key, count) in batch {
             if let Some(pending) = usage.pending.get_mut(&key) {
                 *pending = pending.saturating_sub(count);
@@ -525,30 +532,37 @@ impl KeyStore {
                     usage.pending.remove(&key);
                 }
             }
-            // Counted as stored until the next refresh reads the total back.
-            if key.1 == today && usage.stored_day == Some(today) {
-                *usage.stored.entry(key.0).or_insert(0) += count;
+        }
+        // The totals over every instance, this batch included.
+        for ((key_id, day), total) in totals {
+            if day == today {
+                let stored = usage.stored.entry(key_id).or_insert(0);
+                *stored = (*stored).max(total);
             }
         }
         Ok(())
     }
 
-    /// One transaction: a failure writes nothing, so the batch can be retried whole.
-    async fn write_usage(&self, batch: &PendingUsage) -> Result<(), DbError> {
+    /// One transaction: a failure writes nothing, so the batch can be retried whole. Each
+    /// row is an atomic increment that returns the new total (other instances' included).
+    async fn write_usage(&self, batch: &PendingUsage) -> Result<PendingUsage, DbError> {
         let mut transaction = self.inner.db.begin().await?;
+        let mut totals = PendingUsage::with_capacity(batch.len());
         for ((key_id, day), count) in batch {
-            sqlx::query(
+            let total: i64 = sqlx::query_scalar(
                 "INSERT INTO api_key_usage (key_id, day, requests) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key_id, day) DO UPDATE SET requests = api_key_usage.requests + excluded.requests",
+                 ON CONFLICT (key_id, day) DO UPDATE SET requests = api_key_usage.requests + excluded.requests \
+                 RETURNING requests",
             )
             .bind(key_id.clone())
             .bind(day.to_string())
             .bind(i64::try_from(*count).unwrap_or(i64::MAX))
-            .execute(&mut *transaction)
+            .fetch_one(&mut *transaction)
             .await?;
+            totals.insert((key_id.clone(), *day), u64::try_from(total).unwrap_or(0));
         }
         transaction.commit().await?;
-        Ok(())
+        Ok(totals)
     }
 
     /// Re-reads every key and today's usage.
@@ -579,6 +593,14 @@ impl KeyStore {
             cache.loaded = true;
         }
         let mut usage = lock(&self.inner.usage);
+        let mut stored = stored;
+        if usage.stored_day == Some(today) {
+            // A flush that finished after the read above knows a newer (larger) total.
+            for (key_id, total) in &usage.stored {
+                let read = stored.entry(key_id.clone()).or_insert(0);
+                *read = (*read).max(*total);
+            }
+        }
         usage.stored_day = Some(today);
         usage.stored = stored;
         Ok(())

@@ -1,6 +1,6 @@
 //! Per-client limits and shared quotas: anonymous requests and unknown keys limited per
 //! client address (behind the balancer's `X-Forwarded-For`), key guessing without database
-//! queries.
+//! queries, and one key's daily quota held by two api instances on one database.
 
 mod common;
 
@@ -128,4 +128,59 @@ async fn guessing_keys_costs_no_database_query_after_the_first_few() {
     api.stop().await;
     db.close().await;
     database.drop().await;
+}
+
+/// Two instances on one database, keys re-read only once a minute (so only the usage flush
+/// tells an instance what the other counted): together they admit the daily quota and at
+/// most one flush batch more.
+async fn one_quota_over_two_instances(database_url: String) {
+    let db = open(&database_url).await;
+    const QUOTA: u64 = 10;
+    let key = new_key(&db, "shared", Some(QUOTA)).await;
+    let mut config = api_config(&engines(), database_url, false);
+    config.auth.key_refresh_ms = 60_000;
+    config.auth.usage_flush_ms = 50;
+    let first = Api::start(config.clone()).await;
+    let second = Api::start(config).await;
+
+    let mut admitted = 0;
+    let mut refused = 0;
+    for round in 0..2 * QUOTA + 6 {
+        let api = if round % 2 == 0 { &first } else { &second };
+        let answer = api.get_with_key(SEARCH, &key).await;
+        match answer.status {
+            200 => admitted += 1,
+            429 => {
+                assert_eq!(answer.body["code"].as_str(), Some("quota_exceeded"), "{}", answer.body);
+                refused += 1;
+            }
+            other => panic!("unexpected {other}: {}", answer.body),
+        }
+        // Each instance flushes between two of its requests: one batch is one request each.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    first.stop().await;
+    second.stop().await;
+    let today = chrono::Utc::now().date_naive();
+    let usage = norikae_api::keys::usage_on(&db, today).await.expect("usage");
+    let stored: u64 = usage.values().sum();
+    assert_eq!(stored, admitted, "every admitted request counted once");
+    assert!(
+        (QUOTA..=QUOTA + 2).contains(&admitted),
+        "{admitted} requests admitted for a quota of {QUOTA} ({refused} refused)"
+    );
+    db.close().await;
+}
+
+#[tokio::test]
+async fn one_quota_over_two_instances_on_postgres() {
+    let database = PgDatabase::create().await;
+    one_quota_over_two_instances(database.url()).await;
+    database.drop().await;
+}
+
+#[tokio::test]
+async fn one_quota_over_two_instances_on_sqlite() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    one_quota_over_two_instances(sqlite_url(&directory)).await;
 }
