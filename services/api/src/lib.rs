@@ -13,6 +13,7 @@ pub mod clients;
 pub mod config;
 pub mod db;
 pub mod handlers;
+pub mod key_records;
 pub mod keys;
 pub mod lang;
 pub mod state;
