@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use norikae_runtime::HttpSettings;
+use norikae_runtime::{ClientRate, HttpSettings};
 use serde::{Deserialize, Serialize};
 
 /// Port the api service listens on by default.
@@ -142,6 +142,14 @@ pub struct AuthSettings {
     pub usage_flush_ms: u64,
     /// How often alerts are re-read into memory (admin writes refresh at once).
     pub alert_refresh_ms: u64,
+    /// Proxies in front of the api that append to `X-Forwarded-For` (the balancer is one):
+    /// the client is the right-most hop they did not write. 0: the socket peer is the client.
+    pub trusted_proxies: usize,
+    /// Requests without a key (open access), per client address.
+    pub anonymous_limit: ClientRate,
+    /// Requests with a key this instance does not know (guesses, typos, revoked-and-forgotten
+    /// keys), per client address; past it they get 429 without a database lookup.
+    pub unknown_key_limit: ClientRate,
 }
 
 impl Default for AuthSettings {
@@ -151,6 +159,9 @@ impl Default for AuthSettings {
             key_refresh_ms: 5_000,
             usage_flush_ms: 2_000,
             alert_refresh_ms: 5_000,
+            trusted_proxies: 1,
+            anonymous_limit: ClientRate { requests: 20, per_secs: 1, burst: 40 },
+            unknown_key_limit: ClientRate { requests: 10, per_secs: 60, burst: 10 },
         }
     }
 }
@@ -219,6 +230,8 @@ impl Config {
             self.auth.alert_refresh_ms > 0,
             "auth.alert_refresh_ms must be greater than zero"
         );
+        self.auth.anonymous_limit.validate("auth.anonymous_limit")?;
+        self.auth.unknown_key_limit.validate("auth.unknown_key_limit")?;
         Ok(())
     }
 }
@@ -241,6 +254,14 @@ mod tests {
         config.upstream.pool_idle_timeout_secs = 60;
         let message = config.validate().unwrap_err().to_string();
         assert!(message.contains("http.lb_idle_timeout_secs (60 s)"), "{message}");
+    }
+
+    #[test]
+    fn client_limits_must_not_be_zero() {
+        let mut config = Config::default();
+        config.auth.unknown_key_limit.burst = 0;
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("auth.unknown_key_limit.burst"), "{message}");
     }
 
     #[test]

@@ -1,270 +1,39 @@
-//! API keys: creating, listing and revoking them (the `norikae keys` commands), and checking
-//! them on every request ([`KeyStore`]).
+//! API keys checked on every request ([`KeyStore`]); the records and the `norikae keys`
+//! commands that create, list and revoke them live in [`crate::key_records`] (re-exported).
 //!
 //! A key's secret (`nk_…`) is shown once; the database keeps its SHA-256 only. Verified keys
 //! are held in memory and re-read every `auth.key_refresh_ms`, so a database outage does not
 //! stop clients whose keys are known. Each key has its own token bucket (governor) and a
 //! daily quota counted in memory and written to `api_key_usage` in batches: a batch that
 //! cannot be written is kept and retried, so no usage is lost while the database is down.
+//! Each batch is an atomic increment that returns the key's new total over every instance,
+//! and an instance refuses once that total plus its own unwritten count reaches the quota:
+//! N instances together exceed a quota by at most what they count between two flushes.
+//!
+//! A key not known in memory costs its client a token of [`ClientLimits`]' unknown-key
+//! bucket before anything else, and a hash the database did not know is remembered
+//! ([`UnknownKeys`]), so guessing costs no database query past a client's first few tries.
 
 use std::collections::{HashMap, HashSet};
-use std::num::NonZeroU32;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, Utc};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::StatusCode;
 use norikae_runtime::Problem;
-use rand::RngCore;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::db::{Db, DbError, now_text};
-
-/// Prefix of every secret, so a leaked one is recognisable.
-pub const SECRET_PREFIX: &str = "nk_";
-/// Characters of the secret kept for display (after the prefix).
-const DISPLAY_PREFIX_CHARS: usize = 8;
-
-pub const SCOPE_READ: &str = "read";
-pub const SCOPE_ADMIN: &str = "admin";
-
-/// A rate: `count` requests per `period_secs`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rate {
-    pub count: u32,
-    pub period_secs: u32,
-}
-
-impl Rate {
-    /// `20/s`, `600/m`, `10000/h`, `100/d` (also `20/sec`, `20/second`, `20/min`, `20/hour`).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (count, unit) = text
-            .trim()
-            .split_once('/')
-            .ok_or_else(|| format!("`{text}` is not a rate like 20/s or 600/m"))?;
-        let count: u32 = count
-            .trim()
-            .parse()
-            .ok()
-            .filter(|count| *count > 0)
-            .ok_or_else(|| format!("`{text}`: the count must be a positive whole number"))?;
-        let period_secs = match unit.trim() {
-            "s" | "sec" | "second" => 1,
-            "m" | "min" | "minute" => 60,
-            "h" | "hour" => 3_600,
-            "d" | "day" => 86_400,
-            other => return Err(format!("`{text}`: unknown unit `{other}` (use s, m, h or d)")),
-        };
-        Ok(Self { count, period_secs })
-    }
-
-    fn quota(self, burst: u32) -> Quota {
-        let interval = Duration::from_secs(u64::from(self.period_secs)) / self.count;
-        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        Quota::with_period(interval.max(Duration::from_nanos(1)))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst)
-    }
-}
-
-impl std::fmt::Display for Rate {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let unit = match self.period_secs {
-            1 => "s",
-            60 => "m",
-            3_600 => "h",
-            86_400 => "d",
-            _ => return write!(formatter, "{}/{}s", self.count, self.period_secs),
-        };
-        write!(formatter, "{}/{unit}", self.count)
-    }
-}
-
-/// One key as stored (never the secret).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyRecord {
-    pub id: String,
-    pub name: String,
-    pub prefix: String,
-    pub scopes: Vec<String>,
-    pub rate: Rate,
-    pub burst: u32,
-    pub daily_quota: Option<u64>,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-}
-
-impl KeyRecord {
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|held| held == scope)
-    }
-}
-
-/// What `norikae keys create` asks for.
-#[derive(Clone, Debug)]
-pub struct NewKey {
-    pub name: String,
-    pub rate: Rate,
-    /// Defaults to the rate's count (a second's worth for `20/s`).
-    pub burst: Option<u32>,
-    pub daily_quota: Option<u64>,
-    pub admin: bool,
-}
-
-/// Hex SHA-256 of a secret: what the database stores and what a request is looked up by.
-pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-const KEY_COLUMNS: &str = "id, name, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at, revoked_at";
-
-fn record_from_row(row: &sqlx::any::AnyRow) -> Result<KeyRecord, sqlx::Error> {
-    let scopes: String = row.try_get("scopes")?;
-    let rate_requests: i64 = row.try_get("rate_requests")?;
-    let rate_period_secs: i64 = row.try_get("rate_period_secs")?;
-    let burst: i64 = row.try_get("burst")?;
-    let daily_quota: Option<i64> = row.try_get("daily_quota")?;
-    Ok(KeyRecord {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
-        scopes: scopes.split(',').filter(|scope| !scope.is_empty()).map(str::to_owned).collect(),
-        rate: Rate {
-            count: u32::try_from(rate_requests).unwrap_or(u32::MAX).max(1),
-            period_secs: u32::try_from(rate_period_secs).unwrap_or(1).max(1),
-        },
-        burst: u32::try_from(burst).unwrap_or(u32::MAX),
-        daily_quota: daily_quota.map(|quota| u64::try_from(quota).unwrap_or(0)),
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
-/// Creates a key; returns it and its secret (shown once, never stored).
-pub async fn create_key(db: &Db, new: &NewKey) -> Result<(KeyRecord, String), KeyError> {
-    let name = new.name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(KeyError::InvalidName);
-    }
-    if name.starts_with(SECRET_PREFIX) {
-        return Err(KeyError::InvalidName);
-    }
-    let mut random = [0u8; 32];
-    rand::rng().fill_bytes(&mut random);
-    let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
-    let mut id_bytes = [0u8; 6];
-    rand::rng().fill_bytes(&mut id_bytes);
-    let id: String = id_bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    let mut scopes = vec![SCOPE_READ.to_owned()];
-    if new.admin {
-        scopes.push(SCOPE_ADMIN.to_owned());
-    }
-    let record = KeyRecord {
-        id,
-        name: name.to_owned(),
-        prefix: secret[..SECRET_PREFIX.len() + DISPLAY_PREFIX_CHARS].to_owned(),
-        scopes,
-        rate: new.rate,
-        burst: new.burst.unwrap_or(new.rate.count).max(1),
-        daily_quota: new.daily_quota,
-        created_at: now_text(),
-        revoked_at: None,
-    };
-    let inserted = sqlx::query(
-        "INSERT INTO api_keys (id, name, secret_hash, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(record.id.clone())
-    .bind(record.name.clone())
-    .bind(hash_secret(&secret))
-    .bind(record.prefix.clone())
-    .bind(record.scopes.join(","))
-    .bind(i64::from(record.rate.count))
-    .bind(i64::from(record.rate.period_secs))
-    .bind(i64::from(record.burst))
-    .bind(record.daily_quota.map(|quota| i64::try_from(quota).unwrap_or(i64::MAX)))
-    .bind(record.created_at.clone())
-    .execute(db.pool())
-    .await;
-    match inserted {
-        Ok(_) => Ok((record, secret)),
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            Err(KeyError::NameTaken(name.to_owned()))
-        }
-        Err(error) => Err(KeyError::Db(error.into())),
-    }
-}
-
-pub async fn list_keys(db: &Db) -> Result<Vec<KeyRecord>, KeyError> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"
-    ));
-    let rows = sqlx::query(sql).fetch_all(db.pool()).await.map_err(DbError::from)?;
-    rows.iter()
-        .map(|row| record_from_row(row).map_err(|error| KeyError::Db(error.into())))
-        .collect()
-}
-
-/// Revokes the key with this id or name; returns it. Revoking twice keeps the first time.
-pub async fn revoke_key(db: &Db, id_or_name: &str) -> Result<KeyRecord, KeyError> {
-    let mut transaction = db.begin().await?;
-    sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL",
-    )
-    .bind(now_text())
-    .bind(id_or_name.to_owned())
-    .execute(&mut *transaction)
-    .await
-    .map_err(DbError::from)?;
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 OR name = $1"
-    ));
-    let row = sqlx::query(sql)
-        .bind(id_or_name.to_owned())
-        .fetch_optional(&mut *transaction)
-        .await
-        .map_err(DbError::from)?;
-    let Some(row) = row else {
-        return Err(KeyError::Unknown(id_or_name.to_owned()));
-    };
-    let record = record_from_row(&row).map_err(|error| KeyError::Db(error.into()))?;
-    transaction.commit().await.map_err(DbError::from)?;
-    Ok(record)
-}
-
-/// Requests counted per key for `day` (UTC).
-pub async fn usage_on(db: &Db, day: NaiveDate) -> Result<HashMap<String, u64>, DbError> {
-    let rows = sqlx::query("SELECT key_id, requests FROM api_key_usage WHERE day = $1")
-        .bind(day.to_string())
-        .fetch_all(db.pool())
-        .await?;
-    let mut usage = HashMap::new();
-    for row in rows {
-        let key_id: String = row.try_get("key_id")?;
-        let requests: i64 = row.try_get("requests")?;
-        usage.insert(key_id, u64::try_from(requests).unwrap_or(0));
-    }
-    Ok(usage)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("a key named `{0}` already exists")]
-    NameTaken(String),
-    #[error("a key name must be 1 to 100 characters and must not start with `nk_`")]
-    InvalidName,
-    #[error("no key has the id or name `{0}`")]
-    Unknown(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
+use crate::clients::ClientLimits;
+use crate::db::{Db, DbError};
+use crate::key_records::{KEY_COLUMNS, record_from_row};
+pub use crate::key_records::{
+    KeyError, KeyRecord, NewKey, Rate, SCOPE_ADMIN, SCOPE_READ, SECRET_PREFIX, create_key,
+    hash_secret, list_keys, revoke_key, usage_on,
+};
+use crate::unknown_keys::UnknownKeys;
 
 /// What a request's key check concluded.
 #[derive(Clone, Debug)]
@@ -285,6 +54,7 @@ pub struct KeyStore {
 
 struct StoreInner {
     db: Db,
+    clients: ClientLimits,
     keys: Mutex<KeyCache>,
     limiters: Mutex<HashMap<String, (Quota, Arc<DefaultDirectRateLimiter>)>>,
     usage: Mutex<UsageCounts>,
@@ -295,8 +65,8 @@ struct StoreInner {
 #[derive(Default)]
 struct KeyCache {
     by_hash: HashMap<String, Arc<KeyRecord>>,
-    /// Hashes the database did not know at the last look: not asked again until the refresh.
-    unknown: HashSet<String>,
+    /// Hashes the database did not know: not asked again (bounded; kept across refreshes).
+    unknown: UnknownKeys,
     /// Hashes looked up one by one since the running refresh began: that refresh may have
     /// read the table before they were created, so it must not drop them.
     verified_during_refresh: HashSet<String>,
@@ -322,10 +92,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl KeyStore {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, clients: ClientLimits) -> Self {
         Self {
             inner: Arc::new(StoreInner {
                 db,
+                clients,
                 keys: Mutex::new(KeyCache::default()),
                 limiters: Mutex::new(HashMap::new()),
                 usage: Mutex::new(UsageCounts::default()),
@@ -334,16 +105,24 @@ impl KeyStore {
         }
     }
 
+    /// The per-client limits of anonymous requests and unknown keys.
+    pub fn clients(&self) -> &ClientLimits {
+        &self.inner.clients
+    }
+
     /// Checks a request's key (`None`: none sent) for `scope`, its rate and its quota, and
-    /// counts the request. `open_access` lets requests without a key through.
+    /// counts the request. `open_access` lets requests without a key through, limited per
+    /// `client` address (as are keys not known here).
     pub async fn admit(
         &self,
         secret: Option<&str>,
         scope: &str,
         open_access: bool,
+        client: Option<IpAddr>,
     ) -> Result<Access, Problem> {
         let Some(secret) = secret else {
             if open_access {
+                self.inner.clients.admit_anonymous(client)?;
                 return Ok(Access::Anonymous);
             }
             return Err(Problem::new(
@@ -352,7 +131,7 @@ impl KeyStore {
                 "send an API key as `X-Api-Key: <key>` or `Authorization: Bearer <key>`",
             ));
         };
-        let record = self.verify(secret).await?;
+        let record = self.verify(secret, client).await?;
         if record.revoked_at.is_some() {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
@@ -373,15 +152,26 @@ impl KeyStore {
     }
 
     /// The key for `secret`: from memory, else from the database (a key created since the
-    /// last refresh).
-    async fn verify(&self, secret: &str) -> Result<Arc<KeyRecord>, Problem> {
+    /// last refresh). A key not in memory first costs `client` an unknown-key token.
+    async fn verify(
+        &self,
+        secret: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Arc<KeyRecord>, Problem> {
         let unknown = || {
             Problem::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "this API key is not valid")
         };
-        if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
-            return Err(unknown());
+        let well_formed = secret.starts_with(SECRET_PREFIX) && secret.len() <= 200;
+        let hash = well_formed.then(|| hash_secret(secret));
+        if let Some(hash) = &hash
+            && let Some(record) = lock(&self.inner.keys).by_hash.get(hash)
+        {
+            return Ok(record.clone());
         }
-        let hash = hash_secret(secret);
+        self.inner.clients.admit_unknown_key(client)?;
+        let Some(hash) = hash else {
+            return Err(unknown());
+        };
         {
             let cache = lock(&self.inner.keys);
             if let Some(record) = cache.by_hash.get(&hash) {
@@ -411,10 +201,7 @@ impl KeyStore {
                 Ok(record)
             }
             None => {
-                // Bounded: a flood of made-up keys cannot grow it without end.
-                if cache.unknown.len() < 10_000 {
-                    cache.unknown.insert(hash);
-                }
+                cache.unknown.insert(hash);
                 Err(unknown())
             }
         }
@@ -490,9 +277,13 @@ impl KeyStore {
         if batch.is_empty() {
             return Ok(());
         }
-        self.write_usage(&batch).await?;
+        let totals = self.write_usage(&batch).await?;
         let mut usage = lock(&self.inner.usage);
         let today = Utc::now().date_naive();
+        if usage.stored_day != Some(today) {
+            usage.stored_day = Some(today);
+            usage.stored.clear();
+        }
         for (key, count) in batch {
             if let Some(pending) = usage.pending.get_mut(&key) {
                 *pending = pending.saturating_sub(count);
@@ -500,30 +291,37 @@ impl KeyStore {
                     usage.pending.remove(&key);
                 }
             }
-            // Counted as stored until the next refresh reads the total back.
-            if key.1 == today && usage.stored_day == Some(today) {
-                *usage.stored.entry(key.0).or_insert(0) += count;
+        }
+        // The totals over every instance, this batch included.
+        for ((key_id, day), total) in totals {
+            if day == today {
+                let stored = usage.stored.entry(key_id).or_insert(0);
+                *stored = (*stored).max(total);
             }
         }
         Ok(())
     }
 
-    /// One transaction: a failure writes nothing, so the batch can be retried whole.
-    async fn write_usage(&self, batch: &PendingUsage) -> Result<(), DbError> {
+    /// One transaction: a failure writes nothing, so the batch can be retried whole. Each
+    /// row is an atomic increment that returns the new total (other instances' included).
+    async fn write_usage(&self, batch: &PendingUsage) -> Result<PendingUsage, DbError> {
         let mut transaction = self.inner.db.begin().await?;
+        let mut totals = PendingUsage::with_capacity(batch.len());
         for ((key_id, day), count) in batch {
-            sqlx::query(
+            let total: i64 = sqlx::query_scalar(
                 "INSERT INTO api_key_usage (key_id, day, requests) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key_id, day) DO UPDATE SET requests = api_key_usage.requests + excluded.requests",
+                 ON CONFLICT (key_id, day) DO UPDATE SET requests = api_key_usage.requests + excluded.requests \
+                 RETURNING requests",
             )
             .bind(key_id.clone())
             .bind(day.to_string())
             .bind(i64::try_from(*count).unwrap_or(i64::MAX))
-            .execute(&mut *transaction)
+            .fetch_one(&mut *transaction)
             .await?;
+            totals.insert((key_id.clone(), *day), u64::try_from(total).unwrap_or(0));
         }
         transaction.commit().await?;
-        Ok(())
+        Ok(totals)
     }
 
     /// Re-reads every key and today's usage.
@@ -549,11 +347,19 @@ impl KeyStore {
                     by_hash.insert(hash, record.clone());
                 }
             }
+            cache.unknown.forget_known(&by_hash);
             cache.by_hash = by_hash;
-            cache.unknown.clear();
             cache.loaded = true;
         }
         let mut usage = lock(&self.inner.usage);
+        let mut stored = stored;
+        if usage.stored_day == Some(today) {
+            // A flush that finished after the read above knows a newer (larger) total.
+            for (key_id, total) in &usage.stored {
+                let read = stored.entry(key_id.clone()).or_insert(0);
+                *read = (*read).max(*total);
+            }
+        }
         usage.stored_day = Some(today);
         usage.stored = stored;
         Ok(())
@@ -611,27 +417,5 @@ impl KeyStore {
                 }
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_parse_and_print() {
-        assert_eq!(Rate::parse("20/s").expect("rate"), Rate { count: 20, period_secs: 1 });
-        assert_eq!(Rate::parse("600/min").expect("rate"), Rate { count: 600, period_secs: 60 });
-        assert_eq!(Rate::parse("5/h").expect("rate").to_string(), "5/h");
-        assert!(Rate::parse("0/s").is_err());
-        assert!(Rate::parse("20").is_err());
-        assert!(Rate::parse("20/fortnight").is_err());
-    }
-
-    #[test]
-    fn hashes_are_hex_sha256() {
-        let hash = hash_secret("nk_example");
-        assert_eq!(hash.len(), 64);
-        assert_ne!(hash, hash_secret("nk_example2"));
     }
 }

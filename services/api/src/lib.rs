@@ -9,13 +9,16 @@
 
 pub mod alerts;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod handlers;
+pub mod key_records;
 pub mod keys;
 pub mod lang;
 pub mod state;
 pub mod support;
+pub mod unknown_keys;
 pub mod upstream;
 pub mod versions;
 
@@ -36,7 +39,7 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         upstream::Upstream::new(&config.upstream).context("cannot build the engine client")?;
     let db = db::Db::open(&config.database)?;
     Ok(AppState {
-        keys: keys::KeyStore::new(db.clone()),
+        keys: keys::KeyStore::new(db.clone(), clients::ClientLimits::new(&config.auth)),
         alerts: alerts::AlertStore::new(db.clone()),
         versions: versions::VersionTracker::new(db.clone(), upstream.clone()),
         upstream,
@@ -84,8 +87,11 @@ pub async fn run(
         Duration::from_millis(auth.key_refresh_ms),
         stop_sync.clone(),
     );
+    let [anonymous_cleanup, unknown_key_cleanup] = state.keys.clients().spawn_cleanup();
     let tasks = [
         migrate,
+        anonymous_cleanup,
+        unknown_key_cleanup,
         state.alerts.spawn_refresh(Duration::from_millis(auth.alert_refresh_ms)),
         state.versions.spawn_poll(Duration::from_secs(config.upstream.status_poll_secs.max(1))),
     ];

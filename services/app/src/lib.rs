@@ -18,6 +18,7 @@ pub mod client;
 pub mod errors;
 pub mod handlers;
 pub mod i18n;
+pub mod limits;
 pub mod render;
 pub mod state;
 pub mod view;
@@ -42,11 +43,16 @@ pub const DEFAULT_PORT: u16 = 8080;
 pub struct Config {
     pub http: HttpSettings,
     pub upstream: UpstreamSettings,
+    pub limits: limits::LimitSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { http: HttpSettings::for_port(DEFAULT_PORT), upstream: UpstreamSettings::default() }
+        Self {
+            http: HttpSettings::for_port(DEFAULT_PORT),
+            upstream: UpstreamSettings::default(),
+            limits: limits::LimitSettings::default(),
+        }
     }
 }
 
@@ -101,9 +107,12 @@ impl UpstreamSettings {
     }
 }
 
-/// The app's routes (without the runtime's health and metrics endpoints).
+/// The app's routes (without the runtime's health and metrics endpoints), each client
+/// limited by [`limits::limit_per_client`].
 pub fn router(state: AppState) -> axum::Router {
-    handlers::router().with_state(state)
+    handlers::router()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_per_client))
+        .with_state(state)
 }
 
 /// Starts the app on `listener` and serves until `shutdown` completes. The app holds no data
@@ -114,8 +123,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     config.upstream.validate().context("invalid upstream settings")?;
+    config.limits.validate().context("invalid limits settings")?;
     let server = Server::new("app", config.http.clone()).context("invalid http settings")?;
     let state = AppState::new(&config).context("cannot build the app")?;
+    let cleanup = state.limiter.spawn_cleanup(limits::CLEANUP_INTERVAL);
     server.readiness().set_loaded(true);
-    server.serve(listener, router(state), shutdown).await
+    let served = server.serve(listener, router(state), shutdown).await;
+    cleanup.abort();
+    served
 }

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use norikae_runtime::ClientLimiter;
+
 use crate::Config;
 use crate::client::ApiClient;
 use crate::render::Templates;
@@ -10,10 +12,18 @@ use crate::render::Templates;
 pub struct AppState {
     pub api: ApiClient,
     pub templates: Arc<Templates>,
+    /// One token bucket per client address (see [`crate::limits`]).
+    pub limiter: ClientLimiter,
+    pub trusted_proxies: usize,
 }
 
 impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self { api: ApiClient::new(&config.upstream)?, templates: Arc::new(Templates::new()?) })
+        Ok(Self {
+            api: ApiClient::new(&config.upstream)?,
+            templates: Arc::new(Templates::new()?),
+            limiter: ClientLimiter::new(config.limits.per_client),
+            trusted_proxies: config.limits.trusted_proxies,
+        })
     }
 }

@@ -96,6 +96,8 @@ async fn start_app(api_url: &str) -> String {
     };
     config.upstream.api_url = api_url.to_owned();
     config.upstream.timeout_ms = 2_000;
+    config.limits.per_client =
+        norikae_runtime::ClientRate { requests: 10_000, per_secs: 1, burst: 10_000 };
     tokio::spawn(norikae_app::run(config, listener, std::future::pending()));
     format!("http://127.0.0.1:{port}")
 }

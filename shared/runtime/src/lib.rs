@@ -7,6 +7,7 @@
 //! axum `Router` and a shutdown future; see [`Server`].
 
 pub mod blocking;
+pub mod clients;
 pub mod config;
 pub mod extract;
 mod layers;
@@ -18,6 +19,7 @@ pub mod shutdown;
 pub mod telemetry;
 
 pub use blocking::run_blocking;
+pub use clients::{ClientLimiter, ClientRate, client_address};
 pub use config::{ConfigError, HttpSettings, load_config};
 pub use extract::Query;
 pub use problem::Problem;

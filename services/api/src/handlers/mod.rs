@@ -37,7 +37,8 @@ fn presented_key(request: &Request) -> Option<String> {
 /// Public endpoints: a key with the `read` scope, or none in open access.
 async fn require_read(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let key = presented_key(&request);
-    match state.keys.admit(key.as_deref(), SCOPE_READ, state.open_access).await {
+    let client = state.keys.clients().client_of(&request);
+    match state.keys.admit(key.as_deref(), SCOPE_READ, state.open_access, client).await {
         Ok(access) => {
             request.extensions_mut().insert(access);
             next.run(request).await
@@ -53,7 +54,8 @@ async fn require_admin(
     next: Next,
 ) -> Response {
     let key = presented_key(&request);
-    match state.keys.admit(key.as_deref(), SCOPE_ADMIN, false).await {
+    let client = state.keys.clients().client_of(&request);
+    match state.keys.admit(key.as_deref(), SCOPE_ADMIN, false, client).await {
         Ok(access) => {
             request.extensions_mut().insert(access);
             next.run(request).await
@@ -112,7 +114,11 @@ fn describe(mut document: OpenApi) -> OpenApi {
     let access_problems = [
         ("401", "No API key, or an unknown one"),
         ("403", "The key is revoked or lacks the scope"),
-        ("429", "Rate limit or daily quota reached (see Retry-After)"),
+        (
+            "429",
+            "Rate limit or daily quota reached, or too many anonymous requests or unknown keys \
+             from this client address (see Retry-After)",
+        ),
         ("503", "Unavailable (see Retry-After): an engine or, for what needs it, the database"),
     ];
     for path in document.paths.paths.values_mut() {

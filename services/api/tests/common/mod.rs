@@ -180,6 +180,7 @@ pub fn api_config(engines: &Engines, database_url: String, open_access: bool) ->
             key_refresh_ms: 200,
             usage_flush_ms: 100,
             alert_refresh_ms: 200,
+            ..AuthSettings::default()
         },
     }
 }

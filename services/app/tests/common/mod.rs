@@ -90,11 +90,16 @@ async fn start() -> Stack {
     api.upstream.search_url = format!("http://127.0.0.1:{search_port}");
     api.upstream.route_url = format!("http://127.0.0.1:{route_port}");
     api.auth.open_access = true;
+    // Every test's browser and client is 127.0.0.1: per-client limits are tested elsewhere.
+    api.auth.anonymous_limit =
+        norikae_runtime::ClientRate { requests: 10_000, per_secs: 1, burst: 10_000 };
     let mut app = norikae_app::Config {
         http: HttpSettings::for_port(app_port),
         ..norikae_app::Config::default()
     };
     app.upstream.api_url = format!("http://127.0.0.1:{api_port}");
+    app.limits.per_client =
+        norikae_runtime::ClientRate { requests: 10_000, per_secs: 1, burst: 10_000 };
 
     let never = std::future::pending::<()>;
     tokio::spawn(async move {

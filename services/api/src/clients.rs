@@ -1,0 +1,80 @@
+//! [`ClientLimits`]: what one client address may do without a known key. Anonymous requests
+//! (open access) and requests whose key this instance does not know each draw from a token
+//! bucket per client address, so one client can neither take the open api from everyone nor
+//! guess keys at the database's expense. Requests with a known key are limited by the key.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::extract::Request;
+use http::StatusCode;
+use norikae_runtime::clients::peer_address;
+use norikae_runtime::{ClientLimiter, Problem, client_address};
+
+use crate::config::AuthSettings;
+
+/// How often full buckets are forgotten.
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+pub struct ClientLimits {
+    trusted_proxies: usize,
+    anonymous: ClientLimiter,
+    unknown_key: ClientLimiter,
+}
+
+impl ClientLimits {
+    pub fn new(auth: &AuthSettings) -> Self {
+        Self {
+            trusted_proxies: auth.trusted_proxies,
+            anonymous: ClientLimiter::new(auth.anonymous_limit),
+            unknown_key: ClientLimiter::new(auth.unknown_key_limit),
+        }
+    }
+
+    /// The client address of `request` (see [`client_address`]).
+    pub fn client_of(&self, request: &Request) -> Option<IpAddr> {
+        client_address(request.headers(), peer_address(request.extensions()), self.trusted_proxies)
+    }
+
+    /// One anonymous request of `client`; 429 `rate_limited` past its limit.
+    pub fn admit_anonymous(&self, client: Option<IpAddr>) -> Result<(), Problem> {
+        let Some(client) = client else { return Ok(()) };
+        self.anonymous.check(client).map_err(|wait_secs| {
+            Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "requests without an API key are limited to {} per client",
+                    self.anonymous.rate()
+                ),
+            )
+            .retry_after(wait_secs)
+        })
+    }
+
+    /// One request of `client` with a key not known here; 429 `too_many_unknown_keys` past
+    /// its limit (answered before any database lookup).
+    pub fn admit_unknown_key(&self, client: Option<IpAddr>) -> Result<(), Problem> {
+        let Some(client) = client else { return Ok(()) };
+        self.unknown_key.check(client).map_err(|wait_secs| {
+            Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_unknown_keys",
+                format!(
+                    "requests with unknown API keys are limited to {} per client",
+                    self.unknown_key.rate()
+                ),
+            )
+            .retry_after(wait_secs)
+        })
+    }
+
+    /// Forgets idle clients every few seconds until the tasks are aborted.
+    pub fn spawn_cleanup(&self) -> [tokio::task::JoinHandle<()>; 2] {
+        [
+            self.anonymous.spawn_cleanup(CLEANUP_INTERVAL),
+            self.unknown_key.spawn_cleanup(CLEANUP_INTERVAL),
+        ]
+    }
+}

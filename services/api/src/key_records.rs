@@ -1,0 +1,279 @@
+//! API keys as stored: their records, rates and hashes, and the `norikae keys` commands
+//! (create, list, revoke, usage). [`crate::keys::KeyStore`] checks them on every request.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use governor::Quota;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::db::{Db, DbError, now_text};
+
+/// Prefix of every secret, so a leaked one is recognisable.
+pub const SECRET_PREFIX: &str = "nk_";
+/// Characters of the secret kept for display (after the prefix).
+const DISPLAY_PREFIX_CHARS: usize = 8;
+
+pub const SCOPE_READ: &str = "read";
+pub const SCOPE_ADMIN: &str = "admin";
+
+/// A rate: `count` requests per `period_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub count: u32,
+    pub period_secs: u32,
+}
+
+impl Rate {
+    /// `20/s`, `600/m`, `10000/h`, `100/d` (also `20/sec`, `20/second`, `20/min`, `20/hour`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (count, unit) = text
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not a rate like 20/s or 600/m"))?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .ok()
+            .filter(|count| *count > 0)
+            .ok_or_else(|| format!("`{text}`: the count must be a positive whole number"))?;
+        let period_secs = match unit.trim() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3_600,
+            "d" | "day" => 86_400,
+            other => return Err(format!("`{text}`: unknown unit `{other}` (use s, m, h or d)")),
+        };
+        Ok(Self { count, period_secs })
+    }
+
+    pub(crate) fn quota(self, burst: u32) -> Quota {
+        let interval = Duration::from_secs(u64::from(self.period_secs)) / self.count;
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        Quota::with_period(interval.max(Duration::from_nanos(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.period_secs {
+            1 => "s",
+            60 => "m",
+            3_600 => "h",
+            86_400 => "d",
+            _ => return write!(formatter, "{}/{}s", self.count, self.period_secs),
+        };
+        write!(formatter, "{}/{unit}", self.count)
+    }
+}
+
+/// One key as stored (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub rate: Rate,
+    pub burst: u32,
+    pub daily_quota: Option<u64>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl KeyRecord {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|held| held == scope)
+    }
+}
+
+/// What `norikae keys create` asks for.
+#[derive(Clone, Debug)]
+pub struct NewKey {
+    pub name: String,
+    pub rate: Rate,
+    /// Defaults to the rate's count (a second's worth for `20/s`).
+    pub burst: Option<u32>,
+    pub daily_quota: Option<u64>,
+    pub admin: bool,
+}
+
+/// Hex SHA-256 of a secret: what the database stores and what a request is looked up by.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at, revoked_at";
+
+pub(crate) fn record_from_row(row: &sqlx::any::AnyRow) -> Result<KeyRecord, sqlx::Error> {
+    let scopes: String = row.try_get("scopes")?;
+    let rate_requests: i64 = row.try_get("rate_requests")?;
+    let rate_period_secs: i64 = row.try_get("rate_period_secs")?;
+    let burst: i64 = row.try_get("burst")?;
+    let daily_quota: Option<i64> = row.try_get("daily_quota")?;
+    Ok(KeyRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        scopes: scopes.split(',').filter(|scope| !scope.is_empty()).map(str::to_owned).collect(),
+        rate: Rate {
+            count: u32::try_from(rate_requests).unwrap_or(u32::MAX).max(1),
+            period_secs: u32::try_from(rate_period_secs).unwrap_or(1).max(1),
+        },
+        burst: u32::try_from(burst).unwrap_or(u32::MAX),
+        daily_quota: daily_quota.map(|quota| u64::try_from(quota).unwrap_or(0)),
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+/// Creates a key; returns it and its secret (shown once, never stored).
+pub async fn create_key(db: &Db, new: &NewKey) -> Result<(KeyRecord, String), KeyError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(KeyError::InvalidName);
+    }
+    if name.starts_with(SECRET_PREFIX) {
+        return Err(KeyError::InvalidName);
+    }
+    let mut random = [0u8; 32];
+    rand::rng().fill_bytes(&mut random);
+    let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let mut id_bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut id_bytes);
+    let id: String = id_bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut scopes = vec![SCOPE_READ.to_owned()];
+    if new.admin {
+        scopes.push(SCOPE_ADMIN.to_owned());
+    }
+    let record = KeyRecord {
+        id,
+        name: name.to_owned(),
+        prefix: secret[..SECRET_PREFIX.len() + DISPLAY_PREFIX_CHARS].to_owned(),
+        scopes,
+        rate: new.rate,
+        burst: new.burst.unwrap_or(new.rate.count).max(1),
+        daily_quota: new.daily_quota,
+        created_at: now_text(),
+        revoked_at: None,
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO api_keys (id, name, secret_hash, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(record.id.clone())
+    .bind(record.name.clone())
+    .bind(hash_secret(&secret))
+    .bind(record.prefix.clone())
+    .bind(record.scopes.join(","))
+    .bind(i64::from(record.rate.count))
+    .bind(i64::from(record.rate.period_secs))
+    .bind(i64::from(record.burst))
+    .bind(record.daily_quota.map(|quota| i64::try_from(quota).unwrap_or(i64::MAX)))
+    .bind(record.created_at.clone())
+    .execute(db.pool())
+    .await;
+    match inserted {
+        Ok(_) => Ok((record, secret)),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            Err(KeyError::NameTaken(name.to_owned()))
+        }
+        Err(error) => Err(KeyError::Db(error.into())),
+    }
+}
+
+pub async fn list_keys(db: &Db) -> Result<Vec<KeyRecord>, KeyError> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"
+    ));
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await.map_err(DbError::from)?;
+    rows.iter()
+        .map(|row| record_from_row(row).map_err(|error| KeyError::Db(error.into())))
+        .collect()
+}
+
+/// Revokes the key with this id or name; returns it. Revoking twice keeps the first time.
+pub async fn revoke_key(db: &Db, id_or_name: &str) -> Result<KeyRecord, KeyError> {
+    let mut transaction = db.begin().await?;
+    sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL",
+    )
+    .bind(now_text())
+    .bind(id_or_name.to_owned())
+    .execute(&mut *transaction)
+    .await
+    .map_err(DbError::from)?;
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 OR name = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(id_or_name.to_owned())
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(DbError::from)?;
+    let Some(row) = row else {
+        return Err(KeyError::Unknown(id_or_name.to_owned()));
+    };
+    let record = record_from_row(&row).map_err(|error| KeyError::Db(error.into()))?;
+    transaction.commit().await.map_err(DbError::from)?;
+    Ok(record)
+}
+
+/// Requests counted per key for `day` (UTC).
+pub async fn usage_on(db: &Db, day: NaiveDate) -> Result<HashMap<String, u64>, DbError> {
+    let rows = sqlx::query("SELECT key_id, requests FROM api_key_usage WHERE day = $1")
+        .bind(day.to_string())
+        .fetch_all(db.pool())
+        .await?;
+    let mut usage = HashMap::new();
+    for row in rows {
+        let key_id: String = row.try_get("key_id")?;
+        let requests: i64 = row.try_get("requests")?;
+        usage.insert(key_id, u64::try_from(requests).unwrap_or(0));
+    }
+    Ok(usage)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("a key named `{0}` already exists")]
+    NameTaken(String),
+    #[error("a key name must be 1 to 100 characters and must not start with `nk_`")]
+    InvalidName,
+    #[error("no key has the id or name `{0}`")]
+    Unknown(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_and_print() {
+        assert_eq!(Rate::parse("20/s").expect("rate"), Rate { count: 20, period_secs: 1 });
+        assert_eq!(Rate::parse("600/min").expect("rate"), Rate { count: 600, period_secs: 60 });
+        assert_eq!(Rate::parse("5/h").expect("rate").to_string(), "5/h");
+        assert!(Rate::parse("0/s").is_err());
+        assert!(Rate::parse("20").is_err());
+        assert!(Rate::parse("20/fortnight").is_err());
+    }
+
+    #[test]
+    fn hashes_are_hex_sha256() {
+        let hash = hash_secret("nk_example");
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, hash_secret("nk_example2"));
+    }
+}
