@@ -11,6 +11,7 @@ pub mod config;
 pub mod extract;
 mod layers;
 pub mod metrics;
+pub mod path;
 pub mod problem;
 pub mod readiness;
 pub mod server;
