@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Api, api_config, check_documented, engines, openapi, sqlite_url};
+use std::sync::{Arc, Mutex};
+
+use common::{Api, Engines, api_config, check_documented, engines, openapi, sqlite_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_endpoints_answer_as_documented() {
@@ -330,4 +332,70 @@ async fn bad_input_is_answered_with_problems_naming_the_field() {
         check_documented(&document, "get", template, &answer);
     }
     api.stop().await;
+}
+
+/// An engine stand-in on port 0 that records the path (and query) of every call and answers
+/// 404 `unknown_station`.
+async fn recording_engine() -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = seen.clone();
+    let router = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let recorder = recorder.clone();
+        async move {
+            // The api's own status poll is not a forwarded request.
+            if uri.path() != "/status" {
+                recorder.lock().unwrap().push(uri.to_string());
+            }
+            norikae_runtime::Problem::not_found("unknown_station", "no such station")
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn dot_segments_in_a_station_id_cannot_reach_another_engine_path() {
+    let (url, seen) = recording_engine().await;
+    let engines = Engines { search_url: url.clone(), route_url: url };
+    let directory = tempfile::tempdir().expect("temp dir");
+    let api = Api::start(api_config(&engines, sqlite_url(&directory), true)).await;
+
+    // `..` as the id, plainly and percent-encoded: 404 at the edge, no engine call at all
+    // (forwarded, `/stations/../departures` would be `/departures` on the engine). Sent raw:
+    // reqwest, like a browser, would resolve the dots before sending.
+    for path in [
+        "/v1/stations/%2E%2E/departures",
+        "/v1/stations/%2e%2e",
+        "/v1/stations/../departures",
+        "/v1/stations/%2E/departures",
+    ] {
+        let (status, answer) = raw_get(&api.base, path).await;
+        assert_eq!(status, 404, "{path}: {answer}");
+        assert!(answer.contains(r#""code":"unknown_station""#), "{path}: {answer}");
+    }
+    assert_eq!(*seen.lock().unwrap(), Vec::<String>::new(), "an engine was called");
+
+    // Slashes and dots inside an id stay inside its one segment.
+    let (status, answer) = raw_get(&api.base, "/v1/stations/x:..%2F..%2Fstatus/departures").await;
+    assert_eq!(status, 404, "{answer}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].starts_with("/stations/x:..%2F..%2Fstatus/departures"), "{seen:?}");
+    api.stop().await;
+}
+
+/// A GET with `path` exactly as given, over a plain TCP connection: status and whole answer.
+async fn raw_get(base: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).expect("status");
+    (status, answer)
 }

@@ -241,8 +241,7 @@ impl Api<'_> {
 
     /// `GET /v1/stations/{id}`.
     pub async fn station(&self, id: &str, lang: &str) -> Result<wire::StationDetail, ApiError> {
-        self.get(&format!("/stations/{}", encode_path_segment(id)), &[("lang", lang.to_owned())])
-            .await
+        self.get(&format!("/stations/{}", station_segment(id)?), &[("lang", lang.to_owned())]).await
     }
 
     /// `GET /v1/stations/{id}/departures`.
@@ -261,7 +260,7 @@ impl Api<'_> {
         if let Some(time) = time {
             query.push(("time", time.to_owned()));
         }
-        self.get(&format!("/stations/{}/departures", encode_path_segment(id)), &query).await
+        self.get(&format!("/stations/{}/departures", station_segment(id)?), &query).await
     }
 
     /// `GET /v1/journeys`.
@@ -285,18 +284,22 @@ impl Api<'_> {
     }
 }
 
-/// Percent-encodes an id for use as one path segment (ids are `FEED:ID`, but feeds may put
-/// anything in an id).
-pub fn encode_path_segment(id: &str) -> String {
-    let mut encoded = String::with_capacity(id.len());
-    for byte in id.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b':') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+/// An id as one path segment of an API URL, percent-encoded (ids are `FEED:ID`, but feeds may
+/// put anything in an id). `.` and `..` are no station's id and would climb the API's path
+/// (URL parsers remove dot segments however they are escaped): answered as an unknown station
+/// without calling the API.
+pub fn station_segment(id: &str) -> Result<String, ApiError> {
+    norikae_runtime::path::encode_path_segment(id).ok_or_else(|| ApiError::Problem {
+        status: 404,
+        problem: wire::Problem {
+            status: 404,
+            title: "Not Found".to_owned(),
+            detail: format!("no station or stop has the id `{id}`"),
+            code: "unknown_station".to_owned(),
+            field: None,
+        },
+        retry_after_secs: None,
+    })
 }
 
 /// The error and its causes on one line (reqwest's top-level message hides the cause).
@@ -317,9 +320,10 @@ mod tests {
 
     #[test]
     fn encodes_ids_as_one_path_segment() {
-        assert_eq!(encode_path_segment("okaden:18_10"), "okaden:18_10");
-        assert_eq!(encode_path_segment("x:a/b c"), "x:a%2Fb%20c");
-        assert_eq!(encode_path_segment("x:駅"), "x:%E9%A7%85");
+        assert_eq!(station_segment("okaden:18_10").unwrap(), "okaden:18_10");
+        assert_eq!(station_segment("x:a/b c").unwrap(), "x:a%2Fb%20c");
+        assert_eq!(station_segment("x:駅").unwrap(), "x:%E9%A7%85");
+        assert_eq!(station_segment("..").unwrap_err().code(), Some("unknown_station"));
     }
 
     #[test]

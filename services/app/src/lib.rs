@@ -112,7 +112,28 @@ impl UpstreamSettings {
 pub fn router(state: AppState) -> axum::Router {
     handlers::router()
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_per_client))
+        // Every answer to a request that came over HTTPS, pages, assets, errors and refusals
+        // by the limit above alike.
+        .layer(axum::middleware::from_fn(strict_transport_security))
         .with_state(state)
+}
+
+/// Behind HTTPS, tells browsers to use nothing else for this host for a year (HSTS), so a
+/// later `http://` link or typed address cannot be intercepted. Never on plain HTTP (local
+/// runs, tests): a browser would ignore it there, and it must not pin a development host.
+async fn strict_transport_security(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let https = handlers::behind_https(request.headers());
+    let mut response = next.run(request).await;
+    if https {
+        response.headers_mut().insert(
+            http::header::STRICT_TRANSPORT_SECURITY,
+            http::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 /// Starts the app on `listener` and serves until `shutdown` completes. The app holds no data

@@ -91,6 +91,8 @@ pub struct Page {
     pub status: StatusCode,
     pub html: String,
     pub remember_lang: Option<Lang>,
+    /// The page was served over HTTPS (behind the balancer): the cookie is `Secure`.
+    pub secure_cookie: bool,
 }
 
 impl IntoResponse for Page {
@@ -109,8 +111,11 @@ impl IntoResponse for Page {
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         if let Some(lang) = self.remember_lang {
-            let cookie =
-                format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.code());
+            let secure = if self.secure_cookie { "; Secure" } else { "" };
+            let cookie = format!(
+                "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
+                lang.code()
+            );
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 headers.insert(header::SET_COOKIE, value);
             }

@@ -385,3 +385,83 @@ async fn no_journeys_names_the_feeds_that_do_not_run_that_day() {
     assert!(html.contains("両備バス: 2025-03-16 〜 2025-10-25"), "{html}");
     assert!(!html.contains("福岡市地下鉄: 2019"), "the subway runs that day: {html}");
 }
+
+/// `html` with the entities minijinja writes for `/` turned back into slashes.
+fn slashes(html: &str) -> String {
+    html.replace("&#x2f;", "/").replace("&#x2F;", "/")
+}
+
+#[tokio::test]
+async fn behind_https_the_language_cookie_is_secure_and_hsts_is_sent() {
+    let api = start_api(Answers::default()).await;
+    let app = start_app(&api).await;
+    let client = reqwest::Client::new();
+    let https = client
+        .get(format!("{app}/?lang=en"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("request");
+    let cookie = https.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("lang=en;") && cookie.contains("; Secure"), "{cookie}");
+    assert_eq!(https.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+
+    // An asset and an error page over HTTPS carry HSTS as well.
+    for path in ["/static/app.css", "/nowhere"] {
+        let answer = client
+            .get(format!("{app}{path}"))
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .expect("request");
+        assert!(answer.headers().contains_key(header::STRICT_TRANSPORT_SECURITY), "{path}");
+    }
+
+    // Plain HTTP (a local run): no HSTS, and a cookie the browser keeps without TLS.
+    let plain = client.get(format!("{app}/?lang=en")).send().await.expect("request");
+    let cookie = plain.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(!plain.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
+}
+
+#[tokio::test]
+async fn a_path_starting_with_two_slashes_links_nowhere_off_site() {
+    let api = start_api(Answers::default()).await;
+    let app = start_app(&api).await;
+    for path in ["//evil.example/login", "/\\evil.example/login", "///evil.example"] {
+        let (status, html) = page(&app, path).await;
+        assert_eq!(status, 404, "{path}");
+        let html = slashes(&html);
+        // The language switch echoes the path: it must stay a path on this site.
+        assert!(html.contains("href=\"/evil.example"), "{path}: {html}");
+        for off_site in ["href=\"//", "href=\"/\\", "href=\"\\"] {
+            assert!(!html.contains(off_site), "{path} links off site: {html}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_dot_segment_station_id_is_unknown_without_reaching_another_api_path() {
+    let api = start_api(Answers::default()).await;
+    let app = start_app(&api).await;
+    // Sent raw: reqwest (like a browser) would itself resolve `%2E%2E` before sending.
+    for path in ["/stations/%2E%2E", "/stations/%2e", "/stations/.."] {
+        let (status, html) = raw_get(&app, &format!("{path}?lang=en")).await;
+        assert_eq!(status, 404, "{path}: {html}");
+        assert!(html.contains("We could not find that station"), "{path}: {html}");
+    }
+}
+
+/// A GET with `path` exactly as given, over a plain TCP connection.
+async fn raw_get(base: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).expect("status");
+    (status, answer)
+}

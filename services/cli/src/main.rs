@@ -2,6 +2,7 @@
 //! operator's chores (`import`, …).
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -34,11 +35,22 @@ enum Command {
     },
 }
 
-#[derive(clap::Args, Default)]
+#[derive(clap::Args)]
 struct ServeArgs {
     /// Folder of the bundled GTFS feeds, imported when no other timetable is configured.
     #[arg(long, env = "NORIKAE_FEEDS_DIR")]
     feeds_dir: Option<PathBuf>,
+    /// Address the route and search engines listen on. Only the embedded api calls them,
+    /// and their `/metrics` is for a local scraper: loopback keeps them off the network
+    /// (the app and the api listen on every interface).
+    #[arg(long, env = "NORIKAE_ENGINES_ADDRESS", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    engines_address: IpAddr,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self { feeds_dir: None, engines_address: IpAddr::V4(Ipv4Addr::LOCALHOST) }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -103,11 +115,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     ensure_default_timetable(&route.timetable.snapshot, args.feeds_dir).await?;
 
-    // Bind every port before starting anything, so a taken port fails fast and whole.
-    let route_listener = norikae_runtime::bind(route.http.port).await?;
-    let search_listener = norikae_runtime::bind(search.http.port).await?;
-    let api_listener = norikae_runtime::bind(api.http.port).await?;
-    let app_listener = norikae_runtime::bind(app.http.port).await?;
+    let Listeners {
+        route: route_listener,
+        search: search_listener,
+        api: api_listener,
+        app: app_listener,
+    } = Listeners::bind(ports, args.engines_address).await?;
 
     let stop = CancellationToken::new();
     let until_stopped = || stop.clone().cancelled_owned();
@@ -143,18 +156,47 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The four listeners of `norikae serve`.
+struct Listeners {
+    app: tokio::net::TcpListener,
+    api: tokio::net::TcpListener,
+    search: tokio::net::TcpListener,
+    route: tokio::net::TcpListener,
+}
+
+impl Listeners {
+    /// Binds every port (`[app, api, search, route]`) before anything starts, so a taken port
+    /// fails fast and whole: the app and the api on every interface, the engines (and so
+    /// their `/metrics`) on `engines_address` only.
+    async fn bind(ports: [u16; 4], engines_address: IpAddr) -> anyhow::Result<Self> {
+        let [app, api, search, route] = ports;
+        Ok(Self {
+            route: norikae_runtime::bind_on(engines_address, route).await?,
+            search: norikae_runtime::bind_on(engines_address, search).await?,
+            api: norikae_runtime::bind(api).await?,
+            app: norikae_runtime::bind(app).await?,
+        })
+    }
+}
+
 /// In the all-in-one process the api calls the engines of this process (unless upstream URLs
-/// are set) and, for local development, needs no key (unless `NORIKAE_AUTH__OPEN_ACCESS` or
-/// `NORIKAE_API__AUTH__OPEN_ACCESS` says otherwise).
+/// are configured) and, for local development, needs no key unless `auth.open_access` is
+/// configured: in the file named by `NORIKAE_CONFIG` (`[auth]` or `[api.auth]`) or by
+/// `NORIKAE_AUTH__OPEN_ACCESS` / `NORIKAE_API__AUTH__OPEN_ACCESS`.
 fn configure_embedded_api(api: &mut norikae_api::Config, search_port: u16, route_port: u16) {
-    let set = |names: &[&str]| names.iter().any(|name| std::env::var_os(name).is_some());
-    if !set(&["NORIKAE_UPSTREAM__SEARCH_URL", "NORIKAE_API__UPSTREAM__SEARCH_URL"]) {
+    // The api's configuration layers without its defaults: what the operator set.
+    let configured = norikae_runtime::config::figment_for(
+        "api",
+        std::collections::BTreeMap::<String, String>::new(),
+    );
+    let set = |key: &str| configured.find_value(key).is_ok();
+    if !set("upstream.search_url") {
         api.upstream.search_url = format!("http://127.0.0.1:{search_port}");
     }
-    if !set(&["NORIKAE_UPSTREAM__ROUTE_URL", "NORIKAE_API__UPSTREAM__ROUTE_URL"]) {
+    if !set("upstream.route_url") {
         api.upstream.route_url = format!("http://127.0.0.1:{route_port}");
     }
-    if !set(&["NORIKAE_AUTH__OPEN_ACCESS", "NORIKAE_API__AUTH__OPEN_ACCESS"]) {
+    if !set("auth.open_access") {
         api.auth.open_access = true;
     }
 }
@@ -164,4 +206,73 @@ async fn named(
     service: impl Future<Output = anyhow::Result<()>>,
 ) -> anyhow::Result<()> {
     service.await.with_context(|| format!("the {name} service failed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn engines_listen_on_loopback_and_the_public_services_everywhere() {
+        let listeners =
+            Listeners::bind([0; 4], ServeArgs::default().engines_address).await.expect("bind");
+        let ip = |listener: &tokio::net::TcpListener| listener.local_addr().expect("address").ip();
+        assert!(ip(&listeners.route).is_loopback(), "route on {}", ip(&listeners.route));
+        assert!(ip(&listeners.search).is_loopback(), "search on {}", ip(&listeners.search));
+        assert!(ip(&listeners.api).is_unspecified(), "api on {}", ip(&listeners.api));
+        assert!(ip(&listeners.app).is_unspecified(), "app on {}", ip(&listeners.app));
+
+        // Told otherwise, the engines listen where they are told.
+        let args = ServeArgs::try_parse_from(["serve", "--engines-address", "0.0.0.0"])
+            .expect("arguments");
+        let listeners = Listeners::bind([0; 4], args.engines_address).await.expect("bind");
+        assert!(ip(&listeners.route).is_unspecified());
+    }
+
+    #[derive(Parser)]
+    struct ServeOnly {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    impl ServeArgs {
+        fn try_parse_from(words: [&str; 3]) -> Result<Self, clap::Error> {
+            ServeOnly::try_parse_from(words).map(|only| only.args)
+        }
+    }
+
+    fn embedded_api() -> norikae_api::Config {
+        let mut api: norikae_api::Config = norikae_runtime::load_config("api").expect("config");
+        configure_embedded_api(&mut api, 9082, 9083);
+        api
+    }
+
+    #[test]
+    fn open_access_and_upstreams_from_the_config_file_are_honoured() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            // Nothing configured: open access on the engines of this process.
+            let api = embedded_api();
+            assert!(api.auth.open_access);
+            assert_eq!(api.upstream.search_url, "http://127.0.0.1:9082");
+
+            jail.create_file(
+                "norikae.toml",
+                "[auth]\nopen_access = false\n[upstream]\nroute_url = \"http://engines:8083\"\n",
+            )?;
+            jail.set_env("NORIKAE_CONFIG", "norikae.toml");
+            let api = embedded_api();
+            assert!(!api.auth.open_access, "[auth] open_access = false in the file");
+            assert_eq!(api.upstream.route_url, "http://engines:8083");
+            assert_eq!(api.upstream.search_url, "http://127.0.0.1:9082");
+
+            jail.create_file("norikae.toml", "[api.auth]\nopen_access = false\n")?;
+            assert!(!embedded_api().auth.open_access, "[api.auth] in the file");
+
+            jail.clear_env();
+            jail.set_env("NORIKAE_AUTH__OPEN_ACCESS", "false");
+            assert!(!embedded_api().auth.open_access, "the environment variable");
+            Ok(())
+        });
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use norikae_runtime::{Problem, Readiness};
-use norikae_timetable::LiveTimetable;
+use norikae_timetable::{LiveTimetable, Timetable};
 use tokio::sync::Semaphore;
 
 use crate::engine::{Engine, Scratch};
@@ -182,6 +182,21 @@ impl AppState {
         interval: Duration,
         readiness: Readiness,
     ) -> tokio::task::JoinHandle<()> {
+        self.spawn_loader_with(path, interval, readiness, warmed_engine)
+    }
+
+    /// [`AppState::spawn_loader`] with the engine built by `build`. A build that fails (a
+    /// panic) is retried every `interval`, the current engine answering meanwhile: what the
+    /// engine is built from is compared with the loaded snapshot at every check, so a switch
+    /// is never lost because its build failed once.
+    fn spawn_loader_with(
+        self,
+        path: PathBuf,
+        interval: Duration,
+        readiness: Readiness,
+        build: impl Fn(Arc<Timetable>) -> Engine + Send + Sync + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let build = Arc::new(build);
         tokio::spawn(async move {
             let live = loop {
                 let load_path = path.clone();
@@ -194,14 +209,12 @@ impl AppState {
                 }
                 tokio::time::sleep(interval).await;
             };
-            let first = live.current();
-            let engine = tokio::task::spawn_blocking(move || warmed_engine(first)).await;
-            match engine {
-                Ok(engine) => self.set_engine(Arc::new(engine)),
-                Err(error) => {
-                    tracing::error!(error = %error, "building the engine failed");
-                    return;
+            loop {
+                if let Some(engine) = build_engine(&build, live.current()).await {
+                    self.set_engine(Arc::new(engine));
+                    break;
                 }
+                tokio::time::sleep(interval).await;
             }
             readiness.set_loaded(true);
             tracing::info!(path = %path.display(), hash = %live.current().meta.content_hash, "timetable loaded; ready");
@@ -211,23 +224,19 @@ impl AppState {
             loop {
                 ticker.tick().await;
                 let checker = Arc::clone(&live);
-                let reloaded = tokio::task::spawn_blocking(move || {
-                    let changed = checker.reload_if_changed()?;
-                    Ok::<_, norikae_timetable::Error>(
-                        changed.then(|| warmed_engine(checker.current())),
-                    )
-                })
-                .await;
-                match reloaded {
-                    Ok(Ok(Some(engine))) => {
-                        self.set_engine(Arc::new(engine));
-                        tracing::info!(hash = %live.current().meta.content_hash, "route engine switched to the new snapshot");
-                    }
-                    Ok(Ok(None)) => {}
+                match tokio::task::spawn_blocking(move || checker.reload_if_changed()).await {
+                    Ok(Ok(_)) => {}
                     Ok(Err(error)) => {
                         tracing::warn!(path = %path.display(), error = %error, "snapshot not reloaded; keeping the current one");
                     }
                     Err(error) => tracing::error!(error = %error, "snapshot reload task failed"),
+                }
+                let loaded = live.current();
+                if !self.serves(&loaded.meta.content_hash)
+                    && let Some(engine) = build_engine(&build, loaded).await
+                {
+                    self.set_engine(Arc::new(engine));
+                    tracing::info!(hash = %live.current().meta.content_hash, "route engine switched to the new snapshot");
                 }
                 // After midnight the new day's tables are built here rather than by the
                 // first query that needs them (a lookup in the cache otherwise).
@@ -242,11 +251,32 @@ impl AppState {
             }
         })
     }
+
+    /// True when the engine answering now was built from the snapshot with `content_hash`.
+    fn serves(&self, content_hash: &str) -> bool {
+        self.engine().is_ok_and(|engine| engine.timetable().meta.content_hash == content_hash)
+    }
+}
+
+/// Builds an engine off the async runtime; `None` (logged) when the build panicked.
+async fn build_engine(
+    build: &Arc<impl Fn(Arc<Timetable>) -> Engine + Send + Sync + 'static>,
+    timetable: Arc<Timetable>,
+) -> Option<Engine> {
+    let hash = timetable.meta.content_hash.clone();
+    let build = Arc::clone(build);
+    match tokio::task::spawn_blocking(move || build(timetable)).await {
+        Ok(engine) => Some(engine),
+        Err(error) => {
+            tracing::error!(hash = %hash, error = %error, "building the route engine failed; keeping the current engine and retrying at the next check");
+            None
+        }
+    }
 }
 
 /// The engine for `timetable` with today's day tables built, so that no query after the
 /// switch (or the first readiness) waits for them.
-fn warmed_engine(timetable: Arc<norikae_timetable::Timetable>) -> Engine {
+fn warmed_engine(timetable: Arc<Timetable>) -> Engine {
     let started = std::time::Instant::now();
     let engine = Engine::new(timetable);
     let built = started.elapsed();
@@ -319,5 +349,58 @@ mod tests {
             assert!(started.is_none(), "{mode:?}");
         }
         assert!(engine.trip_based_dates().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_engine_build_is_retried_and_the_old_engine_keeps_answering() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("timetable.snapshot");
+        let mut timetable = crate::engine::tests::bundled_timetable();
+        norikae_timetable::snapshot::write(&timetable, &path).expect("first snapshot");
+
+        let failing = Arc::new(AtomicBool::new(false));
+        let builds = Arc::new(AtomicUsize::new(0));
+        let (fail, count) = (Arc::clone(&failing), Arc::clone(&builds));
+        let state = state(TripBased::Off);
+        let readiness = Readiness::default();
+        let loader = state.clone().spawn_loader_with(
+            path.clone(),
+            Duration::from_millis(50),
+            readiness.clone(),
+            move |timetable| {
+                count.fetch_add(1, Ordering::SeqCst);
+                assert!(!fail.load(Ordering::SeqCst), "engine build fails");
+                Engine::new(timetable)
+            },
+        );
+        let wait_until = async |what: &str, done: &dyn Fn() -> bool| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !done() {
+                assert!(std::time::Instant::now() < deadline, "{what}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        wait_until("first engine", &|| readiness.is_ready()).await;
+        let first_hash = state.engine().expect("engine").timetable().meta.content_hash.clone();
+
+        // A new snapshot whose engine build fails: the old engine keeps answering, and the
+        // build is tried again at each check.
+        failing.store(true, Ordering::SeqCst);
+        let builds_before = builds.load(Ordering::SeqCst);
+        timetable.stops[0].lat += 0.001;
+        norikae_timetable::snapshot::write(&timetable, &path).expect("second snapshot");
+        wait_until("retried builds", &|| builds.load(Ordering::SeqCst) >= builds_before + 3).await;
+        assert_eq!(state.engine().expect("engine").timetable().meta.content_hash, first_hash);
+        assert!(readiness.is_ready());
+
+        // Once a build succeeds, the new snapshot answers.
+        failing.store(false, Ordering::SeqCst);
+        wait_until("switched to the new snapshot", &|| {
+            state.engine().is_ok_and(|engine| engine.timetable().meta.content_hash != first_hash)
+        })
+        .await;
+        loader.abort();
     }
 }

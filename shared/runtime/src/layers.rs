@@ -1,5 +1,6 @@
 //! The middleware every request passes through, in the order [`crate::server`] stacks it.
 
+use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,7 +14,7 @@ use http_body::Body as _;
 use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Instrument;
 
-use crate::metrics::{RequestLabels, RouteLabels};
+use crate::metrics::{self, GaugeGuard, RequestLabels, RouteLabels};
 use crate::problem::Problem;
 use crate::server::Shared;
 
@@ -43,6 +44,7 @@ fn is_operational(path: &str) -> bool {
 pub async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
+    let method_label = metrics::method_label(&method);
     let path = request.uri().path().to_owned();
     let route = request
         .extensions()
@@ -61,9 +63,11 @@ pub async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: 
         request_id = %request_id,
     );
 
-    shared.metrics.requests_in_flight.inc();
+    // A guard, not a decrement after the call: a request whose future is dropped (client gone,
+    // connection cut) must leave the gauge too.
+    let in_flight = GaugeGuard::enter(&shared.metrics.requests_in_flight);
     let response = next.run(request).instrument(span.clone()).await;
-    shared.metrics.requests_in_flight.dec();
+    drop(in_flight);
 
     let latency = started.elapsed();
     let status = response.status().as_u16();
@@ -71,12 +75,16 @@ pub async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: 
     shared
         .metrics
         .requests
-        .get_or_create(&RequestLabels { route: route.clone(), method: method.to_string(), status })
+        .get_or_create(&RequestLabels {
+            route: route.clone(),
+            method: method_label.to_owned(),
+            status,
+        })
         .inc();
     shared
         .metrics
         .request_duration
-        .get_or_create(&RouteLabels { route, method: method.to_string() })
+        .get_or_create(&RouteLabels { route, method: method_label.to_owned() })
         .observe(latency.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
@@ -161,6 +169,18 @@ pub async fn time_out(State(shared): State<Arc<Shared>>, request: Request, next:
             .into_response()
         }
     }
+}
+
+/// The answer to a handler that panicked: 500 problem+json with code `internal`. The panic
+/// message is logged (it may name internals), never sent.
+#[allow(clippy::needless_pass_by_value)] // the signature `CatchPanicLayer::custom` calls
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    Problem::internal(format_args!("handler panicked: {message}")).into_response()
 }
 
 /// Body size limit: a declared length over the limit is refused before reading; a streamed

@@ -12,6 +12,7 @@ pub mod config;
 pub mod extract;
 mod layers;
 pub mod metrics;
+pub mod path;
 pub mod problem;
 pub mod readiness;
 pub mod server;
@@ -30,8 +31,17 @@ pub use shutdown::shutdown_signal;
 /// Binds the service's listener on all interfaces (what a container needs), naming the port
 /// when it is taken.
 pub async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    bind_on(std::net::Ipv4Addr::UNSPECIFIED.into(), port).await
+}
+
+/// Binds a listener on `address` only (`127.0.0.1` keeps a port off the network), naming
+/// the address and port when it is taken.
+pub async fn bind_on(
+    address: std::net::IpAddr,
+    port: u16,
+) -> anyhow::Result<tokio::net::TcpListener> {
     use anyhow::Context;
-    tokio::net::TcpListener::bind(("0.0.0.0", port))
+    tokio::net::TcpListener::bind((address, port))
         .await
-        .with_context(|| format!("cannot listen on port {port}"))
+        .with_context(|| format!("cannot listen on {address} port {port}"))
 }

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -10,11 +11,47 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+/// The `method` label: one of the standard methods a client of ours sends, else `OTHER`, so a
+/// client sending made-up methods cannot grow the label set (each value is a new series).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// Holds a gauge up by one while alive. Released on drop, so a request or connection that
+/// ends by panic, cancellation or a cut connection still leaves the gauge.
+#[derive(Debug)]
+pub struct GaugeGuard {
+    gauge: Gauge,
+}
+
+impl GaugeGuard {
+    pub fn enter(gauge: &Gauge) -> Self {
+        gauge.inc();
+        Self { gauge: gauge.clone() }
+    }
+}
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     /// The matched route template (`/stations/{id}`), never the raw path, so the label set
     /// stays small; `unmatched` for 404s.
     pub route: String,
+    /// From [`method_label`]: a fixed set.
     pub method: String,
     pub status: u16,
 }

@@ -30,12 +30,13 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
 
 use crate::config::HttpSettings;
 use crate::layers;
-use crate::metrics::{self, HttpMetrics};
+use crate::metrics::{self, GaugeGuard, HttpMetrics};
 use crate::readiness::Readiness;
 
 /// State shared by the accept loop, the middleware and the health and metrics handlers.
@@ -119,8 +120,11 @@ impl Server {
             .layer(from_fn_with_state(shared.clone(), layers::shed_load))
             // The timeout covers only admitted requests (shed ones cost nothing).
             .layer(from_fn_with_state(shared.clone(), layers::time_out))
-            // Body limit innermost: it wraps the body the handler reads.
-            .layer(from_fn_with_state(shared.clone(), layers::limit_body));
+            // Body limit: it wraps the body the handler reads.
+            .layer(from_fn_with_state(shared.clone(), layers::limit_body))
+            // Panics caught innermost, next to the handler: every layer above sees an ordinary
+            // 500 problem+json and releases what it holds, and the connection stays up.
+            .layer(CatchPanicLayer::custom(layers::panic_response));
         router.merge(operational).layer(middleware)
     }
 
@@ -256,7 +260,8 @@ async fn serve_connection(
 ) {
     let metrics = &shared.metrics;
     metrics.connections_accepted.inc();
-    metrics.connections_open.inc();
+    // Released on drop: a connection task that ends any way at all leaves the gauge.
+    let _open = GaugeGuard::enter(&metrics.connections_open);
     let service =
         TowerToHyperService::new(app.map_request(move |mut request: http::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -291,7 +296,6 @@ async fn serve_connection(
             }
         }
     }
-    metrics.connections_open.dec();
 }
 
 async fn live() -> impl IntoResponse {

@@ -5,7 +5,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use norikae_runtime::{HttpSettings, Server};
-use support::{closed_by_server, fast_settings, get, get_on, spawn, test_router};
+use support::{closed_by_server, fast_settings, get, get_on, request_on, spawn, test_router};
 use tokio::net::TcpStream;
 
 #[tokio::test]
@@ -184,4 +184,88 @@ async fn requests_past_the_timeout_get_503() {
     assert_eq!(response.status, 503);
     assert!(response.body.contains(r#""code":"timeout""#), "{}", response.body);
     assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// The value of an unlabelled gauge in a `/metrics` text.
+fn gauge(metrics: &str, name: &str) -> i64 {
+    let line = metrics
+        .lines()
+        .find(|line| line.split(' ').next() == Some(name))
+        .unwrap_or_else(|| panic!("{name} missing in {metrics}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gets_500_problem_json_and_releases_its_gauges() {
+    let running = spawn(fast_settings(), test_router()).await;
+    let mut connection = TcpStream::connect(running.address).await.unwrap();
+    let panicked = get_on(&mut connection, "/panic", &[]).await.expect("an answer, not a reset");
+    assert_eq!(panicked.status, 500);
+    assert_eq!(panicked.header("content-type"), Some("application/problem+json"));
+    assert!(panicked.body.contains(r#""code":"internal""#), "{}", panicked.body);
+    assert!(!panicked.body.contains("secret"), "the panic message leaked: {}", panicked.body);
+
+    // The same connection serves the next request, and nothing is left counted in flight.
+    assert_eq!(get_on(&mut connection, "/fast", &[]).await.unwrap().status, 200);
+    let metrics = get_on(&mut connection, "/metrics", &[]).await.unwrap().body;
+    // Only the scrape itself is in flight.
+    assert_eq!(gauge(&metrics, "norikae_http_requests_in_flight"), 1, "{metrics}");
+    assert!(
+        metrics
+            .contains(r#"norikae_http_requests_total{route="/panic",method="GET",status="500"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn requests_abandoned_by_their_client_leave_the_gauges() {
+    let running = spawn(fast_settings(), test_router()).await;
+    let mut abandoned = TcpStream::connect(running.address).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut abandoned, b"GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let busy = get(running.address, "/metrics").await.unwrap().body;
+    // The stuck request and the scrape itself.
+    assert_eq!(gauge(&busy, "norikae_http_requests_in_flight"), 2, "{busy}");
+    drop(abandoned);
+
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let metrics = get(running.address, "/metrics").await.unwrap().body;
+        // What is left is the scrape's own request and connection.
+        let released = gauge(&metrics, "norikae_http_requests_in_flight") == 1
+            && gauge(&metrics, "norikae_http_connections_open") == 1;
+        if released {
+            break;
+        }
+        assert!(Instant::now() < deadline, "gauges not released: {metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn made_up_methods_share_one_metric_label() {
+    let running = spawn(fast_settings(), test_router()).await;
+    let mut connection = TcpStream::connect(running.address).await.unwrap();
+    for method in ["BREW", "PROPFIND", "X-RANDOM-1", "X-RANDOM-2", "DELETE"] {
+        let response = request_on(&mut connection, method, "/fast", &[]).await.unwrap();
+        assert_eq!(response.status, 200, "{method}");
+    }
+    let metrics = get_on(&mut connection, "/metrics", &[]).await.unwrap().body;
+    assert!(
+        metrics.contains(
+            r#"norikae_http_requests_total{route="/fast",method="OTHER",status="200"} 4"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"norikae_http_requests_total{route="/fast",method="DELETE",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
+    for made_up in ["BREW", "PROPFIND", "X-RANDOM"] {
+        assert!(!metrics.contains(made_up), "{made_up} became a label: {metrics}");
+    }
 }

@@ -475,20 +475,138 @@ fn check_shape(path: &Path, timetable: &Timetable) -> Result<()> {
             }) && timetable.transfer_rules.is_sorted_by_key(|rule| rule.from_stop),
             "transfer_rules",
         ),
-        (
-            timetable.patterns.iter().all(|pattern| {
-                pattern.stops.end as usize <= timetable.pattern_stops.len()
-                    && pattern.trips.end as usize <= timetable.trips.len()
-                    && pattern.stop_times_start as usize + pattern.num_trips() * pattern.num_stops()
-                        <= timetable.stop_times.len()
-            }),
-            "patterns",
-        ),
     ];
-    match checks.iter().find(|(ok, _)| !ok) {
-        Some((_, name)) => {
-            Err(corrupt(path, format!("{name} does not match the rest of the snapshot")))
+    if let Some((_, name)) = checks.iter().find(|(ok, _)| !ok) {
+        return Err(corrupt(path, format!("{name} does not match the rest of the snapshot")));
+    }
+    check_indices(timetable).map_err(|reason| corrupt(path, reason))
+}
+
+/// Every offset and index a query or an answer follows points inside its array, so a bad
+/// value is refused at load with its place named, instead of panicking (or reading another
+/// stop's data) in the middle of a request. The hash only catches damage to a written file;
+/// this catches a writer that got it wrong. Linear in the snapshot's size.
+fn check_indices(timetable: &Timetable) -> std::result::Result<(), String> {
+    let stops = timetable.stops.len();
+    let routes = timetable.routes.len();
+    let patterns = timetable.patterns.len();
+    let trips = timetable.trips.len();
+    let services = timetable.service_days.len() / timetable.service_words.max(1) as usize;
+    let out_of_range = |what: String, value: usize, len: usize| {
+        format!("{what} is {value}, out of range (there are {len})")
+    };
+
+    check_offsets("stop_pattern_offsets", &timetable.stop_pattern_offsets)?;
+    check_offsets("footpath_offsets", &timetable.footpath_offsets)?;
+    for (index, pattern) in timetable.patterns.iter().enumerate() {
+        let Pattern { route, stops: stop_range, trips: trip_range, stop_times_start } = pattern;
+        if stop_range.start > stop_range.end
+            || stop_range.end as usize > timetable.pattern_stops.len()
+        {
+            return Err(format!(
+                "pattern {index}: stops {stop_range:?} outside pattern_stops (length {})",
+                timetable.pattern_stops.len()
+            ));
         }
+        if trip_range.start > trip_range.end || trip_range.end as usize > trips {
+            return Err(format!("pattern {index}: trips {trip_range:?} outside trips ({trips})"));
+        }
+        if route.idx() >= routes {
+            return Err(out_of_range(format!("pattern {index}: route"), route.idx(), routes));
+        }
+        let stop_times_end = pattern
+            .num_trips()
+            .checked_mul(pattern.num_stops())
+            .and_then(|count| count.checked_add(*stop_times_start as usize));
+        if stop_times_end.is_none_or(|end| end > timetable.stop_times.len()) {
+            return Err(format!(
+                "pattern {index}: stop times from {stop_times_start} for {} trips of {} stops \
+                 run past stop_times (length {})",
+                pattern.num_trips(),
+                pattern.num_stops(),
+                timetable.stop_times.len()
+            ));
+        }
+    }
+    if let Some((position, stop)) =
+        timetable.pattern_stops.iter().enumerate().find(|(_, stop)| stop.idx() >= stops)
+    {
+        return Err(out_of_range(format!("pattern_stops[{position}]"), stop.idx(), stops));
+    }
+    for (position, entry) in timetable.patterns_at_stop.iter().enumerate() {
+        let Some(pattern) = timetable.patterns.get(entry.pattern.idx()) else {
+            let what = format!("patterns_at_stop[{position}].pattern");
+            return Err(out_of_range(what, entry.pattern.idx(), patterns));
+        };
+        if entry.position as usize >= pattern.num_stops() {
+            let what = format!("patterns_at_stop[{position}].position");
+            return Err(out_of_range(what, entry.position as usize, pattern.num_stops()));
+        }
+    }
+    if let Some((position, footpath)) =
+        timetable.footpaths.iter().enumerate().find(|(_, footpath)| footpath.to.idx() >= stops)
+    {
+        return Err(out_of_range(format!("footpaths[{position}].to"), footpath.to.idx(), stops));
+    }
+    for (index, trip) in timetable.trips.iter().enumerate() {
+        if trip.pattern.idx() >= patterns {
+            return Err(out_of_range(
+                format!("trip {index}: pattern"),
+                trip.pattern.idx(),
+                patterns,
+            ));
+        }
+        if trip.route.idx() >= routes {
+            return Err(out_of_range(format!("trip {index}: route"), trip.route.idx(), routes));
+        }
+        if trip.service.idx() >= services {
+            return Err(out_of_range(
+                format!("trip {index}: service"),
+                trip.service.idx(),
+                services,
+            ));
+        }
+    }
+    if let Some((index, service)) =
+        timetable.trip_services.iter().enumerate().find(|(_, service)| service.idx() >= services)
+    {
+        return Err(out_of_range(format!("trip_services[{index}]"), service.idx(), services));
+    }
+    for (index, station) in timetable.stations.iter().enumerate() {
+        let members = station.stops.iter().chain(&station.other_stops);
+        if let Some(stop) = members.into_iter().find(|stop| stop.idx() >= stops) {
+            return Err(out_of_range(format!("station {index}: member stop"), stop.idx(), stops));
+        }
+        if let Some(route) = station.routes.iter().find(|route| route.idx() >= routes) {
+            return Err(out_of_range(format!("station {index}: route"), route.idx(), routes));
+        }
+    }
+    for (index, stop) in timetable.stops.iter().enumerate() {
+        if let Some(parent) = stop.parent.filter(|parent| parent.idx() >= stops) {
+            return Err(out_of_range(format!("stop {index}: parent"), parent.idx(), stops));
+        }
+    }
+    let agencies = timetable.agencies.len();
+    if let Some((index, route)) =
+        timetable.routes.iter().enumerate().find(|(_, route)| route.agency.idx() >= agencies)
+    {
+        return Err(out_of_range(format!("route {index}: agency"), route.agency.idx(), agencies));
+    }
+    Ok(())
+}
+
+/// An offsets column slices another array per stop: it starts at 0 and never decreases (its
+/// length and last value are checked with the array it slices).
+fn check_offsets(name: &str, offsets: &[u32]) -> std::result::Result<(), String> {
+    if offsets.first().is_some_and(|first| *first != 0) {
+        return Err(format!("{name} does not start at 0"));
+    }
+    match offsets.windows(2).position(|pair| pair[0] > pair[1]) {
+        Some(stop) => Err(format!(
+            "{name} decreases at stop {stop} ({} then {})",
+            offsets[stop],
+            offsets[stop + 1]
+        )),
         None => Ok(()),
     }
 }

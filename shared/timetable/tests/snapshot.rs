@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use norikae_timetable::{
-    Error, FORMAT_VERSION, FeedInput, ImportOptions, LiveTimetable, NoProgress, bundled, import,
-    import_to_file, snapshot,
+    Error, FORMAT_VERSION, FeedInput, Footpath, ImportOptions, LiveTimetable, NoProgress,
+    PatternIdx, ServiceIdx, StopIdx, Timetable, bundled, import, import_to_file, snapshot,
 };
 
 #[test]
@@ -86,6 +86,104 @@ fn a_damaged_snapshot_is_refused() {
         .expect("write");
     let message = snapshot::load(&path).expect_err("not a snapshot").to_string();
     assert!(message.ends_with("not a norikae timetable snapshot (bad magic bytes)"), "{message}");
+}
+
+/// A timetable with one index pushed out of range by `corrupt`, written as a snapshot (with a
+/// valid hash: what a faulty writer would produce), must be refused at load naming the place.
+fn assert_refused(corruption: &str, corrupt: impl FnOnce(&mut Timetable), expected: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = write_folder(dir.path(), "t", &base_feed());
+    let (mut timetable, _) =
+        import(&[FeedInput::new("t", folder)], &ImportOptions::default(), &NoProgress)
+            .expect("import");
+    corrupt(&mut timetable);
+    let path = dir.path().join("timetable.snapshot");
+    snapshot::write(&timetable, &path).expect("write");
+    let error = snapshot::load(&path).expect_err(corruption);
+    assert!(matches!(error, Error::CorruptSnapshot { .. }), "{corruption}: {error}");
+    let message = error.to_string();
+    assert!(message.contains(expected), "{corruption}: {message}");
+}
+
+#[test]
+fn a_snapshot_with_an_index_out_of_range_is_refused_at_load() {
+    const FAR: u32 = 1_000_000;
+    assert_refused(
+        "pattern stops past pattern_stops",
+        |t| t.patterns[0].stops.end = FAR,
+        "pattern 0: stops",
+    );
+    assert_refused(
+        "pattern stops reversed",
+        |t| t.patterns[0].stops = std::ops::Range { start: 3, end: 1 },
+        "pattern 0: stops 3..1",
+    );
+    assert_refused("pattern trips", |t| t.patterns[0].trips.end = FAR, "pattern 0: trips");
+    assert_refused(
+        "stop in a pattern",
+        |t| {
+            let mut stops = t.pattern_stops.to_vec();
+            stops[0] = StopIdx(FAR);
+            t.pattern_stops = stops.into();
+        },
+        "pattern_stops[0] is 1000000, out of range",
+    );
+    assert_refused(
+        "stop → pattern index",
+        |t| {
+            let mut entries = t.patterns_at_stop.to_vec();
+            entries[0].pattern = PatternIdx(FAR);
+            t.patterns_at_stop = entries.into();
+        },
+        "patterns_at_stop[0].pattern",
+    );
+    assert_refused(
+        "position in the stop → pattern index",
+        |t| {
+            let mut entries = t.patterns_at_stop.to_vec();
+            entries[0].position = FAR;
+            t.patterns_at_stop = entries.into();
+        },
+        "patterns_at_stop[0].position",
+    );
+    assert_refused(
+        "decreasing offsets",
+        |t| {
+            let mut offsets = t.stop_pattern_offsets.to_vec();
+            offsets[1] = offsets[2] + 1;
+            t.stop_pattern_offsets = offsets.into();
+        },
+        "stop_pattern_offsets decreases at stop",
+    );
+    assert_refused(
+        "footpath target",
+        |t| {
+            // A walk from the last stop to a stop that does not exist.
+            let mut footpaths = t.footpaths.to_vec();
+            footpaths.push(Footpath { to: StopIdx(FAR), duration_secs: 60, distance_m: 80 });
+            let mut offsets = t.footpath_offsets.to_vec();
+            *offsets.last_mut().unwrap() += 1;
+            t.footpaths = footpaths.into();
+            t.footpath_offsets = offsets.into();
+        },
+        ".to is 1000000, out of range",
+    );
+    assert_refused("trip pattern", |t| t.trips[0].pattern = PatternIdx(FAR), "trip 0: pattern");
+    assert_refused("trip service", |t| t.trips[0].service = ServiceIdx(FAR), "trip 0: service");
+    assert_refused(
+        "trip service column",
+        |t| {
+            let mut services = t.trip_services.to_vec();
+            services[0] = ServiceIdx(FAR);
+            t.trip_services = services.into();
+        },
+        "trip_services[0]",
+    );
+    assert_refused(
+        "station member",
+        |t| t.stations[0].stops.push(StopIdx(FAR)),
+        "station 0: member stop is 1000000",
+    );
 }
 
 #[test]

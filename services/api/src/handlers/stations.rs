@@ -131,7 +131,7 @@ pub async fn station(
     let lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let mut query = Vec::new();
     push(&mut query, "lang", lang);
-    let path = format!("/stations/{}", encode_segment(&id));
+    let path = format!("/stations/{}", station_segment(&id)?);
     let answer: StationDetail =
         state.upstream.get_json(Engine::Search, &path, &query, request_id(&headers)).await?;
     Ok(cached_json(&headers, &answer))
@@ -193,7 +193,7 @@ pub async fn departures(
     push(&mut query, "time", params.time);
     push(&mut query, "limit", params.limit);
     push(&mut query, "lang", lang.clone());
-    let path = format!("/stations/{}/departures", encode_segment(&id));
+    let path = format!("/stations/{}/departures", station_segment(&id)?);
     let board: route_wire::DeparturesResponse =
         state.upstream.get_json(Engine::Route, &path, &query, request_id(&headers)).await?;
     let alerts = state.alerts.current();
@@ -277,7 +277,11 @@ pub fn push<T: ToString>(
     }
 }
 
-/// A path segment, percent-encoded (ids hold `:` and may hold anything else).
-pub fn encode_segment(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect::<String>().replace('+', "%20")
+/// A station id as one path segment of an engine URL, percent-encoded (ids hold `:` and may
+/// hold anything else). `.` and `..` are no station's id and would climb the engine's path
+/// (a URL parser removes dot segments however they are escaped): 404 without an engine call.
+pub fn station_segment(id: &str) -> Result<String, Problem> {
+    norikae_runtime::path::encode_path_segment(id).ok_or_else(|| {
+        Problem::not_found("unknown_station", format!("no station or stop has the id `{id}`"))
+    })
 }

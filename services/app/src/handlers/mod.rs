@@ -42,6 +42,10 @@ pub struct Ui {
     /// `lang=` was given: the choice is remembered in a cookie.
     pub lang_from_param: bool,
     pub request_id: Option<String>,
+    /// The balancer received the request over HTTPS (`X-Forwarded-Proto: https`): the
+    /// language cookie is then `Secure`.
+    pub behind_https: bool,
+    /// This page's path, made local ([`local_path`]) for the language switch.
     path: String,
     /// The query's pairs, `lang` removed.
     query: Vec<(String, String)>,
@@ -84,7 +88,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Ui {
             lang,
             lang_from_param: from_param.is_some(),
             request_id,
-            path: parts.uri.path().to_owned(),
+            behind_https: behind_https(&parts.headers),
+            path: local_path(parts.uri.path()),
             query: pairs.into_iter().filter(|(key, _)| key != "lang").collect(),
         })
     }
@@ -127,6 +132,7 @@ impl Ui {
             status,
             html: state.templates.render(template, &self.basics(), data),
             remember_lang: self.lang_from_param.then_some(self.lang),
+            secure_cookie: self.behind_https,
         }
     }
 
@@ -144,6 +150,23 @@ impl Ui {
     pub fn api<'a>(&'a self, state: &'a AppState) -> Api<'a> {
         state.api.call(self.request_id.as_deref())
     }
+}
+
+/// True when the balancer in front received the request over HTTPS. The ALB (and nginx in
+/// compose) sets `X-Forwarded-Proto`, replacing what a client sent.
+pub fn behind_https(headers: &http::HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// `path` as a link that stays on this site. A request path starting with `//` (or `/\`,
+/// which browsers read alike) would echo as a scheme-relative link to another host
+/// (`//evil.example/`): the leading slashes are folded into one.
+pub fn local_path(path: &str) -> String {
+    let rest = path.trim_start_matches(['/', '\\']);
+    format!("/{rest}")
 }
 
 /// The pairs of a query string; malformed encodings are read leniently.

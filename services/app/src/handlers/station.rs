@@ -123,7 +123,10 @@ pub async fn station(
     };
     let more_url = (!more && !groups.is_empty()).then(|| {
         url_with_query(
-            &format!("/stations/{}", crate::client::encode_path_segment(&station.id)),
+            &format!(
+                "/stations/{}",
+                norikae_runtime::path::encode_path_segment(&station.id).unwrap_or_default()
+            ),
             &[
                 ("date".to_owned(), date.clone()),
                 ("time".to_owned(), time.clone()),

@@ -29,10 +29,19 @@ pub fn fast_settings() -> HttpSettings {
     }
 }
 
-/// A router with a fast, a slow (1.5 s) and a stuck (60 s) endpoint.
+/// A router with a fast, a slow (1.5 s), a stuck (60 s) and a panicking endpoint; `/fast`
+/// answers any method.
 pub fn test_router() -> Router {
     Router::new()
-        .route("/fast", routing::get(|| async { "fast" }))
+        .route("/fast", routing::any(|| async { "fast" }))
+        .route(
+            "/panic",
+            routing::get(|| async {
+                panic!("secret internal state");
+                #[allow(unreachable_code)]
+                "never"
+            }),
+        )
         .route(
             "/slow",
             routing::get(|| async {
@@ -99,7 +108,17 @@ pub async fn get_on(
     path: &str,
     extra_headers: &[(&str, &str)],
 ) -> std::io::Result<RawResponse> {
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: test\r\n");
+    request_on(stream, "GET", path, extra_headers).await
+}
+
+/// Sends a body-less request with any method on an existing connection and reads one response.
+pub async fn request_on(
+    stream: &mut TcpStream,
+    method: &str,
+    path: &str,
+    extra_headers: &[(&str, &str)],
+) -> std::io::Result<RawResponse> {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n");
     for (name, value) in extra_headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
