@@ -12,6 +12,8 @@ pub enum Error {
     MissingParameter { field: &'static str, expected: &'static str },
     #[error("invalid `{field}`: {reason}")]
     InvalidParameter { field: &'static str, reason: String },
+    #[error("invalid `cursor`: {reason}")]
+    InvalidCursor { reason: &'static str },
     #[error("no stop within {radius_m} m of the coordinates given as `{field}`")]
     NoStopNearby { field: &'static str, radius_m: u32 },
     #[error("the timetable is not loaded yet")]
@@ -28,6 +30,7 @@ impl Error {
             Self::DateOutOfRange { .. } => "date_out_of_range",
             Self::MissingParameter { .. } => "missing_parameter",
             Self::InvalidParameter { .. } => "invalid_parameter",
+            Self::InvalidCursor { .. } => "invalid_cursor",
             Self::NoStopNearby { .. } => "no_stop_nearby",
             Self::NotLoaded => "not_ready",
             Self::Timeout { .. } => "query_timeout",
@@ -42,6 +45,7 @@ impl Error {
             | Self::InvalidParameter { field, .. }
             | Self::NoStopNearby { field, .. } => Some(field),
             Self::DateOutOfRange { .. } => Some("date"),
+            Self::InvalidCursor { .. } => Some("cursor"),
             Self::NotLoaded | Self::Timeout { .. } => None,
         }
     }

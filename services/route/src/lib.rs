@@ -25,6 +25,7 @@ use norikae_runtime::{HttpSettings, Server};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+pub use cursor::CursorKeys;
 pub use error::Error;
 pub use norikae_timetable::TimetableSettings;
 pub use state::AppState;
@@ -76,6 +77,12 @@ pub struct QuerySettings {
     pub trip_based: TripBased,
     /// Threads a background build of a day's transfers uses (the rest answer queries).
     pub trip_based_threads: usize,
+    /// Keys page cursors are signed with: the first signs, all are accepted (rotate by
+    /// putting a new key first and dropping the old one once its cursors no longer matter).
+    /// None: a random key per process, so cursors do not survive restarts nor cross instances.
+    pub cursor_keys: CursorKeys,
+    /// Most ids (or modes) accepted in each `exclude_*` list.
+    pub max_exclusions: usize,
 }
 
 /// How the transfers of Trip-Based routing (depart-at and range searches with the default
@@ -107,6 +114,8 @@ impl Default for QuerySettings {
             default_departures_limit: 5,
             trip_based: TripBased::Background,
             trip_based_threads: 1,
+            cursor_keys: CursorKeys::default(),
+            max_exclusions: 64,
         }
     }
 }
@@ -125,6 +134,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let server = Server::new("route", config.http.clone()).context("invalid http settings")?;
+    config
+        .query
+        .cursor_keys
+        .validate()
+        .map_err(anyhow::Error::msg)
+        .context("invalid query settings")?;
     let readiness = server.readiness();
     let state = AppState::new(config.query.clone());
     let loader = state.clone().spawn_loader(

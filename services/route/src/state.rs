@@ -11,6 +11,7 @@ use norikae_runtime::{Problem, Readiness};
 use norikae_timetable::LiveTimetable;
 use tokio::sync::Semaphore;
 
+use crate::cursor::CursorSigner;
 use crate::engine::{Engine, Scratch};
 use crate::error::Error;
 use crate::{QuerySettings, TripBased};
@@ -28,6 +29,7 @@ struct Inner {
     loaded_at: RwLock<Option<chrono::DateTime<chrono::Utc>>>,
     slots: Arc<Semaphore>,
     settings: QuerySettings,
+    cursors: CursorSigner,
 }
 
 impl std::fmt::Debug for AppState {
@@ -53,6 +55,7 @@ impl AppState {
                 preparing: std::sync::atomic::AtomicBool::new(false),
                 loaded_at: RwLock::new(None),
                 slots,
+                cursors: CursorSigner::new(&settings.cursor_keys),
                 settings,
             }),
         }
@@ -60,6 +63,11 @@ impl AppState {
 
     pub fn settings(&self) -> &QuerySettings {
         &self.inner.settings
+    }
+
+    /// Signs and checks page cursors.
+    pub fn cursors(&self) -> &CursorSigner {
+        &self.inner.cursors
     }
 
     /// Answers from `engine` from now on (building its Trip-Based transfers as configured).

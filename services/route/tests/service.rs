@@ -259,3 +259,113 @@ async fn depart_at_searches_use_trip_based_routing_when_configured() {
     }
     assert_eq!(answers[0], answers[1], "Trip-Based and RAPTOR give the same journeys");
 }
+
+/// A cursor key the cursor tests configure (and sign their forgeries with).
+const CURSOR_KEY: &str = "the route tests' cursor key, 32 bytes or more";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_only_page_the_request_they_were_issued_for() {
+    use norikae_route::cursor::{Binding, CursorSigner, Page};
+    use norikae_route::engine::{Options, Place};
+
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    let timetable = common::timetable();
+    norikae_timetable::snapshot::write(&timetable, &snapshot).expect("snapshot written");
+    let settings = QuerySettings {
+        cursor_keys: norikae_route::CursorKeys::new([CURSOR_KEY]),
+        ..QuerySettings::default()
+    };
+    let max_window_secs = settings.max_window_secs;
+    let service = Service::start_with(&snapshot, settings).await;
+    let rejected = |status: u16, body: &Value, case: &str| {
+        assert_eq!(status, 400, "{case}: {body}");
+        assert_eq!(body["code"], "invalid_cursor", "{case}: {body}");
+        assert_eq!(body["field"], "cursor", "{case}: {body}");
+    };
+
+    let (status, body) =
+        service.get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00").await;
+    assert_eq!(status, 200, "{body}");
+    let page: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    let later = page.later.expect("later cursor");
+    assert!(
+        later.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'),
+        "URL-safe: {later}"
+    );
+
+    // A good cursor pages (and pages again).
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={later}")).await;
+    assert_eq!(status, 200, "{body}");
+    let next: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    let earlier = next.earlier.expect("earlier cursor");
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={earlier}")).await;
+    assert_eq!(status, 200, "{body}");
+    let again: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    assert_eq!(again.journeys, page.journeys, "earlier of later is the first page");
+
+    // Tampered: one character changed, anywhere.
+    for position in [0, later.len() / 2, later.len() - 2] {
+        let mut tampered = later.clone().into_bytes();
+        tampered[position] = if tampered[position] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ascii");
+        let (status, body) =
+            service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={tampered}")).await;
+        rejected(status, &body, "tampered");
+    }
+
+    // Another request: other places, other options.
+    for other in [
+        "from=fukuoka:1&to=fukuoka:35",
+        "from=fukuoka:2&to=fukuoka:11",
+        "from=fukuoka:1&to=fukuoka:11&max_transfers=1",
+        "from=fukuoka:1&to=fukuoka:11&wheelchair=true",
+        "from=fukuoka:1&to=fukuoka:11&via=fukuoka:8",
+    ] {
+        let (status, body) = service.get(&format!("/journeys?{other}&cursor={later}")).await;
+        rejected(status, &body, other);
+    }
+
+    // Forged with this request's binding: a huge window signed with a wrong key, and values
+    // that overflow signed with the right one (a leaked key lifts no limit).
+    let (_, status_body) = service.get("/status").await;
+    let hash = status_body["hash"].as_str().expect("a hash");
+    let place = |id: &str| Place::Station(timetable.station_by_id(id).expect("a station"));
+    let binding = Binding::new(place("fukuoka:1"), place("fukuoka:11"), &Options::default(), hash);
+    let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("a date");
+    let right = CursorSigner::new(&norikae_route::CursorKeys::new([CURSOR_KEY]));
+    let good = right.encode(&Page { date, time_secs: 9 * 3600, window_secs: 3600 }, &binding);
+    assert_eq!(good, later, "the test binds as the service does");
+    let wrong = CursorSigner::new(&norikae_route::CursorKeys::new([
+        "a key the service does not know, 32 bytes",
+    ]));
+    let huge = Page { date, time_secs: 0, window_secs: 30 * 86_400 };
+    let forgeries = [
+        ("huge window, wrong key", wrong.encode(&huge, &binding)),
+        ("huge window, right key", right.encode(&huge, &binding)),
+        (
+            "window above the limit",
+            right.encode(&Page { window_secs: max_window_secs + 1, ..huge }, &binding),
+        ),
+        (
+            "overflowing time and window",
+            right.encode(&Page { date, time_secs: u32::MAX, window_secs: u32::MAX }, &binding),
+        ),
+        (
+            "overflowing time",
+            right.encode(&Page { date, time_secs: u32::MAX - 10, window_secs: 3600 }, &binding),
+        ),
+    ];
+    for (case, forged) in forgeries {
+        let (status, body) =
+            service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={forged}")).await;
+        rejected(status, &body, case);
+    }
+    // And the old unsigned format.
+    let unsigned = "eyJkIjoiMjAxOS0wNi0wNSIsInQiOjAsInciOjQwMDAwMDAwMDB9";
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={unsigned}")).await;
+    rejected(status, &body, "unsigned");
+}
