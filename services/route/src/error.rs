@@ -20,6 +20,8 @@ pub enum Error {
     NotLoaded,
     #[error("the query took longer than {secs} s")]
     Timeout { secs: u64 },
+    #[error("the query passed its deadline and was stopped")]
+    Stopped,
 }
 
 impl Error {
@@ -33,7 +35,7 @@ impl Error {
             Self::InvalidCursor { .. } => "invalid_cursor",
             Self::NoStopNearby { .. } => "no_stop_nearby",
             Self::NotLoaded => "not_ready",
-            Self::Timeout { .. } => "query_timeout",
+            Self::Timeout { .. } | Self::Stopped => "query_timeout",
         }
     }
 
@@ -46,7 +48,7 @@ impl Error {
             | Self::NoStopNearby { field, .. } => Some(field),
             Self::DateOutOfRange { .. } => Some("date"),
             Self::InvalidCursor { .. } => Some("cursor"),
-            Self::NotLoaded | Self::Timeout { .. } => None,
+            Self::NotLoaded | Self::Timeout { .. } | Self::Stopped => None,
         }
     }
 }

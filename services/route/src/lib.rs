@@ -58,7 +58,8 @@ impl Default for Config {
 pub struct QuerySettings {
     /// Queries computed at once (each takes a core); more wait for a slot.
     pub max_concurrent: usize,
-    /// A query (waiting for a slot included) answers 503 `query_timeout` after this long.
+    /// A query (waiting for a slot included) answers 503 `query_timeout` after this long, and
+    /// its search stops then too (freeing its slot for the next).
     pub timeout_ms: u64,
     /// Departure window of a range search when `window` is not given.
     pub default_window_secs: u32,
@@ -83,6 +84,9 @@ pub struct QuerySettings {
     pub cursor_keys: CursorKeys,
     /// Most ids (or modes) accepted in each `exclude_*` list.
     pub max_exclusions: usize,
+    /// Most journeys to the `via` station a search continues from (each is a search of its
+    /// own); a request needing more answers 400 naming `via` (a shorter `window` needs fewer).
+    pub max_via_heads: usize,
 }
 
 /// How the transfers of Trip-Based routing (depart-at and range searches with the default
@@ -116,6 +120,7 @@ impl Default for QuerySettings {
             trip_based_threads: 1,
             cursor_keys: CursorKeys::default(),
             max_exclusions: 64,
+            max_via_heads: 2_000,
         }
     }
 }

@@ -369,3 +369,85 @@ async fn cursors_only_page_the_request_they_were_issued_for() {
         service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={unsigned}")).await;
     rejected(status, &body, "unsigned");
 }
+
+/// The heaviest kind of request the limits allow, on the bundled feeds' busiest bus stations: a
+/// 6-hour page via a station (each journey to it continued by a search of its own), as many
+/// transfers as allowed (0.7 s of one core alone in a debug build).
+const WORST_CASE: &str = "/journeys?from=ryobi:38_1&to=ryobi:40_1&via=ryobi:21_1&date=2025-06-04&time=06:00&window=21600&max_transfers=8";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worst_case_requests_leave_room_for_a_plain_one() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    norikae_timetable::snapshot::write(&common::timetable(), &snapshot).expect("snapshot written");
+    // Scaled down: a timeout well under the second the plain request gets, and more slots
+    // than cores, as a busy service has while it waits on memory.
+    let settings = QuerySettings {
+        max_concurrent: 4,
+        timeout_ms: 400,
+        trip_based: TripBased::Off,
+        ..QuerySettings::default()
+    };
+    let service = std::sync::Arc::new(Service::start_with(&snapshot, settings).await);
+    let code = |body: &Value| body["code"].as_str().unwrap_or_default().to_owned();
+
+    // Builds the day tables.
+    let started = std::time::Instant::now();
+    let (status, body) = service.get(WORST_CASE).await;
+    eprintln!("a worst-case request alone: {status} {} in {:?}", code(&body), started.elapsed());
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    let worst: Vec<_> = (0..50)
+        .map(|_| {
+            let service = std::sync::Arc::clone(&service);
+            tokio::spawn(async move { service.get(WORST_CASE).await })
+        })
+        .collect();
+    // Let them take the slots and queue for them (the plain request queues behind those
+    // waiting until they time out: half the timeout from now).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let (status, body) = service
+        .get("/journeys?from=ryobi:38_1&to=ryobi:40_1&date=2025-06-04&time=08:00&window=0")
+        .await;
+    let plain = started.elapsed();
+    eprintln!("a plain depart-at request among 50 worst-case ones: {status} in {plain:?}");
+    assert_eq!((status, code(&body).as_str()), (200, ""));
+    assert!(!body["journeys"].as_array().expect("journeys").is_empty(), "a journey");
+    assert!(plain < Duration::from_secs(1), "the plain request waited {plain:?}");
+    for request in worst {
+        let (status, body) = request.await.expect("the request task");
+        assert!(status == 200 || code(&body) == "query_timeout", "{status} {}", code(&body));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusion_lists_and_via_searches_are_bounded() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    norikae_timetable::snapshot::write(&common::timetable(), &snapshot).expect("snapshot written");
+    let settings =
+        QuerySettings { max_exclusions: 1, max_via_heads: 4, ..QuerySettings::default() };
+    let service = Service::start_with(&snapshot, settings).await;
+    let journeys = "/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00";
+
+    // Repeats count once.
+    let (status, body) = service.get(&format!("{journeys}&exclude_modes=bus,bus,%20bus")).await;
+    assert_eq!(status, 200, "{}", body["code"]);
+    let (status, body) = service.get(&format!("{journeys}&exclude_modes=bus,tram")).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        (body["code"].as_str(), body["field"].as_str()),
+        (Some("invalid_parameter"), Some("exclude_modes"))
+    );
+
+    // A page via a station continues from a few journeys at most.
+    let (status, body) = service.get(&format!("{journeys}&via=fukuoka:8&window=300")).await;
+    assert_eq!(status, 200, "{}", body["detail"]);
+    let (status, body) = service.get(&format!("{journeys}&via=fukuoka:8&window=3600")).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        (body["code"].as_str(), body["field"].as_str()),
+        (Some("invalid_parameter"), Some("via"))
+    );
+}

@@ -35,7 +35,7 @@ pub fn problem(error: Error) -> Problem {
         | Error::InvalidParameter { .. }
         | Error::InvalidCursor { .. }
         | Error::NoStopNearby { .. } => Problem::bad_request(error.code(), detail),
-        Error::NotLoaded | Error::Timeout { .. } => {
+        Error::NotLoaded | Error::Timeout { .. } | Error::Stopped => {
             Problem::unavailable(error.code(), detail, RETRY_AFTER_SECS)
         }
     };
