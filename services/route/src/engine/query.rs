@@ -239,11 +239,20 @@ impl Engine {
             return false;
         }
         let tt = &*self.timetable;
+        // As flags per route and agency: one lookup per pattern, however long the lists.
+        let mut route_excluded = vec![false; tt.routes.len()];
+        for route in &options.exclude_routes {
+            route_excluded[route.idx()] = true;
+        }
+        let mut agency_excluded = vec![false; tt.agencies.len()];
+        for agency in &options.exclude_agencies {
+            agency_excluded[agency.idx()] = true;
+        }
         allowed.clear();
         allowed.extend(tt.patterns.iter().map(|pattern| {
             let route = &tt.routes[pattern.route.idx()];
-            !(options.exclude_routes.contains(&pattern.route)
-                || options.exclude_agencies.contains(&route.agency)
+            !(route_excluded[pattern.route.idx()]
+                || agency_excluded[route.agency.idx()]
                 || options.exclude_modes.contains(&route.mode))
         }));
         true
