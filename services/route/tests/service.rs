@@ -183,6 +183,11 @@ async fn serves_journeys_departures_and_errors_over_http() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(swapped, "the Fukuoka-only snapshot was not picked up");
+
+    // A cursor from before the switch is stale: its pages may no longer exist.
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={later}")).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_cursor")), "stale cursor");
 }
 
 /// Issue 23: between 天神南 and 天神 walking (480 s) beats every ride, so the first journey
