@@ -12,12 +12,16 @@ pub enum Error {
     MissingParameter { field: &'static str, expected: &'static str },
     #[error("invalid `{field}`: {reason}")]
     InvalidParameter { field: &'static str, reason: String },
+    #[error("invalid `cursor`: {reason}")]
+    InvalidCursor { reason: &'static str },
     #[error("no stop within {radius_m} m of the coordinates given as `{field}`")]
     NoStopNearby { field: &'static str, radius_m: u32 },
     #[error("the timetable is not loaded yet")]
     NotLoaded,
     #[error("the query took longer than {secs} s")]
     Timeout { secs: u64 },
+    #[error("the query passed its deadline and was stopped")]
+    Stopped,
 }
 
 impl Error {
@@ -28,9 +32,10 @@ impl Error {
             Self::DateOutOfRange { .. } => "date_out_of_range",
             Self::MissingParameter { .. } => "missing_parameter",
             Self::InvalidParameter { .. } => "invalid_parameter",
+            Self::InvalidCursor { .. } => "invalid_cursor",
             Self::NoStopNearby { .. } => "no_stop_nearby",
             Self::NotLoaded => "not_ready",
-            Self::Timeout { .. } => "query_timeout",
+            Self::Timeout { .. } | Self::Stopped => "query_timeout",
         }
     }
 
@@ -42,7 +47,8 @@ impl Error {
             | Self::InvalidParameter { field, .. }
             | Self::NoStopNearby { field, .. } => Some(field),
             Self::DateOutOfRange { .. } => Some("date"),
-            Self::NotLoaded | Self::Timeout { .. } => None,
+            Self::InvalidCursor { .. } => Some("cursor"),
+            Self::NotLoaded | Self::Timeout { .. } | Self::Stopped => None,
         }
     }
 }

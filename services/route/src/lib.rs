@@ -25,6 +25,7 @@ use norikae_runtime::{HttpSettings, Server};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+pub use cursor::CursorKeys;
 pub use error::Error;
 pub use norikae_timetable::TimetableSettings;
 pub use state::AppState;
@@ -57,7 +58,8 @@ impl Default for Config {
 pub struct QuerySettings {
     /// Queries computed at once (each takes a core); more wait for a slot.
     pub max_concurrent: usize,
-    /// A query (waiting for a slot included) answers 503 `query_timeout` after this long.
+    /// A query (waiting for a slot included) answers 503 `query_timeout` after this long, and
+    /// its search stops then too (freeing its slot for the next).
     pub timeout_ms: u64,
     /// Departure window of a range search when `window` is not given.
     pub default_window_secs: u32,
@@ -76,6 +78,15 @@ pub struct QuerySettings {
     pub trip_based: TripBased,
     /// Threads a background build of a day's transfers uses (the rest answer queries).
     pub trip_based_threads: usize,
+    /// Keys page cursors are signed with: the first signs, all are accepted (rotate by
+    /// putting a new key first and dropping the old one once its cursors no longer matter).
+    /// None: a random key per process, so cursors do not survive restarts nor cross instances.
+    pub cursor_keys: CursorKeys,
+    /// Most ids (or modes) accepted in each `exclude_*` list.
+    pub max_exclusions: usize,
+    /// Most journeys to the `via` station a search continues from (each is a search of its
+    /// own); a request needing more answers 400 naming `via` (a shorter `window` needs fewer).
+    pub max_via_heads: usize,
 }
 
 /// How the transfers of Trip-Based routing (depart-at and range searches with the default
@@ -107,6 +118,9 @@ impl Default for QuerySettings {
             default_departures_limit: 5,
             trip_based: TripBased::Background,
             trip_based_threads: 1,
+            cursor_keys: CursorKeys::default(),
+            max_exclusions: 64,
+            max_via_heads: 2_000,
         }
     }
 }
@@ -125,6 +139,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let server = Server::new("route", config.http.clone()).context("invalid http settings")?;
+    config
+        .query
+        .cursor_keys
+        .validate()
+        .map_err(anyhow::Error::msg)
+        .context("invalid query settings")?;
     let readiness = server.readiness();
     let state = AppState::new(config.query.clone());
     let loader = state.clone().spawn_loader(

@@ -5,13 +5,14 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use norikae_runtime::{Problem, Readiness};
 use norikae_timetable::{LiveTimetable, Timetable};
 use tokio::sync::Semaphore;
 
-use crate::engine::{Engine, Scratch};
+use crate::cursor::CursorSigner;
+use crate::engine::{Engine, Scratch, SearchLimits};
 use crate::error::Error;
 use crate::{QuerySettings, TripBased};
 
@@ -28,6 +29,7 @@ struct Inner {
     loaded_at: RwLock<Option<chrono::DateTime<chrono::Utc>>>,
     slots: Arc<Semaphore>,
     settings: QuerySettings,
+    cursors: CursorSigner,
 }
 
 impl std::fmt::Debug for AppState {
@@ -53,6 +55,7 @@ impl AppState {
                 preparing: std::sync::atomic::AtomicBool::new(false),
                 loaded_at: RwLock::new(None),
                 slots,
+                cursors: CursorSigner::new(&settings.cursor_keys),
                 settings,
             }),
         }
@@ -60,6 +63,11 @@ impl AppState {
 
     pub fn settings(&self) -> &QuerySettings {
         &self.inner.settings
+    }
+
+    /// Signs and checks page cursors.
+    pub fn cursors(&self) -> &CursorSigner {
+        &self.inner.cursors
     }
 
     /// Answers from `engine` from now on (building its Trip-Based transfers as configured).
@@ -142,13 +150,19 @@ impl AppState {
     }
 
     /// Runs `work` on the blocking pool with this thread's scratch buffers, once a query slot
-    /// is free, within the query timeout (waiting included).
+    /// is free, within the query timeout (waiting included). The search stops at the timeout
+    /// too (the buffers carry the deadline), so that a query nobody waits for any more gives
+    /// its slot back rather than computing on to the end.
     pub async fn query<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Engine, &mut Scratch) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Problem> {
         let engine = self.engine().map_err(crate::handlers::problem)?;
         let timeout = Duration::from_millis(self.inner.settings.timeout_ms);
+        let limits = SearchLimits {
+            deadline: Some(Instant::now() + timeout),
+            max_via_heads: self.inner.settings.max_via_heads,
+        };
         let slots = Arc::clone(&self.inner.slots);
         let computed = tokio::time::timeout(timeout, async move {
             let permit = slots.acquire_owned().await.map_err(Problem::internal)?;
@@ -159,7 +173,10 @@ impl AppState {
                         Some(buffers) if buffers.fits(engine.timetable()) => buffers,
                         _ => scratch.insert(Scratch::new(engine.timetable())),
                     };
-                    work(&engine, scratch)
+                    scratch.set_limits(limits);
+                    let result = work(&engine, scratch);
+                    scratch.set_limits(SearchLimits::default());
+                    result
                 })
             })
             .await

@@ -443,7 +443,7 @@ fn check_pages(engine: &Engine) {
             let mut pages = Vec::new();
             while pages.len() < 19 {
                 pages.push(page);
-                page = page.later();
+                page = page.later().expect("the next page fits");
             }
             let mut backward = Vec::new();
             for (direction, list) in [(0, &mut forward), (1, &mut backward)] {

@@ -183,6 +183,11 @@ async fn serves_journeys_departures_and_errors_over_http() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(swapped, "the Fukuoka-only snapshot was not picked up");
+
+    // A cursor from before the switch is stale: its pages may no longer exist.
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={later}")).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_cursor")), "stale cursor");
 }
 
 /// Issue 23: between 天神南 and 天神 walking (480 s) beats every ride, so the first journey
@@ -258,4 +263,196 @@ async fn depart_at_searches_use_trip_based_routing_when_configured() {
         }
     }
     assert_eq!(answers[0], answers[1], "Trip-Based and RAPTOR give the same journeys");
+}
+
+/// A cursor key the cursor tests configure (and sign their forgeries with).
+const CURSOR_KEY: &str = "the route tests' cursor key, 32 bytes or more";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_only_page_the_request_they_were_issued_for() {
+    use norikae_route::cursor::{Binding, CursorSigner, Page};
+    use norikae_route::engine::{Options, Place};
+
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    let timetable = common::timetable();
+    norikae_timetable::snapshot::write(&timetable, &snapshot).expect("snapshot written");
+    let settings = QuerySettings {
+        cursor_keys: norikae_route::CursorKeys::new([CURSOR_KEY]),
+        ..QuerySettings::default()
+    };
+    let max_window_secs = settings.max_window_secs;
+    let service = Service::start_with(&snapshot, settings).await;
+    let rejected = |status: u16, body: &Value, case: &str| {
+        assert_eq!(status, 400, "{case}: {body}");
+        assert_eq!(body["code"], "invalid_cursor", "{case}: {body}");
+        assert_eq!(body["field"], "cursor", "{case}: {body}");
+    };
+
+    let (status, body) =
+        service.get("/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00").await;
+    assert_eq!(status, 200, "{body}");
+    let page: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    let later = page.later.expect("later cursor");
+    assert!(
+        later.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'),
+        "URL-safe: {later}"
+    );
+
+    // A good cursor pages (and pages again).
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={later}")).await;
+    assert_eq!(status, 200, "{body}");
+    let next: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    let earlier = next.earlier.expect("earlier cursor");
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={earlier}")).await;
+    assert_eq!(status, 200, "{body}");
+    let again: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    assert_eq!(again.journeys, page.journeys, "earlier of later is the first page");
+
+    // Tampered: one character changed, anywhere.
+    for position in [0, later.len() / 2, later.len() - 2] {
+        let mut tampered = later.clone().into_bytes();
+        tampered[position] = if tampered[position] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ascii");
+        let (status, body) =
+            service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={tampered}")).await;
+        rejected(status, &body, "tampered");
+    }
+
+    // Another request: other places, other options.
+    for other in [
+        "from=fukuoka:1&to=fukuoka:35",
+        "from=fukuoka:2&to=fukuoka:11",
+        "from=fukuoka:1&to=fukuoka:11&max_transfers=1",
+        "from=fukuoka:1&to=fukuoka:11&wheelchair=true",
+        "from=fukuoka:1&to=fukuoka:11&via=fukuoka:8",
+    ] {
+        let (status, body) = service.get(&format!("/journeys?{other}&cursor={later}")).await;
+        rejected(status, &body, other);
+    }
+
+    // Forged with this request's binding: a huge window signed with a wrong key, and values
+    // that overflow signed with the right one (a leaked key lifts no limit).
+    let (_, status_body) = service.get("/status").await;
+    let hash = status_body["hash"].as_str().expect("a hash");
+    let place = |id: &str| Place::Station(timetable.station_by_id(id).expect("a station"));
+    let binding = Binding::new(place("fukuoka:1"), place("fukuoka:11"), &Options::default(), hash);
+    let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("a date");
+    let right = CursorSigner::new(&norikae_route::CursorKeys::new([CURSOR_KEY]));
+    let good = right.encode(&Page { date, time_secs: 9 * 3600, window_secs: 3600 }, &binding);
+    assert_eq!(good, later, "the test binds as the service does");
+    let wrong = CursorSigner::new(&norikae_route::CursorKeys::new([
+        "a key the service does not know, 32 bytes",
+    ]));
+    let huge = Page { date, time_secs: 0, window_secs: 30 * 86_400 };
+    let forgeries = [
+        ("huge window, wrong key", wrong.encode(&huge, &binding)),
+        ("huge window, right key", right.encode(&huge, &binding)),
+        (
+            "window above the limit",
+            right.encode(&Page { window_secs: max_window_secs + 1, ..huge }, &binding),
+        ),
+        (
+            "overflowing time and window",
+            right.encode(&Page { date, time_secs: u32::MAX, window_secs: u32::MAX }, &binding),
+        ),
+        (
+            "overflowing time",
+            right.encode(&Page { date, time_secs: u32::MAX - 10, window_secs: 3600 }, &binding),
+        ),
+    ];
+    for (case, forged) in forgeries {
+        let (status, body) =
+            service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={forged}")).await;
+        rejected(status, &body, case);
+    }
+    // And the old unsigned format.
+    let unsigned = "eyJkIjoiMjAxOS0wNi0wNSIsInQiOjAsInciOjQwMDAwMDAwMDB9";
+    let (status, body) =
+        service.get(&format!("/journeys?from=fukuoka:1&to=fukuoka:11&cursor={unsigned}")).await;
+    rejected(status, &body, "unsigned");
+}
+
+/// The heaviest kind of request the limits allow, on the bundled feeds' busiest bus stations: a
+/// 6-hour page via a station (each journey to it continued by a search of its own), as many
+/// transfers as allowed (0.7 s of one core alone in a debug build).
+const WORST_CASE: &str = "/journeys?from=ryobi:38_1&to=ryobi:40_1&via=ryobi:21_1&date=2025-06-04&time=06:00&window=21600&max_transfers=8";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worst_case_requests_leave_room_for_a_plain_one() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    norikae_timetable::snapshot::write(&common::timetable(), &snapshot).expect("snapshot written");
+    // Scaled down: a timeout well under the second the plain request gets, and more slots
+    // than cores, as a busy service has while it waits on memory.
+    let settings = QuerySettings {
+        max_concurrent: 4,
+        timeout_ms: 400,
+        trip_based: TripBased::Off,
+        ..QuerySettings::default()
+    };
+    let service = std::sync::Arc::new(Service::start_with(&snapshot, settings).await);
+    let code = |body: &Value| body["code"].as_str().unwrap_or_default().to_owned();
+
+    // Builds the day tables.
+    let started = std::time::Instant::now();
+    let (status, body) = service.get(WORST_CASE).await;
+    eprintln!("a worst-case request alone: {status} {} in {:?}", code(&body), started.elapsed());
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    let worst: Vec<_> = (0..50)
+        .map(|_| {
+            let service = std::sync::Arc::clone(&service);
+            tokio::spawn(async move { service.get(WORST_CASE).await })
+        })
+        .collect();
+    // Let them take the slots and queue for them (the plain request queues behind those
+    // waiting until they time out: half the timeout from now).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let (status, body) = service
+        .get("/journeys?from=ryobi:38_1&to=ryobi:40_1&date=2025-06-04&time=08:00&window=0")
+        .await;
+    let plain = started.elapsed();
+    eprintln!("a plain depart-at request among 50 worst-case ones: {status} in {plain:?}");
+    assert_eq!((status, code(&body).as_str()), (200, ""));
+    assert!(!body["journeys"].as_array().expect("journeys").is_empty(), "a journey");
+    assert!(plain < Duration::from_secs(1), "the plain request waited {plain:?}");
+    for request in worst {
+        let (status, body) = request.await.expect("the request task");
+        assert!(status == 200 || code(&body) == "query_timeout", "{status} {}", code(&body));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusion_lists_and_via_searches_are_bounded() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let snapshot = directory.path().join("timetable.snapshot");
+    norikae_timetable::snapshot::write(&common::timetable(), &snapshot).expect("snapshot written");
+    let settings =
+        QuerySettings { max_exclusions: 1, max_via_heads: 4, ..QuerySettings::default() };
+    let service = Service::start_with(&snapshot, settings).await;
+    let journeys = "/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00";
+
+    // Repeats count once.
+    let (status, body) = service.get(&format!("{journeys}&exclude_modes=bus,bus,%20bus")).await;
+    assert_eq!(status, 200, "{}", body["code"]);
+    let (status, body) = service.get(&format!("{journeys}&exclude_modes=bus,tram")).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        (body["code"].as_str(), body["field"].as_str()),
+        (Some("invalid_parameter"), Some("exclude_modes"))
+    );
+
+    // A page via a station continues from a few journeys at most.
+    let (status, body) = service.get(&format!("{journeys}&via=fukuoka:8&window=300")).await;
+    assert_eq!(status, 200, "{}", body["detail"]);
+    let (status, body) = service.get(&format!("{journeys}&via=fukuoka:8&window=3600")).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        (body["code"].as_str(), body["field"].as_str()),
+        (Some("invalid_parameter"), Some("via"))
+    );
 }

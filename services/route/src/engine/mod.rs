@@ -24,7 +24,7 @@ use norikae_timetable::{Accessibility, Footpath, StopIdx, Timetable};
 
 pub use journey::{Journey, Leg, WalkEnd};
 pub use query::{Options, Place, Request, SearchKind};
-pub use raptor::Scratch;
+pub use raptor::{Scratch, SearchLimits};
 pub use trip_based::PreparedDay;
 
 /// A timetable ready for queries. Cheap to share (`Arc`); one per loaded snapshot.

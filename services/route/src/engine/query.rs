@@ -239,11 +239,20 @@ impl Engine {
             return false;
         }
         let tt = &*self.timetable;
+        // As flags per route and agency: one lookup per pattern, however long the lists.
+        let mut route_excluded = vec![false; tt.routes.len()];
+        for route in &options.exclude_routes {
+            route_excluded[route.idx()] = true;
+        }
+        let mut agency_excluded = vec![false; tt.agencies.len()];
+        for agency in &options.exclude_agencies {
+            agency_excluded[agency.idx()] = true;
+        }
         allowed.clear();
         allowed.extend(tt.patterns.iter().map(|pattern| {
             let route = &tt.routes[pattern.route.idx()];
-            !(options.exclude_routes.contains(&pattern.route)
-                || options.exclude_agencies.contains(&route.agency)
+            !(route_excluded[pattern.route.idx()]
+                || agency_excluded[route.agency.idx()]
                 || options.exclude_modes.contains(&route.mode))
         }));
         true
@@ -337,11 +346,11 @@ impl Engine {
             };
             // Forward: depart-at or range.
             let SearchKind::Range { window_secs } = request.kind else {
-                return Ok(search(Departures::At(start), scratch));
+                return search(Departures::At(start), scratch);
             };
-            let end = start + window_secs;
+            let end = window_end(start, window_secs)?;
             let departures = self.departures_from(&rules, seeds, start, end);
-            let mut journeys = search(Departures::Range { end, departures: &departures }, scratch);
+            let mut journeys = search(Departures::Range { end, departures: &departures }, scratch)?;
             let (start_unix, end_unix) = (at, at + i64::from(window_secs));
             journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
             return Ok(journeys);
@@ -416,11 +425,13 @@ impl Engine {
         };
         match request.kind {
             SearchKind::DepartAt | SearchKind::ArriveBy => {
-                iterate(start_time, None, true, scratch, &mut journeys)
+                iterate(start_time, None, true, scratch, &mut journeys);
+                scratch.limits.check()?;
             }
             SearchKind::Range { window_secs } => {
-                let end_time = start_time + window_secs;
+                let end_time = window_end(start_time, window_secs)?;
                 iterate(end_time, None, false, scratch, &mut journeys);
+                scratch.limits.check()?;
                 // Latest first. Leaving earlier only adds a boarding at the seeds with a
                 // departure at that very time (elsewhere the next trips are those already
                 // tried by a later iteration, whose labels stay valid), so only they are
@@ -428,6 +439,7 @@ impl Engine {
                 let departures = self.departures_from(&rules, seeds, start_time, end_time);
                 for group in departures.chunk_by(|a, b| a.0 == b.0) {
                     iterate(group[0].0, Some(group), true, scratch, &mut journeys);
+                    scratch.limits.check()?;
                 }
                 let (start_unix, end_unix) = (at, at + i64::from(window_secs));
                 journeys.retain(|journey| (start_unix..end_unix).contains(&journey.departure));
@@ -716,7 +728,9 @@ impl Engine {
                     allowed_patterns,
                     scratch,
                 )?;
+                check_via_heads(second.len(), scratch)?;
                 for tail in second {
+                    scratch.limits.check()?;
                     let board_at = tail.departure - change_secs(first_stop(tt, &tail));
                     let first_request = Request { kind: SearchKind::ArriveBy, ..request.clone() };
                     // The head ends where the tail starts, so the legs meet.
@@ -748,7 +762,9 @@ impl Engine {
                     scratch,
                 )?;
                 let onward_request = Request { kind: SearchKind::DepartAt, ..request.clone() };
+                check_via_heads(first.len(), scratch)?;
                 for head in first {
+                    scratch.limits.check()?;
                     let leave_at = head.arrival + change_secs(last_stop(tt, &head));
                     // The tail starts where the head ends, so the legs meet.
                     let meeting = last_stop(tt, &head).map_or(via_place, Place::Stop);
@@ -771,6 +787,28 @@ impl Engine {
         }
         Ok(journeys)
     }
+}
+
+/// The end of a departure window starting at `start` (seconds after the frame's zero).
+fn window_end(start: u32, window_secs: u32) -> Result<u32> {
+    start.checked_add(window_secs).ok_or(Error::InvalidParameter {
+        field: "window",
+        reason: "the window ends too late".to_owned(),
+    })
+}
+
+/// A via search continues from at most [`super::SearchLimits::max_via_heads`] journeys.
+fn check_via_heads(heads: usize, scratch: &Scratch) -> Result<()> {
+    let most = scratch.limits.max_via_heads;
+    if heads > most {
+        return Err(Error::InvalidParameter {
+            field: "via",
+            reason: format!(
+                "{heads} journeys reach the via station, more than the {most} a search follows; ask for a shorter `window`"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The stop a journey ends at, if it ends at a stop.

@@ -332,6 +332,34 @@ impl Ride {
     const NONE: Self = Self { trip_in_pattern: u32::MAX, position: 0, day_slot: 0 };
 }
 
+/// Bounds on the work of one query, set by whoever runs it ([`Scratch::set_limits`]): a search
+/// past its deadline stops (between RAPTOR rounds, between the departures of a range, between
+/// the journeys a via search continues) with [`crate::Error::Stopped`].
+#[derive(Clone, Copy, Debug)]
+pub struct SearchLimits {
+    /// When the answer is no longer wanted (`None`: never).
+    pub deadline: Option<std::time::Instant>,
+    /// Most journeys to a via station a search continues from.
+    pub max_via_heads: usize,
+}
+
+impl Default for SearchLimits {
+    fn default() -> Self {
+        Self { deadline: None, max_via_heads: usize::MAX }
+    }
+}
+
+impl SearchLimits {
+    pub(crate) fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|deadline| std::time::Instant::now() >= deadline)
+    }
+
+    /// `Err(Stopped)` once past the deadline.
+    pub(crate) fn check(&self) -> crate::error::Result<()> {
+        if self.past_deadline() { Err(crate::Error::Stopped) } else { Ok(()) }
+    }
+}
+
 /// Reusable buffers of one search; allocate once per thread and timetable, reuse for every
 /// query (a query writes only what it touches and cleans only that).
 pub struct Scratch {
@@ -380,6 +408,8 @@ pub struct Scratch {
     pub(crate) bound_terms: Vec<(i32, i32)>,
     /// Per-query pattern filter, filled by the query layer.
     pub(crate) allowed_patterns: Vec<bool>,
+    /// Bounds on the work of the queries run with these buffers (see [`SearchLimits`]).
+    pub(crate) limits: SearchLimits,
     /// The buffers of Trip-Based searches (see [`super::trip_based`]).
     pub(crate) trip_based: super::trip_based::Search,
     /// Fewest further trips to the target from a traveller ready to board at each stop
@@ -407,6 +437,11 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// Bounds the queries run with these buffers from now on.
+    pub fn set_limits(&mut self, limits: SearchLimits) {
+        self.limits = limits;
+    }
+
     pub fn new(timetable: &Timetable) -> Self {
         let num_stops = timetable.stops.len();
         Self {
@@ -435,6 +470,7 @@ impl Scratch {
             final_walk: vec![FinalWalk::default(); num_stops],
             target: Vec::new(),
             allowed_patterns: Vec::new(),
+            limits: SearchLimits::default(),
             trip_based: Default::default(),
             lower_bound: vec![0; num_stops],
             bound_terms: Vec::new(),
@@ -797,6 +833,11 @@ impl Engine {
             }
         }
         for round in 1..=rules.max_trips {
+            // Past the deadline the labels stay unfinished: the query layer sees the deadline
+            // passed too and answers with an error, never with these labels.
+            if scratch.limits.past_deadline() {
+                break;
+            }
             std::mem::swap(&mut scratch.marked_previous, &mut scratch.marked_current);
             std::mem::swap(&mut scratch.marked_previous_list, &mut scratch.marked_current_list);
             if scratch.marked_previous_list.is_empty() {

@@ -622,8 +622,9 @@ impl Engine {
         horizon_secs: u32,
         max_trips: usize,
         scratch: &mut super::Scratch,
-    ) -> Vec<Journey> {
+    ) -> crate::error::Result<Vec<Journey>> {
         let tt = &*self.timetable;
+        let limits = scratch.limits;
         self.trip_based.searches.fetch_add(1, Ordering::Relaxed);
         let search = &mut scratch.trip_based;
         let bound = &scratch.lower_bound;
@@ -677,17 +678,23 @@ impl Engine {
                 }
             }
         };
+        let mut searched = Ok(());
         match departures {
             Departures::At(start) => iterate(start, None, true),
             Departures::Range { end, departures } => {
                 iterate(end, None, false);
+                // Between departures, a search past its deadline stops.
                 for group in departures.chunk_by(|a, b| a.0 == b.0) {
+                    searched = limits.check();
+                    if searched.is_err() {
+                        break;
+                    }
                     iterate(group[0].0, Some(group), true);
                 }
             }
         }
         search.clear();
-        journeys
+        searched.map(|()| journeys)
     }
 }
 

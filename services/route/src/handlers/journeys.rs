@@ -15,7 +15,7 @@ use norikae_runtime::{Problem, Query};
 use norikae_timetable::{Mode, Timetable};
 
 use super::{parse_date, parse_time, resolve_station};
-use crate::cursor::Page;
+use crate::cursor::{Binding, CursorSigner, Page};
 use crate::engine::{Options, Place, Request, SearchKind};
 use crate::error::Error;
 use crate::render::Render;
@@ -26,24 +26,28 @@ pub async fn journeys(
     Query(params): Query<wire::JourneysParams>,
 ) -> Result<Json<wire::JourneysResponse>, Problem> {
     let settings = state.settings().clone();
+    let cursors = state.cursors().clone();
     let response = state
         .query(move |engine, scratch| {
             let tt = &**engine.timetable();
-            let (request, page) = build_request(tt, &params, &settings)?;
-            let journeys = engine.search(&request, scratch)?;
+            let built = build_request(tt, &params, &settings, &cursors)?;
+            let journeys = engine.search(&built.request, scratch)?;
             let render = Render { lang: params.lang.clone() };
             let journeys = journeys.iter().map(|journey| render.journey(engine, journey)).collect();
-            let (window, earlier, later) = match page {
+            let (window, earlier, later) = match built.page {
                 Some(page) => {
                     let start = crate::engine::query::local_unix(tt, page.date, page.time_secs);
                     let end = start + i64::from(page.window_secs);
+                    let later = page
+                        .later()
+                        .ok_or(Error::InvalidCursor { reason: "the next page starts too late" })?;
                     (
                         Some(wire::Window {
                             start: render.time(tt, start),
                             end: render.time(tt, end),
                         }),
-                        Some(page.earlier().encode()),
-                        Some(page.later().encode()),
+                        Some(cursors.encode(&page.earlier(), &built.binding)),
+                        Some(cursors.encode(&later, &built.binding)),
                     )
                 }
                 None => (None, None, None),
@@ -54,17 +58,64 @@ pub async fn journeys(
     Ok(Json(response))
 }
 
-/// The engine request the parameters ask for, and the page (range searches).
+/// What the parameters ask for.
+#[derive(Debug)]
+pub struct BuiltRequest {
+    pub request: Request,
+    /// The page (range searches).
+    pub page: Option<Page>,
+    /// What this request's cursors are bound to.
+    pub binding: Binding,
+}
+
+/// The engine request the parameters ask for, the page (range searches) and the binding of
+/// its cursors.
 pub fn build_request(
     timetable: &Timetable,
     params: &wire::JourneysParams,
     settings: &QuerySettings,
-) -> Result<(Request, Option<Page>), Error> {
+    cursors: &CursorSigner,
+) -> Result<BuiltRequest, Error> {
     let from = parse_place(timetable, params.from.as_deref(), "from")?;
     let to = parse_place(timetable, params.to.as_deref(), "to")?;
     let arrive_by = params.arrive_by.unwrap_or(false);
+    let max_transfers = params.max_transfers.unwrap_or(settings.default_max_transfers);
+    if max_transfers > settings.max_transfers_limit {
+        return Err(Error::InvalidParameter {
+            field: "max_transfers",
+            reason: format!("at most {}", settings.max_transfers_limit),
+        });
+    }
+    let max_items = settings.max_exclusions;
+    let options = Options {
+        max_transfers,
+        min_transfer_secs: params.min_transfer_secs.unwrap_or(0).min(3_600),
+        max_walk_m: params.max_walk_m.unwrap_or(settings.default_max_walk_m),
+        wheelchair: params.wheelchair.unwrap_or(false),
+        exclude_routes: parse_list(
+            params.exclude_routes.as_deref(),
+            "exclude_routes",
+            max_items,
+            |id| timetable.route_by_id(id),
+        )?,
+        exclude_agencies: parse_list(
+            params.exclude_agencies.as_deref(),
+            "exclude_agencies",
+            max_items,
+            |id| timetable.agency_by_id(id),
+        )?,
+        exclude_modes: parse_list(
+            params.exclude_modes.as_deref(),
+            "exclude_modes",
+            max_items,
+            Mode::parse,
+        )?,
+        via: params.via.as_deref().map(|id| resolve_station(timetable, id, "via")).transpose()?,
+        coordinate_radius_m: settings.coordinate_radius_m,
+    };
+    let binding = Binding::new(from, to, &options, &timetable.meta.content_hash);
     let (date, time_secs, kind, page) = if let Some(cursor) = &params.cursor {
-        let page = Page::decode(cursor)?;
+        let page = cursors.decode(cursor, &binding, settings.max_window_secs)?;
         (page.date, page.time_secs, SearchKind::Range { window_secs: page.window_secs }, Some(page))
     } else {
         let date = parse_date(timetable, params.date.as_deref())?;
@@ -85,31 +136,8 @@ pub fn build_request(
             (page.date, page.time_secs, SearchKind::Range { window_secs: window }, Some(page))
         }
     };
-    let max_transfers = params.max_transfers.unwrap_or(settings.default_max_transfers);
-    if max_transfers > settings.max_transfers_limit {
-        return Err(Error::InvalidParameter {
-            field: "max_transfers",
-            reason: format!("at most {}", settings.max_transfers_limit),
-        });
-    }
-    let options = Options {
-        max_transfers,
-        min_transfer_secs: params.min_transfer_secs.unwrap_or(0).min(3_600),
-        max_walk_m: params.max_walk_m.unwrap_or(settings.default_max_walk_m),
-        wheelchair: params.wheelchair.unwrap_or(false),
-        exclude_routes: parse_list(params.exclude_routes.as_deref(), "exclude_routes", |id| {
-            timetable.route_by_id(id)
-        })?,
-        exclude_agencies: parse_list(
-            params.exclude_agencies.as_deref(),
-            "exclude_agencies",
-            |id| timetable.agency_by_id(id),
-        )?,
-        exclude_modes: parse_list(params.exclude_modes.as_deref(), "exclude_modes", Mode::parse)?,
-        via: params.via.as_deref().map(|id| resolve_station(timetable, id, "via")).transpose()?,
-        coordinate_radius_m: settings.coordinate_radius_m,
-    };
-    Ok((Request { from, to, date, time_secs, kind, options }, page))
+    let request = Request { from, to, date, time_secs, kind, options };
+    Ok(BuiltRequest { request, page, binding })
 }
 
 /// A station id, a stop id, or `lat,lon`.
@@ -143,20 +171,30 @@ fn parse_place(
     Err(Error::UnknownStation { id: text.to_owned(), field })
 }
 
-fn parse_list<T>(
+/// A comma-separated list, each item resolved, without repeats, at most `max_items` of them.
+fn parse_list<T: PartialEq>(
     text: Option<&str>,
     field: &'static str,
+    max_items: usize,
     resolve: impl Fn(&str) -> Option<T>,
 ) -> Result<Vec<T>, Error> {
     let Some(text) = text else { return Ok(Vec::new()) };
-    text.split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|item| {
-            resolve(item).ok_or_else(|| Error::InvalidParameter {
+    let mut items = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        let resolved = resolve(item).ok_or_else(|| Error::InvalidParameter {
+            field,
+            reason: format!("unknown `{item}`"),
+        })?;
+        if items.contains(&resolved) {
+            continue;
+        }
+        if items.len() == max_items {
+            return Err(Error::InvalidParameter {
                 field,
-                reason: format!("unknown `{item}`"),
-            })
-        })
-        .collect()
+                reason: format!("at most {max_items} items"),
+            });
+        }
+        items.push(resolved);
+    }
+    Ok(items)
 }

@@ -33,8 +33,9 @@ pub fn problem(error: Error) -> Problem {
         Error::DateOutOfRange { .. }
         | Error::MissingParameter { .. }
         | Error::InvalidParameter { .. }
+        | Error::InvalidCursor { .. }
         | Error::NoStopNearby { .. } => Problem::bad_request(error.code(), detail),
-        Error::NotLoaded | Error::Timeout { .. } => {
+        Error::NotLoaded | Error::Timeout { .. } | Error::Stopped => {
             Problem::unavailable(error.code(), detail, RETRY_AFTER_SECS)
         }
     };
