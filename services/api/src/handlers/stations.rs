@@ -3,12 +3,12 @@
 //! engine's board, with the alerts that affect it).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use norikae_route::wire as route_wire;
-use norikae_runtime::{Problem, Query};
+use norikae_runtime::{Path, Problem, Query};
 use norikae_search::wire::{NearbyResponse, SearchResponse, StationDetail};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
