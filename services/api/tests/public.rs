@@ -293,6 +293,23 @@ async fn bad_input_is_answered_with_problems_naming_the_field() {
             Some("radius_m"),
         ),
         ("/v1/stations/nowhere:1", "/v1/stations/{id}", 404, "unknown_station", None),
+        // Found by Schemathesis (loadtests/fuzz): a bad `lang` or a path segment that is not
+        // UTF-8 on an operation that did not list 400 (or answered it as plain text).
+        (
+            "/v1/stations/fukuoka:8?lang=%C3%8D%2F",
+            "/v1/stations/{id}",
+            400,
+            "invalid_parameter",
+            Some("lang"),
+        ),
+        ("/v1/stations/%FF", "/v1/stations/{id}", 400, "invalid_parameter", Some("id")),
+        (
+            "/v1/stations/%FF/departures",
+            "/v1/stations/{id}/departures",
+            400,
+            "invalid_parameter",
+            Some("id"),
+        ),
         (
             "/v1/stations/nowhere:1/departures?date=2019-06-05",
             "/v1/stations/{id}/departures",

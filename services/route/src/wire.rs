@@ -11,14 +11,15 @@ use serde::{Deserialize, Serialize};
 #[into_params(parameter_in = Query)]
 pub struct JourneysParams {
     /// Station id, stop id, or `lat,lon`.
-    #[param(required = true)]
+    #[param(required = true, example = "fukuoka:8")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Station id, stop id, or `lat,lon`.
-    #[param(required = true)]
+    #[param(required = true, example = "fukuoka:1")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// `YYYY-MM-DD`, local to the network (default today).
+    #[param(example = "2019-06-05")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// `HH:MM[:SS]` (default now).

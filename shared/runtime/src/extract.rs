@@ -23,6 +23,45 @@ where
     }
 }
 
+/// Like `axum::extract::Path`, but a segment that does not decode (not UTF-8 once
+/// percent-decoded, or not the type asked for) answers 400 `invalid_parameter` as
+/// problem+json naming the segment, like every other bad input, not axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let detail = error.body_text();
+                let key = match error.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key }
+                    | ErrorKind::ParseErrorAtKey { key, .. }
+                    | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+                    _ => None,
+                };
+                let problem = Problem::bad_request("invalid_parameter", detail);
+                Err(match key {
+                    Some(key) => problem.with_field(&key),
+                    None => problem,
+                })
+            }
+            Err(rejection) => {
+                Err(Problem::new(rejection.status(), "invalid_parameter", rejection.body_text()))
+            }
+        }
+    }
+}
+
 /// Parses a query string into `T`, naming the offending parameter on failure.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
     let deserializer =

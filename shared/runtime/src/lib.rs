@@ -22,7 +22,7 @@ pub mod telemetry;
 pub use blocking::run_blocking;
 pub use clients::{ClientLimiter, ClientRate, client_address};
 pub use config::{ConfigError, HttpSettings, load_config};
-pub use extract::Query;
+pub use extract::{Path, Query};
 pub use problem::Problem;
 pub use readiness::Readiness;
 pub use server::Server;

@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar as Bar, ProgressStyle};
 
-use crate::import::{FeedInput, ImportOptions, Progress, ProgressBar, import_to_file};
+use crate::import::{
+    FeedInput, ImportLimits, ImportOptions, Progress, ProgressBar, import_to_file,
+};
 use crate::model::{Timetable, WalkingSettings};
 use crate::snapshot;
 
@@ -36,6 +38,15 @@ pub struct ImportArgs {
     /// Minimum time to change vehicles at a stop where transfers.txt says nothing.
     #[arg(long, default_value_t = WalkingSettings::default().default_min_transfer_secs)]
     pub min_transfer_secs: u32,
+    /// Most bytes one zipped feed's files may inflate to (against zip bombs).
+    #[arg(long, default_value_t = ImportLimits::default().max_uncompressed_bytes)]
+    pub max_uncompressed_bytes: u64,
+    /// Highest compression ratio of a zip entry over 1 MiB (against zip bombs).
+    #[arg(long, default_value_t = ImportLimits::default().max_compression_ratio)]
+    pub max_compression_ratio: u64,
+    /// Most trips frequencies.txt may expand to in one feed; rows past it are skipped.
+    #[arg(long, default_value_t = ImportLimits::default().max_frequency_trips)]
+    pub max_frequency_trips: u64,
     /// No progress bars (for logs and scripts).
     #[arg(long)]
     pub quiet: bool,
@@ -113,17 +124,24 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
         max_walk_secs: args.max_walk_secs,
         default_min_transfer_secs: args.min_transfer_secs,
     };
+    let limits = ImportLimits {
+        max_uncompressed_bytes: args.max_uncompressed_bytes,
+        max_compression_ratio: args.max_compression_ratio,
+        max_frequency_trips: args.max_frequency_trips,
+    };
     anyhow::ensure!(walking.speed_m_per_s > 0.0, "--walk-speed must be positive");
     anyhow::ensure!(walking.max_link_distance_m >= 0.0, "--walk-distance-m must not be negative");
     let out = args.out.join(SNAPSHOT_FILE);
     let bars = Bars { multi: MultiProgress::new(), hidden: args.quiet };
-    let (timetable, report) = import_to_file(&feeds, &ImportOptions { walking }, &out, &bars)
-        .with_context(|| {
-            format!(
-                "import into {} failed; the existing snapshot (if any) is unchanged",
-                out.display()
-            )
-        })?;
+    let (timetable, report) = import_to_file(
+        &feeds,
+        &ImportOptions { walking, limits },
+        &out,
+        &bars,
+    )
+    .with_context(|| {
+        format!("import into {} failed; the existing snapshot (if any) is unchanged", out.display())
+    })?;
     let size = std::fs::metadata(&out).map(|metadata| metadata.len()).unwrap_or(0);
     let (_, peak) = memory_usage();
     print_summary(&timetable);

@@ -20,6 +20,8 @@ pub enum Error {
         #[source]
         source: zip::result::ZipError,
     },
+    #[error("feed {feed}: {path}: {file} {reason}; refused as a possible zip bomb")]
+    ZipLimit { feed: String, path: PathBuf, file: &'static str, reason: String },
     #[error("feed {feed}: {path}: no such file or folder")]
     FeedNotFound { feed: String, path: PathBuf },
     #[error("bad feed argument {argument:?}: {reason}")]

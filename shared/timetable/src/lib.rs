@@ -26,7 +26,9 @@ pub mod warnings;
 
 pub use column::Column;
 pub use error::{Error, Result};
-pub use import::{FeedInput, ImportOptions, ImportReport, NoProgress, import, import_to_file};
+pub use import::{
+    FeedInput, ImportLimits, ImportOptions, ImportReport, NoProgress, import, import_to_file,
+};
 pub use index::IdIndex;
 pub use live::LiveTimetable;
 pub use model::*;

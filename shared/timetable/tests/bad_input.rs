@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use norikae_timetable::{Error, FeedInput, ImportOptions, NoProgress, import};
+use norikae_timetable::{Error, FeedInput, ImportLimits, ImportOptions, NoProgress, import};
 
 fn import_error(files: &[(&'static str, String)]) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -203,4 +203,74 @@ fn parent_station_cycles_and_unknown_parents_do_not_break_the_import() {
     for stop in &timetable.stops {
         assert!(stop.station.idx() < timetable.stations.len(), "{} has a station", stop.id);
     }
+}
+
+fn with_limits(limits: ImportLimits) -> ImportOptions {
+    ImportOptions { limits, ..ImportOptions::default() }
+}
+
+#[test]
+fn a_zip_entry_that_inflates_too_many_times_is_refused_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 3 MB of one repeated row deflates about a thousand times: what a zip bomb looks like.
+    let stop_times = format!(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n{}",
+        "T1,07:00:00,07:00:00,X,1\n".repeat(120_000)
+    );
+    let path = write_zip(dir.path(), "bomb", &with(base_feed(), "stop_times.txt", &stop_times));
+    let error = import(&[FeedInput::new("bomb", &path)], &ImportOptions::default(), &NoProgress)
+        .expect_err("a zip bomb");
+    assert!(matches!(error, Error::ZipLimit { file: "stop_times.txt", .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("feed bomb: ")
+            && message.contains("bomb.zip: stop_times.txt inflates ")
+            && message.contains("over the limit of 200 times (max_compression_ratio)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_zip_whose_files_inflate_past_the_size_limit_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_zip(dir.path(), "big", &base_feed());
+    let limits = ImportLimits { max_uncompressed_bytes: 200, ..ImportLimits::default() };
+    let error = import(&[FeedInput::new("big", &path)], &with_limits(limits), &NoProgress)
+        .expect_err("over the size limit");
+    let message = error.to_string();
+    // agency.txt (101 bytes) and stops.txt (85) fit; routes.txt (77) does not.
+    assert!(
+        message.starts_with("feed big: ")
+            && message.ends_with(
+                "big.zip: routes.txt brings the feed's files to 263 bytes uncompressed, over the \
+                 limit of 200 bytes (max_uncompressed_bytes); refused as a possible zip bomb"
+            ),
+        "{message}"
+    );
+    // The same feed within the default limits imports.
+    import(&[FeedInput::new("big", &path)], &ImportOptions::default(), &NoProgress)
+        .expect("within the default limits");
+}
+
+#[test]
+fn frequencies_past_the_trip_limit_are_skipped_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let frequencies = "trip_id,start_time,end_time,headway_secs\n\
+        T1,08:00:00,09:00:00,600\n\
+        T1,00:00:00,48:00:00,1\n\
+        T1,10:00:00,10:30:00,600\n";
+    let folder =
+        write_folder(dir.path(), "often", &with(base_feed(), "frequencies.txt", frequencies));
+    let limits = ImportLimits { max_frequency_trips: 10, ..ImportLimits::default() };
+    let (timetable, report) =
+        import(&[FeedInput::new("often", folder)], &with_limits(limits), &NoProgress)
+            .expect("import with a skipped frequency");
+    assert_eq!(report.warnings.count("too_many_frequency_trips"), 1);
+    assert_eq!(
+        report.warnings.examples("too_many_frequency_trips"),
+        ["often/frequencies.txt:3: headway_secs: expands to 172800 trips, 6 already, over the \
+          limit of 10 trips per feed (max_frequency_trips); frequency skipped"]
+    );
+    // 08:00–09:00 every 10 minutes and 10:00–10:30 every 10 minutes: 6 + 3 trips.
+    assert_eq!(timetable.trips.len(), 9);
 }

@@ -1,9 +1,9 @@
 //! `GET /v1/alerts` and the admin endpoints that write alerts (`admin` scope).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use http::{HeaderMap, StatusCode};
-use norikae_runtime::{Problem, Query};
+use norikae_runtime::{Path, Problem, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -124,18 +124,23 @@ fn describe(mut document: OpenApi) -> OpenApi {
     for path in document.paths.paths.values_mut() {
         let operations = [&mut path.get, &mut path.post, &mut path.patch];
         for operation in operations.into_iter().flatten() {
+            // Any operation with parameters or a body can be sent one that does not parse (a
+            // garbled `lang`, a path segment that is not UTF-8): the extractors answer 400.
+            let takes_input = operation.parameters.as_ref().is_some_and(|list| !list.is_empty())
+                || operation.request_body.is_some();
+            if takes_input {
+                operation
+                    .responses
+                    .responses
+                    .entry("400".to_owned())
+                    .or_insert_with(|| problem_response("Invalid parameter"));
+            }
             for (status, description) in access_problems {
-                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
-                    let content = ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build();
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description(description)
-                            .content(PROBLEM_CONTENT_TYPE, content)
-                            .build(),
-                    )
-                });
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem_response(description));
             }
         }
     }
@@ -144,6 +149,17 @@ fn describe(mut document: OpenApi) -> OpenApi {
         utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
     ]);
     document
+}
+
+/// A response with an `application/problem+json` body.
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(PROBLEM_CONTENT_TYPE, content)
+            .build(),
+    )
 }
 
 /// Every `/v1` route with its access control, `/v1/openapi.json` and the `/v1/docs` page.

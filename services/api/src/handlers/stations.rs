@@ -3,12 +3,12 @@
 //! engine's board, with the alerts that affect it).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use norikae_route::wire as route_wire;
-use norikae_runtime::{Problem, Query};
+use norikae_runtime::{Path, Problem, Query};
 use norikae_search::wire::{NearbyResponse, SearchResponse, StationDetail};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +23,7 @@ use crate::upstream::Engine;
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// What the user typed: kanji, kana, romaji or English.
+    #[param(example = "tenjin")]
     pub q: String,
     /// Language of names (`ja`, `en`, …); else `Accept-Language`.
     pub lang: Option<String>,
@@ -61,7 +62,9 @@ pub async fn search(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NearbyParams {
+    #[param(example = 33.5902)]
     pub lat: f64,
+    #[param(example = 130.4017)]
     pub lon: f64,
     /// Up to 5000 (default 500).
     pub radius_m: Option<f64>,
@@ -115,7 +118,7 @@ pub struct LangParams {
 #[utoipa::path(
     get, path = "/v1/stations/{id}", tag = "stations",
     summary = "One station and its stops",
-    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`"), LangParams),
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8"), LangParams),
     responses(
         (status = 200, description = "The station", body = StationDetail),
         (status = 304, description = "Not modified (If-None-Match)"),
@@ -141,6 +144,7 @@ pub async fn station(
 #[into_params(parameter_in = Query)]
 pub struct DeparturesParams {
     /// `YYYY-MM-DD` (default today in the network's time zone).
+    #[param(example = "2019-06-05")]
     pub date: Option<String>,
     /// `HH:MM` (default now).
     pub time: Option<String>,
@@ -172,7 +176,7 @@ pub struct DeparturesResponse {
 #[utoipa::path(
     get, path = "/v1/stations/{id}/departures", tag = "stations",
     summary = "Next departures from a station, by line and direction",
-    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`"), DeparturesParams),
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8"), DeparturesParams),
     responses(
         (status = 200, description = "The departure board", body = DeparturesResponse),
         (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemDoc, content_type = "application/problem+json"),

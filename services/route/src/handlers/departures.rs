@@ -2,8 +2,8 @@
 //! station, grouped by line and direction.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use norikae_runtime::{Problem, Query};
+use axum::extract::State;
+use norikae_runtime::{Path, Problem, Query};
 use serde::Deserialize;
 
 use super::{parse_date, parse_time, resolve_station};

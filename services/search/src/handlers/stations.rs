@@ -5,10 +5,10 @@
 //! `lat,lon` within range is 400 naming `near`; `radius_m` outside (0, 5000] is 400 naming
 //! `radius_m`; an unknown id is 404 `unknown_station`. Searches run off the async runtime.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use norikae_runtime::{Problem, Query, run_blocking};
+use norikae_runtime::{Path, Problem, Query, run_blocking};
 use serde::Deserialize;
 
 use crate::error::SearchError;

@@ -67,6 +67,39 @@ impl FeedInput {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ImportOptions {
     pub walking: WalkingSettings,
+    pub limits: ImportLimits,
+}
+
+/// Bounds on the work one feed can make the import do: a feed comes from outside, and a zip
+/// bomb or a frequencies.txt row with a 1 s headway over 48 hours must not take the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportLimits {
+    /// Most bytes the files read from one zipped feed may inflate to, together (as their
+    /// entries declare them, and as actually read).
+    pub max_uncompressed_bytes: u64,
+    /// Highest ratio of uncompressed to compressed size of one zip entry above
+    /// [`ImportLimits::RATIO_CHECKED_ABOVE_BYTES`]; real GTFS tables compress 5 to 30 times.
+    pub max_compression_ratio: u64,
+    /// Most trips frequencies.txt may expand to in one feed; rows past it are skipped with a
+    /// warning naming file and line.
+    pub max_frequency_trips: u64,
+}
+
+impl ImportLimits {
+    /// Small files may compress very well (a table of one repeated row): only entries larger
+    /// than this have their compression ratio checked.
+    pub const RATIO_CHECKED_ABOVE_BYTES: u64 = 1 << 20;
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        Self {
+            // All nine New York feeds together hold 8.65M stop times, about 0.5 GiB of CSV.
+            max_uncompressed_bytes: 2 << 30,
+            max_compression_ratio: 200,
+            max_frequency_trips: 500_000,
+        }
+    }
 }
 
 /// Progress of long steps (the CLI shows bars; tests and services pass [`NoProgress`]).
@@ -124,7 +157,7 @@ pub fn import(
     let started = Instant::now();
     let raw_feeds: Vec<parse::RawFeed> = feeds
         .par_iter()
-        .map(|feed| parse::read_feed(&feed.name, &feed.path, progress))
+        .map(|feed| parse::read_feed(&feed.name, &feed.path, &options.limits, progress))
         .collect::<Result<_>>()?;
     report.parse_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();

@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
-use super::Progress;
 use super::source::{FeedSource, Table, get, get_opt};
+use super::{ImportLimits, Progress};
 use crate::error::{Error, Result};
 use crate::model::{Accessibility, LocationType, StopRules};
 use crate::warnings::Warnings;
@@ -261,9 +261,10 @@ fn parse_color(text: &str) -> Option<String> {
 pub(crate) fn read_feed(
     name: &str,
     path: &std::path::Path,
+    limits: &ImportLimits,
     progress: &dyn Progress,
 ) -> Result<RawFeed> {
-    let mut source = FeedSource::open(name, path)?;
+    let mut source = FeedSource::open(name, path, limits)?;
     let mut feed =
         RawFeed { name: name.to_owned(), source: path.display().to_string(), ..RawFeed::default() };
     for required in ["agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt"] {
@@ -281,7 +282,7 @@ pub(crate) fn read_feed(
     source.read("calendar_dates.txt", |table| read_calendar_dates(table, &mut feed))?;
     source.read("trips.txt", |table| read_trips(table, &mut feed))?;
     source.read("stop_times.txt", |table| read_stop_times(table, &mut feed, progress))?;
-    source.read("frequencies.txt", |table| read_frequencies(table, &mut feed))?;
+    source.read("frequencies.txt", |table| read_frequencies(table, &mut feed, limits))?;
     source.read("transfers.txt", |table| read_transfers(table, &mut feed))?;
     source.read("translations.txt", |table| read_translations(table, &mut feed))?;
     source.read("feed_info.txt", |table| read_feed_info(table, &mut feed))?;
@@ -760,12 +761,17 @@ fn read_stop_times(
     Ok(())
 }
 
-fn read_frequencies(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
+fn read_frequencies(
+    table: &mut Table<'_>,
+    feed: &mut RawFeed,
+    limits: &ImportLimits,
+) -> Result<()> {
     let trip = table.required("trip_id")?;
     let start = table.required("start_time")?;
     let end = table.required("end_time")?;
     let headway = table.required("headway_secs")?;
     let mut record = csv::StringRecord::new();
+    let mut expanded_trips: u64 = 0;
     while table.next(&mut record)? {
         let trip_id = get(&record, Some(trip));
         let Some(&trip_position) = feed.trip_ids.get(trip_id) else {
@@ -790,6 +796,23 @@ fn read_frequencies(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
             });
             continue;
         };
+        // The build repeats the trip from start_time while before end_time.
+        let trips = u64::from(end_time.saturating_sub(start_time).div_ceil(headway_secs));
+        if expanded_trips + trips > limits.max_frequency_trips {
+            feed.warnings.add("too_many_frequency_trips", || {
+                table.at(
+                    &record,
+                    "headway_secs",
+                    format!(
+                        "expands to {trips} trips, {expanded_trips} already, over the limit of {} \
+                         trips per feed (max_frequency_trips); frequency skipped",
+                        limits.max_frequency_trips
+                    ),
+                )
+            });
+            continue;
+        }
+        expanded_trips += trips;
         feed.frequencies.push(RawFrequency {
             trip: trip_position,
             start: start_time,

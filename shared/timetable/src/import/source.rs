@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashMap;
 use zip::ZipArchive;
 
+use super::ImportLimits;
 use crate::error::{Error, Result};
 
 /// Where a feed's files come from.
@@ -21,11 +22,14 @@ pub(crate) enum FeedSource {
         path: PathBuf,
         archive: ZipArchive<BufReader<File>>,
         entries: FxHashMap<String, usize>,
+        limits: ImportLimits,
+        /// Uncompressed bytes of the entries read so far, as they declare them.
+        inflated: u64,
     },
 }
 
 impl FeedSource {
-    pub(crate) fn open(feed: &str, path: &Path) -> Result<Self> {
+    pub(crate) fn open(feed: &str, path: &Path, limits: &ImportLimits) -> Result<Self> {
         let metadata = std::fs::metadata(path)
             .map_err(|_| Error::FeedNotFound { feed: feed.to_owned(), path: path.to_owned() })?;
         if metadata.is_dir() {
@@ -53,7 +57,14 @@ impl FeedSource {
             }
         }
         let entries = entries.into_iter().map(|(name, (position, _))| (name, position)).collect();
-        Ok(Self::Zip { feed: feed.to_owned(), path: path.to_owned(), archive, entries })
+        Ok(Self::Zip {
+            feed: feed.to_owned(),
+            path: path.to_owned(),
+            archive,
+            entries,
+            limits: *limits,
+            inflated: 0,
+        })
     }
 
     pub(crate) fn has(&self, file: &str) -> bool {
@@ -81,7 +92,7 @@ impl FeedSource {
                 let mut table = Table::new(feed, file, Box::new(handle), size)?;
                 read(&mut table).map(Some)
             }
-            Self::Zip { feed, path, archive, entries } => {
+            Self::Zip { feed, path, archive, entries, limits, inflated } => {
                 let Some(&position) = entries.get(file) else { return Ok(None) };
                 let entry = archive.by_index(position).map_err(|source| Error::Zip {
                     feed: feed.clone(),
@@ -89,10 +100,58 @@ impl FeedSource {
                     source,
                 })?;
                 let size = entry.size();
-                let mut table = Table::new(feed, file, Box::new(entry), size)?;
+                let refuse = |reason: String| Error::ZipLimit {
+                    feed: feed.clone(),
+                    path: path.clone(),
+                    file,
+                    reason,
+                };
+                // Checked before inflating anything, from what the entry declares ...
+                let ratio = size / entry.compressed_size().max(1);
+                if size > ImportLimits::RATIO_CHECKED_ABOVE_BYTES
+                    && ratio > limits.max_compression_ratio
+                {
+                    return Err(refuse(format!(
+                        "inflates {ratio} times ({size} bytes), over the limit of {} times \
+                         (max_compression_ratio)",
+                        limits.max_compression_ratio
+                    )));
+                }
+                *inflated = inflated.saturating_add(size);
+                if *inflated > limits.max_uncompressed_bytes {
+                    return Err(refuse(format!(
+                        "brings the feed's files to {} bytes uncompressed, over the limit of {} \
+                         bytes (max_uncompressed_bytes)",
+                        *inflated, limits.max_uncompressed_bytes
+                    )));
+                }
+                // ... and held while reading: an entry that lies about its size stops there.
+                let bounded = DeclaredSize { inner: entry, remaining: size, file };
+                let mut table = Table::new(feed, file, Box::new(bounded), size)?;
                 read(&mut table).map(Some)
             }
         }
+    }
+}
+
+/// A zip entry's reader that fails once the entry inflates past the size it declares, so the
+/// declared sizes the limits were checked against hold.
+struct DeclaredSize<R> {
+    inner: R,
+    remaining: u64,
+    file: &'static str,
+}
+
+impl<R: Read> Read for DeclaredSize<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.remaining = self.remaining.checked_sub(read as u64).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} inflates past the size its zip entry declares", self.file),
+            )
+        })?;
+        Ok(read)
     }
 }
 
