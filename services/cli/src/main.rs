@@ -110,7 +110,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let search: norikae_search::Config = norikae_runtime::load_config("search")?;
     let mut api: norikae_api::Config = norikae_runtime::load_config("api")?;
     configure_embedded_api(&mut api, search.http.port, route.http.port);
-    let app: norikae_app::Config = norikae_runtime::load_config("app")?;
+    let mut app: norikae_app::Config = norikae_runtime::load_config("app")?;
+    keep_metrics_local("api", &mut api.http);
+    keep_metrics_local("app", &mut app.http);
     let ports = [app.http.port, api.http.port, search.http.port, route.http.port];
 
     ensure_default_timetable(&route.timetable.snapshot, args.feeds_dir).await?;
@@ -201,6 +203,19 @@ fn configure_embedded_api(api: &mut norikae_api::Config, search_port: u16, route
     }
 }
 
+/// The web app and the api listen on every interface with no balancer in front, so their
+/// `/metrics` answers local clients only, unless the operator set `http.metrics_loopback_only`
+/// (the engines' `/metrics` is local already: they listen on `engines_address`).
+fn keep_metrics_local(service: &str, http: &mut norikae_runtime::HttpSettings) {
+    let configured = norikae_runtime::config::figment_for(
+        service,
+        std::collections::BTreeMap::<String, String>::new(),
+    );
+    if configured.find_value("http.metrics_loopback_only").is_err() {
+        http.metrics_loopback_only = true;
+    }
+}
+
 async fn named(
     name: &'static str,
     service: impl Future<Output = anyhow::Result<()>>,
@@ -272,6 +287,22 @@ mod tests {
             jail.clear_env();
             jail.set_env("NORIKAE_AUTH__OPEN_ACCESS", "false");
             assert!(!embedded_api().auth.open_access, "the environment variable");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_public_services_keep_metrics_local_unless_told_otherwise() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let mut http = norikae_runtime::HttpSettings::default();
+            keep_metrics_local("app", &mut http);
+            assert!(http.metrics_loopback_only, "nothing configured: local only");
+
+            jail.set_env("NORIKAE_APP__HTTP__METRICS_LOOPBACK_ONLY", "false");
+            let mut http = norikae_runtime::HttpSettings::default();
+            keep_metrics_local("app", &mut http);
+            assert!(!http.metrics_loopback_only, "the operator's setting is kept");
             Ok(())
         });
     }

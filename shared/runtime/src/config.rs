@@ -38,6 +38,10 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Requests in flight before new ones are shed with 503 and `Retry-After`.
     pub max_in_flight: usize,
+    /// `/metrics` answers loopback clients only (404 to others): for a service listening on
+    /// every interface without a balancer rule keeping `/metrics` off the public side.
+    #[serde(default)]
+    pub metrics_loopback_only: bool,
 }
 
 impl Default for HttpSettings {

@@ -314,7 +314,19 @@ async fn ready(State(shared): State<Arc<Shared>>) -> Response {
     response
 }
 
-async fn render_metrics(State(shared): State<Arc<Shared>>) -> Response {
+/// Whether `/metrics` answers a client at `peer` (see `HttpSettings::metrics_loopback_only`).
+fn metrics_visible(settings: &HttpSettings, peer: Option<std::net::IpAddr>) -> bool {
+    !settings.metrics_loopback_only || peer.is_some_and(|peer| peer.is_loopback())
+}
+
+async fn render_metrics(
+    State(shared): State<Arc<Shared>>,
+    request: axum::extract::Request,
+) -> Response {
+    let peer = crate::clients::peer_address(request.extensions());
+    if !metrics_visible(&shared.settings, peer) {
+        return crate::Problem::not_found("not_found", "no such resource").into_response();
+    }
     shared.metrics.ready.set(i64::from(shared.readiness.is_ready()));
     shared.metrics.draining.set(i64::from(shared.readiness.is_draining()));
     let body = metrics::render(&shared.registry);
@@ -326,4 +338,24 @@ async fn render_metrics(State(shared): State<Arc<Shared>>) -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use super::*;
+
+    #[test]
+    fn metrics_answer_only_loopback_clients_when_told_so() {
+        let open = HttpSettings::default();
+        let local_only = HttpSettings { metrics_loopback_only: true, ..HttpSettings::default() };
+        let outside = Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)));
+        for local in [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)] {
+            assert!(metrics_visible(&local_only, Some(local)), "{local}");
+        }
+        assert!(!metrics_visible(&local_only, outside));
+        assert!(!metrics_visible(&local_only, None), "no known peer counts as outside");
+        assert!(metrics_visible(&open, outside), "the default answers everyone");
+    }
 }

@@ -26,6 +26,7 @@ pub fn fast_settings() -> HttpSettings {
         request_timeout_secs: 10,
         max_body_bytes: 1024,
         max_in_flight: 64,
+        metrics_loopback_only: false,
     }
 }
 
