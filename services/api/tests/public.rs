@@ -238,7 +238,7 @@ async fn bad_input_is_answered_with_problems_naming_the_field() {
             "/v1/journeys?from=fukuoka:1&to=fukuoka:8&cursor=garbage!",
             "/v1/journeys",
             400,
-            "invalid_parameter",
+            "invalid_cursor",
             Some("cursor"),
         ),
         (
