@@ -59,6 +59,7 @@ start nginx nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;'
 wait_ready "http://127.0.0.1:$LB_ROUTE/health/ready" 20
 wait_ready "http://127.0.0.1:$SEARCH_PORT/health/ready" 120
 start api "${SERVICE_ENV[@]}" NORIKAE_HTTP__PORT="$API_PORT" NORIKAE_AUTH__OPEN_ACCESS=true \
+  "${LOAD_FROM_ONE_CLIENT[@]}" \
   NORIKAE_DATABASE__URL="sqlite://$WORK/api.db" \
   NORIKAE_UPSTREAM__SEARCH_URL="http://127.0.0.1:$SEARCH_PORT" \
   NORIKAE_UPSTREAM__ROUTE_URL="http://127.0.0.1:$LB_ROUTE" "$API"

@@ -63,6 +63,7 @@ launch() {
     route*) start "$name" "${SERVICE_ENV[@]}" NORIKAE_HTTP__PORT="$port" "$ROUTE" ;;
     api*)
       start "$name" "${SERVICE_ENV[@]}" NORIKAE_HTTP__PORT="$port" NORIKAE_AUTH__OPEN_ACCESS=true \
+        "${LOAD_FROM_ONE_CLIENT[@]}" \
         NORIKAE_DATABASE__URL="sqlite://$WORK/$name-$generation.db" \
         NORIKAE_UPSTREAM__SEARCH_URL="http://127.0.0.1:$SEARCH_PORT" \
         NORIKAE_UPSTREAM__ROUTE_URL="http://127.0.0.1:$LB_ROUTE" "$API"
