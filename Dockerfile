@@ -1,17 +1,31 @@
 # syntax=docker/dockerfile:1.7
 #
-# Norikae container images: one Dockerfile, one target per service.
+# Norikae container images: one Dockerfile, one target per service, for linux/amd64 and
+# linux/arm64 (Graviton).
 #
 #   docker build --target route  -t norikae/route  .    (also: search, api, app, import, ops)
 #
 # Stages: chef (toolchain + cargo-chef) → planner (dependency recipe) → builder (dependencies
-# cooked in their own cached layer, then the workspace) → snapshot (the import step builds
-# data/snapshot/timetable.snapshot from the bundled feeds) → runtime (debian slim, tini as init,
-# non-root user) → one small image per service. route and search carry the snapshot baked in
-# (what ECS runs); docker-compose.yml instead mounts the snapshot its one-shot import builds.
+# cooked in their own cached layer, then deploy/build-binaries.sh, the build line CI runs too)
+# → compiled (the import step builds data/snapshot/timetable.snapshot from the bundled feeds)
+# → runtime-base (debian slim, CA certificates, the non-root user) → runtime → one small image
+# per service. route and search carry the snapshot baked in (what ECS runs); docker-compose.yml
+# instead mounts the snapshot its one-shot import builds.
+#
+# No init process in the images: the orchestrator provides the one init (ECS
+# `initProcessEnabled`, compose `init: true`, `docker run --init`).
+#
+# Prebuilt binaries (CI, deploy/images/build.sh): `--build-arg BINARIES=prebuilt --build-arg
+# PREBUILT_DIR=<dir in the context with bin/ and snapshot/>` skips the compiling stages and
+# copies the binaries and the snapshot from that directory; `RUNTIME_BASE=<image>` replaces the
+# runtime-base stage (CI's arm64 images: a base made without running arm64 code).
 
 ARG RUST_VERSION=1.95
 ARG DEBIAN_RELEASE=bookworm
+# Where the images take the binaries (/out) and the snapshot (/snapshot) from: `compiled` (the
+# stages below) or `prebuilt` (PREBUILT_DIR). The runtime's base: `runtime-base` or an image.
+ARG BINARIES=compiled
+ARG RUNTIME_BASE=runtime-base
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS chef
 RUN cargo install cargo-chef --locked --version ^0.1
@@ -23,19 +37,14 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
-# The cached dependency layer: rebuilt only when Cargo.toml/Cargo.lock change.
-RUN cargo chef cook --release --locked --recipe-path recipe.json
+# The cached dependency layer (the workspace's binaries, as deploy/build-binaries.sh builds
+# them): rebuilt only when Cargo.toml/Cargo.lock change.
+RUN cargo chef cook --release --locked --workspace --bins --recipe-path recipe.json
 COPY . .
-RUN cargo build --release --locked \
-        --bin norikae --bin norikae-app --bin norikae-api --bin norikae-search \
-        --bin norikae-route --bin norikae-ops \
-    && mkdir -p /out \
-    && for bin in norikae norikae-app norikae-api norikae-search norikae-route norikae-ops; do \
-           cp "target/release/$bin" /out/ && strip "/out/$bin" ; \
-       done
+RUN bash deploy/build-binaries.sh release /out
 
 # The import step: the timetable snapshot from the bundled feeds (names as in data/feeds).
-FROM builder AS snapshot
+FROM builder AS compiled
 RUN /out/norikae import \
         ryobi=data/feeds/okayama/ryobi_bus_gtfs.zip \
         okaden=data/feeds/okayama/okaden_bus_gtfs.zip \
@@ -43,58 +52,69 @@ RUN /out/norikae import \
         fukuoka=data/feeds/fukuoka_subway/FukuokaCitySubway-20190316.zip \
         --out /snapshot
 
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
-# tini: PID 1 that forwards SIGTERM and reaps zombies (ECS also sets initProcessEnabled).
+# CI's images: binaries and snapshot built outside (PREBUILT_DIR/bin, PREBUILT_DIR/snapshot).
+FROM scratch AS prebuilt
+ARG PREBUILT_DIR=dist/images/amd64
+COPY ${PREBUILT_DIR}/bin/ /out/
+COPY ${PREBUILT_DIR}/snapshot/ /snapshot/
+
+FROM ${BINARIES} AS binaries
+
+FROM debian:${DEBIAN_RELEASE}-slim AS runtime-base
 # ca-certificates: TLS to AWS APIs and Postgres. No curl: the health check uses bash's /dev/tcp.
+# The only RUN of the images' own stages: CI's arm64 base (deploy/images/build.sh) is made to
+# the same description without running arm64 code (user 10001, the snapshot directory, the CA
+# bundle), and CI checks both arches' images for them.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 norikae \
     && useradd --system --uid 10001 --gid norikae --home-dir /srv/norikae --shell /usr/sbin/nologin norikae \
     && mkdir -p /srv/norikae/data/snapshot \
     && chown -R norikae:norikae /srv/norikae
+
+FROM ${RUNTIME_BASE} AS runtime
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/norikae-healthcheck
 WORKDIR /srv/norikae
 ENV NORIKAE_TIMETABLE__SNAPSHOT=/srv/norikae/data/snapshot/timetable.snapshot \
     RUST_LOG=info
 USER 10001:10001
-ENTRYPOINT ["/usr/bin/tini", "--"]
 # Liveness only: readiness (/health/ready) is the load balancer's and compose's business.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["/usr/local/bin/norikae-healthcheck", "/health/live"]
 
 FROM runtime AS route
-COPY --from=builder /out/norikae-route /usr/local/bin/
-COPY --from=snapshot --chown=10001:10001 /snapshot/timetable.snapshot /srv/norikae/data/snapshot/
+COPY --from=binaries /out/norikae-route /usr/local/bin/
+COPY --from=binaries --chown=10001:10001 /snapshot/timetable.snapshot /srv/norikae/data/snapshot/
 ENV NORIKAE_HTTP__PORT=8083
 EXPOSE 8083
 CMD ["/usr/local/bin/norikae-route"]
 
 FROM runtime AS search
-COPY --from=builder /out/norikae-search /usr/local/bin/
-COPY --from=snapshot --chown=10001:10001 /snapshot/timetable.snapshot /srv/norikae/data/snapshot/
+COPY --from=binaries /out/norikae-search /usr/local/bin/
+COPY --from=binaries --chown=10001:10001 /snapshot/timetable.snapshot /srv/norikae/data/snapshot/
 ENV NORIKAE_HTTP__PORT=8082
 EXPOSE 8082
 CMD ["/usr/local/bin/norikae-search"]
 
 FROM runtime AS api
-COPY --from=builder /out/norikae-api /usr/local/bin/
+COPY --from=binaries /out/norikae-api /usr/local/bin/
 ENV NORIKAE_HTTP__PORT=8081
 EXPOSE 8081
 CMD ["/usr/local/bin/norikae-api"]
 
 FROM runtime AS app
-COPY --from=builder /out/norikae-app /usr/local/bin/
+COPY --from=binaries /out/norikae-app /usr/local/bin/
 ENV NORIKAE_HTTP__PORT=8080
 EXPOSE 8080
 CMD ["/usr/local/bin/norikae-app"]
 
 # The one-shot import (docker-compose) and the `norikae` CLI, with the bundled feeds.
 FROM runtime AS import
-COPY --from=builder /out/norikae /usr/local/bin/
+COPY --from=binaries /out/norikae /usr/local/bin/
 COPY --chown=10001:10001 data/feeds /srv/norikae/data/feeds
 HEALTHCHECK NONE
-ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/norikae"]
+ENTRYPOINT ["/usr/local/bin/norikae"]
 CMD ["import", \
      "ryobi=data/feeds/okayama/ryobi_bus_gtfs.zip", \
      "okaden=data/feeds/okayama/okaden_bus_gtfs.zip", \
@@ -104,7 +124,7 @@ CMD ["import", \
 
 # norikae-ops, for a scheduled ECS task running `agent-check`.
 FROM runtime AS ops
-COPY --from=builder /out/norikae-ops /usr/local/bin/
+COPY --from=binaries /out/norikae-ops /usr/local/bin/
 HEALTHCHECK NONE
-ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/norikae-ops"]
+ENTRYPOINT ["/usr/local/bin/norikae-ops"]
 CMD ["agent-check"]

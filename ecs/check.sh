@@ -79,14 +79,20 @@ for path, single in (("deploy/nginx/public.conf", True), ("deploy/nginx/internal
     print(f"{path}: {result['status']}")
 sys.exit(0 if ok else 1)
 PY
-check "Dockerfile has a target per service, non-root, init, HEALTHCHECK" python - <<'PY'
+check "Dockerfile has a target per service, non-root, HEALTHCHECK; one init (the orchestrator's)" python - <<'PY'
 import re, sys
 text = open("Dockerfile", encoding="utf-8").read()
 targets = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", text, re.M | re.I))
 problems = [f"missing target {t}" for t in ("app", "api", "search", "route", "import", "ops") if t not in targets]
-for needle, what in (("USER 10001", "non-root USER"), ("/usr/bin/tini", "tini init"), ("HEALTHCHECK --", "HEALTHCHECK"), ("cargo chef cook", "cached dependency layer")):
+for needle, what in (("USER 10001", "non-root USER"), ("HEALTHCHECK --", "HEALTHCHECK"), ("cargo chef cook", "cached dependency layer")):
     if needle not in text:
         problems.append(f"no {what}")
+# One init: ECS initProcessEnabled and compose `init: true`, none in the image.
+if re.search(r"^[^#\n]*\btini\b", text, re.M):
+    problems.append("tini in the image: the orchestrator already runs an init")
+for path, needle in (("ecs/service.yaml", "InitProcessEnabled: true"), ("ecs/cluster.yaml", "InitProcessEnabled: true"), ("docker-compose.yml", "init: true")):
+    if needle not in open(path, encoding="utf-8").read():
+        problems.append(f"{path}: no {needle}")
 print("\n".join(problems) or f"targets: {sorted(targets)}")
 sys.exit(1 if problems else 0)
 PY
