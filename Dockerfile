@@ -18,10 +18,14 @@
 # Prebuilt binaries (CI, deploy/images/build.sh): `--build-arg BINARIES=prebuilt --build-arg
 # PREBUILT_DIR=<dir in the context with bin/ and snapshot/>` skips the compiling stages and
 # copies the binaries and the snapshot from that directory; `RUNTIME_BASE=<image>` replaces the
-# runtime-base stage (CI's arm64 images: a base made without running arm64 code).
+# runtime-base stage (CI's arm64 images: a base made without running arm64 code). buildah
+# (1.28) builds a stage named by an ARG only when the ARG is given: pass BINARIES and
+# RUNTIME_BASE explicitly there.
 
 ARG RUST_VERSION=1.95
-ARG DEBIAN_RELEASE=bookworm
+# trixie: its glibc (2.41) runs binaries built on bookworm too, and CI's arm64 binaries are
+# cross-built against trixie's (Rust from trixie-backports).
+ARG DEBIAN_RELEASE=trixie
 # Where the images take the binaries (/out) and the snapshot (/snapshot) from: `compiled` (the
 # stages below) or `prebuilt` (PREBUILT_DIR). The runtime's base: `runtime-base` or an image.
 ARG BINARIES=compiled
@@ -67,7 +71,7 @@ FROM debian:${DEBIAN_RELEASE}-slim AS runtime-base
 # bundle), and CI checks both arches' images for them.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
     && groupadd --system --gid 10001 norikae \
     && useradd --system --uid 10001 --gid norikae --home-dir /srv/norikae --shell /usr/sbin/nologin norikae \
     && mkdir -p /srv/norikae/data/snapshot \
