@@ -7,30 +7,50 @@
 # what is in flight, exits 0), and replaced by a fresh instance, registered once its
 # /health/ready is 200. Expected: 0 failed requests, every old instance exited 0.
 # Usage: loadtests/drills/rolling-restart.sh   (DRILL_SHORT=1 for CI, DRILL_PROFILE=debug)
+#
+# DRILL_CONTAINERS=1: the same drill against the container images (deploy/images/build.sh):
+# search, route and api run as podman containers (loadtests/drills/containers.sh), an
+# instance's replacement is a new container, SIGTERM goes through the container's init, and
+# nginx on the host balances to the containers' addresses, as in the host-process version.
 DRILL_NAME=rolling-restart
+DRILL_CONTAINERS=${DRILL_CONTAINERS:-0}
+[[ $DRILL_CONTAINERS == 1 ]] && DRILL_NAME=rolling-restart-containers
 source "$(dirname "$0")/lib.sh"
 
 ensure_nginx
-ensure_snapshot
-ROUTE=$(bin norikae-route norikae-route)
-SEARCH=$(bin norikae-search norikae-search)
-API=$(bin norikae-api norikae-api)
 DRILL=$(bin norikae-drill norikae-load)
-if [[ $DRILL_SHORT == 1 ]]; then rounds=1 rate=40; else rounds=3 rate=${DRILL_RATE:-150}; fi
+if [[ $DRILL_CONTAINERS == 1 ]]; then
+  source "$DRILLS_DIR/containers.sh"
+  after_stop() { remove_containers; }
+  ensure_podman
+  # The images carry their snapshot: container_env leaves this path out.
+  SNAPSHOT=/srv/norikae/data/snapshot/timetable.snapshot
+  service_env
+  container_env
+  # nginx listens where the containers reach the host: their network's gateway.
+  LB_HOST=$GATEWAY
+else
+  ensure_snapshot
+  ROUTE=$(bin norikae-route norikae-route)
+  SEARCH=$(bin norikae-search norikae-search)
+  API=$(bin norikae-api norikae-api)
+  LB_HOST=127.0.0.1
+fi
+if [[ $DRILL_SHORT == 1 ]]; then rounds=1 rate=${DRILL_RATE:-40}; else rounds=3 rate=${DRILL_RATE:-150}; fi
 
 LB_API=$(free_port)
 LB_ROUTE=$(free_port)
-SEARCH_PORT=$(free_port)
-declare -A PORT=()
+# Each instance's address (host:port), empty while it is deregistered.
+declare -A ADDR=()
 generation=0
 
 write_lb_conf() {
   local api_servers="" route_servers="" name
   for name in api1 api2; do
-    [[ -n ${PORT[$name]:-} ]] && api_servers+="        server 127.0.0.1:${PORT[$name]} max_fails=0;"$'\n'
+    [[ -n ${ADDR[$name]:-} ]] && api_servers+="        server ${ADDR[$name]} max_fails=0;"$'\n'
   done
   for name in route1 route2; do
-    [[ -n ${PORT[$name]:-} ]] && route_servers+="        server 127.0.0.1:${PORT[$name]} max_fails=0;"$'\n'
+    [[ -n ${ADDR[$name]:-} ]] && route_servers+="        server ${ADDR[$name]} max_fails=0;"$'\n'
   done
   # nginx refuses an empty upstream: before the api instances start, a placeholder marked down.
   [[ -n $api_servers ]] || api_servers="        server 127.0.0.1:1 down;"$'\n'
@@ -45,18 +65,32 @@ $route_servers        keepalive 64;
         keepalive_timeout 60s;
     }
     server {
-        listen 127.0.0.1:$LB_API;
+        listen $LB_HOST:$LB_API;
         location / { proxy_pass http://api; include $REPO/deploy/nginx/common.conf; }
     }
     server {
-        listen 127.0.0.1:$LB_ROUTE;
+        listen $LB_HOST:$LB_ROUTE;
         location / { proxy_pass http://route; include $REPO/deploy/nginx/common.conf; }
     }"
 }
 
-# launch NAME: a fresh instance of NAME's kind on a new port (not yet registered).
+# launch NAME: a fresh instance of NAME's kind on a new port (not yet registered); its address
+# in NEW_ADDR.
 launch() {
   local name=$1 port
+  if [[ $DRILL_CONTAINERS == 1 ]]; then
+    case $name in
+      route*) run_container "$name" route ;;
+      api*)
+        run_container "$name" api -e NORIKAE_AUTH__OPEN_ACCESS=true \
+          -e "${LOAD_FROM_ONE_CLIENT[0]}" -e "${LOAD_FROM_ONE_CLIENT[1]}" \
+          -e NORIKAE_DATABASE__URL="sqlite:///tmp/$name-$generation.db" \
+          -e NORIKAE_UPSTREAM__SEARCH_URL="http://${ADDR[search]}" \
+          -e NORIKAE_UPSTREAM__ROUTE_URL="http://$LB_HOST:$LB_ROUTE"
+        ;;
+    esac
+    return 0
+  fi
   port=$(free_port)
   generation=$((generation + 1))
   case $name in
@@ -65,62 +99,88 @@ launch() {
       start "$name" "${SERVICE_ENV[@]}" NORIKAE_HTTP__PORT="$port" NORIKAE_AUTH__OPEN_ACCESS=true \
         "${LOAD_FROM_ONE_CLIENT[@]}" \
         NORIKAE_DATABASE__URL="sqlite://$WORK/$name-$generation.db" \
-        NORIKAE_UPSTREAM__SEARCH_URL="http://127.0.0.1:$SEARCH_PORT" \
+        NORIKAE_UPSTREAM__SEARCH_URL="http://${ADDR[search]}" \
         NORIKAE_UPSTREAM__ROUTE_URL="http://127.0.0.1:$LB_ROUTE" "$API"
       ;;
   esac
-  NEW_PORT=$port
+  NEW_ADDR=127.0.0.1:$port
 }
 
-start search "${SERVICE_ENV[@]}" NORIKAE_HTTP__PORT="$SEARCH_PORT" "$SEARCH"
+# stop_instance NAME: SIGTERM (ECS sends it once deregistration has begun; the service drains
+# by itself), then waits up to 30 s for the exit; its exit code in EXIT_CODE.
+stop_instance() {
+  local name=$1
+  if [[ $DRILL_CONTAINERS == 1 ]]; then
+    kill_container "$name" TERM
+    CONTAINER_OF[$name-old]=${CONTAINER_OF[$name]}
+    unset "CONTAINER_OF[$name]"
+  else
+    signal "$name" TERM
+    PID_OF[$name-old]=${PID_OF[$name]}
+  fi
+}
+finish_instance() {
+  if [[ $DRILL_CONTAINERS == 1 ]]; then finish_container "$1-old" 30; else finish "$1-old" 30; fi
+}
+
+if [[ $DRILL_CONTAINERS == 1 ]]; then
+  run_container search search
+else
+  port=$(free_port)
+  start search "${SERVICE_ENV[@]}" NORIKAE_HTTP__PORT="$port" "$SEARCH"
+  NEW_ADDR=127.0.0.1:$port
+fi
+ADDR[search]=$NEW_ADDR
 for name in route1 route2; do
   launch "$name"
-  wait_ready "http://127.0.0.1:$NEW_PORT/health/ready" 120
-  PORT[$name]=$NEW_PORT
+  wait_ready "http://$NEW_ADDR/health/ready" 120
+  ADDR[$name]=$NEW_ADDR
 done
+if [[ $DRILL_CONTAINERS == 1 ]]; then
+  # The image's own HEALTHCHECK (deploy/healthcheck.sh, bash's /dev/tcp) inside a container.
+  check "the route image's HEALTHCHECK passes (podman healthcheck run)" \
+    "${PODMAN[@]}" healthcheck run "${CONTAINER_OF[route1]}"
+fi
 write_lb_conf
 start nginx nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;'
-wait_ready "http://127.0.0.1:$LB_ROUTE/health/ready" 20
-wait_ready "http://127.0.0.1:$SEARCH_PORT/health/ready" 120
+wait_ready "http://$LB_HOST:$LB_ROUTE/health/ready" 20
+wait_ready "http://${ADDR[search]}/health/ready" 120
 for name in api1 api2; do
   launch "$name"
-  wait_ready "http://127.0.0.1:$NEW_PORT/health/ready" 120
-  PORT[$name]=$NEW_PORT
+  wait_ready "http://$NEW_ADDR/health/ready" 120
+  ADDR[$name]=$NEW_ADDR
 done
 write_lb_conf
 reload_nginx
-wait_ready "http://127.0.0.1:$LB_API/health/ready" 20
+wait_ready "http://$LB_HOST:$LB_API/health/ready" 20
 
 say "load: $rate requests/s (journeys, station search, departures) through the api balancer; $rounds round(s) of 4 replacements"
 # A new client connection per request: `nginx -s reload` (this drill's deregistration) closes
 # idle client connections, a race an ALB does not have; the hops under test are nginx's to
 # the services, which keep their keep-alive connections.
-start load "$DRILL" load --base "http://127.0.0.1:$LB_API/v1" --no-keepalive --rate "$rate" --duration 600 \
+start load "$DRILL" load --base "http://$LB_HOST:$LB_API/v1" --no-keepalive --rate "$rate" --duration 600 \
   --stop-file "$WORK/stop" --failures "$WORK/failures.log"
 sleep 2
 
 replaced=0
 for round in $(seq 1 "$rounds"); do
   for name in route1 api1 route2 api2; do
-    old_port=${PORT[$name]}
-    before=$(served "http://127.0.0.1:$old_port/metrics")
+    old_addr=${ADDR[$name]}
+    before=$(served "http://$old_addr/metrics")
     # Deregister: nginx stops sending new requests to it.
-    PORT[$name]=""
+    ADDR[$name]=""
     write_lb_conf
     reload_nginx
-    # ECS sends SIGTERM once deregistration has begun; the service drains by itself.
-    signal "$name" TERM
-    old_pid=${PID_OF[$name]}
-    PID_OF[$name-old]=$old_pid
+    stop_instance "$name"
     launch "$name"
-    finish "$name-old" 30
+    finish_instance "$name"
     code=$EXIT_CODE
-    wait_ready "http://127.0.0.1:$NEW_PORT/health/ready" 120
-    PORT[$name]=$NEW_PORT
+    wait_ready "http://$NEW_ADDR/health/ready" 120
+    ADDR[$name]=$NEW_ADDR
     write_lb_conf
     reload_nginx
     replaced=$((replaced + 1))
-    say "round $round: $name replaced (port $old_port -> $NEW_PORT); the old one had served $before requests and exited $code"
+    say "round $round: $name replaced ($old_addr -> $NEW_ADDR); the old one had served $before requests and exited $code"
     check "$name (round $round) served requests before its restart ($before)" test "$before" -gt 0
     check "$name (round $round) exited 0 after SIGTERM (got $code)" test "$code" -eq 0
     sleep 1
