@@ -19,6 +19,9 @@ target_dir=${CARGO_TARGET_DIR:-$REPO/target}
 [[ $target_dir = /* ]] || target_dir=$REPO/$target_dir
 registry=${CARGO_HOME:-$HOME/.cargo}/registry
 cross=$(bash "$REPO/deploy/images/rootfs.sh" cross)
+# One build at a time: a second one would bind its mounts over the first's (same chroot).
+exec 9>"$cross.lock"
+flock 9
 
 mounts=()
 unmount_all() {
