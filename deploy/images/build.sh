@@ -4,12 +4,14 @@
 # outside the image (the Dockerfile's `prebuilt` stage) rather than by compiling the workspace
 # again, then a manifest list per target and a check of every image.
 #
-#   deploy/images/build.sh [--tools | --prepare]
+#   deploy/images/build.sh [--tools | --rootfs | --prepare]
 #
 # The amd64 binaries: dist/images/amd64/bin, as deploy/build-binaries.sh copies them (CI: its
 # debug build, `deploy/build-binaries.sh dev dist/images/amd64/bin -- --tests`).
 # --tools: only installs what the build uses (Debian: buildah, debootstrap, file, and podman,
 # runc for the container drill).
+# --rootfs: only the Debian root filesystems (network-bound: CI starts this first, in the
+# background, beside its compile).
 # --prepare: only the slow parts that need no image storage, the base root filesystems and the
 # arm64 binaries (CI starts it in the background; the full run then finds them done).
 # arm64: cross-compiled by deploy/build-binaries.sh in a Debian trixie chroot (Rust from
@@ -28,7 +30,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
 MODE=${1:-all}
-[[ $MODE == all || $MODE == --tools || $MODE == --prepare ]] || { echo "usage: deploy/images/build.sh [--tools | --prepare]" >&2; exit 2; }
+[[ $MODE == all || $MODE == --tools || $MODE == --rootfs || $MODE == --prepare ]] \
+  || { echo "usage: deploy/images/build.sh [--tools | --rootfs | --prepare]" >&2; exit 2; }
 TARGETS=(route search api app import ops)
 TAG=${IMAGE_TAG:-ci}
 ARCHES=(${IMAGES_ARCHES:-amd64 arm64})
@@ -103,8 +106,18 @@ arm64_runtime_base() {
 have_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
 # --- base root filesystems, binaries and the snapshot ---------------------------------------
+if [[ " ${ARCHES[*]} " == *" arm64 "* ]]; then
+  # The cross chroot beside the bases (all network-bound).
+  bash deploy/images/rootfs.sh cross >/dev/null &
+  cross_pid=$!
+fi
 bash deploy/images/rootfs.sh base amd64 "$RELEASE" >/dev/null
 [[ " ${ARCHES[*]} " == *" arm64 "* ]] && bash deploy/images/rootfs.sh base arm64 "$RELEASE" >/dev/null
+[[ -n ${cross_pid:-} ]] && { wait "$cross_pid" || fail "the cross chroot (deploy/images/rootfs.sh cross)"; }
+if [[ $MODE == --rootfs ]]; then
+  log "root filesystems ready"
+  exit 0
+fi
 [[ -x $DIST/amd64/bin/norikae ]] || fail "no amd64 binaries in $DIST/amd64/bin: deploy/build-binaries.sh dev $DIST/amd64/bin"
 mkdir -p "$DIST/amd64/snapshot"
 if [[ ! $DIST/amd64/snapshot/timetable.snapshot -nt $DIST/amd64/bin/norikae ]]; then

@@ -20,7 +20,7 @@ target_dir=${CARGO_TARGET_DIR:-$REPO/target}
 registry=${CARGO_HOME:-$HOME/.cargo}/registry
 cross=$(bash "$REPO/deploy/images/rootfs.sh" cross)
 # One build at a time: a second one would bind its mounts over the first's (same chroot).
-exec 9>"$cross.lock"
+exec 9>"$cross.build.lock"
 flock 9
 
 mounts=()

@@ -19,6 +19,13 @@ ensure_tools() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2
 }
 
+# lock OUT: one maker per tree (CI starts them early in the background; a later caller waits
+# for the tree, then finds it made). Held until the script exits.
+lock() {
+  exec {fd}>"$1.lock"
+  flock "$fd"
+}
+
 # done DIR OUT: the finished tree takes its cached name (a half-made one never does).
 done_as() {
   rm -rf "$2" && mv "$1" "$2"
@@ -35,6 +42,8 @@ image_tree() {
 base() {
   local arch=$1 release=${2:-${DEBIAN_RELEASE:-bookworm}} out dir
   out="$CACHE/$release-$arch"
+  [[ -d $out ]] && { echo "$out"; return 0; }
+  lock "$out"
   [[ -d $out ]] && { echo "$out"; return 0; }
   ensure_tools
   dir=$(mktemp -d "$CACHE/tmp-$release-$arch.XXXXXX")
@@ -66,6 +75,8 @@ base() {
 
 cross() {
   local out="$CACHE/cross-trixie" dir
+  [[ -d $out ]] && { echo "$out"; return 0; }
+  lock "$out"
   [[ -d $out ]] && { echo "$out"; return 0; }
   ensure_tools
   dir=$(mktemp -d "$CACHE/tmp-cross.XXXXXX")
