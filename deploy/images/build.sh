@@ -172,6 +172,9 @@ buildah rmi localhost/norikae/context-check:$TAG >/dev/null
 [[ $context_ok == 1 ]] || fail "the build context (.dockerignore) does not hold a loadable workspace"
 
 # --- the images -----------------------------------------------------------------------------
+# buildah 1.28 leaves a mounted working container behind for each `COPY --from` stage; the
+# ones this run made are removed after the builds.
+containers_before=$(buildah containers -q | sort)
 for arch in "${ARCHES[@]}"; do
   # buildah 1.28 skips a stage named only through a default ARG (it builds `runtime-base` only
   # when RUNTIME_BASE is given), so it is given for amd64 too.
@@ -185,6 +188,9 @@ for arch in "${ARCHES[@]}"; do
       || { tail -n 30 "$DIST/build-$target-$arch.log"; fail "image $target ($arch)"; }
   done
 done
+
+leaked=$(comm -13 <(echo "$containers_before") <(buildah containers -q | sort))
+[[ -z $leaked ]] || buildah rm $leaked >/dev/null
 
 # --- checks ---------------------------------------------------------------------------------
 # check_image TARGET ARCH: the image's platform, user, entrypoint and command, and in its file
