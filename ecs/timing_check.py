@@ -347,7 +347,8 @@ def deployment_values(ecs_service: dict, where: str, parameters: dict) -> dict:
         "maximum_percent": number(configuration.get("MaximumPercent", 200), f"{where}.MaximumPercent", parameters),
         "circuit_breaker_rollback": flag(breaker.get("Enable")) * flag(breaker.get("Rollback")),
         "alarms_rollback": flag(alarms.get("Enable")) * flag(alarms.get("Rollback")),
-        "alarm_count": len(names) if isinstance(names, list) else 0,
+        # Alarms named unconditionally (a Fn::If may leave its entry out).
+        "alarm_count": len([n for n in names if not (isinstance(n, dict) and "Fn::If" in n)]) if isinstance(names, list) else 0,
     }
 
 

@@ -246,7 +246,8 @@ BROKEN_TEMPLATES = {
     "no_deployment_alarms": (
         "ecs/service.yaml",
         "        Alarms:\n          Enable: true\n          Rollback: true\n          AlarmNames:\n"
-        "            - !Ref Target5xxAlarm\n            - !Ref Elb502Alarm\n            - !Ref LatencyP99Alarm\n",
+        "            - !Ref Target5xxAlarm\n            - !Ref Elb502Alarm\n            - !Ref LatencyP99Alarm\n"
+        "            - !If [HasInternalListener, !Ref InternalTarget5xxAlarm, !Ref AWS::NoValue]\n",
         "",
         "E9106", "Service: DeploymentConfiguration has no Alarms",
     ),
