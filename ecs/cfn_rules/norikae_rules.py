@@ -1,8 +1,11 @@
 """cfn-lint rules for what cfn-lint does not check itself: the keys and values of load-balancer
 and target-group attributes (free-form Key/Value lists to CloudFormation, so a typo such as
 `idle_timeout.timout_seconds` or a value out of range only fails at deploy time), the
-range of a container's stopTimeout, and no DesiredCount on an ECS service that Application
-Auto Scaling scales (valid to CloudFormation, but every stack update resets the scaled count).
+range of a container's stopTimeout, no DesiredCount on an ECS service that Application
+Auto Scaling scales (valid to CloudFormation, but every stack update resets the scaled count),
+and the production invariants of issue 25: read-only root file systems (E9105), deployment
+alarms and circuit breaker with rollback (E9106), a database reachable from the api's security
+group only (E9107), ALB access and connection logs (E9108).
 
 Loaded with `cfn-lint --append-rules ecs/cfn_rules ...` (see ecs/check.sh).
 """
@@ -328,4 +331,212 @@ class NoDesiredCountWhenAutoScaled(CloudFormationLintRule):
                     "its MinCapacity, an update keeps the running count",
                 )
             )
+        return matches
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def is_no_value(value: Any) -> bool:
+    return value == {"Ref": "AWS::NoValue"}
+
+
+def containers_of(cfn: Any) -> list[tuple[str, int, Any]]:
+    """(task definition, index, container) for every container definition, also those inside
+    a Fn::If (each branch that is a container)."""
+    found = []
+    for name, resource in cfn.get_resources(["AWS::ECS::TaskDefinition"]).items():
+        containers = (resource.get("Properties") or {}).get("ContainerDefinitions")
+        if not isinstance(containers, list):
+            continue
+        for index, container in enumerate(containers):
+            if isinstance(container, dict) and "Fn::If" in container:
+                branches = container["Fn::If"]
+                for branch in branches[1:] if isinstance(branches, list) else []:
+                    if isinstance(branch, dict) and not is_no_value(branch):
+                        found.append((name, index, branch))
+            elif isinstance(container, dict):
+                found.append((name, index, container))
+    return found
+
+
+class ReadonlyRootFilesystem(CloudFormationLintRule):
+    """Every container runs with a read-only root file system."""
+
+    id = "E9105"
+    shortdesc = "Containers have a read-only root file system"
+    description = (
+        "Every ContainerDefinitions[] of an AWS::ECS::TaskDefinition sets ReadonlyRootFilesystem: true; "
+        "where a container writes, a task volume is mounted (MountPoints)"
+    )
+    source_url = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html"
+    tags = ["resources", "ecs", "norikae"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches = []
+        for name, index, container in containers_of(cfn):
+            if is_true(container.get("ReadonlyRootFilesystem")):
+                continue
+            label = container.get("Name")
+            label = label if isinstance(label, str) else f"#{index}"
+            matches.append(
+                RuleMatch(
+                    ["Resources", name, "Properties", "ContainerDefinitions", index],
+                    f"{name}: container {label} must set ReadonlyRootFilesystem: true "
+                    "(mount a task volume where it writes)",
+                )
+            )
+        return matches
+
+
+class DeploymentAlarmsWithRollback(CloudFormationLintRule):
+    """Every ECS service rolls back on its deployment alarms and on the circuit breaker."""
+
+    id = "E9106"
+    shortdesc = "ECS services roll back on deployment alarms and the circuit breaker"
+    description = (
+        "AWS::ECS::Service DeploymentConfiguration must have Alarms (Enable and Rollback true, at least "
+        "one alarm name) and DeploymentCircuitBreaker (Enable and Rollback true)"
+    )
+    source_url = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html"
+    tags = ["resources", "ecs", "norikae"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches = []
+        for name, resource in cfn.get_resources(["AWS::ECS::Service"]).items():
+            properties = resource.get("Properties") or {}
+            controller = (properties.get("DeploymentController") or {}).get("Type", "ECS")
+            if controller != "ECS":
+                continue  # CODE_DEPLOY and EXTERNAL deployments roll back their own way
+            path = ["Resources", name, "Properties", "DeploymentConfiguration"]
+            configuration = properties.get("DeploymentConfiguration")
+            if not isinstance(configuration, dict):
+                matches.append(RuleMatch(path[:-1], f"{name}: no DeploymentConfiguration (alarms and circuit breaker with rollback)"))
+                continue
+            alarms = configuration.get("Alarms")
+            if not isinstance(alarms, dict):
+                matches.append(RuleMatch(path, f"{name}: DeploymentConfiguration has no Alarms: a deployment that answers badly is not rolled back"))
+            else:
+                if not (is_true(alarms.get("Enable")) and is_true(alarms.get("Rollback"))):
+                    matches.append(RuleMatch(path + ["Alarms"], f"{name}: DeploymentConfiguration.Alarms needs Enable: true and Rollback: true"))
+                names = alarms.get("AlarmNames")
+                if not isinstance(names, list) or not [n for n in names if not is_no_value(n)]:
+                    matches.append(RuleMatch(path + ["Alarms", "AlarmNames"], f"{name}: DeploymentConfiguration.Alarms.AlarmNames is empty"))
+            breaker = configuration.get("DeploymentCircuitBreaker")
+            if not (isinstance(breaker, dict) and is_true(breaker.get("Enable")) and is_true(breaker.get("Rollback"))):
+                matches.append(
+                    RuleMatch(path, f"{name}: DeploymentConfiguration.DeploymentCircuitBreaker needs Enable: true and Rollback: true")
+                )
+        return matches
+
+
+DATABASE_TYPES = ["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"]
+# The one security group allowed to reach the database (cluster.yaml): the api's tasks.
+DATABASE_CLIENT_GROUPS = {"ApiSecurityGroup"}
+
+
+def group_ids(value: Any) -> set[str]:
+    """Logical ids of security groups in a list of Ref / GetAtt GroupId values."""
+    found = set()
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("Ref"), str):
+            found.add(item["Ref"])
+        elif isinstance(item, dict) and "Fn::GetAtt" in item:
+            target = item["Fn::GetAtt"]
+            target = target[0] if isinstance(target, list) else str(target).split(".", 1)[0]
+            found.add(target)
+    return found
+
+
+def referenced_group(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
+        return value["Ref"]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return target[0] if isinstance(target, list) else str(target).split(".", 1)[0]
+    return None
+
+
+class DatabaseOpenToTheApiOnly(CloudFormationLintRule):
+    """The database's security groups let in the api's security group and nothing else."""
+
+    id = "E9107"
+    shortdesc = "Database security group ingress from the api only"
+    description = (
+        "Every ingress rule of a security group attached to an RDS instance or cluster (inline or "
+        "AWS::EC2::SecurityGroupIngress) must come from SourceSecurityGroupId "
+        f"{' or '.join(sorted(DATABASE_CLIENT_GROUPS))} only: no CIDR, prefix list or other group"
+    )
+    source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.RDSSecurityGroups.html"
+    tags = ["resources", "rds", "ec2", "norikae"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        database_groups: dict[str, str] = {}
+        for name, resource in cfn.get_resources(DATABASE_TYPES).items():
+            properties = resource.get("Properties") or {}
+            for group in group_ids(properties.get("VPCSecurityGroups")):
+                database_groups.setdefault(group, name)
+        matches = []
+
+        def check(rule: Any, path: list, group: str) -> None:
+            if not isinstance(rule, dict):
+                return
+            source = referenced_group(rule.get("SourceSecurityGroupId"))
+            others = [key for key in ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupName") if key in rule]
+            if others or source not in DATABASE_CLIENT_GROUPS:
+                what = others[0] if others else f"SourceSecurityGroupId {source or rule.get('SourceSecurityGroupId')!r}"
+                matches.append(
+                    RuleMatch(
+                        path,
+                        f"{group} (security group of {database_groups[group]}) lets in {what}; "
+                        f"only {', '.join(sorted(DATABASE_CLIENT_GROUPS))} may reach the database",
+                    )
+                )
+
+        for group in database_groups:
+            resource = cfn.template.get("Resources", {}).get(group) or {}
+            for index, rule in enumerate((resource.get("Properties") or {}).get("SecurityGroupIngress") or []):
+                check(rule, ["Resources", group, "Properties", "SecurityGroupIngress", index], group)
+        for name, resource in cfn.get_resources(["AWS::EC2::SecurityGroupIngress"]).items():
+            properties = resource.get("Properties") or {}
+            group = referenced_group(properties.get("GroupId"))
+            if group in database_groups:
+                check(properties, ["Resources", name, "Properties"], group)
+        return matches
+
+
+class BalancerLogs(CloudFormationLintRule):
+    """Every application load balancer writes access and connection logs."""
+
+    id = "E9108"
+    shortdesc = "ALBs write access and connection logs"
+    description = (
+        "An application AWS::ElasticLoadBalancingV2::LoadBalancer sets access_logs.s3.enabled and "
+        "connection_logs.s3.enabled to true, each with a bucket"
+    )
+    source_url = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"
+    tags = ["resources", "elasticloadbalancingv2", "norikae"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches = []
+        for name, resource in cfn.get_resources(["AWS::ElasticLoadBalancingV2::LoadBalancer"]).items():
+            properties = resource.get("Properties") or {}
+            if properties.get("Type", "application") != "application":
+                continue
+            attributes = {
+                a.get("Key"): a.get("Value")
+                for a in properties.get("LoadBalancerAttributes") or []
+                if isinstance(a, dict)
+            }
+            for kind in ("access_logs", "connection_logs"):
+                enabled = is_true(attributes.get(f"{kind}.s3.enabled"))
+                bucket = attributes.get(f"{kind}.s3.bucket")
+                if not enabled or bucket in (None, ""):
+                    matches.append(
+                        RuleMatch(
+                            ["Resources", name, "Properties", "LoadBalancerAttributes"],
+                            f"{name}: {kind}.s3.enabled must be \"true\" with {kind}.s3.bucket set",
+                        )
+                    )
         return matches

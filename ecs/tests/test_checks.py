@@ -114,6 +114,63 @@ class TimingCheck(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout)
         self.assertIn("FAIL  compose/route: service.idle_timeout_secs=50, lb.idle_timeout_secs=60", result.stdout)
 
+    def test_app_pool_longer_than_the_internal_alb_idle_fails(self) -> None:
+        # ECS: the app reaches the api through the internal ALB (idle 60 s).
+        old = 'NORIKAE_APP__UPSTREAM__POOL_IDLE_TIMEOUT_SECS, Value: "50"'
+        with Broken("ecs/service.yaml", old, old.replace('"50"', '"70"')) as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("[client-pool-closes-first]", result.stdout)
+        self.assertIn("FAIL  ecs/app: client.pool_idle_timeout_secs=70, client.server_idle_timeout_secs=60", result.stdout)
+        self.assertIn("ok    compose/app: client.pool_idle_timeout_secs=50, client.server_idle_timeout_secs=75", result.stdout)
+
+    def test_app_pool_default_above_the_api_keep_alive_fails_in_compose(self) -> None:
+        # compose: the app calls the api directly (keep-alive 75 s); ECS sets its own 50 s.
+        with Broken("services/app/src/lib.rs", "pool_idle_timeout_secs: 50,", "pool_idle_timeout_secs: 80,") as app:
+            result = run_checker(f"app_client_defaults={app}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  compose/app: client.pool_idle_timeout_secs=80, client.server_idle_timeout_secs=75", result.stdout)
+        self.assertIn("ok    ecs/app: client.pool_idle_timeout_secs=50", result.stdout)
+
+    def test_api_pool_longer_than_the_internal_balancers_fails(self) -> None:
+        with Broken("services/api/src/config.rs", "pool_idle_timeout_secs: 30,", "pool_idle_timeout_secs: 65,") as api:
+            result = run_checker(f"api_client_defaults={api}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        # compose: through lb-internal (nginx keepalive_timeout 60 s); ECS: the internal ALB.
+        self.assertIn("FAIL  compose/api: client.pool_idle_timeout_secs=65, client.server_idle_timeout_secs=60", result.stdout)
+        self.assertIn("FAIL  ecs/api: client.pool_idle_timeout_secs=65, client.server_idle_timeout_secs=60", result.stdout)
+
+    def test_app_url_to_an_unknown_host_is_an_error(self) -> None:
+        with Broken("docker-compose.yml", "NORIKAE_UPSTREAM__API_URL: http://api:8081", "NORIKAE_UPSTREAM__API_URL: http://elsewhere:8081") as compose:
+            result = run_checker(f"compose={compose}")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("NORIKAE_UPSTREAM__API_URL='http://elsewhere:8081' is no service of", result.stderr)
+
+    def test_internal_target_group_is_checked_on_its_own(self) -> None:
+        # The api's second target group (the app's path) with a deregistration delay shorter
+        # than the longest request: only ecs/api@internal fails.
+        old = 'TargetGroupAttributes:\n        - Key: deregistration_delay.timeout_seconds\n          Value: "15"'
+        with Broken("ecs/service.yaml", old, old.replace('"15"', '"5"')) as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  ecs/api@internal: lb.deregistration_delay_secs=5, service.request_timeout_secs=10", result.stdout)
+        self.assertIn("ok    ecs/api: lb.deregistration_delay_secs=15", result.stdout)
+
+    def test_deployment_that_cannot_start_new_tasks_fails(self) -> None:
+        old = "  MaximumPercent:\n    Type: Number\n    Default: 200"
+        with Broken("ecs/service.yaml", old, old.replace("200", "100")) as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("[deployment-can-replace-tasks]", result.stdout)
+        self.assertIn("FAIL  ecs/route: deployment.minimum_healthy_percent=100, deployment.maximum_percent=100", result.stdout)
+
+    def test_deployment_alarms_without_rollback_fail(self) -> None:
+        old = "Alarms:\n          Enable: true\n          Rollback: true"
+        with Broken("ecs/service.yaml", old, old.replace("Rollback: true", "Rollback: false")) as service:
+            result = run_checker(f"service_template={service}")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("FAIL  ecs/search: deployment.circuit_breaker_rollback=1, deployment.alarms_rollback=0", result.stdout)
+
     def test_unknown_http_setting_in_the_task_definition_is_an_error(self) -> None:
         with Broken("ecs/service.yaml", "NORIKAE_HTTP__DRAIN_DELAY_SECS", "NORIKAE_HTTP__DRAIN_DELAY") as service:
             result = run_checker(f"service_template={service}")
@@ -170,6 +227,45 @@ BROKEN_TEMPLATES = {
         "      TaskDefinition: !Ref TaskDefinition\n"
         "      DesiredCount: !If [UseFargate, !Ref MinTasks, !Ref AWS::NoValue]\n",
         "E9104", "Service: DesiredCount is set while ScalableTarget auto scales this service",
+    ),
+    # Issue 25's production invariants.
+    "writable_root_file_system": (
+        "ecs/service.yaml", "MemoryReservation: 64\n          ReadonlyRootFilesystem: true",
+        "MemoryReservation: 64\n          ReadonlyRootFilesystem: false",
+        "E9105", "TaskDefinition: container log-router must set ReadonlyRootFilesystem: true",
+    ),
+    "ops_task_without_read_only_root": (
+        "ecs/cluster.yaml", "          StopTimeout: 30\n          ReadonlyRootFilesystem: true\n", "          StopTimeout: 30\n",
+        "E9105", "OpsTaskDefinition: container ops must set ReadonlyRootFilesystem: true",
+    ),
+    "deployment_alarms_without_rollback": (
+        "ecs/service.yaml", "Alarms:\n          Enable: true\n          Rollback: true",
+        "Alarms:\n          Enable: true\n          Rollback: false",
+        "E9106", "Service: DeploymentConfiguration.Alarms needs Enable: true and Rollback: true",
+    ),
+    "no_deployment_alarms": (
+        "ecs/service.yaml",
+        "        Alarms:\n          Enable: true\n          Rollback: true\n          AlarmNames:\n"
+        "            - !Ref Target5xxAlarm\n            - !Ref Elb502Alarm\n            - !Ref LatencyP99Alarm\n"
+        "            - !If [HasInternalListener, !Ref InternalTarget5xxAlarm, !Ref AWS::NoValue]\n",
+        "",
+        "E9106", "Service: DeploymentConfiguration has no Alarms",
+    ),
+    "database_open_to_the_app": (
+        "ecs/cluster.yaml", "FromPort: 5432\n      ToPort: 5432\n      SourceSecurityGroupId: !Ref ApiSecurityGroup",
+        "FromPort: 5432\n      ToPort: 5432\n      SourceSecurityGroupId: !Ref AppSecurityGroup",
+        "E9107", "DatabaseSecurityGroup (security group of Database) lets in SourceSecurityGroupId 'AppSecurityGroup'",
+    ),
+    "database_open_to_a_cidr": (
+        "ecs/cluster.yaml", "GroupDescription: norikae PostgreSQL, from the api tasks only (cfn-lint rule E9107)\n      VpcId: !Ref VpcId\n",
+        "GroupDescription: norikae PostgreSQL, from the api tasks only (cfn-lint rule E9107)\n      VpcId: !Ref VpcId\n"
+        "      SecurityGroupIngress:\n        - { IpProtocol: tcp, FromPort: 5432, ToPort: 5432, CidrIp: 10.0.0.0/8 }\n",
+        "E9107", "DatabaseSecurityGroup (security group of Database) lets in CidrIp",
+    ),
+    "balancer_without_connection_logs": (
+        "ecs/cluster.yaml", '- Key: connection_logs.s3.enabled\n          Value: "true"',
+        '- Key: connection_logs.s3.enabled\n          Value: "false"',
+        "E9108", 'PublicLoadBalancer: connection_logs.s3.enabled must be "true"',
     ),
 }
 
@@ -282,6 +378,21 @@ class CfnLintRules(unittest.TestCase):
 
     def test_conditional_desired_count_on_an_autoscaled_service_fails(self) -> None:
         self.assert_rule_fires("conditional_desired_count")
+
+    def test_writable_root_file_system_fails(self) -> None:
+        self.assert_rule_fires("writable_root_file_system")
+        self.assert_rule_fires("ops_task_without_read_only_root")
+
+    def test_deployment_alarms_without_rollback_fail(self) -> None:
+        self.assert_rule_fires("deployment_alarms_without_rollback")
+        self.assert_rule_fires("no_deployment_alarms")
+
+    def test_database_reachable_from_anything_but_the_api_fails(self) -> None:
+        self.assert_rule_fires("database_open_to_the_app")
+        self.assert_rule_fires("database_open_to_a_cidr")
+
+    def test_balancer_without_connection_logs_fails(self) -> None:
+        self.assert_rule_fires("balancer_without_connection_logs")
 
     def test_desired_count_fails_however_the_scalable_target_names_the_service(self) -> None:
         flagged = {

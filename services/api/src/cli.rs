@@ -38,6 +38,11 @@ pub struct CreateArgs {
     /// Also grant the `admin` scope (alerts).
     #[arg(long)]
     pub admin: bool,
+    /// Register the secret held by this environment variable instead of making one (a secret
+    /// a deployment gives the client too, e.g. from Secrets Manager); it is never printed.
+    /// Nothing changes when a key already holds it.
+    #[arg(long, value_name = "VARIABLE")]
+    pub secret_env: Option<String>,
 }
 
 /// Runs a `norikae keys` command; prints to stdout.
@@ -64,6 +69,30 @@ pub async fn execute(db: &Db, command: KeysCommand) -> anyhow::Result<String> {
                 daily_quota: args.daily,
                 admin: args.admin,
             };
+            if let Some(variable) = &args.secret_env {
+                let secret = std::env::var(variable).map_err(|error| {
+                    anyhow::anyhow!("--secret-env {variable}: the variable is not usable ({error})")
+                })?;
+                let registered =
+                    keys::register_key(db, &new, secret.trim()).await.map_err(describe)?;
+                return Ok(match registered {
+                    keys::Registered::Created(record) => format!(
+                        "created key {} ({}) from {variable}, scopes {}, rate {} burst {}, daily quota {}",
+                        record.id,
+                        record.name,
+                        record.scopes.join(","),
+                        record.rate,
+                        record.burst,
+                        record
+                            .daily_quota
+                            .map_or_else(|| "none".to_owned(), |quota| quota.to_string()),
+                    ),
+                    keys::Registered::AlreadyRegistered(record) => format!(
+                        "key {} ({}) already holds the secret in {variable}; nothing changed",
+                        record.id, record.name
+                    ),
+                });
+            }
             let (record, secret) = keys::create_key(db, &new).await.map_err(describe)?;
             Ok(format!(
                 "created key {} ({}), scopes {}, rate {} burst {}, daily quota {}\n\

@@ -42,6 +42,10 @@ impl Default for Config {
 pub struct DatabaseSettings {
     /// `sqlite://path/to/file.db` or `postgres://user:password@host:5432/name`.
     pub url: String,
+    /// The PostgreSQL password, when it is kept apart from the URL (ECS: RDS's managed master
+    /// secret as `NORIKAE_DATABASE__PASSWORD`, the rest of the URL in plain configuration).
+    /// Replaces any password in `url`, encoded as a URL needs it.
+    pub password: Option<String>,
     pub max_connections: u32,
     /// How long a request waits for a pooled connection before answering 503
     /// `database_unavailable`: short, so an outage is reported at once instead of piling up
@@ -57,6 +61,7 @@ impl std::fmt::Debug for DatabaseSettings {
         formatter
             .debug_struct("DatabaseSettings")
             .field("url", &redact_url(&self.url))
+            .field("password", &self.password.as_ref().map(|_| "***"))
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("idle_timeout_secs", &self.idle_timeout_secs)
@@ -68,6 +73,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
             url: DEFAULT_DATABASE_URL.to_owned(),
+            password: None,
             max_connections: 10,
             acquire_timeout_ms: 1_000,
             idle_timeout_secs: 300,
@@ -78,6 +84,29 @@ impl Default for DatabaseSettings {
 impl DatabaseSettings {
     pub fn acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.acquire_timeout_ms)
+    }
+
+    /// The URL to connect with: `url`, with `password` in it when one is set. Refuses a
+    /// password for anything but a `postgres://user@host/…` URL, naming the key.
+    pub fn connect_url(&self) -> anyhow::Result<String> {
+        let Some(password) = self.password.as_deref() else {
+            return Ok(self.url.clone());
+        };
+        let not_postgres = || {
+            anyhow::anyhow!(
+                "database.password is set but database.url ({}) is not a postgres://user@host/name URL",
+                redact_url(&self.url)
+            )
+        };
+        if !(self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")) {
+            return Err(not_postgres());
+        }
+        let mut parsed = url::Url::parse(&self.url).map_err(|_| not_postgres())?;
+        if parsed.username().is_empty() {
+            return Err(not_postgres());
+        }
+        parsed.set_password(Some(password)).map_err(|()| not_postgres())?;
+        Ok(parsed.to_string())
     }
 }
 
@@ -210,6 +239,7 @@ impl Config {
             "database.url ({}) must start with sqlite: or postgres://",
             redact_url(&database.url)
         );
+        database.connect_url()?;
         anyhow::ensure!(
             database.max_connections > 0,
             "database.max_connections must be greater than zero"
@@ -262,6 +292,45 @@ mod tests {
         config.auth.unknown_key_limit.burst = 0;
         let message = config.validate().unwrap_err().to_string();
         assert!(message.contains("auth.unknown_key_limit.burst"), "{message}");
+    }
+
+    #[test]
+    fn a_separate_password_goes_into_the_url_encoded() {
+        let settings = DatabaseSettings {
+            url: "postgres://norikae@db.example:5432/norikae?sslmode=verify-full".to_owned(),
+            password: Some("p@ss:w/rd?#%".to_owned()),
+            ..DatabaseSettings::default()
+        };
+        let url = settings.connect_url().expect("url");
+        assert_eq!(
+            url,
+            "postgres://norikae:p%40ss%3Aw%2Frd%3F%23%25@db.example:5432/norikae?sslmode=verify-full"
+        );
+        // It replaces a password in the URL; without one set the URL is used as it is.
+        let replaced = DatabaseSettings {
+            url: "postgres://norikae:old@db/norikae".to_owned(),
+            password: Some("new".to_owned()),
+            ..DatabaseSettings::default()
+        };
+        assert_eq!(replaced.connect_url().expect("url"), "postgres://norikae:new@db/norikae");
+        let plain = DatabaseSettings {
+            url: "postgres://u:p@db/n".to_owned(),
+            ..DatabaseSettings::default()
+        };
+        assert_eq!(plain.connect_url().expect("url"), "postgres://u:p@db/n");
+        assert!(!format!("{settings:?}").contains("p@ss"), "{settings:?}");
+    }
+
+    #[test]
+    fn a_separate_password_needs_a_postgres_url_with_a_user() {
+        for url in ["sqlite://data/norikae.db", "postgres://db.example/norikae"] {
+            let mut config = Config::default();
+            config.database.url = url.to_owned();
+            config.database.password = Some("secret".to_owned());
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.contains("database.password is set"), "{url}: {message}");
+            assert!(!message.contains("secret"), "{message}");
+        }
     }
 
     #[test]

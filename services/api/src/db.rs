@@ -71,7 +71,7 @@ impl Db {
         let (backend, url) = if settings.url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite_url(&settings.url)?)
         } else {
-            (Backend::Postgres, settings.url.clone())
+            (Backend::Postgres, settings.connect_url()?)
         };
         let pool = AnyPoolOptions::new()
             .max_connections(settings.max_connections)

@@ -139,6 +139,59 @@ pub(crate) fn record_from_row(row: &sqlx::any::AnyRow) -> Result<KeyRecord, sqlx
 
 /// Creates a key; returns it and its secret (shown once, never stored).
 pub async fn create_key(db: &Db, new: &NewKey) -> Result<(KeyRecord, String), KeyError> {
+    let mut random = [0u8; 32];
+    rand::rng().fill_bytes(&mut random);
+    let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    insert_key(db, new, secret).await
+}
+
+/// Characters after `nk_` a supplied secret needs at least (a generated one has 43).
+pub const MIN_SUPPLIED_SECRET_CHARS: usize = 32;
+
+/// What [`register_key`] did.
+#[derive(Clone, Debug)]
+pub enum Registered {
+    /// A new key holds the secret.
+    Created(KeyRecord),
+    /// A key that is not revoked holds this secret already; nothing changed.
+    AlreadyRegistered(KeyRecord),
+}
+
+/// Registers a secret made elsewhere (for example a Secrets Manager secret that a client is
+/// given as well): stores its hash as a new key. Idempotent: when a key that is not revoked
+/// already holds the secret, it is returned unchanged, so a deployment can run this at every
+/// start. The secret must look like a generated one: `nk_` and at least
+/// [`MIN_SUPPLIED_SECRET_CHARS`] URL-safe characters (`A-Z a-z 0-9 - _`), 200 at most.
+pub async fn register_key(db: &Db, new: &NewKey, secret: &str) -> Result<Registered, KeyError> {
+    let body = secret.strip_prefix(SECRET_PREFIX).ok_or(KeyError::InvalidSecret)?;
+    let url_safe =
+        body.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    if !url_safe || body.len() < MIN_SUPPLIED_SECRET_CHARS || secret.len() > 200 {
+        return Err(KeyError::InvalidSecret);
+    }
+    let sql =
+        sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"));
+    let existing = sqlx::query(sql)
+        .bind(hash_secret(secret))
+        .fetch_optional(db.pool())
+        .await
+        .map_err(DbError::from)?;
+    if let Some(row) = existing {
+        let record = record_from_row(&row).map_err(|error| KeyError::Db(error.into()))?;
+        if record.revoked_at.is_some() {
+            return Err(KeyError::SecretRevoked(record.name));
+        }
+        return Ok(Registered::AlreadyRegistered(record));
+    }
+    let (record, _secret) = insert_key(db, new, secret.to_owned()).await?;
+    Ok(Registered::Created(record))
+}
+
+async fn insert_key(
+    db: &Db,
+    new: &NewKey,
+    secret: String,
+) -> Result<(KeyRecord, String), KeyError> {
     let name = new.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(KeyError::InvalidName);
@@ -146,9 +199,6 @@ pub async fn create_key(db: &Db, new: &NewKey) -> Result<(KeyRecord, String), Ke
     if name.starts_with(SECRET_PREFIX) {
         return Err(KeyError::InvalidName);
     }
-    let mut random = [0u8; 32];
-    rand::rng().fill_bytes(&mut random);
-    let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
     let mut id_bytes = [0u8; 6];
     rand::rng().fill_bytes(&mut id_bytes);
     let id: String = id_bytes.iter().map(|byte| format!("{byte:02x}")).collect();
@@ -252,6 +302,13 @@ pub enum KeyError {
     InvalidName,
     #[error("no key has the id or name `{0}`")]
     Unknown(String),
+    #[error(
+        "a supplied secret must be `nk_` and at least {MIN_SUPPLIED_SECRET_CHARS} URL-safe characters \
+         (A-Z a-z 0-9 - _), 200 characters at most"
+    )]
+    InvalidSecret,
+    #[error("the supplied secret belongs to the revoked key `{0}`; make a new secret")]
+    SecretRevoked(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -30,8 +30,9 @@ use crate::clients::ClientLimits;
 use crate::db::{Db, DbError};
 use crate::key_records::{KEY_COLUMNS, record_from_row};
 pub use crate::key_records::{
-    KeyError, KeyRecord, NewKey, Rate, SCOPE_ADMIN, SCOPE_READ, SECRET_PREFIX, create_key,
-    hash_secret, list_keys, revoke_key, usage_on,
+    KeyError, KeyRecord, MIN_SUPPLIED_SECRET_CHARS, NewKey, Rate, Registered, SCOPE_ADMIN,
+    SCOPE_READ, SECRET_PREFIX, create_key, hash_secret, list_keys, register_key, revoke_key,
+    usage_on,
 };
 use crate::unknown_keys::UnknownKeys;
 

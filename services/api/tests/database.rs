@@ -9,7 +9,7 @@ use common::{Api, PgDatabase, api_config, check_documented, engines, openapi, sq
 use norikae_api::DatabaseSettings;
 use norikae_api::cli::{CreateArgs, KeysCommand, execute};
 use norikae_api::db::Db;
-use norikae_api::keys::Rate;
+use norikae_api::keys::{NewKey, Rate, Registered, list_keys, register_key};
 use serde_json::{Value, json};
 
 async fn open(url: &str) -> Db {
@@ -27,6 +27,7 @@ async fn create_key(db: &Db, name: &str, rate: &str, daily: Option<u64>, admin: 
         burst: None,
         daily,
         admin,
+        secret_env: None,
     };
     let output = execute(db, KeysCommand::Create(args)).await.expect("key created");
     let secret = output.lines().last().expect("secret line").trim().to_owned();
@@ -60,6 +61,7 @@ async fn keys_rates_and_quotas(database_url: String) {
         burst: Some(3),
         daily: None,
         admin: false,
+        secret_env: None,
     };
     let output = execute(&db, KeysCommand::Create(args)).await.expect("key");
     let slow = output.lines().last().expect("secret").trim().to_owned();
@@ -141,6 +143,7 @@ async fn keys_rates_and_quotas(database_url: String) {
         burst: None,
         daily: None,
         admin: false,
+        secret_env: None,
     };
     let taken = execute(&db, KeysCommand::Create(duplicate)).await.unwrap_err().to_string();
     assert!(taken.contains("already exists"), "{taken}");
@@ -178,6 +181,71 @@ async fn keys_rates_and_quotas_on_sqlite() {
 async fn keys_rates_and_quotas_on_postgres() {
     let database = PgDatabase::create().await;
     keys_rates_and_quotas(database.url()).await;
+    database.drop().await;
+}
+
+/// A secret made outside the api (compose's one-shot, Secrets Manager in ECS) registered with
+/// `keys create --secret-env`: the api accepts it, registering it again changes nothing, and
+/// a malformed or revoked secret is refused with a message saying why.
+async fn supplied_secrets(database_url: String) {
+    let db = open(&database_url).await;
+    let api = Api::start(api_config(&engines(), database_url, false)).await;
+    let search = "/v1/stations?q=tenjin";
+    let new = NewKey {
+        name: "app".to_owned(),
+        rate: Rate::parse("100/s").expect("rate"),
+        burst: None,
+        daily_quota: None,
+        admin: false,
+    };
+    let secret = "nk_0123456789abcdefghijklmnopqrstuvwxyz-_ABCDEFG";
+    let Registered::Created(created) = register_key(&db, &new, secret).await.expect("registered")
+    else {
+        panic!("a new secret creates a key");
+    };
+    assert_eq!(created.name, "app");
+    assert_eq!(created.prefix, "nk_01234567");
+    assert_eq!(api.get_with_key(search, secret).await.status, 200);
+    // Again (every `docker compose up`, every registration task run): nothing changes.
+    let again = NewKey { name: "app-again".to_owned(), ..new.clone() };
+    let Registered::AlreadyRegistered(existing) =
+        register_key(&db, &again, secret).await.expect("idempotent")
+    else {
+        panic!("a registered secret is not created twice");
+    };
+    assert_eq!(existing.id, created.id);
+    assert_eq!(list_keys(&db).await.expect("keys").len(), 1);
+    // Another secret under a taken name.
+    let other = "nk_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210";
+    let taken = register_key(&db, &new, other).await.unwrap_err().to_string();
+    assert!(taken.contains("already exists"), "{taken}");
+    for malformed in [
+        "0123456789abcdefghijklmnopqrstuvwxyz",
+        "nk_short",
+        "nk_0123456789abcdefghijklmnopqrstuvwxyz!",
+        "nk_ 123456789abcdefghijklmnopqrstuvwxyz",
+    ] {
+        let refused = register_key(&db, &again, malformed).await.unwrap_err().to_string();
+        assert!(refused.contains("at least 32 URL-safe characters"), "{malformed}: {refused}");
+        assert!(!refused.contains(malformed), "the secret is not echoed: {refused}");
+    }
+    execute(&db, KeysCommand::Revoke { key: "app".to_owned() }).await.expect("revoked");
+    let revoked = register_key(&db, &again, secret).await.unwrap_err().to_string();
+    assert!(revoked.contains("revoked key `app`"), "{revoked}");
+    api.stop().await;
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supplied_secrets_on_sqlite() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    supplied_secrets(sqlite_url(&directory)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supplied_secrets_on_postgres() {
+    let database = PgDatabase::create().await;
+    supplied_secrets(database.url()).await;
     database.drop().await;
 }
 

@@ -112,7 +112,7 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout())
             .connect_timeout(settings.timeout().min(Duration::from_secs(2)))
-            .pool_idle_timeout(Duration::from_secs(50))
+            .pool_idle_timeout(settings.pool_idle_timeout())
             .user_agent(concat!("norikae-app/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let base = format!("{}/v1", settings.api_url.trim().trim_end_matches('/'));

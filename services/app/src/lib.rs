@@ -70,11 +70,22 @@ pub struct UpstreamSettings {
     /// the app alone with `NORIKAE_APP__UPSTREAM__TIMEOUT_MS` (`upstream` is shared with the
     /// api in `norikae serve`).
     pub timeout_ms: u64,
+    /// Idle keep-alive connections to the API are closed after this long. It must stay below
+    /// the idle timeout of whatever the app connects to (the api's keep-alive, 75 s, in
+    /// docker-compose; the internal ALB's, 60 s, in ECS), so the app's side always closes an
+    /// idle connection first and never sends a request on one the other side is closing.
+    /// ecs/timing-rules.yaml checks it against both (`NORIKAE_APP__UPSTREAM__POOL_IDLE_TIMEOUT_SECS`).
+    pub pool_idle_timeout_secs: u64,
 }
 
 impl Default for UpstreamSettings {
     fn default() -> Self {
-        Self { api_url: "http://127.0.0.1:8081".to_owned(), api_key: None, timeout_ms: 9_000 }
+        Self {
+            api_url: "http://127.0.0.1:8081".to_owned(),
+            api_key: None,
+            timeout_ms: 9_000,
+            pool_idle_timeout_secs: 50,
+        }
     }
 }
 
@@ -86,6 +97,7 @@ impl std::fmt::Debug for UpstreamSettings {
             .field("api_url", &self.api_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("timeout_ms", &self.timeout_ms)
+            .field("pool_idle_timeout_secs", &self.pool_idle_timeout_secs)
             .finish()
     }
 }
@@ -99,11 +111,19 @@ impl UpstreamSettings {
             "upstream.api_url must be an http:// or https:// URL, not `{url}`"
         );
         anyhow::ensure!(self.timeout_ms > 0, "upstream.timeout_ms must be above 0");
+        anyhow::ensure!(
+            self.pool_idle_timeout_secs > 0,
+            "upstream.pool_idle_timeout_secs must be above 0"
+        );
         Ok(())
     }
 
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
+    }
+
+    pub fn pool_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.pool_idle_timeout_secs)
     }
 }
 

@@ -4,7 +4,8 @@
 //! EC2 instance id comes from DescribeContainerInstances) to show which EC2 instance runs which
 //! task and container ([`inventory`]), to drain instances and wait until their tasks have moved
 //! ([`drain`]), and to find container instances whose agent is disconnected or impaired and
-//! drain them ([`agent_check`], meant to run on a schedule). Every ECS call goes through
+//! drain them ([`agent_check`], meant to run on a schedule, publishing CloudWatch metrics as
+//! embedded-metric-format lines: [`metrics`]). Every ECS call goes through
 //! [`ecs::Ecs`], which backs off when the API throttles ([`backoff`]).
 
 pub mod agent_check;
@@ -12,6 +13,7 @@ pub mod backoff;
 pub mod drain;
 pub mod ecs;
 pub mod inventory;
+pub mod metrics;
 
 pub use ecs::{ClientSettings, Ecs};
 

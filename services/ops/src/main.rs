@@ -69,6 +69,13 @@ enum Command {
         /// Wait for the drained instances' tasks to move (default: set DRAINING and exit).
         #[arg(long)]
         wait: bool,
+        /// Also print the run's CloudWatch metrics as one embedded-metric-format line (last
+        /// line of stdout); CloudWatch Logs turns it into metrics (the scheduled task uses it).
+        #[arg(long)]
+        emf: bool,
+        /// CloudWatch namespace of the `--emf` metrics.
+        #[arg(long, default_value = norikae_ops::metrics::DEFAULT_NAMESPACE)]
+        emf_namespace: String,
         #[command(flatten)]
         wait_args: WaitArgs,
     },
@@ -163,7 +170,7 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        Command::AgentCheck { dry_run, max_fraction, wait, wait_args } => {
+        Command::AgentCheck { dry_run, max_fraction, wait, emf, emf_namespace, wait_args } => {
             let mut drain_options = wait_args.options()?;
             drain_options.no_wait = !*wait || wait_args.no_wait;
             let options = AgentCheckOptions {
@@ -188,6 +195,16 @@ async fn main() -> anyhow::Result<()> {
                 for name in &report.skipped {
                     println!("left active {name} (dry run or over --max-fraction)");
                 }
+            }
+            if *emf {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .context("the system clock is before 1970")?;
+                let millis = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+                println!(
+                    "{}",
+                    norikae_ops::metrics::agent_check_emf_line(&report, emf_namespace, millis)
+                );
             }
         }
     }

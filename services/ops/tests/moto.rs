@@ -626,6 +626,20 @@ async fn agent_check_drains_disconnected_and_impaired_instances() {
         assert_eq!(instance_status(&direct, arn).await.0, "ACTIVE");
     }
 
+    // With --emf the run's metrics follow as one embedded-metric-format line, which CloudWatch
+    // Logs turns into the metrics ecs/cluster.yaml alarms on.
+    let output = run_ops(&proxy_url, &["agent-check", "--dry-run", "--emf"]).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let emf: Value = serde_json::from_str(stdout.lines().last().expect("an emf line"))
+        .unwrap_or_else(|error| panic!("last line is not json ({error}): {stdout}"));
+    assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Norikae/Ops");
+    assert_eq!(emf["Cluster"], CLUSTER);
+    assert_eq!(emf["ActiveInstances"], 4);
+    assert_eq!(emf["UnhealthyAgents"], 2);
+    assert_eq!(emf["DrainedInstances"], 0);
+    assert_eq!(emf["SkippedInstances"], 2);
+
     // A real run drains exactly those two (half of four: within --max-fraction 0.5).
     let output = run_ops(&proxy_url, &["--json", "agent-check"]).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
