@@ -20,8 +20,8 @@ for feed in "${feeds[@]}"; do
 done
 
 echo "== building (release)"
-(cd "$repo" && cargo build --release -q -p norikae-timetable --example timetable)
-bin=${CARGO_TARGET_DIR:-$repo/target}/release/examples/timetable
+(cd "$repo" && cargo build --release -q -p norikae-cli --bin norikae)
+bin=${CARGO_TARGET_DIR:-$repo/target}/release/norikae
 
 echo "== data: ${#feeds[@]} New York MTA sub-feeds from $nyc ($(du -ch "$nyc"/*.zip | tail -1 | cut -f1) zipped)"
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM"

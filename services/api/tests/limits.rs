@@ -89,7 +89,8 @@ async fn guessing_keys_costs_no_database_query_after_the_first_few() {
     let guess = "nk_guessed_once";
     let first = api.send(from(&api, "198.51.100.1", Some(guess))).await;
     assert_eq!((first.status, first.body["code"].as_str()), (401, Some("invalid_api_key")));
-    // Several key refreshes (every 200 ms) pass before the database goes away.
+    // Several key refreshes (every 200 ms) pass before the database goes away (real time:
+    // each refresh is a query to PostgreSQL over a socket, which paused time would outrun).
     tokio::time::sleep(Duration::from_millis(700)).await;
     proxy.cut();
 
@@ -156,7 +157,8 @@ async fn one_quota_over_two_instances(database_url: String) {
             }
             other => panic!("unexpected {other}: {}", answer.body),
         }
-        // Each instance flushes between two of its requests: one batch is one request each.
+        // Each instance flushes between two of its requests: one batch is one request each
+        // (real time: a flush is a PostgreSQL write over a socket, which paused time outruns).
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     first.stop().await;

@@ -293,7 +293,8 @@ async fn the_database_down_and_back() {
         (unchecked.status, unchecked.body["code"].as_str()),
         (503, Some("database_unavailable"))
     );
-    tokio::time::sleep(Duration::from_millis(500)).await; // a few failed flushes
+    // A few failed flushes (real time: they fail on a real socket through the proxy).
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     proxy.restore();
     let mut created = None;

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+mod import;
+
 #[derive(Parser)]
 #[command(name = "norikae", version, about = "Norikae: a transfer-guide journey planner")]
 struct Cli {
@@ -24,9 +26,9 @@ enum Command {
     /// configured, the bundled feeds are imported first (again only when they change).
     Serve(ServeArgs),
     /// Import GTFS feeds into a timetable snapshot.
-    Import(norikae_timetable::cli::ImportArgs),
+    Import(import::ImportArgs),
     /// Load a snapshot and print what it holds, how long loading took and the memory used.
-    SnapshotInfo(norikae_timetable::cli::SnapshotInfoArgs),
+    SnapshotInfo(import::SnapshotInfoArgs),
     /// Manage API keys in the api's database (`NORIKAE_DATABASE__URL`, default the SQLite
     /// file data/norikae.db).
     Keys {
@@ -61,8 +63,8 @@ fn main() -> anyhow::Result<()> {
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(serve(args))
         }
-        Command::Import(args) => norikae_timetable::cli::run_import(args),
-        Command::SnapshotInfo(args) => norikae_timetable::cli::run_snapshot_info(args),
+        Command::Import(args) => import::run_import(args),
+        Command::SnapshotInfo(args) => import::run_snapshot_info(args),
         Command::Keys { command } => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -11,6 +11,9 @@
 //! moto also does not run a service scheduler, so the drain test plays it: once the instance
 //! is DRAINING it stops the tasks there and starts replacements on another instance.
 //!
+//! The waits are in real time: moto is another process, answering over real sockets, so
+//! tokio's paused clock would run past its answers.
+//!
 //! Without `moto_server` on PATH the tests skip with a message, except in CI (`CI=true`),
 //! where they fail.
 

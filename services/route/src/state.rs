@@ -368,7 +368,9 @@ mod tests {
         assert!(engine.trip_based_dates().is_empty());
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // Paused time: the loader's checks come from tokio's clock, which jumps to the next one
+    // while every task waits; loads and builds run on the blocking pool, which holds it.
+    #[tokio::test(start_paused = true)]
     async fn a_failed_engine_build_is_retried_and_the_old_engine_keeps_answering() {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -382,9 +384,10 @@ mod tests {
         let (fail, count) = (Arc::clone(&failing), Arc::clone(&builds));
         let state = state(TripBased::Off);
         let readiness = Readiness::default();
+        let interval = Duration::from_secs(1);
         let loader = state.clone().spawn_loader_with(
             path.clone(),
-            Duration::from_millis(50),
+            interval,
             readiness.clone(),
             move |timetable| {
                 count.fetch_add(1, Ordering::SeqCst);
@@ -392,12 +395,14 @@ mod tests {
                 Engine::new(timetable)
             },
         );
+        // How long (on the paused clock) until `done`.
         let wait_until = async |what: &str, done: &dyn Fn() -> bool| {
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let started = tokio::time::Instant::now();
             while !done() {
-                assert!(std::time::Instant::now() < deadline, "{what}");
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                assert!(started.elapsed() < 100 * interval, "{what}");
+                tokio::time::sleep(interval / 10).await;
             }
+            started.elapsed()
         };
         wait_until("first engine", &|| readiness.is_ready()).await;
         let first_hash = state.engine().expect("engine").timetable().meta.content_hash.clone();
@@ -408,7 +413,10 @@ mod tests {
         let builds_before = builds.load(Ordering::SeqCst);
         timetable.stops[0].lat += 0.001;
         norikae_timetable::snapshot::write(&timetable, &path).expect("second snapshot");
-        wait_until("retried builds", &|| builds.load(Ordering::SeqCst) >= builds_before + 3).await;
+        let retried =
+            wait_until("retried builds", &|| builds.load(Ordering::SeqCst) >= builds_before + 3)
+                .await;
+        assert!(retried <= 4 * interval, "three builds took {retried:?}: one per check");
         assert_eq!(state.engine().expect("engine").timetable().meta.content_hash, first_hash);
         assert!(readiness.is_ready());
 

@@ -400,6 +400,7 @@ async fn worst_case_requests_leave_room_for_a_plain_one() {
     let started = std::time::Instant::now();
     let (status, body) = service.get(WORST_CASE).await;
     eprintln!("a worst-case request alone: {status} {} in {:?}", code(&body), started.elapsed());
+    // Real time: the query timeout cuts real CPU work on the blocking pool, over real sockets.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
 
     let worst: Vec<_> = (0..50)

@@ -1,4 +1,6 @@
 //! The runtime's promises, tested against a real server on port 0 with scaled-down timeouts.
+//! Real time, not tokio's paused clock: paused time would jump past the timeouts whenever a
+//! socket's bytes are not yet readable, and hyper's timers would fire on the jump.
 
 mod support;
 

@@ -8,17 +8,20 @@
 //! - [`snapshot::load`]: file → [`Timetable`] (columns mapped, not copied);
 //! - [`LiveTimetable`]: the current timetable of a running service, hot-swapped when the
 //!   snapshot file changes;
-//! - [`bundled`]: the feeds shipped in `data/feeds` and [`bundled::ensure_snapshot`];
-//! - [`cli`]: `norikae import` and `norikae snapshot-info`.
+//! - [`bundled`]: the feeds shipped in `data/feeds` and [`bundled::ensure_snapshot`].
+//!
+//! The crate knows no terminal: an import reports its steps through [`import::Progress`]
+//! and returns an [`ImportReport`]; the `norikae` command (`services/cli`) draws the bars
+//! and prints the summary.
 
 pub mod bundled;
-pub mod cli;
 pub mod column;
 pub mod error;
 pub mod geo;
 pub mod import;
 pub mod index;
 pub mod live;
+pub mod memory;
 pub mod model;
 pub mod settings;
 pub mod snapshot;

@@ -202,7 +202,9 @@ fn a_failed_import_leaves_the_previous_snapshot_in_place() {
     assert_eq!(std::fs::read(&path).expect("read"), before);
 }
 
-#[tokio::test]
+// Paused time: the watcher's ticks come from tokio's clock, which jumps to the next timer
+// while every task waits; a reload runs on the blocking pool, which holds the clock meanwhile.
+#[tokio::test(start_paused = true)]
 async fn a_newer_snapshot_replaces_the_loaded_one_while_old_readers_finish() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = small_snapshot(dir.path());
@@ -223,17 +225,25 @@ async fn a_newer_snapshot_replaces_the_loaded_one_while_old_readers_finish() {
     import_to_file(&[FeedInput::new("t", folder)], &ImportOptions::default(), &path, &NoProgress)
         .expect("second import");
 
-    let watcher = live.spawn_watcher(Duration::from_millis(20));
-    let mut swapped = false;
+    // The services' default interval: on the paused clock the wait costs nothing, and when
+    // the watcher looks is exact.
+    let interval = Duration::from_secs(10);
+    let started = tokio::time::Instant::now();
+    let watcher = live.spawn_watcher(interval);
+    let mut swapped_after = None;
     for _ in 0..250 {
         if live.current().trips.len() == 2 {
-            swapped = true;
+            swapped_after = Some(started.elapsed());
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
     watcher.abort();
-    assert!(swapped, "the watcher swapped in the new snapshot");
+    let swapped_after = swapped_after.expect("the watcher swapped in the new snapshot");
+    assert!(
+        (interval..=interval + Duration::from_secs(1)).contains(&swapped_after),
+        "swapped after {swapped_after:?}: the file is checked once per {interval:?}, first after one"
+    );
     assert_eq!(held_by_a_request.trips.len(), 1, "a request keeps the timetable it started with");
     assert_ne!(held_by_a_request.meta.content_hash, live.current().meta.content_hash);
     assert!(live.current().trip_by_id("t:T2").is_some());

@@ -194,7 +194,7 @@ fn percentile(sorted_micros: &[f64], fraction: f64) -> f64 {
 
 /// (RSS now, peak RSS) in MiB.
 fn memory_mib() -> (f64, f64) {
-    let (rss, peak) = norikae_timetable::cli::memory_usage();
+    let (rss, peak) = norikae_timetable::memory::usage();
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     (mib(rss), mib(peak))
 }

@@ -1,17 +1,17 @@
-//! The `norikae import` and `norikae snapshot-info` commands (the `norikae` binary in
-//! `services/cli` parses its subcommands with these `clap` structs and calls these functions).
+//! `norikae import` and `norikae snapshot-info`: the terminal side of the timetable crate.
+//! The import itself is [`norikae_timetable::import_to_file`]; here are its arguments, its
+//! progress bars (indicatif, on standard error) and the summary it prints.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar as Bar, ProgressStyle};
-
-use crate::import::{
-    FeedInput, ImportLimits, ImportOptions, Progress, ProgressBar, import_to_file,
+use norikae_timetable::import::{Progress, ProgressBar};
+use norikae_timetable::{
+    FeedInput, ImportLimits, ImportOptions, Timetable, WalkingSettings, import_to_file, memory,
+    snapshot,
 };
-use crate::model::{Timetable, WalkingSettings};
-use crate::snapshot;
 
 /// File name of the snapshot inside `--out DIR`.
 pub const SNAPSHOT_FILE: &str = "timetable.snapshot";
@@ -59,6 +59,7 @@ pub struct SnapshotInfoArgs {
     pub path: PathBuf,
 }
 
+/// Progress bars of an import, one per step (hidden with `--quiet`).
 struct Bars {
     multi: MultiProgress,
     hidden: bool,
@@ -91,20 +92,6 @@ impl Progress for Bars {
         bar.set_prefix(label.to_owned());
         Box::new(IndicatifBar(bar))
     }
-}
-
-/// Resident and peak resident memory of this process in bytes (Linux; zero elsewhere).
-pub fn memory_usage() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|line| line.starts_with(name))
-            .and_then(|line| line.split_whitespace().nth(1))
-            .and_then(|kib| kib.parse::<u64>().ok())
-            .map_or(0, |kib| kib * 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -143,7 +130,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
         format!("import into {} failed; the existing snapshot (if any) is unchanged", out.display())
     })?;
     let size = std::fs::metadata(&out).map(|metadata| metadata.len()).unwrap_or(0);
-    let (_, peak) = memory_usage();
+    let (_, peak) = memory::usage();
     print_summary(&timetable);
     let rules = &report.transfer_rules;
     println!(
@@ -211,12 +198,12 @@ fn print_summary(timetable: &Timetable) {
 
 pub fn run_snapshot_info(args: SnapshotInfoArgs) -> anyhow::Result<()> {
     let path = if args.path.is_dir() { args.path.join(SNAPSHOT_FILE) } else { args.path.clone() };
-    let (rss_before, _) = memory_usage();
+    let (rss_before, _) = memory::usage();
     let started = Instant::now();
     let timetable =
         snapshot::load(&path).with_context(|| format!("cannot load {}", path.display()))?;
     let load_secs = started.elapsed().as_secs_f64();
-    let (rss_after, peak) = memory_usage();
+    let (rss_after, peak) = memory::usage();
     let size = std::fs::metadata(&path).map(|metadata| metadata.len()).unwrap_or(0);
     println!("snapshot: {} ({:.1} MiB)", path.display(), mib(size));
     println!(
