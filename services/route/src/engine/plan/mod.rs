@@ -3,13 +3,16 @@
 //! default rules once the date's transfers are built, else RAPTOR: one iteration, or a range's
 //! departures latest first), the walk-only answer, and via stations by chaining two searches.
 //! [`Planner`] borrows the network and the engine's caches; the engine's façade makes one per
-//! call.
+//! call. The ends of a search are in [`ends`], the joining of via searches in [`via`].
+
+mod ends;
+mod via;
 
 use std::sync::Arc;
 
-use norikae_timetable::{StationIdx, StopIdx, Timetable};
+use norikae_timetable::{StationIdx, StopIdx};
 
-use super::journey::{DirectWalk, Journey, Leg, SeedWalk, WalkEnd, pareto_filter};
+use super::journey::{Journey, SeedWalk, pareto_filter};
 use super::network::Network;
 use super::query::{MAX_JOURNEY_SECS, Options, Place, Request, SearchKind};
 use super::raptor::day_tables::{DayCache, DayTrips};
@@ -18,7 +21,7 @@ use super::raptor::reconstruct::{Reconstruction, reconstruct};
 use super::raptor::{Rules, Seed, rounds};
 use super::scratch::Scratch;
 use super::trip_based::{self, Departures};
-use super::types::{Direction, Frame, haversine_m};
+use super::types::{Direction, Frame};
 use crate::error::{Error, Result};
 
 /// What a search reads besides the query: the network and the caches of day tables and
@@ -34,48 +37,10 @@ pub(crate) struct Planner<'a> {
 #[derive(Clone, Copy)]
 struct Ends<'a> {
     direction: Direction,
-    /// Where the search starts (forward: the origin's), see [`Planner::place_walks`].
+    /// Where the search starts (forward: the origin's), see [`ends::place_walks`].
     seeds: &'a [SeedWalk],
     /// Where it ends.
     goals: &'a [SeedWalk],
-}
-
-/// Adds the walk-only journeys to `journeys` (by vehicle), dropping those walking beats with
-/// no more vehicles: a depart-at search's journeys arriving no earlier than the walk leaving
-/// at the query's time, an arrive-by search's leaving no later than the walk arriving at it;
-/// in a range, where the departure counts too, a journey that walking reaches as early when
-/// leaving with it, and the walk is offered at that departure as well (one walk per
-/// departure time that matters, not one per minute of the window).
-fn add_walk_only(journeys: &mut Vec<Journey>, walk: &DirectWalk, kind: SearchKind, at: i64) {
-    let secs = i64::from(walk.duration_secs);
-    let first = match kind {
-        SearchKind::ArriveBy => Journey::walk_only(walk, at - secs),
-        SearchKind::DepartAt | SearchKind::Range { .. } => Journey::walk_only(walk, at),
-    };
-    let mut walks = vec![first];
-    journeys.retain(|journey| {
-        let beaten = match kind {
-            SearchKind::DepartAt => at + secs <= journey.arrival,
-            SearchKind::ArriveBy => journey.departure <= at - secs,
-            SearchKind::Range { .. } => journey.departure + secs <= journey.arrival,
-        };
-        if beaten && matches!(kind, SearchKind::Range { .. }) {
-            walks.push(Journey::walk_only(walk, journey.departure));
-        }
-        !beaten
-    });
-    walks.sort_by_key(|walk| walk.departure);
-    walks.dedup_by_key(|walk| walk.departure);
-    journeys.extend(walks);
-}
-
-/// Which end of a search a place is.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum End {
-    /// Where the search starts (seeds).
-    Start,
-    /// Where it ends (target stops).
-    Goal,
 }
 
 impl Planner<'_> {
@@ -161,19 +126,34 @@ impl Planner<'_> {
             Direction::Forward => (from, to, "from", "to"),
             Direction::Backward => (to, from, "to", "from"),
         };
-        let seeds = self.place_walks(start_place, End::Start, direction, options, start_field)?;
-        let goals = self.place_walks(goal_place, End::Goal, direction, options, goal_field)?;
+        let seeds = ends::place_walks(
+            self.network,
+            start_place,
+            ends::End::Start,
+            direction,
+            options,
+            start_field,
+        )?;
+        let goals = ends::place_walks(
+            self.network,
+            goal_place,
+            ends::End::Goal,
+            direction,
+            options,
+            goal_field,
+        )?;
         if seeds.is_empty() || goals.is_empty() {
             // No stop either end can use (a wheelchair search at a station without an
             // accessible stop): no journey.
             return Ok(Vec::new());
         }
-        let walk = self.direct_walk((from, to), direction, (&seeds, &goals), options);
+        let walk =
+            ends::direct_walk(self.network, (from, to), direction, (&seeds, &goals), options);
         let ends = Ends { direction, seeds: &seeds, goals: &goals };
         let mut journeys =
             self.search_vehicles(request, &ends, at, frame, allowed_patterns, scratch)?;
         if let Some(walk) = walk {
-            add_walk_only(&mut journeys, &walk, request.kind, at);
+            ends::add_walk_only(&mut journeys, &walk, request.kind, at);
         }
         Ok(journeys)
     }
@@ -423,176 +403,6 @@ impl Planner<'_> {
         departures
     }
 
-    /// The shortest walk from `from` to `to` without any vehicle, within the walking limit:
-    /// through a stop both ends of the search walk to (a stop of one place, joined to the other
-    /// by a walking link or by the coordinates' radius), or straight between coordinates and
-    /// the other place (its stops, or its coordinates). `None` when none is allowed.
-    fn direct_walk(
-        &self,
-        (from, to): (Place, Place),
-        direction: Direction,
-        (seeds, goals): (&[SeedWalk], &[SeedWalk]),
-        options: &Options,
-    ) -> Option<DirectWalk> {
-        let tt = &*self.network.timetable;
-        let mut best: Option<DirectWalk> = None;
-        let mut consider = |walk: DirectWalk| {
-            if walk.duration_secs > 0
-                && walk.distance_m <= options.max_walk_m
-                && best.is_none_or(|best| walk.duration_secs < best.duration_secs)
-            {
-                best = Some(walk);
-            }
-        };
-        // The seeds are sorted by stop, one walk each.
-        for goal in goals {
-            let Ok(index) = seeds.binary_search_by_key(&goal.stop, |seed| seed.stop) else {
-                continue;
-            };
-            let seed = &seeds[index];
-            let (walk_from, walk_to) = match direction {
-                Direction::Forward => (seed.place, goal.place),
-                Direction::Backward => (goal.place, seed.place),
-            };
-            consider(DirectWalk {
-                from: walk_from,
-                to: walk_to,
-                duration_secs: seed.duration_secs + goal.duration_secs,
-                distance_m: seed.distance_m + goal.distance_m,
-            });
-        }
-        let walking = tt.meta.walking;
-        let mut straight = |(lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64), ends| {
-            let distance = haversine_m(lat1, lon1, lat2, lon2) * 1.2;
-            let (walk_from, walk_to) = ends;
-            consider(DirectWalk {
-                from: walk_from,
-                to: walk_to,
-                duration_secs: (distance / walking.speed_m_per_s).ceil() as u32,
-                distance_m: distance.round() as u32,
-            });
-        };
-        let usable =
-            |stop: &StopIdx| !options.wheelchair || self.network.stop_accessible[stop.idx()];
-        let position = |stop: StopIdx| (tt.stops[stop.idx()].lat, tt.stops[stop.idx()].lon);
-        match (from, to) {
-            (Place::Coordinates { lat, lon }, Place::Coordinates { lat: lat2, lon: lon2 }) => {
-                straight(
-                    (lat, lon),
-                    (lat2, lon2),
-                    (WalkEnd::Place { lat, lon }, WalkEnd::Place { lat: lat2, lon: lon2 }),
-                );
-            }
-            (Place::Coordinates { lat, lon }, place) => {
-                for stop in self.own_stops(place).into_iter().filter(usable) {
-                    let ends = (WalkEnd::Place { lat, lon }, WalkEnd::Stop(stop));
-                    straight((lat, lon), position(stop), ends);
-                }
-            }
-            (place, Place::Coordinates { lat, lon }) => {
-                for stop in self.own_stops(place).into_iter().filter(usable) {
-                    let ends = (WalkEnd::Stop(stop), WalkEnd::Place { lat, lon });
-                    straight(position(stop), (lat, lon), ends);
-                }
-            }
-            _ => {}
-        }
-        best
-    }
-
-    /// The stops where vehicles stop that a station or stop place stands for (none for
-    /// coordinates).
-    fn own_stops(&self, place: Place) -> Vec<StopIdx> {
-        let tt = &*self.network.timetable;
-        match place {
-            Place::Station(station) => tt.stations[station.idx()].stops.clone(),
-            Place::Stop(stop)
-                if tt.stops[stop.idx()].location_type
-                    == norikae_timetable::LocationType::Station =>
-            {
-                tt.stations[tt.stops[stop.idx()].station.idx()].stops.clone()
-            }
-            Place::Stop(stop) => vec![stop],
-            Place::Coordinates { .. } => Vec::new(),
-        }
-    }
-
-    /// The stops a place stands for, with the walk between each and the place: at the start
-    /// of a search the place's stops and those a walking link joins to them; at its goal the
-    /// place's own stops (the search walks links itself). Coordinates: the stops in the radius.
-    fn place_walks(
-        &self,
-        place: Place,
-        end: End,
-        direction: Direction,
-        options: &Options,
-        field: &'static str,
-    ) -> Result<Vec<SeedWalk>> {
-        let tt = &*self.network.timetable;
-        let usable =
-            |stop: StopIdx| !options.wheelchair || self.network.stop_accessible[stop.idx()];
-        let mut walks: Vec<SeedWalk> = Vec::new();
-        let own_stops = self.own_stops(place);
-        if let Place::Coordinates { lat, lon } = place {
-            let radius = options.coordinate_radius_m.min(options.max_walk_m);
-            let walking = tt.meta.walking;
-            for (index, stop) in tt.stops.iter().enumerate() {
-                let stop_idx = StopIdx::from(index);
-                if stop.location_type != norikae_timetable::LocationType::Stop || !usable(stop_idx)
-                {
-                    continue;
-                }
-                let straight = haversine_m(lat, lon, stop.lat, stop.lon);
-                let distance = straight * 1.2;
-                if distance > f64::from(radius) {
-                    continue;
-                }
-                walks.push(SeedWalk {
-                    stop: stop_idx,
-                    place: WalkEnd::Place { lat, lon },
-                    duration_secs: (distance / walking.speed_m_per_s).ceil() as u32,
-                    distance_m: distance.round() as u32,
-                });
-            }
-            if walks.is_empty() {
-                return Err(Error::NoStopNearby { field, radius_m: radius });
-            }
-            return Ok(walks);
-        }
-        for &stop in &own_stops {
-            if usable(stop) {
-                walks.push(SeedWalk {
-                    stop,
-                    place: WalkEnd::Stop(stop),
-                    duration_secs: 0,
-                    distance_m: 0,
-                });
-            }
-        }
-        if end == End::Start {
-            for &stop in &own_stops {
-                if !usable(stop) {
-                    continue;
-                }
-                for footpath in self.network.footpaths(direction, stop) {
-                    if footpath.distance_m > options.max_walk_m || !usable(footpath.to) {
-                        continue;
-                    }
-                    walks.push(SeedWalk {
-                        stop: footpath.to,
-                        place: WalkEnd::Stop(stop),
-                        duration_secs: footpath.duration_secs,
-                        distance_m: footpath.distance_m,
-                    });
-                }
-            }
-        }
-        // One walk per stop: the shortest.
-        walks.sort_by_key(|walk| (walk.stop, walk.duration_secs));
-        walks.dedup_by_key(|walk| walk.stop);
-        Ok(walks)
-    }
-
     /// Via a station: the best ways to the via station, each continued by the best ways on.
     fn search_via(
         &self,
@@ -621,13 +431,13 @@ impl Planner<'_> {
                     allowed_patterns,
                     scratch,
                 )?;
-                check_via_heads(second.len(), scratch)?;
+                via::check_via_heads(second.len(), scratch)?;
                 for tail in second {
                     scratch.limits.check()?;
-                    let board_at = tail.departure - change_secs(first_stop(tt, &tail));
+                    let board_at = tail.departure - change_secs(via::first_stop(tt, &tail));
                     let first_request = Request { kind: SearchKind::ArriveBy, ..request.clone() };
                     // The head ends where the tail starts, so the legs meet.
-                    let meeting = first_stop(tt, &tail).map_or(via_place, Place::Stop);
+                    let meeting = via::first_stop(tt, &tail).map_or(via_place, Place::Stop);
                     let heads = self.search_once(
                         &first_request,
                         request.from,
@@ -640,7 +450,7 @@ impl Planner<'_> {
                     journeys.extend(
                         heads
                             .into_iter()
-                            .filter_map(|head| join(tt, head, &tail, &request.options)),
+                            .filter_map(|head| via::join(tt, head, &tail, &request.options)),
                     );
                 }
             }
@@ -655,12 +465,12 @@ impl Planner<'_> {
                     scratch,
                 )?;
                 let onward_request = Request { kind: SearchKind::DepartAt, ..request.clone() };
-                check_via_heads(first.len(), scratch)?;
+                via::check_via_heads(first.len(), scratch)?;
                 for head in first {
                     scratch.limits.check()?;
-                    let leave_at = head.arrival + change_secs(last_stop(tt, &head));
+                    let leave_at = head.arrival + change_secs(via::last_stop(tt, &head));
                     // The tail starts where the head ends, so the legs meet.
-                    let meeting = last_stop(tt, &head).map_or(via_place, Place::Stop);
+                    let meeting = via::last_stop(tt, &head).map_or(via_place, Place::Stop);
                     let tails = self.search_once(
                         &onward_request,
                         meeting,
@@ -673,7 +483,7 @@ impl Planner<'_> {
                     journeys.extend(
                         tails
                             .iter()
-                            .filter_map(|tail| join(tt, head.clone(), tail, &request.options)),
+                            .filter_map(|tail| via::join(tt, head.clone(), tail, &request.options)),
                     );
                 }
             }
@@ -687,80 +497,5 @@ fn window_end(start: u32, window_secs: u32) -> Result<u32> {
     start.checked_add(window_secs).ok_or(Error::InvalidParameter {
         field: "window",
         reason: "the window ends too late".to_owned(),
-    })
-}
-
-/// A via search continues from at most [`super::SearchLimits::max_via_heads`] journeys.
-fn check_via_heads(heads: usize, scratch: &Scratch) -> Result<()> {
-    let most = scratch.limits.max_via_heads;
-    if heads > most {
-        return Err(Error::InvalidParameter {
-            field: "via",
-            reason: format!(
-                "{heads} journeys reach the via station, more than the {most} a search follows; ask for a shorter `window`"
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// The stop a journey ends at, if it ends at a stop.
-fn last_stop(timetable: &Timetable, journey: &Journey) -> Option<StopIdx> {
-    match journey.legs.last()? {
-        Leg::Transit { pattern, alight_position, .. } => {
-            Some(timetable.pattern_stops(*pattern)[*alight_position])
-        }
-        Leg::Walk { to: WalkEnd::Stop(stop), .. } => Some(*stop),
-        Leg::Walk { .. } => None,
-    }
-}
-
-/// The stop a journey starts at, if it starts at a stop.
-fn first_stop(timetable: &Timetable, journey: &Journey) -> Option<StopIdx> {
-    match journey.legs.first()? {
-        Leg::Transit { pattern, board_position, .. } => {
-            Some(timetable.pattern_stops(*pattern)[*board_position])
-        }
-        Leg::Walk { from: WalkEnd::Stop(stop), .. } => Some(*stop),
-        Leg::Walk { .. } => None,
-    }
-}
-
-/// `head` then `tail`, if together they stay within the transfer limit and the change between
-/// them keeps the rules naming their trips (the tail was searched from the via stop's own
-/// minimum transfer time, which such a rule may forbid or lengthen).
-fn join(
-    timetable: &Timetable,
-    head: Journey,
-    tail: &Journey,
-    options: &Options,
-) -> Option<Journey> {
-    let vehicles = head.vehicles() + tail.vehicles();
-    if vehicles > u32::from(options.max_transfers) + 1 {
-        return None;
-    }
-    if let (
-        Some(Leg::Transit { trip: from_trip, arrival, .. }),
-        Some(Leg::Transit { trip: to_trip, departure, .. }),
-        Some(from_stop),
-        Some(to_stop),
-    ) = (
-        head.legs.last(),
-        tail.legs.first(),
-        last_stop(timetable, &head),
-        first_stop(timetable, tail),
-    ) {
-        let needed = timetable.change_secs(*from_trip, from_stop, *to_trip, to_stop)?;
-        if arrival + i64::from(needed) + i64::from(options.min_transfer_secs) > *departure {
-            return None;
-        }
-    }
-    let mut legs = head.legs;
-    legs.extend(tail.legs.iter().cloned());
-    Some(Journey {
-        departure: head.departure,
-        arrival: tail.arrival,
-        transfers: vehicles.saturating_sub(1),
-        legs,
     })
 }
