@@ -1,6 +1,6 @@
 //! The memory of a RAPTOR search: the labels of every stop in every round and their
 //! parents, the marked stops, the queued patterns, the target's label per round, and what
-//! the query layer sets per query (target stops and walks to them, lower bounds). Allocated
+//! the planning layer sets per query (target stops and walks to them, lower bounds). Allocated
 //! once per thread and timetable, cleaned only where a query wrote.
 
 use norikae_timetable::{PatternIdx, StopIdx, Timetable};
@@ -140,7 +140,7 @@ pub(crate) struct RaptorScratch {
     pub(crate) target: Vec<TargetLabel>,
     /// Lower bound on the time from each stop to the target (backward: from the target, where
     /// the traveller starts, to each stop), for every stop (all 0 without landmarks); set per
-    /// query by the query layer; Trip-Based searches read them too.
+    /// query by the planning layer; Trip-Based searches read them too.
     pub(crate) lower_bound: Vec<u32>,
     /// Fewest further trips to the target from a traveller ready to board at each stop
     /// (0: a target stop; 1: a pattern from there reaches the target or a stop walking to

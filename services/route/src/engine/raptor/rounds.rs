@@ -95,7 +95,7 @@ pub(crate) fn run_iteration(
         }
     }
     for round in 1..=rules.max_trips {
-        // Past the deadline the labels stay unfinished: the query layer sees the deadline
+        // Past the deadline the labels stay unfinished: the planning layer sees the deadline
         // passed too and answers with an error, never with these labels.
         if rules.limits.past_deadline() {
             break;
