@@ -15,7 +15,7 @@ use std::collections::BinaryHeap;
 
 use norikae_timetable::{StopIdx, Timetable};
 
-use super::raptor::Direction;
+use super::types::Direction;
 
 /// How many landmarks the engine places (more: tighter bounds, more memory and build time).
 const LANDMARKS: usize = 16;

@@ -1,11 +1,10 @@
 //! Departure boards: the next departures from a station's stops, grouped by line and
-//! direction.
+//! direction (for [`super::Engine::departures`]).
 
 use chrono::NaiveDate;
-use norikae_timetable::{PatternIdx, RouteIdx, StationIdx, StopIdx, TripIdx};
+use norikae_timetable::{PatternIdx, RouteIdx, StationIdx, StopIdx, Timetable, TripIdx};
 
-use super::Engine;
-use super::query::Frame;
+use super::types::Frame;
 use crate::error::Result;
 
 /// Departures later than this after the requested time are not listed.
@@ -36,106 +35,100 @@ pub struct DepartureGroup {
     pub departures: Vec<Departure>,
 }
 
-impl Engine {
-    /// The next departures from `station` at or after local `time_secs` on `date`: at most
-    /// `limit` per line and direction, groups ordered by their first departure.
-    pub fn departures(
-        &self,
-        station: StationIdx,
-        date: NaiveDate,
-        time_secs: u32,
-        limit: usize,
-    ) -> Result<Vec<DepartureGroup>> {
-        let tt = &*self.timetable;
-        let frame = Frame::new(tt, date)?;
-        let at = Frame::local_unix(tt, date, time_secs);
-        let start = frame.time(at);
-        let end = start + HORIZON_SECS;
-        let mut found = Vec::new();
-        for &stop in &tt.stations[station.idx()].stops {
-            for at_stop in tt.patterns_at_stop(stop) {
-                let pattern_idx = at_stop.pattern;
-                let pattern = &tt.patterns[pattern_idx.idx()];
-                let position = at_stop.position as usize;
-                let num_stops = pattern.num_stops();
-                if position + 1 >= num_stops
-                    || !tt.pattern_stop_rules(pattern_idx)[position].pickup()
-                {
-                    continue;
-                }
-                let times = &tt.stop_times[pattern.stop_times_start as usize..];
-                for slot in 0..3 {
-                    let Some(day) = frame.days.day[slot] else { continue };
-                    let offset = frame.days.offset[slot];
-                    let threshold = start.saturating_sub(offset);
-                    let first = times
-                        .chunks(num_stops)
-                        .take(pattern.num_trips())
-                        .position(|trip_times| trip_times[position].departure >= threshold);
-                    let Some(first) = first else { continue };
-                    let mut taken = 0;
-                    for trip_in_pattern in first..pattern.num_trips() {
-                        let departure =
-                            times[trip_in_pattern * num_stops + position].departure + offset;
-                        if departure >= end || taken >= limit {
-                            break;
-                        }
-                        let trip = TripIdx(pattern.trips.start + trip_in_pattern as u32);
-                        if !tt.trip_runs(trip, day) {
-                            continue;
-                        }
-                        taken += 1;
-                        found.push(Departure {
-                            trip,
-                            pattern: pattern_idx,
-                            stop,
-                            position,
-                            service_day: day,
-                            departure: frame.base_unix + i64::from(departure),
-                        });
+/// The next departures from `station` at or after local `time_secs` on `date`: at most
+/// `limit` per line and direction, groups ordered by their first departure.
+pub(crate) fn board(
+    tt: &Timetable,
+    station: StationIdx,
+    date: NaiveDate,
+    time_secs: u32,
+    limit: usize,
+) -> Result<Vec<DepartureGroup>> {
+    let frame = Frame::new(tt, date)?;
+    let at = Frame::local_unix(tt, date, time_secs);
+    let start = frame.time(at);
+    let end = start + HORIZON_SECS;
+    let mut found = Vec::new();
+    for &stop in &tt.stations[station.idx()].stops {
+        for at_stop in tt.patterns_at_stop(stop) {
+            let pattern_idx = at_stop.pattern;
+            let pattern = &tt.patterns[pattern_idx.idx()];
+            let position = at_stop.position as usize;
+            let num_stops = pattern.num_stops();
+            if position + 1 >= num_stops || !tt.pattern_stop_rules(pattern_idx)[position].pickup() {
+                continue;
+            }
+            let times = &tt.stop_times[pattern.stop_times_start as usize..];
+            for slot in 0..3 {
+                let Some(day) = frame.days.day[slot] else { continue };
+                let offset = frame.days.offset[slot];
+                let threshold = start.saturating_sub(offset);
+                let first = times
+                    .chunks(num_stops)
+                    .take(pattern.num_trips())
+                    .position(|trip_times| trip_times[position].departure >= threshold);
+                let Some(first) = first else { continue };
+                let mut taken = 0;
+                for trip_in_pattern in first..pattern.num_trips() {
+                    let departure =
+                        times[trip_in_pattern * num_stops + position].departure + offset;
+                    if departure >= end || taken >= limit {
+                        break;
                     }
+                    let trip = TripIdx(pattern.trips.start + trip_in_pattern as u32);
+                    if !tt.trip_runs(trip, day) {
+                        continue;
+                    }
+                    taken += 1;
+                    found.push(Departure {
+                        trip,
+                        pattern: pattern_idx,
+                        stop,
+                        position,
+                        service_day: day,
+                        departure: frame.base_unix + i64::from(departure),
+                    });
                 }
             }
         }
-        found.sort_by_key(|departure| (departure.departure, departure.trip));
-        let mut groups: Vec<DepartureGroup> = Vec::new();
-        for departure in found {
-            let trip = &tt.trips[departure.trip.idx()];
-            let headsign = self.headsign(departure.trip);
-            let group = groups.iter_mut().find(|group| {
-                group.route == trip.route
-                    && match trip.direction_id {
-                        Some(direction) => group.direction_id == Some(direction),
-                        None => group.direction_id.is_none() && group.headsign == headsign,
-                    }
-            });
-            match group {
-                Some(group) => {
-                    if group.departures.len() < limit {
-                        group.departures.push(departure);
-                    }
-                }
-                None => groups.push(DepartureGroup {
-                    route: trip.route,
-                    direction_id: trip.direction_id,
-                    headsign,
-                    departures: vec![departure],
-                }),
-            }
-        }
-        Ok(groups)
     }
+    found.sort_by_key(|departure| (departure.departure, departure.trip));
+    let mut groups: Vec<DepartureGroup> = Vec::new();
+    for departure in found {
+        let trip = &tt.trips[departure.trip.idx()];
+        let headsign = headsign(tt, departure.trip);
+        let group = groups.iter_mut().find(|group| {
+            group.route == trip.route
+                && match trip.direction_id {
+                    Some(direction) => group.direction_id == Some(direction),
+                    None => group.direction_id.is_none() && group.headsign == headsign,
+                }
+        });
+        match group {
+            Some(group) => {
+                if group.departures.len() < limit {
+                    group.departures.push(departure);
+                }
+            }
+            None => groups.push(DepartureGroup {
+                route: trip.route,
+                direction_id: trip.direction_id,
+                headsign,
+                departures: vec![departure],
+            }),
+        }
+    }
+    Ok(groups)
+}
 
-    /// A trip's headsign, or the name of its last stop when the feed gives none.
-    pub fn headsign(&self, trip: TripIdx) -> String {
-        let tt = &*self.timetable;
-        let trip_data = &tt.trips[trip.idx()];
-        if !trip_data.headsign.default.is_empty() {
-            return trip_data.headsign.default.clone();
-        }
-        tt.pattern_stops(trip_data.pattern)
-            .last()
-            .map(|stop| tt.stops[stop.idx()].name.default.clone())
-            .unwrap_or_default()
+/// A trip's headsign, or the name of its last stop when the feed gives none.
+pub(crate) fn headsign(tt: &Timetable, trip: TripIdx) -> String {
+    let trip_data = &tt.trips[trip.idx()];
+    if !trip_data.headsign.default.is_empty() {
+        return trip_data.headsign.default.clone();
     }
+    tt.pattern_stops(trip_data.pattern)
+        .last()
+        .map(|stop| tt.stops[stop.idx()].name.default.clone())
+        .unwrap_or_default()
 }

@@ -13,7 +13,9 @@
 
 use norikae_timetable::{FORBIDDEN_TRANSFER_SECS, StopIdx, Timetable, TripIdx};
 
-use super::raptor::{Direction, INF, LabelKind, Scratch, SlotTrips, WalkParent};
+use super::day_tables::SlotTrips;
+use super::labels::{LabelKind, RaptorScratch, WalkParent};
+use crate::engine::types::{Direction, INF};
 
 /// A label a traveller may board from, and the vehicle behind it.
 #[derive(Clone, Copy, Debug)]
@@ -32,7 +34,7 @@ pub(crate) struct Source {
 /// seed): `(trip, stop where it was left, key there)`.
 fn vehicle_of(
     timetable: &Timetable,
-    scratch: &Scratch,
+    scratch: &RaptorScratch,
     round: usize,
     stop: StopIdx,
     kind: LabelKind,
@@ -65,7 +67,7 @@ fn vehicle_of(
 /// when neither has a vehicle (seeds board as usual).
 pub(crate) fn sources(
     timetable: &Timetable,
-    scratch: &Scratch,
+    scratch: &RaptorScratch,
     round: usize,
     stop: StopIdx,
 ) -> Option<[Option<Source>; 2]> {

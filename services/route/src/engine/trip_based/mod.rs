@@ -1,0 +1,192 @@
+//! Trip-Based routing (Witt, "Trip-Based Public Transit Routing", 2015) for forward searches
+//! (depart-at and range) with the default options.
+//!
+//! RAPTOR spends most of a query searching, at every stop a round reaches, for the earliest
+//! trip of every pattern serving it. Trip-Based routing does those searches ahead, once per
+//! service day: for every stop event (a running trip at one of its stops), the trips a
+//! traveller alighting there can change to (at the same stop after its minimum transfer time,
+//! or over a walking link), each the earliest of its pattern; then only the transfers that
+//! improve the arrival, by vehicle, at some stop over staying on the trip (and over the
+//! transfers kept from its later stops) are kept. A query then follows trip segments round by
+//! round (a round is one more trip), marking each trip reached from the earliest position, so
+//! that no trip is ridden twice, and answers with the earliest arrival per number of trips:
+//! the same Pareto set over (arrival, transfers) as RAPTOR, with the same landmark lower
+//! bounds pruning segments that cannot beat the arrival already found. A range search runs
+//! the departures of its window latest first and keeps the trips reached, per number of
+//! trips, from one departure to the next (a profile search, as rRAPTOR keeps its labels).
+//!
+//! The transfers of a day go from its trips to those of the same day and of the days before
+//! and after it (trips past midnight), so a query on a date reads the three days RAPTOR reads.
+//! Building a day takes New York about 25 s of two cores and 175 MB, which is why days are
+//! built off the query path ([`Cache::prepare`], through
+//! [`super::Engine::prepare_trip_based`]) while RAPTOR answers; searches
+//! with any other option (slack, walking limit, wheelchair, exclusions) and arrive-by
+//! searches stay on RAPTOR, since the transfers are computed for the default rules, forward.
+
+mod search;
+mod transfers;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use norikae_timetable::Timetable;
+
+pub(crate) use self::search::{Departures, Search, search};
+pub(crate) use self::transfers::DayTransfers;
+use super::network::Network;
+use super::types::{Direction, Frame};
+
+/// One service day's transfers, once built.
+#[derive(Clone)]
+enum Built {
+    Transfers(Arc<DayTransfers>),
+    /// The day's trips do not fit the packed layout (or its build failed): RAPTOR answers on
+    /// it.
+    Unfit,
+}
+
+/// The transfers of the service days built so far, and whether and how a search gets them.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// Per service day: its transfers and when they were last used (a counter).
+    days: Mutex<HashMap<u32, (Built, u64)>>,
+    uses: AtomicUsize,
+    /// One build at a time (each uses the threads it is given).
+    building: Mutex<()>,
+    /// Searches build missing days themselves (small feeds and tests) instead of leaving
+    /// them to RAPTOR until [`Cache::prepare`] has built them.
+    on_demand: AtomicBool,
+    /// Searches answered by Trip-Based routing.
+    searches: AtomicU64,
+}
+
+impl Cache {
+    /// Days kept: a query needs three, and the next date's third is built before midnight.
+    const CAPACITY: usize = 4;
+
+    /// The day's transfers, if built (`None`: not yet).
+    fn get(&self, day: u32) -> Option<Built> {
+        let mut days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = self.uses.fetch_add(1, Ordering::Relaxed) as u64;
+        let entry = days.get_mut(&day)?;
+        entry.1 = now;
+        Some(entry.0.clone())
+    }
+
+    fn insert(&self, day: u32, built: Built) {
+        let mut days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = self.uses.fetch_add(1, Ordering::Relaxed) as u64;
+        if !days.contains_key(&day) && days.len() >= Self::CAPACITY {
+            let oldest = days.iter().min_by_key(|(_, (_, used))| *used).map(|(day, _)| *day);
+            if let Some(oldest) = oldest {
+                days.remove(&oldest);
+            }
+        }
+        days.insert(day, (built, now));
+    }
+
+    /// Builds the transfers of the service days a query on `date` reads (the days before, of
+    /// and after it) that are not built yet, with `threads` threads; from then on depart-at
+    /// and range searches with the default options on that date use Trip-Based routing.
+    /// Returns what was built (nothing for days built before, or outside the timetable).
+    pub(crate) fn prepare(
+        &self,
+        network: &Network,
+        date: NaiveDate,
+        threads: usize,
+    ) -> Vec<PreparedDay> {
+        let Ok(frame) = Frame::new(&network.timetable, date) else { return Vec::new() };
+        frame
+            .days
+            .day
+            .into_iter()
+            .flatten()
+            .filter_map(|day| self.prepare_day(network, day, threads))
+            .collect()
+    }
+
+    /// Builds the transfers of service day `day` unless they are built.
+    fn prepare_day(&self, network: &Network, day: u32, threads: usize) -> Option<PreparedDay> {
+        let _building = self.building.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.get(day).is_some() {
+            return None;
+        }
+        let started = std::time::Instant::now();
+        let rule_stops = &network.rule_boarding_stops[Direction::Backward];
+        let transfers =
+            DayTransfers::build(&network.timetable, rule_stops, day, threads).map(Arc::new);
+        let prepared = PreparedDay {
+            date: network.timetable.date_of_day(day),
+            transfers: transfers.as_ref().map(|day| day.len()),
+            bytes: transfers.as_ref().map_or(0, |day| day.bytes()),
+            secs: started.elapsed().as_secs_f64(),
+        };
+        self.insert(day, transfers.map_or(Built::Unfit, Built::Transfers));
+        Some(prepared)
+    }
+
+    /// Lets forward searches build the transfers they miss themselves (see
+    /// [`Cache::days_for`]).
+    pub(crate) fn set_on_demand(&self, on: bool) {
+        self.on_demand.store(on, Ordering::Relaxed);
+    }
+
+    /// The service days whose transfers are built (those whose trips do not fit the layout
+    /// left out), in order.
+    pub(crate) fn dates(&self, timetable: &Timetable) -> Vec<NaiveDate> {
+        let days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut dates: Vec<NaiveDate> = days
+            .iter()
+            .filter(|(_, (built, _))| matches!(built, Built::Transfers(_)))
+            .map(|(&day, _)| timetable.date_of_day(day))
+            .collect();
+        dates.sort_unstable();
+        dates
+    }
+
+    /// Counts a search answered by Trip-Based routing.
+    pub(crate) fn count_search(&self) {
+        self.searches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many searches Trip-Based routing has answered.
+    pub(crate) fn searches(&self) -> u64 {
+        self.searches.load(Ordering::Relaxed)
+    }
+
+    /// The transfers of the frame's three days, if all are built (or, on demand, once built
+    /// here with one thread).
+    pub(crate) fn days_for(
+        &self,
+        network: &Network,
+        frame: &Frame,
+    ) -> Option<[Option<Arc<DayTransfers>>; 3]> {
+        let mut days: [Option<Arc<DayTransfers>>; 3] = [None, None, None];
+        for (slot, day) in frame.days.day.iter().enumerate() {
+            let Some(day) = *day else { continue };
+            let built = match self.get(day) {
+                Some(built) => built,
+                None if self.on_demand.load(Ordering::Relaxed) => {
+                    self.prepare_day(network, day, 1);
+                    self.get(day)?
+                }
+                None => return None,
+            };
+            let Built::Transfers(transfers) = built else { return None };
+            days[slot] = Some(transfers);
+        }
+        Some(days)
+    }
+}
+
+/// What [`Cache::prepare`] did for one day.
+#[derive(Clone, Debug)]
+pub struct PreparedDay {
+    pub date: NaiveDate,
+    /// Transfers kept (`None`: the day's trips do not fit, RAPTOR answers on it).
+    pub transfers: Option<usize>,
+    pub bytes: usize,
+    pub secs: f64,
+}
