@@ -54,6 +54,14 @@ RUN apt-get update \
     && mkdir -p /srv/norikae/data/snapshot \
     && chown -R norikae:norikae /srv/norikae
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/norikae-healthcheck
+# The RDS CA bundle, for the api's NORIKAE_DATABASE__URL
+# `…?sslmode=verify-full&sslrootcert=/etc/ssl/certs/rds-global-bundle.pem`. Not pinned by
+# --checksum (no digest of the current file could be taken where this was written, and AWS
+# adds CAs to it): checked instead to be nothing but PEM certificates, at least one.
+ADD --chmod=0644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
+RUN grep -q -e '^-----BEGIN CERTIFICATE-----' /etc/ssl/certs/rds-global-bundle.pem \
+    && ! grep -Ev -e '^-----(BEGIN|END) CERTIFICATE-----\r?$' -e '^[A-Za-z0-9+/=]*\r?$' \
+        /etc/ssl/certs/rds-global-bundle.pem
 WORKDIR /srv/norikae
 ENV NORIKAE_TIMETABLE__SNAPSHOT=/srv/norikae/data/snapshot/timetable.snapshot \
     RUST_LOG=info

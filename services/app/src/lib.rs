@@ -25,6 +25,7 @@ pub mod view;
 pub mod wire;
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -70,11 +71,19 @@ pub struct UpstreamSettings {
     /// the app alone with `NORIKAE_APP__UPSTREAM__TIMEOUT_MS` (`upstream` is shared with the
     /// api in `norikae serve`).
     pub timeout_ms: u64,
+    /// A PEM file of CA certificates trusted for an `https://` `api_url` besides the
+    /// system's (an internal balancer with a private CA's certificate, a test CA).
+    pub api_ca_file: Option<PathBuf>,
 }
 
 impl Default for UpstreamSettings {
     fn default() -> Self {
-        Self { api_url: "http://127.0.0.1:8081".to_owned(), api_key: None, timeout_ms: 9_000 }
+        Self {
+            api_url: "http://127.0.0.1:8081".to_owned(),
+            api_key: None,
+            timeout_ms: 9_000,
+            api_ca_file: None,
+        }
     }
 }
 
@@ -86,6 +95,7 @@ impl std::fmt::Debug for UpstreamSettings {
             .field("api_url", &self.api_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("timeout_ms", &self.timeout_ms)
+            .field("api_ca_file", &self.api_ca_file)
             .finish()
     }
 }
