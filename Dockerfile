@@ -64,6 +64,17 @@ COPY ${PREBUILT_DIR}/snapshot/ /snapshot/
 
 FROM ${BINARIES} AS binaries
 
+# The RDS CA bundle, for the api's NORIKAE_DATABASE__URL
+# `…?sslmode=verify-full&sslrootcert=/etc/ssl/certs/rds-global-bundle.pem`. Not pinned by
+# --checksum (no digest of the current file could be taken where this was written, and AWS
+# adds CAs to it; a release pipeline should pin it). A stage of its own with no RUN, so the
+# arm64 images need no emulation; deploy/images/build.sh checks the file in every image is
+# nothing but PEM certificates. CI, which cannot reach AWS, passes a stand-in file from the
+# context (RDS_CA_BUNDLE=dist/images/…).
+FROM scratch AS rds-ca
+ARG RDS_CA_BUNDLE=https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+ADD ${RDS_CA_BUNDLE} /rds-global-bundle.pem
+
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime-base
 # ca-certificates: TLS to AWS APIs and Postgres. No curl: the health check uses bash's /dev/tcp.
 # The only RUN of the images' own stages: CI's arm64 base (deploy/images/build.sh) is made to
@@ -79,6 +90,7 @@ RUN apt-get update \
 
 FROM ${RUNTIME_BASE} AS runtime
 COPY --chmod=0755 deploy/healthcheck.sh /usr/local/bin/norikae-healthcheck
+COPY --from=rds-ca --chmod=0644 /rds-global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
 WORKDIR /srv/norikae
 ENV NORIKAE_TIMETABLE__SNAPSHOT=/srv/norikae/data/snapshot/timetable.snapshot \
     RUST_LOG=info

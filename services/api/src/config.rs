@@ -121,6 +121,40 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The TLS parameters of a PostgreSQL `database.url`, checked before the first connection
+/// rather than failing it over and over: `sslmode` one sqlx knows, and `sslrootcert` (say the
+/// RDS CA bundle) a readable PEM file that a mode checking certificates uses: sqlx, unlike
+/// libpq, ignores it under `require`, so that URL would trust any server.
+fn check_postgres_tls(url: &str) -> anyhow::Result<()> {
+    const MODES: [&str; 6] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+    let shown = redact_url(url);
+    let parsed = url::Url::parse(url)
+        .map_err(|error| anyhow::anyhow!("database.url ({shown}) is not a URL: {error}"))?;
+    let parameter = |name: &str| {
+        parsed.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+    };
+    let mode = parameter("sslmode").unwrap_or_else(|| "prefer".to_owned());
+    anyhow::ensure!(
+        MODES.contains(&mode.as_str()),
+        "database.url ({shown}): sslmode={mode} is not one of {}",
+        MODES.join(", ")
+    );
+    let Some(root_cert) = parameter("sslrootcert") else { return Ok(()) };
+    anyhow::ensure!(
+        mode.starts_with("verify-"),
+        "database.url ({shown}) names sslrootcert but sslmode={mode} does not check the \
+         server's certificate against it: use sslmode=verify-full"
+    );
+    let pem = std::fs::read_to_string(&root_cert).map_err(|error| {
+        anyhow::anyhow!("database.url ({shown}): sslrootcert {root_cert} cannot be read: {error}")
+    })?;
+    anyhow::ensure!(
+        pem.contains("-----BEGIN CERTIFICATE-----"),
+        "database.url ({shown}): sslrootcert {root_cert} holds no PEM certificate"
+    );
+    Ok(())
+}
+
 /// Section `upstream`: the search and route engines this service calls.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -240,6 +274,9 @@ impl Config {
             redact_url(&database.url)
         );
         database.connect_url()?;
+        if !database.url.starts_with("sqlite:") {
+            check_postgres_tls(&database.url)?;
+        }
         anyhow::ensure!(
             database.max_connections > 0,
             "database.max_connections must be greater than zero"
@@ -330,6 +367,40 @@ mod tests {
             let message = config.validate().unwrap_err().to_string();
             assert!(message.contains("database.password is set"), "{url}: {message}");
             assert!(!message.contains("secret"), "{message}");
+        }
+    }
+
+    #[test]
+    fn database_tls_parameters_are_checked_before_connecting() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let bundle = dir.path().join("bundle.pem");
+        std::fs::write(&bundle, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+            .expect("bundle");
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "<html>").expect("file");
+        let with_url = |url: String| {
+            let mut config = Config::default();
+            config.database.url = url;
+            config.validate().map_err(|error| error.to_string())
+        };
+        let base = "postgres://norikae:hunter2@db.example:5432/norikae";
+        let bundle = bundle.display();
+        assert_eq!(with_url(format!("{base}?sslmode=verify-full&sslrootcert={bundle}")), Ok(()));
+        assert_eq!(with_url(format!("{base}?sslmode=require")), Ok(()));
+        assert_eq!(with_url(base.to_owned()), Ok(()));
+        for (url, expected) in [
+            (format!("{base}?sslmode=verify_full"), "sslmode=verify_full is not one of"),
+            (format!("{base}?sslmode=require&sslrootcert={bundle}"), "use sslmode=verify-full"),
+            (format!("{base}?sslmode=verify-full&sslrootcert=/nonexistent.pem"), "cannot be read"),
+            (
+                format!("{base}?sslmode=verify-ca&sslrootcert={}", not_pem.display()),
+                "holds no PEM certificate",
+            ),
+        ] {
+            let message = with_url(url.clone()).expect_err(&url);
+            assert!(message.contains(expected), "{url}: {message}");
+            assert!(message.contains("database.url"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
         }
     }
 

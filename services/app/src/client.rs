@@ -2,9 +2,11 @@
 //! all requests, the app's key when configured, the page request's id forwarded as
 //! `X-Request-Id`, and errors sorted into what the pages explain differently ([`ApiError`]).
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use serde::de::DeserializeOwned;
 
 use crate::UpstreamSettings;
@@ -109,12 +111,19 @@ impl std::fmt::Debug for ApiClient {
 
 impl ApiClient {
     pub fn new(settings: &UpstreamSettings) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        // An `https://` api is checked against the system's roots (rustls), plus the CAs of
+        // `upstream.api_ca_file` when set.
+        let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout())
             .connect_timeout(settings.timeout().min(Duration::from_secs(2)))
             .pool_idle_timeout(settings.pool_idle_timeout())
-            .user_agent(concat!("norikae-app/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("norikae-app/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.api_ca_file {
+            for certificate in extra_roots(path)? {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder.build().context("cannot build the api client")?;
         let base = format!("{}/v1", settings.api_url.trim().trim_end_matches('/'));
         Ok(Self {
             http,
@@ -128,6 +137,20 @@ impl ApiClient {
     pub fn call<'a>(&'a self, request_id: Option<&'a str>) -> Api<'a> {
         Api { client: self, request_id }
     }
+}
+
+/// The CA certificates in the PEM file `path` (`upstream.api_ca_file`).
+fn extra_roots(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let shown = path.display();
+    let pem = std::fs::read(path)
+        .with_context(|| format!("upstream.api_ca_file ({shown}) cannot be read"))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .with_context(|| format!("upstream.api_ca_file ({shown}) is not a PEM bundle"))?;
+    anyhow::ensure!(
+        !certificates.is_empty(),
+        "upstream.api_ca_file ({shown}) holds no PEM certificate"
+    );
+    Ok(certificates)
 }
 
 /// One page request's view of the client.

@@ -25,6 +25,7 @@ pub mod view;
 pub mod wire;
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -76,6 +77,9 @@ pub struct UpstreamSettings {
     /// idle connection first and never sends a request on one the other side is closing.
     /// ecs/timing-rules.yaml checks it against both (`NORIKAE_APP__UPSTREAM__POOL_IDLE_TIMEOUT_SECS`).
     pub pool_idle_timeout_secs: u64,
+    /// A PEM file of CA certificates trusted for an `https://` `api_url` besides the
+    /// system's (an internal balancer with a private CA's certificate, a test CA).
+    pub api_ca_file: Option<PathBuf>,
 }
 
 impl Default for UpstreamSettings {
@@ -85,6 +89,7 @@ impl Default for UpstreamSettings {
             api_key: None,
             timeout_ms: 9_000,
             pool_idle_timeout_secs: 50,
+            api_ca_file: None,
         }
     }
 }
@@ -98,6 +103,7 @@ impl std::fmt::Debug for UpstreamSettings {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("timeout_ms", &self.timeout_ms)
             .field("pool_idle_timeout_secs", &self.pool_idle_timeout_secs)
+            .field("api_ca_file", &self.api_ca_file)
             .finish()
     }
 }

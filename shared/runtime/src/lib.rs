@@ -10,6 +10,7 @@ pub mod blocking;
 pub mod clients;
 pub mod config;
 pub mod extract;
+pub mod identity;
 mod layers;
 pub mod metrics;
 pub mod path;

@@ -1,13 +1,11 @@
 //! Logging through `tracing`: JSON lines when stdout is not a terminal (containers), readable
 //! text on a terminal. In ECS, every JSON line carries the task's identity (cluster, task ARN,
-//! container id, availability zone, EC2 instance id), read once at start from the task
-//! metadata endpoint and IMDSv2, so any line leads back to where it was written.
+//! container id, availability zone, container instance, EC2 instance id), read once at start
+//! ([`crate::identity`]), so any line leads back to where it was written.
 
 use std::fmt;
 use std::io::IsTerminal;
-use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -16,111 +14,20 @@ use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Default instance metadata address (only asked inside ECS on EC2).
-const IMDS_URL: &str = "http://169.254.169.254";
-const METADATA_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// Where a log line was written: the ECS task and the instance under it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct EcsIdentity {
-    pub cluster: Option<String>,
-    pub task_arn: Option<String>,
-    pub container_id: Option<String>,
-    pub container_name: Option<String>,
-    pub availability_zone: Option<String>,
-    pub launch_type: Option<String>,
-    /// EC2 instance id from IMDSv2; absent on Fargate.
-    pub instance_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TaskMetadata {
-    cluster: Option<String>,
-    #[serde(rename = "TaskARN")]
-    task_arn: Option<String>,
-    availability_zone: Option<String>,
-    launch_type: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ContainerMetadata {
-    docker_id: Option<String>,
-    name: Option<String>,
-}
-
-impl EcsIdentity {
-    /// Reads the task metadata at `metadata_uri` (the value of `ECS_CONTAINER_METADATA_URI_V4`)
-    /// and, unless the task runs on Fargate, the instance id from IMDSv2 at `imds_url`. Each
-    /// call has a short timeout: a missing endpoint delays start-up by half a second at most.
-    pub async fn fetch(metadata_uri: &str, imds_url: &str) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().timeout(METADATA_TIMEOUT).build()?;
-        let base = metadata_uri.trim_end_matches('/');
-        let container: ContainerMetadata =
-            client.get(base).send().await?.error_for_status()?.json().await?;
-        let task: TaskMetadata =
-            client.get(format!("{base}/task")).send().await?.error_for_status()?.json().await?;
-        let on_fargate =
-            task.launch_type.as_deref().is_some_and(|kind| kind.eq_ignore_ascii_case("FARGATE"));
-        let instance_id = if on_fargate { None } else { imds_instance_id(&client, imds_url).await };
-        Ok(Self {
-            cluster: task.cluster,
-            task_arn: task.task_arn,
-            container_id: container.docker_id,
-            container_name: container.name,
-            availability_zone: task.availability_zone,
-            launch_type: task.launch_type,
-            instance_id,
-        })
-    }
-
-    fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-}
-
-/// IMDSv2: a session token by PUT, then the instance id with it.
-async fn imds_instance_id(client: &reqwest::Client, imds_url: &str) -> Option<String> {
-    let base = imds_url.trim_end_matches('/');
-    let token = client
-        .put(format!("{base}/latest/api/token"))
-        .header("X-aws-ec2-metadata-token-ttl-seconds", "60")
-        .send()
-        .await
-        .ok()?
-        .error_for_status()
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    let instance_id = client
-        .get(format!("{base}/latest/meta-data/instance-id"))
-        .header("X-aws-ec2-metadata-token", token)
-        .send()
-        .await
-        .ok()?
-        .error_for_status()
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    Some(instance_id.trim().to_owned())
-}
+pub use crate::identity::{EcsIdentity, IdentityReading, IdentitySources};
 
 /// Installs the global subscriber for `service`. Inside ECS it first reads the task identity,
 /// which every JSON line then carries. `RUST_LOG` filters (default `info`);
 /// `NORIKAE_LOG__FORMAT=json|text` overrides the terminal detection.
 pub async fn init(service: &'static str) {
-    let identity_result = match std::env::var("ECS_CONTAINER_METADATA_URI_V4") {
-        Ok(uri) => {
-            let imds =
-                std::env::var("NORIKAE_LOG__IMDS_URL").unwrap_or_else(|_| IMDS_URL.to_owned());
-            Some(EcsIdentity::fetch(&uri, &imds).await)
-        }
-        Err(_) => None,
+    let identity_result = match IdentitySources::from_env() {
+        Some(sources) => Some(EcsIdentity::read(&sources).await),
+        None => None,
     };
-    let identity = identity_result.as_ref().and_then(|result| result.as_ref().ok()).cloned();
+    let identity = identity_result
+        .as_ref()
+        .and_then(|result| result.as_ref().ok())
+        .map(|reading| reading.identity.clone());
     let json = match std::env::var("NORIKAE_LOG__FORMAT").as_deref() {
         Ok("json") => true,
         Ok("text") => false,
@@ -144,12 +51,18 @@ pub async fn init(service: &'static str) {
         return;
     }
     match identity_result {
-        Some(Ok(identity)) => tracing::info!(
-            cluster = identity.cluster.as_deref().unwrap_or("-"),
-            task_arn = identity.task_arn.as_deref().unwrap_or("-"),
-            instance_id = identity.instance_id.as_deref().unwrap_or("-"),
-            "running in ECS"
-        ),
+        Some(Ok(IdentityReading { identity, missing })) => {
+            tracing::info!(
+                cluster = identity.cluster.as_deref().unwrap_or("-"),
+                task_arn = identity.task_arn.as_deref().unwrap_or("-"),
+                container_instance_arn = identity.container_instance_arn.as_deref().unwrap_or("-"),
+                instance_id = identity.instance_id.as_deref().unwrap_or("-"),
+                "running in ECS"
+            );
+            for why in missing {
+                tracing::warn!(missing = %why, "the log lines will lack part of the ECS identity");
+            }
+        }
         Some(Err(error)) => {
             tracing::warn!(%error, "ECS_CONTAINER_METADATA_URI_V4 is set but the task metadata could not be read");
         }
