@@ -13,46 +13,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use norikae_runtime::Problem;
+// The alert as clients read it is a `/v1` wire type (the app reads it too).
+pub use norikae_wire::v1::{ActivePeriod, Alert, Cause, Effect, InformedEntity, Translation};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::db::{Db, DbError, now_text, timestamp_text};
-
-/// GTFS-Realtime `Alert.Cause`, snake_case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    UnknownCause,
-    OtherCause,
-    TechnicalProblem,
-    Strike,
-    Demonstration,
-    Accident,
-    Holiday,
-    Weather,
-    Maintenance,
-    Construction,
-    PoliceActivity,
-    MedicalEmergency,
-}
-
-/// GTFS-Realtime `Alert.Effect`, snake_case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Effect {
-    NoService,
-    ReducedService,
-    SignificantDelays,
-    Detour,
-    AdditionalService,
-    ModifiedService,
-    OtherEffect,
-    UnknownEffect,
-    StopMoved,
-    NoEffect,
-    AccessibilityIssue,
-}
 
 fn enum_text<T: Serialize>(value: T) -> String {
     serde_json::to_value(value)
@@ -63,54 +30,6 @@ fn enum_text<T: Serialize>(value: T) -> String {
 
 fn enum_from_text<T: for<'de> Deserialize<'de>>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
-}
-
-/// An alert's text in one language.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Translation {
-    pub header: String,
-    #[serde(default)]
-    pub description: String,
-}
-
-/// When an alert applies; `end: null` is open-ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ActivePeriod {
-    /// RFC 3339.
-    pub start: String,
-    #[serde(default)]
-    pub end: Option<String>,
-}
-
-/// What an alert is about: exactly one of an agency, a route or a station (ids `FEED:ID`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-pub struct InformedEntity {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agency_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub route_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub station_id: Option<String>,
-}
-
-/// An alert as clients see it: `header` and `description` in the requested language (else
-/// Japanese, else the first language it has), every language in `translations`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Alert {
-    pub id: String,
-    pub cause: Cause,
-    pub effect: Effect,
-    pub header: String,
-    pub description: String,
-    pub url: Option<String>,
-    /// Language → text.
-    pub translations: BTreeMap<String, Translation>,
-    /// Empty: active from creation until ended.
-    pub active_periods: Vec<ActivePeriod>,
-    pub informed: Vec<InformedEntity>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub ended_at: Option<String>,
 }
 
 /// `POST /v1/admin/alerts` body.

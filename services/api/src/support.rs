@@ -1,6 +1,6 @@
-//! Small HTTP helpers of the handlers: the problem schema for the OpenAPI document, a JSON
-//! body extractor whose rejections are problems naming the member, ETags on station data,
-//! and the request id passed on to the engines.
+//! Small HTTP helpers of the handlers: a JSON body extractor whose rejections are problems
+//! naming the member, ETags on station data, and the request id passed on to the engines.
+//! (The problem schema of the OpenAPI document is `norikae_wire::ProblemBody`.)
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -9,27 +9,6 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use norikae_runtime::Problem;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use utoipa::ToSchema;
-
-/// `application/problem+json` (RFC 9457), as every error of this API is answered.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Problem)]
-pub struct ProblemDoc {
-    /// `urn:norikae:problem:<code>`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable machine-readable code: `invalid_parameter`, `missing_parameter`,
-    /// `unknown_station`, `date_out_of_range`, `missing_api_key`, `invalid_api_key`,
-    /// `revoked_api_key`, `insufficient_scope`, `rate_limited`, `quota_exceeded`,
-    /// `upstream_unavailable`, `upstream_timeout`, `upstream_error`, `database_unavailable`, …
-    pub code: String,
-    /// The parameter or body member at fault (validation problems).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
 
 /// A JSON request body; a bad one is 400 `invalid_body` naming the member at fault.
 #[derive(Debug)]

@@ -5,10 +5,9 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use norikae_route::handlers::status::StatusResponse;
-use serde::{Deserialize, Serialize};
+use norikae_wire::route::StatusResponse;
+pub use norikae_wire::v1::{FeedDates, TimetableVersion};
 use sqlx::Row;
-use utoipa::ToSchema;
 
 use crate::db::{Db, DbError, now_text};
 use crate::upstream::{Engine, Upstream};
@@ -16,60 +15,28 @@ use crate::upstream::{Engine, Upstream};
 /// Versions kept in memory and shown in `/v1/status`.
 const RECENT_VERSIONS: i64 = 10;
 
-/// One feed of a timetable version.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FeedDates {
-    pub name: String,
-    /// `YYYY-MM-DD`.
-    pub start_date: String,
-    pub end_date: String,
-}
-
-/// A recorded timetable version.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TimetableVersion {
-    pub hash: String,
-    pub feeds: Vec<FeedDates>,
-    pub stations: u64,
-    pub stops: u64,
-    pub routes: u64,
-    pub trips: u64,
-    /// First and last service day over all feeds.
-    pub service_start: String,
-    pub service_end: String,
-    /// When the snapshot was imported.
-    pub created_at: String,
-    /// When this service first saw the route engine answer from it.
-    pub activated_at: String,
-}
-
-impl TimetableVersion {
-    fn from_status(status: &StatusResponse) -> Self {
-        let feeds: Vec<FeedDates> = status
-            .feeds
-            .iter()
-            .map(|feed| FeedDates {
-                name: feed.name.clone(),
-                start_date: feed.start_date.clone(),
-                end_date: feed.end_date.clone(),
-            })
-            .collect();
-        Self {
-            hash: status.hash.clone(),
-            service_start: feeds
-                .iter()
-                .map(|feed| feed.start_date.clone())
-                .min()
-                .unwrap_or_default(),
-            service_end: feeds.iter().map(|feed| feed.end_date.clone()).max().unwrap_or_default(),
-            feeds,
-            stations: status.stations,
-            stops: status.stops,
-            routes: status.routes,
-            trips: status.trips,
-            created_at: status.created_at.clone(),
-            activated_at: now_text(),
-        }
+/// The version a route engine's status names, activated now.
+fn version_from_status(status: &StatusResponse) -> TimetableVersion {
+    let feeds: Vec<FeedDates> = status
+        .feeds
+        .iter()
+        .map(|feed| FeedDates {
+            name: feed.name.clone(),
+            start_date: feed.start_date.clone(),
+            end_date: feed.end_date.clone(),
+        })
+        .collect();
+    TimetableVersion {
+        hash: status.hash.clone(),
+        service_start: feeds.iter().map(|feed| feed.start_date.clone()).min().unwrap_or_default(),
+        service_end: feeds.iter().map(|feed| feed.end_date.clone()).max().unwrap_or_default(),
+        feeds,
+        stations: status.stations,
+        stops: status.stops,
+        routes: status.routes,
+        trips: status.trips,
+        created_at: status.created_at.clone(),
+        activated_at: now_text(),
     }
 }
 
@@ -133,7 +100,7 @@ impl VersionTracker {
                 .map(|row| row.try_get("hash"))
                 .transpose()?;
         if newest.as_deref() != Some(status.hash.as_str()) {
-            let version = TimetableVersion::from_status(status);
+            let version = version_from_status(status);
             sqlx::query(
                 "INSERT INTO timetable_versions (hash, feeds, stations, stops, routes, trips, service_start, service_end, created_at, activated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

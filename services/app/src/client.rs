@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use norikae_wire::ProblemBody;
+use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
+use norikae_wire::v1::{ApiStatus, DepartureBoard, JourneyPage};
 use serde::de::DeserializeOwned;
 
 use crate::UpstreamSettings;
-use crate::wire;
 
 /// How long the timetable's service dates (`/v1/status`) are reused before asking again.
 const STATUS_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -26,7 +28,7 @@ pub enum ApiError {
     Timeout,
     /// The API answered with a problem+json error.
     #[error("the api answered {status} {}: {}", problem.code, problem.detail)]
-    Problem { status: u16, problem: wire::Problem, retry_after_secs: Option<u64> },
+    Problem { status: u16, problem: ProblemBody, retry_after_secs: Option<u64> },
     /// The API answered something the app cannot read.
     #[error("unexpected answer from the api: {0}")]
     Invalid(String),
@@ -100,7 +102,7 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: Arc<str>,
     api_key: Option<Arc<str>>,
-    status_cache: Arc<Mutex<Option<(Instant, wire::StatusResponse)>>>,
+    status_cache: Arc<Mutex<Option<(Instant, ApiStatus)>>>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -217,7 +219,7 @@ impl Api<'_> {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse().ok());
         let body = response.bytes().await.unwrap_or_default();
-        let mut problem: wire::Problem = serde_json::from_slice(&body).unwrap_or_default();
+        let mut problem: ProblemBody = serde_json::from_slice(&body).unwrap_or_default();
         problem.status = status.as_u16();
         if problem.code.is_empty() {
             // Not problem+json (a balancer's 502 page, say): name the kind by its status.
@@ -238,7 +240,7 @@ impl Api<'_> {
         text: &str,
         lang: &str,
         limit: usize,
-    ) -> Result<wire::SearchResponse, ApiError> {
+    ) -> Result<SearchResponse, ApiError> {
         let query =
             [("q", text.to_owned()), ("lang", lang.to_owned()), ("limit", limit.to_string())];
         self.get("/stations", &query).await
@@ -251,7 +253,7 @@ impl Api<'_> {
         lon: f64,
         lang: &str,
         limit: usize,
-    ) -> Result<wire::NearbyResponse, ApiError> {
+    ) -> Result<NearbyResponse, ApiError> {
         let query = [
             ("lat", lat.to_string()),
             ("lon", lon.to_string()),
@@ -263,7 +265,7 @@ impl Api<'_> {
     }
 
     /// `GET /v1/stations/{id}`.
-    pub async fn station(&self, id: &str, lang: &str) -> Result<wire::StationDetail, ApiError> {
+    pub async fn station(&self, id: &str, lang: &str) -> Result<StationDetail, ApiError> {
         self.get(&format!("/stations/{}", station_segment(id)?), &[("lang", lang.to_owned())]).await
     }
 
@@ -275,7 +277,7 @@ impl Api<'_> {
         time: Option<&str>,
         limit: usize,
         lang: &str,
-    ) -> Result<wire::DeparturesResponse, ApiError> {
+    ) -> Result<DepartureBoard, ApiError> {
         let mut query = vec![("limit", limit.to_string()), ("lang", lang.to_owned())];
         if let Some(date) = date {
             query.push(("date", date.to_owned()));
@@ -287,19 +289,19 @@ impl Api<'_> {
     }
 
     /// `GET /v1/journeys`.
-    pub async fn journeys(&self, query: &JourneyQuery) -> Result<wire::JourneysResponse, ApiError> {
+    pub async fn journeys(&self, query: &JourneyQuery) -> Result<JourneyPage, ApiError> {
         self.get("/journeys", &query.to_pairs()).await
     }
 
     /// `GET /v1/status`, reused for a minute: the pages only need the service dates.
-    pub async fn status(&self) -> Result<wire::StatusResponse, ApiError> {
+    pub async fn status(&self) -> Result<ApiStatus, ApiError> {
         if let Ok(cache) = self.client.status_cache.lock()
             && let Some((fetched, status)) = cache.as_ref()
             && fetched.elapsed() < STATUS_CACHE_TTL
         {
             return Ok(status.clone());
         }
-        let status: wire::StatusResponse = self.get("/status", &[]).await?;
+        let status: ApiStatus = self.get("/status", &[]).await?;
         if let Ok(mut cache) = self.client.status_cache.lock() {
             *cache = Some((Instant::now(), status.clone()));
         }
@@ -314,12 +316,13 @@ impl Api<'_> {
 pub fn station_segment(id: &str) -> Result<String, ApiError> {
     norikae_runtime::path::encode_path_segment(id).ok_or_else(|| ApiError::Problem {
         status: 404,
-        problem: wire::Problem {
+        problem: ProblemBody {
             status: 404,
             title: "Not Found".to_owned(),
             detail: format!("no station or stop has the id `{id}`"),
             code: "unknown_station".to_owned(),
             field: None,
+            ..ProblemBody::default()
         },
         retry_after_secs: None,
     })

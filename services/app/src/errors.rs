@@ -5,9 +5,10 @@
 use http::StatusCode;
 use serde::Serialize;
 
+use norikae_wire::v1::FeedDates;
+
 use crate::client::ApiError;
 use crate::i18n::Lang;
-use crate::wire::FeedStatus;
 
 /// What a page shows for an error.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -42,7 +43,7 @@ impl ErrorView {
 
     /// Explains an API error. `feeds` (from `/v1/status`) lists the timetable's periods for
     /// date errors; `date` is the date the user asked for.
-    pub fn from_api(error: &ApiError, lang: Lang, feeds: &[FeedStatus], date: &str) -> Self {
+    pub fn from_api(error: &ApiError, lang: Lang, feeds: &[FeedDates], date: &str) -> Self {
         match error {
             ApiError::Unreachable(_) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -127,7 +128,7 @@ impl ErrorView {
 }
 
 /// `両備バス: 2025-03-16 〜 2025-10-25`, one line per feed.
-pub fn feed_periods(feeds: &[FeedStatus], lang: Lang) -> Vec<String> {
+pub fn feed_periods(feeds: &[FeedDates], lang: Lang) -> Vec<String> {
     feeds
         .iter()
         .map(|feed| {
@@ -169,18 +170,20 @@ pub fn iso_date(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use norikae_wire::ProblemBody;
+
     use super::*;
-    use crate::wire;
 
     fn problem(status: u16, code: &str, field: Option<&str>) -> ApiError {
         ApiError::Problem {
             status,
-            problem: wire::Problem {
+            problem: ProblemBody {
                 status,
                 title: String::new(),
                 detail: "internal detail that must not show".to_owned(),
                 code: code.to_owned(),
                 field: field.map(str::to_owned),
+                ..ProblemBody::default()
             },
             retry_after_secs: Some(7),
         }
@@ -188,7 +191,7 @@ mod tests {
 
     #[test]
     fn explains_each_kind_in_both_languages() {
-        let feeds = [FeedStatus {
+        let feeds = [FeedDates {
             name: "fukuoka".to_owned(),
             start_date: "20190316".to_owned(),
             end_date: "2020-03-31".to_owned(),

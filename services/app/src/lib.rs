@@ -8,7 +8,8 @@
 //! the page's language ([`errors`]). Without JavaScript the basic search still works: free
 //! text is resolved to stations on the server, with a choice page when it is ambiguous.
 //!
-//! - [`client`]: the `/v1` client and its wire types ([`wire`]);
+//! - [`client`]: the `/v1` client (the JSON it reads: `norikae_wire::v1` and
+//!   `norikae_wire::search`);
 //! - [`i18n`]: the UI strings in both languages and how a request's language is chosen;
 //! - [`view`]: API answers → what the templates show (times, durations, fares, legs);
 //! - [`render`]: the template environment and the page renderer;
@@ -22,7 +23,6 @@ pub mod limits;
 pub mod render;
 pub mod state;
 pub mod view;
-pub mod wire;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -5,8 +5,11 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
+use norikae_wire::route::{Fare, Place, RouteInfo, StopRef};
+use norikae_wire::search::Station;
+use norikae_wire::v1::{Alert, AlertedDepartureGroup, AlertedJourney, AlertedLeg, Effect};
+
 use crate::i18n::Lang;
-use crate::wire;
 
 /// An RFC 3339 time from the API.
 pub fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
@@ -45,7 +48,7 @@ pub fn distance(metres: f64) -> String {
 }
 
 /// `230円` / `¥230` for yen; `12.50 EUR` for other currencies.
-pub fn fare(fare: &wire::Fare, lang: Lang) -> String {
+pub fn fare(fare: &Fare, lang: Lang) -> String {
     if fare.currency.eq_ignore_ascii_case("JPY") {
         let yen = group_thousands(fare.total.round() as i64);
         match lang {
@@ -138,7 +141,7 @@ const BLACK: (u8, u8, u8) = (0, 0, 0);
 const WHITE: (u8, u8, u8) = (0xff, 0xff, 0xff);
 
 impl LineView {
-    pub fn new(route: &wire::RouteInfo, lang: Lang) -> Self {
+    pub fn new(route: &RouteInfo, lang: Lang) -> Self {
         let short = route.short_name.trim();
         let long = route.long_name.trim();
         let (name, long_name) = match (short.is_empty(), long.is_empty()) {
@@ -169,6 +172,12 @@ impl LineView {
     }
 }
 
+/// An alert's effect in words: `significant delays` for `significant_delays`.
+fn effect_words(effect: Effect) -> String {
+    let text = serde_json::to_value(effect).ok();
+    text.as_ref().and_then(serde_json::Value::as_str).unwrap_or_default().replace('_', " ")
+}
+
 /// An alert as printed: its link only when it is http(s).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AlertView {
@@ -180,7 +189,7 @@ pub struct AlertView {
 }
 
 impl AlertView {
-    pub fn new(alert: &wire::Alert) -> Self {
+    pub fn new(alert: &Alert) -> Self {
         let url = alert
             .url
             .as_deref()
@@ -191,11 +200,11 @@ impl AlertView {
             header: alert.header.clone(),
             description: alert.description.clone(),
             url,
-            effect: alert.effect.replace('_', " "),
+            effect: effect_words(alert.effect),
         }
     }
 
-    pub fn list(alerts: &[wire::Alert]) -> Vec<Self> {
+    pub fn list(alerts: &[Alert]) -> Vec<Self> {
         alerts.iter().map(Self::new).collect()
     }
 }
@@ -214,7 +223,7 @@ pub struct StationView {
 }
 
 impl StationView {
-    pub fn new(station: &wire::Station) -> Self {
+    pub fn new(station: &Station) -> Self {
         let reading = station
             .reading
             .as_deref()
@@ -242,7 +251,7 @@ pub struct StopView {
 }
 
 impl StopView {
-    fn new(stop: &wire::StopRef, time: &str) -> Self {
+    fn new(stop: &StopRef, time: &str) -> Self {
         Self {
             name: stop.name.clone(),
             station_id: stop.station_id.clone(),
@@ -275,9 +284,10 @@ pub struct LegView {
 }
 
 impl LegView {
-    pub fn new(leg: &wire::Leg, lang: Lang) -> Self {
+    pub fn new(leg: &AlertedLeg, lang: Lang) -> Self {
         match leg {
-            wire::Leg::Transit(ride) => {
+            AlertedLeg::Transit(alerted) => {
+                let ride = &alerted.leg;
                 let ridden = ride.stops.len().saturating_sub(1);
                 let headsign = ride.headsign.trim();
                 let intermediate = ride
@@ -303,13 +313,13 @@ impl LegView {
                     stops: Some(lang.fill("stops_count", &[("n", &ridden.to_string())])),
                     intermediate,
                     walk: None,
-                    alerts: AlertView::list(&ride.alerts),
+                    alerts: AlertView::list(&alerted.alerts),
                 }
             }
-            wire::Leg::Walk(walk) => {
-                let place = |place: &Option<wire::Place>, time: &str| match place {
-                    Some(wire::Place::Stop(stop)) => Some(StopView::new(stop, time)),
-                    _ => None,
+            AlertedLeg::Walk(walk) => {
+                let place = |place: &Place, time: &str| match place {
+                    Place::Stop(stop) => Some(StopView::new(stop, time)),
+                    Place::Coordinates { .. } => None,
                 };
                 let walk_duration = duration(i64::from(walk.duration_secs), lang);
                 Self {
@@ -357,7 +367,7 @@ pub struct JourneyView {
 }
 
 impl JourneyView {
-    pub fn new(number: usize, journey: &wire::Journey, lang: Lang) -> Self {
+    pub fn new(number: usize, journey: &AlertedJourney, lang: Lang) -> Self {
         let legs: Vec<LegView> = journey.legs.iter().map(|leg| LegView::new(leg, lang)).collect();
         let departure_date = parse_time(&journey.departure).map(|time| time.date_naive());
         let on_foot = journey.vehicles() == 0;
@@ -397,7 +407,8 @@ pub struct DepartureView {
 }
 
 impl BoardGroupView {
-    pub fn new(group: &wire::DepartureGroup, board_date: Option<NaiveDate>, lang: Lang) -> Self {
+    pub fn new(alerted: &AlertedDepartureGroup, board_date: Option<NaiveDate>, lang: Lang) -> Self {
+        let group = &alerted.group;
         let headsign = group.headsign.trim();
         let departures = group
             .departures
@@ -426,13 +437,16 @@ impl BoardGroupView {
                 lang.fill("headsign", &[("headsign", headsign)])
             },
             departures,
-            alerts: AlertView::list(&group.alerts),
+            alerts: AlertView::list(&alerted.alerts),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use norikae_wire::route::{TransitLeg, WalkLeg};
+    use norikae_wire::v1::AlertedTransitLeg;
+
     use super::*;
 
     #[test]
@@ -444,7 +458,7 @@ mod tests {
         assert_eq!(duration(65 * 60, Lang::Ja), "1時間5分");
         assert_eq!(duration(65 * 60, Lang::En), "1 h 5 min");
         assert_eq!(duration(30, Lang::En), "1 min");
-        let yen = wire::Fare { total: 1230.0, currency: "JPY".to_owned() };
+        let yen = Fare { total: 1230.0, currency: "JPY".to_owned(), parts: Vec::new() };
         assert_eq!(fare(&yen, Lang::Ja), "1,230円");
         assert_eq!(fare(&yen, Lang::En), "¥1,230");
         assert_eq!(transfers(0, Lang::En), "Direct");
@@ -455,12 +469,12 @@ mod tests {
 
     #[test]
     fn line_colours_are_sanitised_and_readable() {
-        let route = |color: &str, text: &str| wire::RouteInfo {
+        let route = |color: &str, text: &str| RouteInfo {
             short_name: "空港線".to_owned(),
             color: Some(color.to_owned()),
             text_color: Some(text.to_owned()),
             mode: "subway".to_owned(),
-            ..wire::RouteInfo::default()
+            ..RouteInfo::default()
         };
         // Yellow with white text is unreadable: black is chosen instead.
         let line = LineView::new(&route("FFD700", "FFFFFF"), Lang::Ja);
@@ -473,26 +487,26 @@ mod tests {
         assert_eq!(line.text_colour, "#ffffff");
     }
 
-    fn stop(station_id: &str, name: &str) -> wire::StopRef {
-        wire::StopRef {
+    fn stop(station_id: &str, name: &str) -> StopRef {
+        StopRef {
             id: format!("{station_id}_1"),
             name: name.to_owned(),
             station_id: station_id.to_owned(),
-            ..wire::StopRef::default()
+            ..StopRef::default()
         }
     }
 
     /// 天神南 → 天神 on foot, as the api answers it.
-    fn on_foot(vehicles: Option<u32>) -> wire::Journey {
-        wire::Journey {
+    fn on_foot(vehicles: Option<u32>) -> AlertedJourney {
+        AlertedJourney {
             departure: "2019-10-16T14:23:58+09:00".to_owned(),
             arrival: "2019-10-16T14:31:58+09:00".to_owned(),
             duration_secs: 480,
             vehicles,
             transfers: 0,
-            legs: vec![wire::Leg::Walk(wire::WalkLeg {
-                from: Some(wire::Place::Stop(stop("fukuoka:35", "天神南"))),
-                to: Some(wire::Place::Stop(stop("fukuoka:8", "天神"))),
+            legs: vec![AlertedLeg::Walk(WalkLeg {
+                from: Place::Stop(stop("fukuoka:35", "天神南")),
+                to: Place::Stop(stop("fukuoka:8", "天神")),
                 departure: "2019-10-16T14:23:58+09:00".to_owned(),
                 arrival: "2019-10-16T14:31:58+09:00".to_owned(),
                 duration_secs: 480,
@@ -521,14 +535,17 @@ mod tests {
 
     #[test]
     fn a_ride_is_not_on_foot_and_counts_its_transfers() {
-        let ride = wire::Journey {
+        let ride = AlertedJourney {
             vehicles: None,
-            legs: vec![wire::Leg::Transit(wire::TransitLeg {
-                from: stop("fukuoka:8", "天神"),
-                to: stop("fukuoka:9", "中洲川端"),
-                ..wire::TransitLeg::default()
+            legs: vec![AlertedLeg::Transit(AlertedTransitLeg {
+                leg: TransitLeg {
+                    from: stop("fukuoka:8", "天神"),
+                    to: stop("fukuoka:9", "中洲川端"),
+                    ..TransitLeg::default()
+                },
+                alerts: Vec::new(),
             })],
-            fare: Some(wire::Fare { total: 210.0, currency: "JPY".to_owned() }),
+            fare: Some(Fare { total: 210.0, currency: "JPY".to_owned(), parts: Vec::new() }),
             ..on_foot(None)
         };
         let view = JourneyView::new(1, &ride, Lang::En);
@@ -539,10 +556,10 @@ mod tests {
 
     #[test]
     fn alert_links_must_be_http() {
-        let alert = wire::Alert {
+        let alert = Alert {
             header: "運休".to_owned(),
             url: Some("javascript:alert(1)".to_owned()),
-            ..wire::Alert::default()
+            ..Alert::default()
         };
         assert_eq!(AlertView::new(&alert).url, None);
     }

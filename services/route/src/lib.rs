@@ -2,8 +2,8 @@
 //! and the route service that answers `/journeys` and `/stations/{id}/departures`.
 //!
 //! - [`engine`]: the search, free of HTTP;
-//! - [`wire`]: the JSON types (shared with the api service);
-//! - [`render`]: engine results → wire types;
+//! - [`render`]: engine results → the JSON types of `norikae_wire::route` (the crate the
+//!   api reads them with);
 //! - [`handlers`]: the HTTP handlers; [`state`]: what they share;
 //! - [`run`]: starts the service on the shared runtime.
 
@@ -15,7 +15,6 @@ pub mod render;
 pub mod state;
 #[cfg(test)]
 mod test_journeys;
-pub mod wire;
 
 use std::future::Future;
 use std::time::Duration;

@@ -1,12 +1,13 @@
-//! Engine results → the JSON types of [`crate::wire`]: names in the requested language,
+//! Engine results → the JSON types of [`norikae_wire::route`]: names in the requested language,
 //! times in the feed's time zone (RFC 3339), ids in `FEED:ID` form.
 
 use chrono::TimeZone;
 use norikae_timetable::{LocalizedText, RouteIdx, StopIdx, Timetable};
 
 use crate::engine::departures::DepartureGroup;
+use norikae_wire::route as wire;
+
 use crate::engine::{Engine, Journey, Leg, WalkEnd};
-use crate::wire;
 
 /// How to render: the language of names.
 #[derive(Clone, Debug, Default)]

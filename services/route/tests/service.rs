@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use norikae_route::wire;
 use norikae_route::{Config, QuerySettings, TimetableSettings, TripBased};
+use norikae_wire::route as wire;
 use serde_json::Value;
 
 struct Service {

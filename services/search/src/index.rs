@@ -20,6 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use norikae_timetable::{LocalizedText, Timetable};
+use norikae_wire::search::{self as wire, MatchKind};
 use tantivy::collector::TopDocs;
 use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, TermQuery};
@@ -38,7 +39,6 @@ use crate::normalize::{
     reading_variants, romaji_of_reading, word_expansions, words,
 };
 use crate::record::StationRecord;
-use crate::wire::{self, MatchKind};
 
 /// Longest key prefix indexed, in characters; longer queries only match exactly or fuzzily.
 const MAX_PREFIX_CHARS: usize = 64;

@@ -3,7 +3,8 @@
 //! The library builds a [`SearchIndex`] (tantivy in RAM, plus an R-tree for nearby stations)
 //! from the compiled timetable and answers name searches as the user types: kanji, kana in
 //! either script, romaji in Hepburn and its common variants, English, full- and half-width
-//! input, one-letter typos. The service (`run`) serves it over HTTP on the shared runtime.
+//! input, one-letter typos. The service (`run`) serves it over HTTP on the shared runtime,
+//! answering the JSON of `norikae_wire::search` (the crate the api reads it with).
 
 pub mod error;
 pub mod index;
@@ -11,7 +12,6 @@ pub mod label;
 pub mod nearby;
 pub mod normalize;
 pub mod record;
-pub mod wire;
 
 pub use error::SearchError;
 pub use index::{Hit, SearchIndex, SearchRequest};

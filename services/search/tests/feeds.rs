@@ -5,9 +5,9 @@
 
 use std::sync::OnceLock;
 
-use norikae_search::wire::MatchKind;
 use norikae_search::{SearchIndex, SearchRequest};
 use norikae_timetable::{Timetable, bundled};
+use norikae_wire::search::MatchKind;
 
 struct Bundled {
     timetable: Timetable,

@@ -1,9 +1,9 @@
 //! Search behaviour on a handful of stations written by hand (names, readings and English as
 //! the bundled feeds and the New York feed spell them), independent of the importer.
 
-use norikae_search::wire::MatchKind;
 use norikae_search::{SearchIndex, SearchRequest, StationRecord};
 use norikae_timetable::LocalizedText;
+use norikae_wire::search::MatchKind;
 
 fn named(default: &str, translations: &[(&str, &str)]) -> LocalizedText {
     LocalizedText {

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use norikae_search::wire::{MatchKind, NearbyResponse, SearchResponse, StationDetail};
 use norikae_search::{Config, RecordsSource, StationRecord};
 use norikae_timetable::bundled;
+use norikae_wire::search::{MatchKind, NearbyResponse, SearchResponse, StationDetail};
 use serde_json::Value;
 
 struct Service {

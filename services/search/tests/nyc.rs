@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use norikae_search::wire::MatchKind;
 use norikae_search::{SearchIndex, SearchRequest};
 use norikae_timetable::{FeedInput, ImportOptions, NoProgress, import};
+use norikae_wire::search::MatchKind;
 
 fn new_york_index() -> SearchIndex {
     let folder = PathBuf::from(

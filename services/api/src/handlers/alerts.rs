@@ -4,13 +4,14 @@ use axum::Json;
 use axum::extract::State;
 use http::{HeaderMap, StatusCode};
 use norikae_runtime::{Path, Problem, Query};
+use norikae_wire::ProblemBody;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::alerts::{Alert, AlertPatch, NewAlert};
 use crate::lang;
 use crate::state::AppState;
-use crate::support::{JsonBody, ProblemDoc};
+use crate::support::JsonBody;
 
 /// Most alerts `/v1/alerts?active=false` lists.
 const MAX_LISTED: i64 = 500;
@@ -36,8 +37,8 @@ pub struct AlertsResponse {
     params(AlertsParams),
     responses(
         (status = 200, description = "Alerts", body = AlertsResponse),
-        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable (active=false)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable (active=false)", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn list(
@@ -82,10 +83,10 @@ pub struct AdminLangParams {
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "The alert", body = Alert),
-        (status = 400, description = "Invalid alert", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown key", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "Key revoked or without the admin scope", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid alert", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown key", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Key revoked or without the admin scope", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn create(
@@ -107,9 +108,9 @@ pub async fn create(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The alert", body = Alert),
-        (status = 400, description = "Invalid alert", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown alert", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid alert", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown alert", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn update(
@@ -131,8 +132,8 @@ pub async fn update(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The ended alert", body = Alert),
-        (status = 404, description = "Unknown alert", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown alert", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn end(

@@ -7,90 +7,36 @@ use std::collections::HashSet;
 use axum::Json;
 use axum::extract::State;
 use http::HeaderMap;
-use norikae_route::wire as route_wire;
 use norikae_runtime::{Problem, Query};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use norikae_wire::ProblemBody;
+use norikae_wire::route as route_wire;
+use norikae_wire::v1::{AlertedJourney, AlertedLeg, AlertedTransitLeg, JourneyPage};
 
 use super::stations::parse_utc;
 use crate::alerts::{Alert, StoredAlert};
 use crate::lang;
 use crate::state::AppState;
-use crate::support::{ProblemDoc, request_id};
+use crate::support::request_id;
 use crate::upstream::Engine;
-
-/// A ride, with the alerts active during it.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = AlertedTransitLeg)]
-pub struct TransitLeg {
-    #[serde(flatten)]
-    pub leg: route_wire::TransitLeg,
-    pub alerts: Vec<Alert>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[schema(as = AlertedLeg)]
-#[allow(clippy::large_enum_variant)] // plain wire data, built once per answer
-pub enum Leg {
-    Transit(TransitLeg),
-    Walk(route_wire::WalkLeg),
-}
-
-/// A journey: its legs in travel order. A journey on foot only (walking is the answer) has
-/// one walk leg, `vehicles: 0`, `transfers: 0` and no `fare`.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = AlertedJourney)]
-pub struct Journey {
-    pub departure: String,
-    pub arrival: String,
-    pub duration_secs: i64,
-    /// Vehicles ridden (the transit legs): 0 for a journey on foot only, 1 for a direct ride.
-    pub vehicles: u32,
-    /// Changes between vehicles: `vehicles - 1`, and 0 for a journey on foot only.
-    pub transfers: u32,
-    pub legs: Vec<Leg>,
-    /// Present when the feeds' fare data price every ride; absent for a journey on foot only
-    /// (nothing to pay).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fare: Option<route_wire::Fare>,
-}
-
-/// `GET /v1/journeys` answer.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = JourneyPage)]
-pub struct JourneysResponse {
-    pub journeys: Vec<Journey>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window: Option<route_wire::Window>,
-    /// Pass as `cursor` for the journeys leaving just before these.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub earlier: Option<String>,
-    /// Pass as `cursor` for the journeys leaving just after these.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub later: Option<String>,
-    /// Every alert on any leg, once (for a banner).
-    pub alerts: Vec<Alert>,
-}
 
 #[utoipa::path(
     get, path = "/v1/journeys", tag = "journeys",
     summary = "Journeys between two places",
     params(route_wire::JourneysParams),
     responses(
-        (status = 200, description = "Journeys, earliest departure first", body = JourneysResponse),
-        (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown station", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 502, description = "Route engine failed", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Route engine unavailable", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 504, description = "Route engine too slow", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 200, description = "Journeys, earliest departure first", body = JourneyPage),
+        (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown station", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 502, description = "Route engine failed", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Route engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 504, description = "Route engine too slow", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn journeys(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(mut params): Query<route_wire::JourneysParams>,
-) -> Result<Json<JourneysResponse>, Problem> {
+) -> Result<Json<JourneyPage>, Problem> {
     params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let lang = params.lang.clone();
     let page: route_wire::JourneysResponse =
@@ -118,7 +64,7 @@ pub fn attach_journey_alerts(
     page: route_wire::JourneysResponse,
     alerts: &[StoredAlert],
     lang: Option<&str>,
-) -> JourneysResponse {
+) -> JourneyPage {
     let mut banner = Vec::new();
     let mut seen = HashSet::new();
     let journeys = page
@@ -129,7 +75,7 @@ pub fn attach_journey_alerts(
                 .legs
                 .into_iter()
                 .map(|leg| match leg {
-                    route_wire::Leg::Walk(walk) => Leg::Walk(walk),
+                    route_wire::Leg::Walk(walk) => AlertedLeg::Walk(walk),
                     route_wire::Leg::Transit(ride) => {
                         let leg_alerts: Vec<Alert> = alerts
                             .iter()
@@ -141,22 +87,22 @@ pub fn attach_journey_alerts(
                                 banner.push(alert.clone());
                             }
                         }
-                        Leg::Transit(TransitLeg { leg: ride, alerts: leg_alerts })
+                        AlertedLeg::Transit(AlertedTransitLeg { leg: ride, alerts: leg_alerts })
                     }
                 })
                 .collect();
-            Journey {
+            AlertedJourney {
                 departure: journey.departure,
                 arrival: journey.arrival,
                 duration_secs: journey.duration_secs,
-                vehicles: journey.vehicles,
+                vehicles: Some(journey.vehicles),
                 transfers: journey.transfers,
                 legs,
                 fare: journey.fare,
             }
         })
         .collect();
-    JourneysResponse {
+    JourneyPage {
         journeys,
         window: page.window,
         earlier: page.earlier,
@@ -231,9 +177,11 @@ mod tests {
     fn a_journey_on_foot_passes_through_without_alerts_or_fare() {
         let page = attach_journey_alerts(route_page(vec![on_foot()]), &[tenjin_alert()], None);
         let [journey] = page.journeys.as_slice() else { panic!("one journey: {page:?}") };
-        assert_eq!((journey.vehicles, journey.transfers), (0, 0));
+        assert_eq!((journey.vehicles(), journey.transfers), (0, 0));
         assert!(journey.fare.is_none());
-        let [Leg::Walk(walk)] = journey.legs.as_slice() else { panic!("one walk: {journey:?}") };
+        let [AlertedLeg::Walk(walk)] = journey.legs.as_slice() else {
+            panic!("one walk: {journey:?}")
+        };
         assert_eq!((walk.duration_secs, walk.distance_m), (480, 506));
         assert!(page.alerts.is_empty(), "no ride, no banner: {:?}", page.alerts);
 
@@ -250,9 +198,11 @@ mod tests {
         let journeys = vec![on_foot(), one_ride()];
         let page = attach_journey_alerts(route_page(journeys), &[tenjin_alert()], Some("en"));
         let counts: Vec<(u32, u32)> =
-            page.journeys.iter().map(|journey| (journey.vehicles, journey.transfers)).collect();
+            page.journeys.iter().map(|journey| (journey.vehicles(), journey.transfers)).collect();
         assert_eq!(counts, [(0, 0), (1, 0)]);
-        let Leg::Transit(ride) = &page.journeys[1].legs[0] else { panic!("a ride: {page:?}") };
+        let AlertedLeg::Transit(ride) = &page.journeys[1].legs[0] else {
+            panic!("a ride: {page:?}")
+        };
         let ids: Vec<&str> = ride.alerts.iter().map(|alert| alert.id.as_str()).collect();
         assert_eq!(ids, ["tenjin"], "the ride boards at 天神");
         assert_eq!(page.alerts.len(), 1, "the banner lists it once");

@@ -7,16 +7,18 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
-use norikae_route::wire as route_wire;
 use norikae_runtime::{Path, Problem, Query};
-use norikae_search::wire::{NearbyResponse, SearchResponse, StationDetail};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use norikae_wire::ProblemBody;
+use norikae_wire::route as route_wire;
+use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
+use norikae_wire::v1::{AlertedDepartureGroup, DepartureBoard};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::alerts::{Alert, StoredAlert};
 use crate::lang;
 use crate::state::AppState;
-use crate::support::{ProblemDoc, cached_json, request_id};
+use crate::support::{cached_json, request_id};
 use crate::upstream::Engine;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -40,8 +42,8 @@ pub struct SearchParams {
     responses(
         (status = 200, description = "Matching stations, best first", body = SearchResponse),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Search engine unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Search engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn search(
@@ -80,7 +82,7 @@ pub struct NearbyParams {
     responses(
         (status = 200, description = "Stations within the radius", body = NearbyResponse),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn nearby(
@@ -122,7 +124,7 @@ pub struct LangParams {
     responses(
         (status = 200, description = "The station", body = StationDetail),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "Unknown station", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown station", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn station(
@@ -153,36 +155,16 @@ pub struct DeparturesParams {
     pub lang: Option<String>,
 }
 
-/// A line and direction of a departure board, with the alerts on its route or agency.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = AlertedDepartureGroup)]
-pub struct DepartureGroup {
-    #[serde(flatten)]
-    pub group: route_wire::DepartureGroup,
-    pub alerts: Vec<Alert>,
-}
-
-/// `GET /v1/stations/{id}/departures` answer.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = DepartureBoard)]
-pub struct DeparturesResponse {
-    pub station_id: String,
-    pub station_name: String,
-    pub groups: Vec<DepartureGroup>,
-    /// Every active alert affecting the station, its routes or their agencies.
-    pub alerts: Vec<Alert>,
-}
-
 #[utoipa::path(
     get, path = "/v1/stations/{id}/departures", tag = "stations",
     summary = "Next departures from a station, by line and direction",
     params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8"), DeparturesParams),
     responses(
-        (status = 200, description = "The departure board", body = DeparturesResponse),
-        (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown station", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Route engine unavailable", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 504, description = "Route engine too slow", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 200, description = "The departure board", body = DepartureBoard),
+        (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown station", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Route engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 504, description = "Route engine too slow", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
 pub async fn departures(
@@ -190,7 +172,7 @@ pub async fn departures(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<DeparturesParams>,
-) -> Result<Json<DeparturesResponse>, Problem> {
+) -> Result<Json<DepartureBoard>, Problem> {
     let lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let mut query = Vec::new();
     push(&mut query, "date", params.date);
@@ -211,7 +193,7 @@ pub fn attach_departure_alerts(
     board: route_wire::DeparturesResponse,
     alerts: &[StoredAlert],
     lang: Option<&str>,
-) -> DeparturesResponse {
+) -> DepartureBoard {
     let span =
         |times: &mut dyn Iterator<Item = &String>| -> Option<(DateTime<Utc>, DateTime<Utc>)> {
             let parsed: Vec<DateTime<Utc>> = times.filter_map(|time| parse_utc(time)).collect();
@@ -255,10 +237,10 @@ pub fn attach_departure_alerts(
                 .filter(|alert| alert.active_during(group_span.0, group_span.1))
                 .map(|alert| alert.render(lang))
                 .collect();
-            DepartureGroup { group, alerts: group_alerts }
+            AlertedDepartureGroup { group, alerts: group_alerts }
         })
         .collect();
-    DeparturesResponse {
+    DepartureBoard {
         station_id: board.station_id,
         station_name: board.station_name,
         groups,

@@ -3,46 +3,20 @@
 use axum::Json;
 use axum::extract::State;
 use norikae_runtime::Problem;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use norikae_wire::ProblemBody;
+use norikae_wire::v1::{ApiStatus, FeedDates, TimetableStatus};
 
 use crate::state::AppState;
-use crate::support::ProblemDoc;
-use crate::versions::{FeedDates, TimetableVersion};
-
-/// The active timetable.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct TimetableStatus {
-    /// Content hash of the snapshot.
-    pub hash: String,
-    pub feeds: Vec<FeedDates>,
-    pub stations: u64,
-    pub stops: u64,
-    pub routes: u64,
-    pub trips: u64,
-    /// When the route engine loaded it (RFC 3339).
-    pub loaded_at: String,
-    /// When it was first recorded as active (null until recorded, e.g. database down).
-    pub activated_at: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = ApiStatus)]
-pub struct StatusResponse {
-    pub timetable: TimetableStatus,
-    /// Recent timetable versions, newest first.
-    pub versions: Vec<TimetableVersion>,
-}
 
 #[utoipa::path(
     get, path = "/v1/status", tag = "status",
     summary = "The active timetable and its recent versions",
     responses(
-        (status = 200, description = "Status", body = StatusResponse),
-        (status = 503, description = "Route engine unavailable", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 200, description = "Status", body = ApiStatus),
+        (status = 503, description = "Route engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
-pub async fn status(State(state): State<AppState>) -> Result<Json<StatusResponse>, Problem> {
+pub async fn status(State(state): State<AppState>) -> Result<Json<ApiStatus>, Problem> {
     let mut snapshot = state.versions.snapshot();
     if snapshot.current.is_none() {
         // Not polled successfully yet: ask now (the answer is kept even without a database).
@@ -71,7 +45,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusResponse
             end_date: feed.end_date.clone(),
         })
         .collect();
-    Ok(Json(StatusResponse {
+    Ok(Json(ApiStatus {
         timetable: TimetableStatus {
             hash: current.hash,
             feeds,

@@ -7,11 +7,12 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{DefaultWhen, NETWORK_TZ, Ui, default_when, feed_period, feeds, query_pairs};
+use norikae_wire::v1::FeedDates;
+
 use crate::AppState;
 use crate::errors::{ErrorView, feed_periods};
 use crate::i18n::Lang;
 use crate::render::Page;
-use crate::wire::FeedStatus;
 
 /// The trip form's fields as submitted (every field optional and free text, validated by the
 /// search handler with messages in the page's language).
@@ -103,7 +104,7 @@ pub struct FormView {
 
 impl FormView {
     /// The form for `form`, with empty date and time replaced by `when`.
-    pub fn new(form: &TripForm, when: &DefaultWhen, feeds: &[FeedStatus], lang: Lang) -> Self {
+    pub fn new(form: &TripForm, when: &DefaultWhen, feeds: &[FeedDates], lang: Lang) -> Self {
         let periods: Vec<_> = feeds.iter().filter_map(feed_period).collect();
         Self {
             from: form.from.clone(),

@@ -15,12 +15,13 @@ use http::StatusCode;
 use http::request::Parts;
 use serde::Serialize;
 
+use norikae_wire::v1::FeedDates;
+
 use crate::AppState;
 use crate::client::Api;
 use crate::errors::ErrorView;
 use crate::i18n::Lang;
 use crate::render::{LanguageLink, Page, PageBasics};
-use crate::wire::FeedStatus;
 
 /// The network's time zone: "today" and "now" for the form's defaults.
 pub const NETWORK_TZ: chrono_tz::Tz = chrono_tz::Asia::Tokyo;
@@ -201,7 +202,7 @@ pub struct DefaultWhen {
     pub clamped: bool,
 }
 
-pub fn default_when(now: chrono::DateTime<chrono_tz::Tz>, feeds: &[FeedStatus]) -> DefaultWhen {
+pub fn default_when(now: chrono::DateTime<chrono_tz::Tz>, feeds: &[FeedDates]) -> DefaultWhen {
     let today = now.date_naive();
     let time = now.format("%H:%M").to_string();
     let periods: Vec<(NaiveDate, NaiveDate)> = feeds.iter().filter_map(feed_period).collect();
@@ -221,7 +222,7 @@ pub fn default_when(now: chrono::DateTime<chrono_tz::Tz>, feeds: &[FeedStatus]) 
 }
 
 /// A feed's service dates (`YYYY-MM-DD` or `YYYYMMDD`).
-pub fn feed_period(feed: &FeedStatus) -> Option<(NaiveDate, NaiveDate)> {
+pub fn feed_period(feed: &FeedDates) -> Option<(NaiveDate, NaiveDate)> {
     let parse =
         |text: &str| NaiveDate::parse_from_str(&crate::errors::iso_date(text), "%Y-%m-%d").ok();
     Some((parse(&feed.start_date)?, parse(&feed.end_date)?))
@@ -229,7 +230,7 @@ pub fn feed_period(feed: &FeedStatus) -> Option<(NaiveDate, NaiveDate)> {
 
 /// The timetable's feeds, or none when the status cannot be read (the pages then simply do
 /// not mention the periods).
-pub async fn feeds(api: Api<'_>) -> Vec<FeedStatus> {
+pub async fn feeds(api: Api<'_>) -> Vec<FeedDates> {
     match api.status().await {
         Ok(status) => status.timetable.feeds,
         Err(error) => {
@@ -244,8 +245,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn feed(start: &str, end: &str) -> FeedStatus {
-        FeedStatus { name: "x".to_owned(), start_date: start.to_owned(), end_date: end.to_owned() }
+    fn feed(start: &str, end: &str) -> FeedDates {
+        FeedDates { name: "x".to_owned(), start_date: start.to_owned(), end_date: end.to_owned() }
     }
 
     #[test]

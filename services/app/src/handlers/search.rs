@@ -13,13 +13,15 @@ use serde::Serialize;
 
 use super::home::{TripForm, form_page};
 use super::{NETWORK_TZ, Ui, default_when, feed_period, feeds, url_with_query};
+use norikae_wire::search::{MatchKind, Station};
+use norikae_wire::v1::FeedDates;
+
 use crate::AppState;
 use crate::client::{Api, ApiError, JourneyQuery};
 use crate::errors::{ErrorView, feed_periods};
 use crate::i18n::Lang;
 use crate::render::Page;
 use crate::view::{AlertView, JourneyView, StationView, clock};
-use crate::wire;
 
 /// Candidates shown on the choice page.
 const CHOICES: usize = 8;
@@ -31,9 +33,9 @@ const LESS_WALKING_MAX_M: u32 = 500;
 /// What free text or an id resolved to.
 #[derive(Clone, Debug)]
 pub enum Resolution {
-    Station(wire::Station),
+    Station(Station),
     /// Several stations match; the user chooses.
-    Ambiguous(Vec<wire::Station>),
+    Ambiguous(Vec<Station>),
     /// Nothing matches the text.
     NoMatch,
     /// Neither text nor id was given.
@@ -42,16 +44,16 @@ pub enum Resolution {
 
 /// Picks the station a search for `text` means, if one clearly stands out: the only result,
 /// or the only exact match (name, reading or romaji equal to the text).
-pub fn pick(text: &str, results: Vec<wire::Station>) -> Resolution {
+pub fn pick(text: &str, results: Vec<Station>) -> Resolution {
     if results.is_empty() {
         return Resolution::NoMatch;
     }
     if results.len() == 1 {
         return Resolution::Station(results.into_iter().next().unwrap_or_default());
     }
-    let exact: Vec<&wire::Station> = results
+    let exact: Vec<&Station> = results
         .iter()
-        .filter(|station| station.match_kind.as_deref() == Some("exact") || station.name == text)
+        .filter(|station| station.match_kind == Some(MatchKind::Exact) || station.name == text)
         .collect();
     if let [only] = exact.as_slice() {
         return Resolution::Station((*only).clone());
@@ -250,10 +252,10 @@ pub async fn search(ui: Ui, State(state): State<AppState>, RawQuery(query): RawQ
 
 /// "No journeys", with the periods of the feeds that do not run on `date` (a common cause
 /// with feeds of different years).
-fn no_journeys(lang: Lang, feeds: &[wire::FeedStatus], date: &str) -> ErrorView {
+fn no_journeys(lang: Lang, feeds: &[FeedDates], date: &str) -> ErrorView {
     let mut error = ErrorView::new(StatusCode::OK, "no_journeys", lang.text("err_no_journeys"));
     if let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") {
-        let outside: Vec<wire::FeedStatus> = feeds
+        let outside: Vec<FeedDates> = feeds
             .iter()
             .filter(|feed| {
                 feed_period(feed).is_some_and(|(start, end)| !(start..=end).contains(&date))
@@ -320,31 +322,42 @@ fn choose_page(
 mod tests {
     use super::*;
 
-    fn station(id: &str, name: &str, kind: &str) -> wire::Station {
-        wire::Station {
+    fn station(id: &str, name: &str, kind: MatchKind) -> Station {
+        Station {
             id: id.to_owned(),
             name: name.to_owned(),
-            match_kind: Some(kind.to_owned()),
-            ..wire::Station::default()
+            match_kind: Some(kind),
+            ..Station::default()
         }
     }
 
     #[test]
     fn picks_one_clear_match_or_asks() {
         assert!(matches!(pick("x", Vec::new()), Resolution::NoMatch));
-        let only = pick("天神", vec![station("fukuoka:8", "天神", "prefix")]);
+        let only = pick("天神", vec![station("fukuoka:8", "天神", MatchKind::Prefix)]);
         assert!(matches!(only, Resolution::Station(found) if found.id == "fukuoka:8"));
         let exact = pick(
             "天神",
-            vec![station("fukuoka:8", "天神", "exact"), station("fukuoka:9", "天神南", "prefix")],
+            vec![
+                station("fukuoka:8", "天神", MatchKind::Exact),
+                station("fukuoka:9", "天神南", MatchKind::Prefix),
+            ],
         );
         assert!(matches!(exact, Resolution::Station(found) if found.id == "fukuoka:8"));
-        let two_exact =
-            pick("中央", vec![station("a:1", "中央", "exact"), station("b:1", "中央", "exact")]);
+        let two_exact = pick(
+            "中央",
+            vec![
+                station("a:1", "中央", MatchKind::Exact),
+                station("b:1", "中央", MatchKind::Exact),
+            ],
+        );
         assert!(matches!(two_exact, Resolution::Ambiguous(found) if found.len() == 2));
         let prefixes = pick(
             "天",
-            vec![station("fukuoka:8", "天神", "prefix"), station("fukuoka:9", "天神南", "prefix")],
+            vec![
+                station("fukuoka:8", "天神", MatchKind::Prefix),
+                station("fukuoka:9", "天神南", MatchKind::Prefix),
+            ],
         );
         assert!(matches!(prefixes, Resolution::Ambiguous(_)));
     }

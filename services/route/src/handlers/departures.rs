@@ -4,13 +4,13 @@
 use axum::Json;
 use axum::extract::State;
 use norikae_runtime::{Path, Problem, Query};
+use norikae_wire::route as wire;
 use serde::Deserialize;
 
 use super::{parse_date, parse_time, resolve_station};
 use crate::AppState;
 use crate::error::Error;
 use crate::render::Render;
-use crate::wire;
 
 /// Largest `limit` accepted.
 const MAX_LIMIT: usize = 50;

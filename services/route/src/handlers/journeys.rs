@@ -13,13 +13,14 @@ use axum::Json;
 use axum::extract::State;
 use norikae_runtime::{Problem, Query};
 use norikae_timetable::{Mode, Timetable};
+use norikae_wire::route as wire;
 
 use super::{parse_date, parse_time, resolve_station};
 use crate::cursor::{Binding, CursorSigner, Page};
 use crate::engine::{Options, Place, Request, SearchKind};
 use crate::error::Error;
 use crate::render::Render;
-use crate::{AppState, QuerySettings, wire};
+use crate::{AppState, QuerySettings};
 
 pub async fn journeys(
     State(state): State<AppState>,

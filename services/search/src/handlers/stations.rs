@@ -9,12 +9,12 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use norikae_runtime::{Path, Problem, Query, run_blocking};
+use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
 use serde::Deserialize;
 
 use crate::error::SearchError;
 use crate::index::{MAX_LIMIT, SearchRequest};
 use crate::state::AppState;
-use crate::wire::{NearbyResponse, SearchResponse, StationDetail};
 
 /// Results when `limit` is not given.
 const DEFAULT_LIMIT: usize = 10;

@@ -1,6 +1,7 @@
-//! The JSON the route service speaks. Plain data (`Serialize + Deserialize`), so the api
-//! service can reuse these types as a client. Times are RFC 3339 in the feed's time zone; ids
-//! are `FEED:ID`.
+//! The JSON the route engine speaks: its query (`GET /journeys`), its answers, and its
+//! `GET /status`. The route service serves them, the api reads them (and passes journeys and
+//! departure boards on, with alerts added: [`crate::v1`]). Times are RFC 3339 in the feed's
+//! time zone; ids are `FEED:ID`.
 
 use serde::{Deserialize, Serialize};
 
@@ -110,7 +111,7 @@ pub enum Leg {
     Walk(WalkLeg),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransitLeg {
     pub trip_id: String,
     pub route: RouteInfo,
@@ -126,7 +127,7 @@ pub struct TransitLeg {
     pub stops: Vec<PassedStop>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RouteInfo {
     pub id: String,
     pub short_name: String,
@@ -142,7 +143,7 @@ pub struct RouteInfo {
     pub agency_name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StopRef {
     pub id: String,
     pub name: String,
@@ -153,7 +154,7 @@ pub struct StopRef {
     pub lon: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PassedStop {
     pub stop: StopRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,4 +222,51 @@ pub struct Departure {
     pub stop: StopRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+}
+
+/// `GET /status`: the timetable the engine answers from. The api polls it to show
+/// `/v1/status` ([`crate::v1::ApiStatus`]) and to record each activated timetable version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatusResponse {
+    /// Hex content hash of the snapshot: changes whenever the timetable does.
+    pub hash: String,
+    pub feeds: Vec<FeedStatus>,
+    pub agencies: u64,
+    pub stations: u64,
+    pub stops: u64,
+    pub routes: u64,
+    pub trips: u64,
+    /// When the snapshot was imported (RFC 3339, UTC).
+    pub created_at: String,
+    /// When this service started answering from it (RFC 3339, UTC).
+    pub loaded_at: String,
+    /// The network's IANA time zone.
+    pub timezone: String,
+    /// Trip-Based routing's state (absent from older services).
+    #[serde(default)]
+    pub trip_based: TripBasedStatus,
+}
+
+/// Which service days depart-at and range searches answer by Trip-Based routing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TripBasedStatus {
+    /// Service days whose transfers are built (`YYYY-MM-DD`): a search on a date uses them
+    /// when the days before, of and after it are here.
+    pub days: Vec<String>,
+    /// Searches answered by Trip-Based routing since the snapshot was loaded.
+    pub searches: u64,
+}
+
+/// One feed of the timetable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FeedStatus {
+    /// The namespace of the feed's ids (`fukuoka` in `fukuoka:8`).
+    pub name: String,
+    /// First and last day any service of the feed runs (`YYYY-MM-DD`).
+    pub start_date: String,
+    pub end_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
 }

@@ -1,5 +1,5 @@
-//! Wire types of the search service's JSON API: plain serde data, shared with the `api`
-//! service, which calls this service as a client.
+//! The JSON the search engine speaks: the search service serves it, the api reads it and
+//! passes it on unchanged as `/v1/stations…`, and the app reads it from there.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,7 @@ pub enum MatchKind {
 }
 
 /// One station as every endpoint returns it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Station {
     /// `FEED:stop_id` of the station.
     pub id: String,

@@ -1,0 +1,54 @@
+//! The body of every error answer of every service: the services make it with
+//! `norikae_runtime::Problem`; [`ProblemBody`] is the shape clients read and the api documents
+//! as `Problem`.
+//!
+//! Every member has a default when read, so a reader keeps the `code` and `status` of a
+//! problem that a balancer or an older service wrote without the others. (The doc comments
+//! of the type are its description in the api's OpenAPI document.)
+
+use serde::{Deserialize, Serialize};
+
+/// `application/problem+json` (RFC 9457), as every error of this API is answered.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody {
+    /// `urn:norikae:problem:<code>`.
+    #[serde(rename = "type", default)]
+    #[schema(required = true)]
+    pub kind: String,
+    #[serde(default)]
+    #[schema(required = true)]
+    pub title: String,
+    #[serde(default)]
+    #[schema(required = true)]
+    pub status: u16,
+    #[serde(default)]
+    #[schema(required = true)]
+    pub detail: String,
+    /// Stable machine-readable code: `invalid_parameter`, `missing_parameter`,
+    /// `unknown_station`, `date_out_of_range`, `missing_api_key`, `invalid_api_key`,
+    /// `revoked_api_key`, `insufficient_scope`, `rate_limited`, `quota_exceeded`,
+    /// `upstream_unavailable`, `upstream_timeout`, `upstream_error`, `database_unavailable`, …
+    #[serde(default)]
+    #[schema(required = true)]
+    pub code: String,
+    /// The parameter or body member at fault (validation problems).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_problem_keeps_its_code() {
+        let problem: ProblemBody =
+            serde_json::from_str(r#"{"status": 503, "code": "not_ready", "detail": "x"}"#)
+                .expect("a problem without type and title");
+        assert_eq!((problem.status, problem.code.as_str()), (503, "not_ready"));
+        let written = serde_json::to_value(&problem).expect("serialises");
+        assert_eq!(written["type"], "");
+        assert_eq!(written.get("field"), None);
+    }
+}
