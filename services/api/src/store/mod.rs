@@ -115,12 +115,14 @@ pub fn timestamp_text(time: chrono::DateTime<chrono::Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// A migrated SQLite database in memory, for the store's unit tests (one connection: each
-/// in-memory connection would be a database of its own).
+/// A migrated SQLite database of its own in a fresh temporary file, for the store's unit
+/// tests (sqlx's `Any` driver does not take `sqlite::memory:`).
 #[cfg(test)]
 pub(crate) async fn memory_db() -> Db {
+    let path = std::env::temp_dir()
+        .join(format!("norikae-store-test-{}.db", uuid::Uuid::new_v4().simple()));
     let settings = crate::config::DatabaseSettings {
-        url: "sqlite::memory:".to_owned(),
+        url: format!("sqlite://{}", path.display()),
         max_connections: 1,
         ..Default::default()
     };

@@ -56,6 +56,20 @@ mod tests {
     #[tokio::test]
     async fn batches_add_up_per_key_and_day() {
         let db = memory_db().await;
+        for id in ["k1", "k2"] {
+            let key = crate::key_records::KeyRecord {
+                id: id.to_owned(),
+                name: id.to_owned(),
+                prefix: "nk_abcdefgh".to_owned(),
+                scopes: vec!["read".to_owned()],
+                rate: crate::key_records::Rate { count: 1, period_secs: 1 },
+                burst: 1,
+                daily_quota: None,
+                created_at: crate::store::now_text(),
+                revoked_at: None,
+            };
+            crate::store::keys::insert(&db, &key, id).await.expect("key");
+        }
         let today = NaiveDate::from_ymd_opt(2026, 12, 6).expect("date");
         let yesterday = today.pred_opt().expect("date");
         let first =
