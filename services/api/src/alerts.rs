@@ -6,31 +6,18 @@
 //! [`AlertStore`] re-reads them every `auth.alert_refresh_ms` and right after a write, so
 //! journeys and departure boards carry their alerts even while the database is down.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use norikae_runtime::Problem;
 // The alert as clients read it is a `/v1` wire type (the app reads it too).
 pub use norikae_wire::v1::{ActivePeriod, Alert, Cause, Effect, InformedEntity, Translation};
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::db::{Db, DbError, now_text, timestamp_text};
-
-fn enum_text<T: Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn enum_from_text<T: for<'de> Deserialize<'de>>(text: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
-}
+use crate::store::{self, Db, StoreError, now_text, timestamp_text};
 
 /// `POST /v1/admin/alerts` body.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -93,7 +80,35 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 impl StoredAlert {
-    fn finish(mut self) -> Self {
+    /// An alert's own members, without texts, periods or entities yet: how storage starts
+    /// reading one back (then adds those and calls [`Self::finish`]).
+    pub(crate) fn without_details(
+        id: String,
+        cause: Cause,
+        effect: Effect,
+        url: Option<String>,
+        created_at: String,
+        updated_at: String,
+        ended_at: Option<String>,
+    ) -> Self {
+        Self {
+            id,
+            cause,
+            effect,
+            url,
+            translations: BTreeMap::new(),
+            active_periods: Vec::new(),
+            informed: Vec::new(),
+            created_at,
+            updated_at,
+            ended_at,
+            periods: Vec::new(),
+            ended: None,
+        }
+    }
+
+    /// Parses the periods and the end time, for matching.
+    pub(crate) fn finish(mut self) -> Self {
         self.periods = self
             .active_periods
             .iter()
@@ -155,16 +170,26 @@ impl StoredAlert {
     }
 }
 
-/// Checks an alert's content; the problem names the member at fault.
+/// Why an alert write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    /// The content is not valid; `field` names the member at fault.
+    #[error("{field}: {detail}")]
+    Invalid { field: String, detail: String },
+    /// Storage failed, or (`StoreError::NotFound`) no alert has the id.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks an alert's content; the error names the member at fault.
 fn validate(
     url: Option<&str>,
     translations: &BTreeMap<String, Translation>,
     periods: &[ActivePeriod],
     informed: &[InformedEntity],
-) -> Result<(), Problem> {
-    let invalid = |field: &str, detail: String| {
-        Problem::bad_request("invalid_alert", detail).with_field(field)
-    };
+) -> Result<(), AlertError> {
+    let invalid =
+        |field: &str, detail: String| AlertError::Invalid { field: field.to_owned(), detail };
     if let Some(url) = url.filter(|url| !url.is_empty()) {
         let parsed =
             url::Url::parse(url).map_err(|_| invalid("url", format!("`{url}` is not a URL")))?;
@@ -295,10 +320,10 @@ impl AlertStore {
     /// committed may finish after the read that follows the write (the periodic refresh
     /// racing an admin write): only a read that started later than the one in memory
     /// replaces it, so an ended alert never comes back from a stale read.
-    pub async fn refresh(&self) -> Result<(), DbError> {
+    pub async fn refresh(&self) -> Result<(), StoreError> {
         let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
         let cutoff = timestamp_text(Utc::now() - chrono::Duration::days(KEEP_ENDED_DAYS));
-        let alerts = load(&self.db, Some(&cutoff), None).await?;
+        let alerts = store::alerts::load(&self.db, Some(&cutoff), None).await?;
         self.install(read, alerts);
         Ok(())
     }
@@ -329,125 +354,77 @@ impl AlertStore {
     }
 
     /// Every alert, newest first (at most `limit`), from the database.
-    pub async fn all(&self, limit: i64) -> Result<Vec<StoredAlert>, DbError> {
-        let mut alerts = load(&self.db, None, Some(limit)).await?;
+    pub async fn all(&self, limit: i64) -> Result<Vec<StoredAlert>, StoreError> {
+        let mut alerts = store::alerts::load(&self.db, None, Some(limit)).await?;
         alerts.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
         Ok(alerts)
     }
 
-    pub async fn create(&self, new: NewAlert) -> Result<StoredAlert, Problem> {
+    pub async fn create(&self, new: NewAlert) -> Result<StoredAlert, AlertError> {
         validate(new.url.as_deref(), &new.translations, &new.active_periods, &new.informed)?;
         let now = now_text();
-        let alert = StoredAlert {
-            id: uuid::Uuid::new_v4().simple().to_string(),
-            cause: new.cause,
-            effect: new.effect,
-            url: new.url.filter(|url| !url.is_empty()),
-            translations: new.translations,
-            active_periods: normalise_periods(&new.active_periods),
-            informed: dedup(new.informed),
-            created_at: now.clone(),
-            updated_at: now,
-            ended_at: None,
-            periods: Vec::new(),
-            ended: None,
-        }
-        .finish();
-        let mut transaction = self.db.begin().await?;
-        sqlx::query("INSERT INTO alerts (id, cause, effect, url, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(alert.id.clone())
-            .bind(enum_text(alert.cause))
-            .bind(enum_text(alert.effect))
-            .bind(alert.url.clone())
-            .bind(alert.created_at.clone())
-            .bind(alert.updated_at.clone())
-            .execute(&mut *transaction)
-            .await
-            .map_err(DbError::from)?;
-        insert_children(&mut transaction, &alert).await?;
-        transaction.commit().await.map_err(DbError::from)?;
+        let mut alert = StoredAlert::without_details(
+            uuid::Uuid::new_v4().simple().to_string(),
+            new.cause,
+            new.effect,
+            new.url.filter(|url| !url.is_empty()),
+            now.clone(),
+            now,
+            None,
+        );
+        alert.translations = new.translations;
+        alert.active_periods = normalise_periods(&new.active_periods);
+        alert.informed = dedup(new.informed);
+        let alert = alert.finish();
+        store::alerts::insert(&self.db, &alert).await?;
         self.refresh_after_write().await;
         Ok(alert)
     }
 
-    pub async fn update(&self, id: &str, patch: AlertPatch) -> Result<StoredAlert, Problem> {
-        let mut transaction = self.db.begin().await?;
-        let mut alert = load_one(&mut transaction, id).await?.ok_or_else(|| unknown_alert(id))?;
-        if let Some(cause) = patch.cause {
-            alert.cause = cause;
-        }
-        if let Some(effect) = patch.effect {
-            alert.effect = effect;
-        }
-        if let Some(url) = patch.url {
-            alert.url = Some(url).filter(|url| !url.is_empty());
-        }
-        let children_changed = patch.translations.is_some()
-            || patch.active_periods.is_some()
-            || patch.informed.is_some();
-        if let Some(translations) = patch.translations {
-            alert.translations = translations;
-        }
-        if let Some(periods) = patch.active_periods {
-            alert.active_periods = periods;
-        }
-        if let Some(informed) = patch.informed {
-            alert.informed = informed;
-        }
-        validate(
-            alert.url.as_deref(),
-            &alert.translations,
-            &alert.active_periods,
-            &alert.informed,
-        )?;
-        alert.active_periods = normalise_periods(&alert.active_periods);
-        alert.informed = dedup(alert.informed);
-        alert.updated_at = now_text();
-        sqlx::query(
-            "UPDATE alerts SET cause = $1, effect = $2, url = $3, updated_at = $4 WHERE id = $5",
-        )
-        .bind(enum_text(alert.cause))
-        .bind(enum_text(alert.effect))
-        .bind(alert.url.clone())
-        .bind(alert.updated_at.clone())
-        .bind(alert.id.clone())
-        .execute(&mut *transaction)
-        .await
-        .map_err(DbError::from)?;
-        if children_changed {
-            for table in ["alert_translations", "alert_active_periods", "alert_informed_entities"] {
-                let sql = sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE alert_id = $1"));
-                sqlx::query(sql)
-                    .bind(alert.id.clone())
-                    .execute(&mut *transaction)
-                    .await
-                    .map_err(DbError::from)?;
+    pub async fn update(&self, id: &str, patch: AlertPatch) -> Result<StoredAlert, AlertError> {
+        let alert = store::alerts::update(&self.db, id, |mut alert| {
+            if let Some(cause) = patch.cause {
+                alert.cause = cause;
             }
-            insert_children(&mut transaction, &alert).await?;
-        }
-        transaction.commit().await.map_err(DbError::from)?;
+            if let Some(effect) = patch.effect {
+                alert.effect = effect;
+            }
+            if let Some(url) = patch.url {
+                alert.url = Some(url).filter(|url| !url.is_empty());
+            }
+            let children_changed = patch.translations.is_some()
+                || patch.active_periods.is_some()
+                || patch.informed.is_some();
+            if let Some(translations) = patch.translations {
+                alert.translations = translations;
+            }
+            if let Some(periods) = patch.active_periods {
+                alert.active_periods = periods;
+            }
+            if let Some(informed) = patch.informed {
+                alert.informed = informed;
+            }
+            validate(
+                alert.url.as_deref(),
+                &alert.translations,
+                &alert.active_periods,
+                &alert.informed,
+            )?;
+            alert.active_periods = normalise_periods(&alert.active_periods);
+            alert.informed = dedup(alert.informed);
+            alert.updated_at = now_text();
+            Ok::<_, AlertError>(store::alerts::Changed { alert: alert.finish(), children_changed })
+        })
+        .await?;
         self.refresh_after_write().await;
-        Ok(alert.finish())
+        Ok(alert)
     }
 
     /// Ends an alert now (ending an ended alert changes nothing).
-    pub async fn end(&self, id: &str) -> Result<StoredAlert, Problem> {
-        let mut transaction = self.db.begin().await?;
-        let mut alert = load_one(&mut transaction, id).await?.ok_or_else(|| unknown_alert(id))?;
-        if alert.ended_at.is_none() {
-            let now = now_text();
-            sqlx::query("UPDATE alerts SET ended_at = $1, updated_at = $1 WHERE id = $2")
-                .bind(now.clone())
-                .bind(alert.id.clone())
-                .execute(&mut *transaction)
-                .await
-                .map_err(DbError::from)?;
-            alert.ended_at = Some(now.clone());
-            alert.updated_at = now;
-        }
-        transaction.commit().await.map_err(DbError::from)?;
+    pub async fn end(&self, id: &str) -> Result<StoredAlert, AlertError> {
+        let alert = store::alerts::end(&self.db, id).await?;
         self.refresh_after_write().await;
-        Ok(alert.finish())
+        Ok(alert)
     }
 
     async fn refresh_after_write(&self) {
@@ -457,200 +434,9 @@ impl AlertStore {
     }
 }
 
-fn unknown_alert(id: &str) -> Problem {
-    Problem::not_found("unknown_alert", format!("no alert has the id `{id}`")).with_field("id")
-}
-
 fn dedup(entities: Vec<InformedEntity>) -> Vec<InformedEntity> {
     let mut seen = HashSet::new();
     entities.into_iter().filter(|entity| seen.insert(entity.clone())).collect()
-}
-
-async fn insert_children(
-    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
-    alert: &StoredAlert,
-) -> Result<(), DbError> {
-    for (lang, text) in &alert.translations {
-        sqlx::query("INSERT INTO alert_translations (alert_id, lang, header, description) VALUES ($1, $2, $3, $4)")
-            .bind(alert.id.clone())
-            .bind(lang.clone())
-            .bind(text.header.clone())
-            .bind(text.description.clone())
-            .execute(&mut **transaction)
-            .await?;
-    }
-    for (position, period) in alert.active_periods.iter().enumerate() {
-        sqlx::query("INSERT INTO alert_active_periods (alert_id, position, start_at, end_at) VALUES ($1, $2, $3, $4)")
-            .bind(alert.id.clone())
-            .bind(position as i64)
-            .bind(period.start.clone())
-            .bind(period.end.clone())
-            .execute(&mut **transaction)
-            .await?;
-    }
-    for (position, entity) in alert.informed.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO alert_informed_entities (alert_id, position, agency_id, route_id, station_id) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(alert.id.clone())
-        .bind(position as i64)
-        .bind(entity.agency_id.clone())
-        .bind(entity.route_id.clone())
-        .bind(entity.station_id.clone())
-        .execute(&mut **transaction)
-        .await?;
-    }
-    Ok(())
-}
-
-fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAlert, sqlx::Error> {
-    let cause: String = row.try_get("cause")?;
-    let effect: String = row.try_get("effect")?;
-    Ok(StoredAlert {
-        id: row.try_get("id")?,
-        cause: enum_from_text(&cause).unwrap_or(Cause::UnknownCause),
-        effect: enum_from_text(&effect).unwrap_or(Effect::UnknownEffect),
-        url: row.try_get("url")?,
-        translations: BTreeMap::new(),
-        active_periods: Vec::new(),
-        informed: Vec::new(),
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        ended_at: row.try_get("ended_at")?,
-        periods: Vec::new(),
-        ended: None,
-    })
-}
-
-/// Alerts not ended before `ended_after` (all when `None`), with their texts, periods and
-/// entities, in three more queries.
-async fn load(
-    db: &Db,
-    ended_after: Option<&str>,
-    limit: Option<i64>,
-) -> Result<Vec<StoredAlert>, DbError> {
-    let mut connection = db.pool().acquire().await?;
-    let rows = match ended_after {
-        Some(cutoff) => {
-            sqlx::query("SELECT id, cause, effect, url, created_at, updated_at, ended_at FROM alerts WHERE ended_at IS NULL OR ended_at > $1 ORDER BY created_at DESC, id DESC LIMIT $2")
-                .bind(cutoff.to_owned())
-                .bind(limit.unwrap_or(100_000))
-                .fetch_all(&mut *connection)
-                .await?
-        }
-        None => {
-            sqlx::query("SELECT id, cause, effect, url, created_at, updated_at, ended_at FROM alerts ORDER BY created_at DESC, id DESC LIMIT $1")
-                .bind(limit.unwrap_or(100_000))
-                .fetch_all(&mut *connection)
-                .await?
-        }
-    };
-    let mut alerts: Vec<StoredAlert> = rows.iter().map(alert_from_row).collect::<Result<_, _>>()?;
-    if alerts.is_empty() {
-        return Ok(alerts);
-    }
-    let positions: HashMap<String, usize> =
-        alerts.iter().enumerate().map(|(position, alert)| (alert.id.clone(), position)).collect();
-    // The child tables are read whole per table (small: alerts are few) and matched here.
-    let translations =
-        sqlx::query("SELECT alert_id, lang, header, description FROM alert_translations")
-            .fetch_all(&mut *connection)
-            .await?;
-    for row in translations {
-        let alert_id: String = row.try_get("alert_id")?;
-        if let Some(&position) = positions.get(&alert_id) {
-            let lang: String = row.try_get("lang")?;
-            let text = Translation {
-                header: row.try_get("header")?,
-                description: row.try_get("description")?,
-            };
-            alerts[position].translations.insert(lang, text);
-        }
-    }
-    let periods = sqlx::query(
-        "SELECT alert_id, start_at, end_at FROM alert_active_periods ORDER BY alert_id, position",
-    )
-    .fetch_all(&mut *connection)
-    .await?;
-    for row in periods {
-        let alert_id: String = row.try_get("alert_id")?;
-        if let Some(&position) = positions.get(&alert_id) {
-            let period =
-                ActivePeriod { start: row.try_get("start_at")?, end: row.try_get("end_at")? };
-            alerts[position].active_periods.push(period);
-        }
-    }
-    let entities = sqlx::query(
-        "SELECT alert_id, agency_id, route_id, station_id FROM alert_informed_entities ORDER BY alert_id, position",
-    )
-    .fetch_all(&mut *connection)
-    .await?;
-    for row in entities {
-        let alert_id: String = row.try_get("alert_id")?;
-        if let Some(&position) = positions.get(&alert_id) {
-            let entity = InformedEntity {
-                agency_id: row.try_get("agency_id")?,
-                route_id: row.try_get("route_id")?,
-                station_id: row.try_get("station_id")?,
-            };
-            alerts[position].informed.push(entity);
-        }
-    }
-    Ok(alerts.into_iter().map(StoredAlert::finish).collect())
-}
-
-async fn load_one(
-    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
-    id: &str,
-) -> Result<Option<StoredAlert>, DbError> {
-    let row = sqlx::query(
-        "SELECT id, cause, effect, url, created_at, updated_at, ended_at FROM alerts WHERE id = $1",
-    )
-    .bind(id.to_owned())
-    .fetch_optional(&mut **transaction)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut alert = alert_from_row(&row)?;
-    let translations =
-        sqlx::query("SELECT lang, header, description FROM alert_translations WHERE alert_id = $1")
-            .bind(id.to_owned())
-            .fetch_all(&mut **transaction)
-            .await?;
-    for row in translations {
-        let lang: String = row.try_get("lang")?;
-        alert.translations.insert(
-            lang,
-            Translation {
-                header: row.try_get("header")?,
-                description: row.try_get("description")?,
-            },
-        );
-    }
-    let periods = sqlx::query(
-        "SELECT start_at, end_at FROM alert_active_periods WHERE alert_id = $1 ORDER BY position",
-    )
-    .bind(id.to_owned())
-    .fetch_all(&mut **transaction)
-    .await?;
-    for row in periods {
-        alert
-            .active_periods
-            .push(ActivePeriod { start: row.try_get("start_at")?, end: row.try_get("end_at")? });
-    }
-    let entities = sqlx::query(
-        "SELECT agency_id, route_id, station_id FROM alert_informed_entities WHERE alert_id = $1 ORDER BY position",
-    )
-    .bind(id.to_owned())
-    .fetch_all(&mut **transaction)
-    .await?;
-    for row in entities {
-        alert.informed.push(InformedEntity {
-            agency_id: row.try_get("agency_id")?,
-            route_id: row.try_get("route_id")?,
-            station_id: row.try_get("station_id")?,
-        });
-    }
-    Ok(Some(alert.finish()))
 }
 
 #[cfg(test)]
@@ -664,10 +450,6 @@ pub(crate) mod tests {
 
     fn alert(periods: Vec<ActivePeriod>) -> StoredAlert {
         StoredAlert {
-            id: "a".to_owned(),
-            cause: Cause::Weather,
-            effect: Effect::SignificantDelays,
-            url: None,
             translations: BTreeMap::from([
                 (
                     "ja".to_owned(),
@@ -683,11 +465,15 @@ pub(crate) mod tests {
                 route_id: Some("fukuoka:1".to_owned()),
                 ..Default::default()
             }],
-            created_at: now_text(),
-            updated_at: now_text(),
-            ended_at: None,
-            periods: Vec::new(),
-            ended: None,
+            ..StoredAlert::without_details(
+                "a".to_owned(),
+                Cause::Weather,
+                Effect::SignificantDelays,
+                None,
+                now_text(),
+                now_text(),
+                None,
+            )
         }
         .finish()
     }
@@ -744,6 +530,13 @@ pub(crate) mod tests {
         assert_eq!(alert.render(None).header, "遅延");
     }
 
+    fn invalid_field(error: AlertError) -> String {
+        match error {
+            AlertError::Invalid { field, .. } => field,
+            AlertError::Store(error) => panic!("not a validation error: {error}"),
+        }
+    }
+
     #[test]
     fn validation_names_the_member() {
         let translations = BTreeMap::from([(
@@ -759,24 +552,24 @@ pub(crate) mod tests {
             ..Default::default()
         }];
         assert_eq!(
-            validate(None, &translations, &[], &both).unwrap_err().field.as_deref(),
-            Some("informed[0]")
+            validate(None, &translations, &[], &both).map_err(invalid_field),
+            Err("informed[0]".to_owned())
         );
         let backwards = [ActivePeriod {
             start: "2025-01-02T00:00:00Z".to_owned(),
             end: Some("2025-01-01T00:00:00Z".to_owned()),
         }];
         assert_eq!(
-            validate(None, &translations, &backwards, &informed).unwrap_err().field.as_deref(),
-            Some("active_periods[0].end")
+            validate(None, &translations, &backwards, &informed).map_err(invalid_field),
+            Err("active_periods[0].end".to_owned())
         );
         assert_eq!(
-            validate(None, &BTreeMap::new(), &[], &informed).unwrap_err().field.as_deref(),
-            Some("translations")
+            validate(None, &BTreeMap::new(), &[], &informed).map_err(invalid_field),
+            Err("translations".to_owned())
         );
         assert_eq!(
-            validate(Some("ftp://x"), &translations, &[], &informed).unwrap_err().field.as_deref(),
-            Some("url")
+            validate(Some("ftp://x"), &translations, &[], &informed).map_err(invalid_field),
+            Err("url".to_owned())
         );
     }
 }

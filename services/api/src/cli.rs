@@ -5,8 +5,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::config::{Config, redact_url};
-use crate::db::Db;
 use crate::keys::{self, KeyError, NewKey, Rate};
+use crate::store::{self, Db};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -107,7 +107,7 @@ pub async fn execute(db: &Db, command: KeysCommand) -> anyhow::Result<String> {
         }
         KeysCommand::List => {
             let records = keys::list_keys(db).await.map_err(describe)?;
-            let usage = keys::usage_on(db, chrono::Utc::now().date_naive()).await?;
+            let usage = store::usage::on_day(db, chrono::Utc::now().date_naive()).await?;
             let mut lines = vec![format!(
                 "{:<12} {:<20} {:<11} {:<10} {:>8} {:>6} {:>10} {:>10} {:<20} {}",
                 "ID",

@@ -7,14 +7,22 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::Request;
-use http::StatusCode;
-use norikae_runtime::clients::peer_address;
-use norikae_runtime::{ClientLimiter, Problem, client_address};
+use norikae_runtime::clients::{ClientRate, peer_address};
+use norikae_runtime::{ClientLimiter, client_address};
 
 use crate::config::AuthSettings;
 
 /// How often full buckets are forgotten.
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A client over one of its limits; the key-auth middleware answers 429 with `Retry-After`.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientLimited {
+    #[error("requests without an API key are limited to {rate} per client")]
+    Anonymous { rate: ClientRate, retry_after_secs: u64 },
+    #[error("requests with unknown API keys are limited to {rate} per client")]
+    UnknownKeys { rate: ClientRate, retry_after_secs: u64 },
+}
 
 #[derive(Clone, Debug)]
 pub struct ClientLimits {
@@ -37,36 +45,22 @@ impl ClientLimits {
         client_address(request.headers(), peer_address(request.extensions()), self.trusted_proxies)
     }
 
-    /// One anonymous request of `client`; 429 `rate_limited` past its limit.
-    pub fn admit_anonymous(&self, client: Option<IpAddr>) -> Result<(), Problem> {
+    /// One anonymous request of `client`; refused past its limit.
+    pub fn admit_anonymous(&self, client: Option<IpAddr>) -> Result<(), ClientLimited> {
         let Some(client) = client else { return Ok(()) };
-        self.anonymous.check(client).map_err(|wait_secs| {
-            Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "requests without an API key are limited to {} per client",
-                    self.anonymous.rate()
-                ),
-            )
-            .retry_after(wait_secs)
+        self.anonymous.check(client).map_err(|retry_after_secs| ClientLimited::Anonymous {
+            rate: self.anonymous.rate(),
+            retry_after_secs,
         })
     }
 
-    /// One request of `client` with a key not known here; 429 `too_many_unknown_keys` past
-    /// its limit (answered before any database lookup).
-    pub fn admit_unknown_key(&self, client: Option<IpAddr>) -> Result<(), Problem> {
+    /// One request of `client` with a key not known here; refused past its limit (before
+    /// any database lookup).
+    pub fn admit_unknown_key(&self, client: Option<IpAddr>) -> Result<(), ClientLimited> {
         let Some(client) = client else { return Ok(()) };
-        self.unknown_key.check(client).map_err(|wait_secs| {
-            Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_unknown_keys",
-                format!(
-                    "requests with unknown API keys are limited to {} per client",
-                    self.unknown_key.rate()
-                ),
-            )
-            .retry_after(wait_secs)
+        self.unknown_key.check(client).map_err(|retry_after_secs| ClientLimited::UnknownKeys {
+            rate: self.unknown_key.rate(),
+            retry_after_secs,
         })
     }
 

@@ -1,20 +1,18 @@
-//! API keys as stored: their records, rates and hashes, and the `norikae keys` commands
-//! (create, list, revoke, usage). [`crate::keys::KeyStore`] checks them on every request.
+//! API keys: their records, rates and hashes, and what the `norikae keys` commands do
+//! (create, list, revoke), over [`crate::store::keys`]. [`crate::keys::KeyStore`] checks
+//! them on every request.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDate;
 use governor::Quota;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
-use crate::db::{Db, DbError, now_text};
+use crate::store::{self, Db, StoreError, now_text};
 
 /// Prefix of every secret, so a leaked one is recognisable.
 pub const SECRET_PREFIX: &str = "nk_";
@@ -113,30 +111,6 @@ pub fn hash_secret(secret: &str) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at, revoked_at";
-
-pub(crate) fn record_from_row(row: &sqlx::any::AnyRow) -> Result<KeyRecord, sqlx::Error> {
-    let scopes: String = row.try_get("scopes")?;
-    let rate_requests: i64 = row.try_get("rate_requests")?;
-    let rate_period_secs: i64 = row.try_get("rate_period_secs")?;
-    let burst: i64 = row.try_get("burst")?;
-    let daily_quota: Option<i64> = row.try_get("daily_quota")?;
-    Ok(KeyRecord {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
-        scopes: scopes.split(',').filter(|scope| !scope.is_empty()).map(str::to_owned).collect(),
-        rate: Rate {
-            count: u32::try_from(rate_requests).unwrap_or(u32::MAX).max(1),
-            period_secs: u32::try_from(rate_period_secs).unwrap_or(1).max(1),
-        },
-        burst: u32::try_from(burst).unwrap_or(u32::MAX),
-        daily_quota: daily_quota.map(|quota| u64::try_from(quota).unwrap_or(0)),
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
 /// Creates a key; returns it and its secret (shown once, never stored).
 pub async fn create_key(db: &Db, new: &NewKey) -> Result<(KeyRecord, String), KeyError> {
     let mut random = [0u8; 32];
@@ -169,15 +143,7 @@ pub async fn register_key(db: &Db, new: &NewKey, secret: &str) -> Result<Registe
     if !url_safe || body.len() < MIN_SUPPLIED_SECRET_CHARS || secret.len() > 200 {
         return Err(KeyError::InvalidSecret);
     }
-    let sql =
-        sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"));
-    let existing = sqlx::query(sql)
-        .bind(hash_secret(secret))
-        .fetch_optional(db.pool())
-        .await
-        .map_err(DbError::from)?;
-    if let Some(row) = existing {
-        let record = record_from_row(&row).map_err(|error| KeyError::Db(error.into()))?;
+    if let Some(record) = store::keys::by_hash(db, &hash_secret(secret)).await? {
         if record.revoked_at.is_some() {
             return Err(KeyError::SecretRevoked(record.name));
         }
@@ -217,81 +183,24 @@ async fn insert_key(
         created_at: now_text(),
         revoked_at: None,
     };
-    let inserted = sqlx::query(
-        "INSERT INTO api_keys (id, name, secret_hash, prefix, scopes, rate_requests, rate_period_secs, burst, daily_quota, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(record.id.clone())
-    .bind(record.name.clone())
-    .bind(hash_secret(&secret))
-    .bind(record.prefix.clone())
-    .bind(record.scopes.join(","))
-    .bind(i64::from(record.rate.count))
-    .bind(i64::from(record.rate.period_secs))
-    .bind(i64::from(record.burst))
-    .bind(record.daily_quota.map(|quota| i64::try_from(quota).unwrap_or(i64::MAX)))
-    .bind(record.created_at.clone())
-    .execute(db.pool())
-    .await;
-    match inserted {
-        Ok(_) => Ok((record, secret)),
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            Err(KeyError::NameTaken(name.to_owned()))
-        }
-        Err(error) => Err(KeyError::Db(error.into())),
+    match store::keys::insert(db, &record, &hash_secret(&secret)).await {
+        Ok(()) => Ok((record, secret)),
+        Err(StoreError::Conflict { .. }) => Err(KeyError::NameTaken(name.to_owned())),
+        Err(error) => Err(error.into()),
     }
 }
 
 pub async fn list_keys(db: &Db) -> Result<Vec<KeyRecord>, KeyError> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"
-    ));
-    let rows = sqlx::query(sql).fetch_all(db.pool()).await.map_err(DbError::from)?;
-    rows.iter()
-        .map(|row| record_from_row(row).map_err(|error| KeyError::Db(error.into())))
-        .collect()
+    Ok(store::keys::list(db).await?)
 }
 
 /// Revokes the key with this id or name; returns it. Revoking twice keeps the first time.
 pub async fn revoke_key(db: &Db, id_or_name: &str) -> Result<KeyRecord, KeyError> {
-    let mut transaction = db.begin().await?;
-    sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL",
-    )
-    .bind(now_text())
-    .bind(id_or_name.to_owned())
-    .execute(&mut *transaction)
-    .await
-    .map_err(DbError::from)?;
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 OR name = $1"
-    ));
-    let row = sqlx::query(sql)
-        .bind(id_or_name.to_owned())
-        .fetch_optional(&mut *transaction)
-        .await
-        .map_err(DbError::from)?;
-    let Some(row) = row else {
-        return Err(KeyError::Unknown(id_or_name.to_owned()));
-    };
-    let record = record_from_row(&row).map_err(|error| KeyError::Db(error.into()))?;
-    transaction.commit().await.map_err(DbError::from)?;
-    Ok(record)
-}
-
-/// Requests counted per key for `day` (UTC).
-pub async fn usage_on(db: &Db, day: NaiveDate) -> Result<HashMap<String, u64>, DbError> {
-    let rows = sqlx::query("SELECT key_id, requests FROM api_key_usage WHERE day = $1")
-        .bind(day.to_string())
-        .fetch_all(db.pool())
-        .await?;
-    let mut usage = HashMap::new();
-    for row in rows {
-        let key_id: String = row.try_get("key_id")?;
-        let requests: i64 = row.try_get("requests")?;
-        usage.insert(key_id, u64::try_from(requests).unwrap_or(0));
+    match store::keys::revoke(db, id_or_name).await {
+        Ok(record) => Ok(record),
+        Err(StoreError::NotFound { .. }) => Err(KeyError::Unknown(id_or_name.to_owned())),
+        Err(error) => Err(error.into()),
     }
-    Ok(usage)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -310,7 +219,7 @@ pub enum KeyError {
     #[error("the supplied secret belongs to the revoked key `{0}`; make a new secret")]
     SecretRevoked(String),
     #[error(transparent)]
-    Db(#[from] DbError),
+    Store(#[from] StoreError),
 }
 
 #[cfg(test)]

@@ -22,18 +22,13 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use http::StatusCode;
-use norikae_runtime::Problem;
-use sqlx::Row;
 
-use crate::clients::ClientLimits;
-use crate::db::{Db, DbError};
-use crate::key_records::{KEY_COLUMNS, record_from_row};
+use crate::clients::{ClientLimited, ClientLimits};
 pub use crate::key_records::{
     KeyError, KeyRecord, MIN_SUPPLIED_SECRET_CHARS, NewKey, Rate, Registered, SCOPE_ADMIN,
     SCOPE_READ, SECRET_PREFIX, create_key, hash_secret, list_keys, register_key, revoke_key,
-    usage_on,
 };
+use crate::store::{self, Db, StoreError};
 use crate::unknown_keys::UnknownKeys;
 
 /// What a request's key check concluded.
@@ -42,6 +37,30 @@ pub enum Access {
     /// Open access and no key sent.
     Anonymous,
     Key(Arc<KeyRecord>),
+}
+
+/// Why a request's key check refused it. The key-auth middleware answers each with its
+/// problem (status, `code`, `Retry-After`); the messages are the problems' details.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessDenied {
+    #[error("send an API key as `X-Api-Key: <key>` or `Authorization: Bearer <key>`")]
+    MissingKey,
+    #[error("this API key is not valid")]
+    InvalidKey,
+    #[error("this API key has been revoked")]
+    Revoked,
+    #[error("this API key lacks the `{scope}` scope")]
+    InsufficientScope { scope: String },
+    #[error("this API key is limited to {rate} (burst {burst})")]
+    RateLimited { rate: Rate, burst: u32, retry_after_secs: u64 },
+    #[error("this API key's daily quota of {quota} requests is used up until 00:00 UTC")]
+    QuotaExceeded { quota: u64, retry_after_secs: u64 },
+    /// Anonymous requests or unknown keys over the client's limit.
+    #[error(transparent)]
+    Client(#[from] ClientLimited),
+    /// A key not in memory could not be looked up.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Per-key request counts not yet written, by (key id, UTC day).
@@ -120,32 +139,20 @@ impl KeyStore {
         scope: &str,
         open_access: bool,
         client: Option<IpAddr>,
-    ) -> Result<Access, Problem> {
+    ) -> Result<Access, AccessDenied> {
         let Some(secret) = secret else {
             if open_access {
                 self.inner.clients.admit_anonymous(client)?;
                 return Ok(Access::Anonymous);
             }
-            return Err(Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "missing_api_key",
-                "send an API key as `X-Api-Key: <key>` or `Authorization: Bearer <key>`",
-            ));
+            return Err(AccessDenied::MissingKey);
         };
         let record = self.verify(secret, client).await?;
         if record.revoked_at.is_some() {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "revoked_api_key",
-                "this API key has been revoked",
-            ));
+            return Err(AccessDenied::Revoked);
         }
         if !record.has_scope(scope) {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                format!("this API key lacks the `{scope}` scope"),
-            ));
+            return Err(AccessDenied::InsufficientScope { scope: scope.to_owned() });
         }
         self.check_rate(&record)?;
         self.count_against_quota(&record)?;
@@ -158,10 +165,7 @@ impl KeyStore {
         &self,
         secret: &str,
         client: Option<IpAddr>,
-    ) -> Result<Arc<KeyRecord>, Problem> {
-        let unknown = || {
-            Problem::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "this API key is not valid")
-        };
+    ) -> Result<Arc<KeyRecord>, AccessDenied> {
         let well_formed = secret.starts_with(SECRET_PREFIX) && secret.len() <= 200;
         let hash = well_formed.then(|| hash_secret(secret));
         if let Some(hash) = &hash
@@ -171,7 +175,7 @@ impl KeyStore {
         }
         self.inner.clients.admit_unknown_key(client)?;
         let Some(hash) = hash else {
-            return Err(unknown());
+            return Err(AccessDenied::InvalidKey);
         };
         {
             let cache = lock(&self.inner.keys);
@@ -179,36 +183,29 @@ impl KeyStore {
                 return Ok(record.clone());
             }
             if cache.unknown.contains(&hash) {
-                return Err(unknown());
+                return Err(AccessDenied::InvalidKey);
             }
         }
         if !self.inner.db.is_migrated() {
-            return Err(crate::db::unavailable());
+            return Err(StoreError::NotMigrated.into());
         }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"
-        ));
-        let row = sqlx::query(sql)
-            .bind(hash.clone())
-            .fetch_optional(self.inner.db.pool())
-            .await
-            .map_err(|error| DbError::from(error).problem())?;
+        let found = store::keys::by_hash(&self.inner.db, &hash).await?;
         let mut cache = lock(&self.inner.keys);
-        match row {
-            Some(row) => {
-                let record = Arc::new(record_from_row(&row).map_err(Problem::internal)?);
+        match found {
+            Some(record) => {
+                let record = Arc::new(record);
                 cache.verified_during_refresh.insert(hash.clone());
                 cache.by_hash.insert(hash, record.clone());
                 Ok(record)
             }
             None => {
                 cache.unknown.insert(hash);
-                Err(unknown())
+                Err(AccessDenied::InvalidKey)
             }
         }
     }
 
-    fn check_rate(&self, record: &KeyRecord) -> Result<(), Problem> {
+    fn check_rate(&self, record: &KeyRecord) -> Result<(), AccessDenied> {
         let quota = record.rate.quota(record.burst);
         let limiter = {
             let mut limiters = lock(&self.inner.limiters);
@@ -223,16 +220,15 @@ impl KeyStore {
         limiter.check().map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("this API key is limited to {} (burst {})", record.rate, record.burst),
-            )
-            .retry_after(secs.max(1))
+            AccessDenied::RateLimited {
+                rate: record.rate,
+                burst: record.burst,
+                retry_after_secs: secs.max(1),
+            }
         })
     }
 
-    fn count_against_quota(&self, record: &KeyRecord) -> Result<(), Problem> {
+    fn count_against_quota(&self, record: &KeyRecord) -> Result<(), AccessDenied> {
         let today = Utc::now().date_naive();
         let mut usage = lock(&self.inner.usage);
         let stored = if usage.stored_day == Some(today) {
@@ -251,14 +247,7 @@ impl KeyStore {
                 .map(|time| time.and_utc());
             let secs = midnight
                 .map_or(3_600, |midnight| (midnight - Utc::now()).num_seconds().max(1) as u64);
-            return Err(Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "quota_exceeded",
-                format!(
-                    "this API key's daily quota of {quota} requests is used up until 00:00 UTC"
-                ),
-            )
-            .retry_after(secs));
+            return Err(AccessDenied::QuotaExceeded { quota, retry_after_secs: secs });
         }
         *usage.pending.entry(pending_key).or_insert(0) += 1;
         Ok(())
@@ -266,19 +255,19 @@ impl KeyStore {
 
     /// Writes counted usage to the database, then re-reads keys and today's usage. A batch
     /// that fails is put back and written with the next one.
-    pub async fn sync(&self) -> Result<(), DbError> {
+    pub async fn sync(&self) -> Result<(), StoreError> {
         self.flush().await?;
         self.refresh().await
     }
 
-    pub async fn flush(&self) -> Result<(), DbError> {
+    pub async fn flush(&self) -> Result<(), StoreError> {
         let _serialised = self.inner.flushing.lock().await;
         // Copied, not taken: if this flush is cut short (shutdown), the counts stay pending.
         let batch = lock(&self.inner.usage).pending.clone();
         if batch.is_empty() {
             return Ok(());
         }
-        let totals = self.write_usage(&batch).await?;
+        let totals = store::usage::add(&self.inner.db, &batch).await?;
         let mut usage = lock(&self.inner.usage);
         let today = Utc::now().date_naive();
         if usage.stored_day != Some(today) {
@@ -303,40 +292,16 @@ impl KeyStore {
         Ok(())
     }
 
-    /// One transaction: a failure writes nothing, so the batch can be retried whole. Each
-    /// row is an atomic increment that returns the new total (other instances' included).
-    async fn write_usage(&self, batch: &PendingUsage) -> Result<PendingUsage, DbError> {
-        let mut transaction = self.inner.db.begin().await?;
-        let mut totals = PendingUsage::with_capacity(batch.len());
-        for ((key_id, day), count) in batch {
-            let total: i64 = sqlx::query_scalar(
-                "INSERT INTO api_key_usage (key_id, day, requests) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key_id, day) DO UPDATE SET requests = api_key_usage.requests + excluded.requests \
-                 RETURNING requests",
-            )
-            .bind(key_id.clone())
-            .bind(day.to_string())
-            .bind(i64::try_from(*count).unwrap_or(i64::MAX))
-            .fetch_one(&mut *transaction)
-            .await?;
-            totals.insert((key_id.clone(), *day), u64::try_from(total).unwrap_or(0));
-        }
-        transaction.commit().await?;
-        Ok(totals)
-    }
-
     /// Re-reads every key and today's usage.
-    pub async fn refresh(&self) -> Result<(), DbError> {
+    pub async fn refresh(&self) -> Result<(), StoreError> {
         lock(&self.inner.keys).verified_during_refresh.clear();
-        let sql = sqlx::AssertSqlSafe(format!("SELECT secret_hash, {KEY_COLUMNS} FROM api_keys"));
-        let rows = sqlx::query(sql).fetch_all(self.inner.db.pool()).await?;
-        let mut by_hash = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let hash: String = row.try_get("secret_hash")?;
-            by_hash.insert(hash, Arc::new(record_from_row(row)?));
-        }
+        let mut by_hash: HashMap<String, Arc<KeyRecord>> = store::keys::all_by_hash(&self.inner.db)
+            .await?
+            .into_iter()
+            .map(|(hash, record)| (hash, Arc::new(record)))
+            .collect();
         let today = Utc::now().date_naive();
-        let stored = usage_on(&self.inner.db, today).await?;
+        let stored = store::usage::on_day(&self.inner.db, today).await?;
         {
             let mut cache = lock(&self.inner.keys);
             // Keys created (and verified) after the table was read above stay known.

@@ -4,19 +4,20 @@
 //! pool ([`upstream`]), checks API keys with per-key rate limits and daily quotas ([`keys`]),
 //! attaches service alerts to journeys and departure boards ([`alerts`]), records timetable
 //! versions ([`versions`]) and generates its OpenAPI document from the code. Its state lives
-//! in the shared database ([`db`]): PostgreSQL in production, a SQLite file embedded.
+//! in the shared database, behind [`store`] (every SQL statement, its own error type):
+//! PostgreSQL in production, a SQLite file embedded.
 //! [`cli`] holds the `norikae keys` commands.
 
 pub mod alerts;
 pub mod cli;
 pub mod clients;
 pub mod config;
-pub mod db;
 pub mod handlers;
 pub mod key_records;
 pub mod keys;
 pub mod lang;
 pub mod state;
+pub mod store;
 pub mod support;
 pub mod unknown_keys;
 pub mod upstream;
@@ -37,7 +38,7 @@ pub use state::AppState;
 pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let upstream =
         upstream::Upstream::new(&config.upstream).context("cannot build the engine client")?;
-    let db = db::Db::open(&config.database)?;
+    let db = store::Db::open(&config.database)?;
     Ok(AppState {
         keys: keys::KeyStore::new(db.clone(), clients::ClientLimits::new(&config.auth)),
         alerts: alerts::AlertStore::new(db.clone()),

@@ -1,8 +1,8 @@
 //! [`AppState`]: what the handlers share.
 
 use crate::alerts::AlertStore;
-use crate::db::Db;
 use crate::keys::KeyStore;
+use crate::store::Db;
 use crate::upstream::Upstream;
 use crate::versions::VersionTracker;
 

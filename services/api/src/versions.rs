@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use norikae_wire::route::StatusResponse;
 pub use norikae_wire::v1::{FeedDates, TimetableVersion};
-use sqlx::Row;
 
-use crate::db::{Db, DbError, now_text};
+use crate::store::{self, Db, now_text};
 use crate::upstream::{Engine, Upstream};
 
 /// Versions kept in memory and shown in `/v1/status`.
@@ -79,7 +78,9 @@ impl VersionTracker {
         if !self.db.is_migrated() {
             anyhow::bail!("database not migrated yet");
         }
-        let versions = self.record(&status).await?;
+        let versions =
+            store::versions::record(&self.db, &version_from_status(&status), RECENT_VERSIONS)
+                .await?;
         let activated_at = versions
             .iter()
             .find(|version| version.hash == status.hash)
@@ -88,66 +89,6 @@ impl VersionTracker {
         state.versions = versions;
         state.activated_at = activated_at;
         Ok(())
-    }
-
-    /// Inserts a row when the newest recorded hash differs; returns the recent versions.
-    async fn record(&self, status: &StatusResponse) -> Result<Vec<TimetableVersion>, DbError> {
-        let mut transaction = self.db.begin().await?;
-        let newest: Option<String> =
-            sqlx::query("SELECT hash FROM timetable_versions ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *transaction)
-                .await?
-                .map(|row| row.try_get("hash"))
-                .transpose()?;
-        if newest.as_deref() != Some(status.hash.as_str()) {
-            let version = version_from_status(status);
-            sqlx::query(
-                "INSERT INTO timetable_versions (hash, feeds, stations, stops, routes, trips, service_start, service_end, created_at, activated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(version.hash.clone())
-            .bind(serde_json::to_string(&version.feeds).unwrap_or_else(|_| "[]".to_owned()))
-            .bind(version.stations as i64)
-            .bind(version.stops as i64)
-            .bind(version.routes as i64)
-            .bind(version.trips as i64)
-            .bind(version.service_start.clone())
-            .bind(version.service_end.clone())
-            .bind(version.created_at.clone())
-            .bind(version.activated_at.clone())
-            .execute(&mut *transaction)
-            .await?;
-            tracing::info!(hash = %version.hash, "new timetable version recorded");
-        }
-        let rows = sqlx::query(
-            "SELECT hash, feeds, stations, stops, routes, trips, service_start, service_end, created_at, activated_at \
-             FROM timetable_versions ORDER BY id DESC LIMIT $1",
-        )
-        .bind(RECENT_VERSIONS)
-        .fetch_all(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
-        rows.iter()
-            .map(|row| {
-                let feeds: String = row.try_get("feeds")?;
-                let count = |column: &str| {
-                    row.try_get::<i64, _>(column).map(|value| u64::try_from(value).unwrap_or(0))
-                };
-                Ok(TimetableVersion {
-                    hash: row.try_get("hash")?,
-                    feeds: serde_json::from_str(&feeds).unwrap_or_default(),
-                    stations: count("stations")?,
-                    stops: count("stops")?,
-                    routes: count("routes")?,
-                    trips: count("trips")?,
-                    service_start: row.try_get("service_start")?,
-                    service_end: row.try_get("service_end")?,
-                    created_at: row.try_get("created_at")?,
-                    activated_at: row.try_get("activated_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(DbError::from)
     }
 
     pub fn spawn_poll(&self, interval: Duration) -> tokio::task::JoinHandle<()> {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use common::{Api, PgDatabase, api_config, check_documented, engines, openapi, sqlite_url};
 use norikae_api::DatabaseSettings;
 use norikae_api::cli::{CreateArgs, KeysCommand, execute};
-use norikae_api::db::Db;
 use norikae_api::keys::{NewKey, Rate, Registered, list_keys, register_key};
+use norikae_api::store::Db;
 use serde_json::{Value, json};
 
 async fn open(url: &str) -> Db {
@@ -104,7 +104,7 @@ async fn keys_rates_and_quotas(database_url: String) {
     let today = chrono::Utc::now().date_naive();
     let mut stored = 0;
     for _ in 0..50 {
-        let usage = norikae_api::keys::usage_on(&db, today).await.expect("usage");
+        let usage = norikae_api::store::usage::on_day(&db, today).await.expect("usage");
         let records = norikae_api::keys::list_keys(&db).await.expect("keys");
         let quota_id = &records.iter().find(|record| record.name == "quota").expect("quota key").id;
         stored = usage.get(quota_id).copied().unwrap_or(0);

@@ -7,7 +7,7 @@
 //! does not name, and a connection without TLS.
 
 use norikae_api::DatabaseSettings;
-use norikae_api::db::Db;
+use norikae_api::store::Db;
 
 const URL_VARIABLE: &str = "NORIKAE_TEST_TLS_DATABASE_URL";
 
@@ -59,8 +59,18 @@ fn pool(url: &url::Url) -> Db {
     .expect("the pool opens (lazily)")
 }
 
-async fn execute(db: &Db, sql: String) {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(db.pool()).await.expect("statement");
+/// A plain sqlx connection on `url` (same TLS parameters), for SQL the api's store does not
+/// offer: creating the test database and reading the session's TLS state.
+async fn raw(url: &url::Url) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url.as_str())
+        .await
+        .expect("a direct connection with the same TLS parameters")
+}
+
+async fn execute(pool: &sqlx::PgPool, sql: String) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await.expect("statement");
 }
 
 /// A root certificate of a CA that signed nothing on that server.
@@ -90,22 +100,26 @@ async fn the_api_pool_connects_with_verify_full_and_refuses_what_it_cannot_verif
     assert!(verify_full, "{URL_VARIABLE} must use sslmode=verify-full: {url}");
 
     // A fresh database, made over the same verified connection.
-    let admin = pool(&url);
+    let admin = raw(&url).await;
     let name = format!("norikae_tls_{}", uuid::Uuid::new_v4().simple());
     execute(&admin, format!("CREATE DATABASE {name}")).await;
 
-    let db = pool(&with_database(&url, &name));
+    let database_url = with_database(&url, &name);
+    let db = pool(&database_url);
+    // The server takes TLS only (hostssl), so the api's pool got here encrypted and verified.
     db.migrate().await.expect("migrations over TLS with the certificate verified");
+    db.close().await;
+    let check = raw(&database_url).await;
     let (tls, tables): (bool, i64) = sqlx::query_as(
         "SELECT (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), \
                 (SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public')",
     )
-    .fetch_one(db.pool())
+    .fetch_one(&check)
     .await
     .expect("a query on the migrated database");
     assert!(tls, "the connection is encrypted");
     assert!(tables > 1, "the migrations made the api's tables ({tables})");
-    db.close().await;
+    check.close().await;
 
     let dir = tempfile::tempdir().expect("temporary folder");
     let other_ca = unrelated_ca(&dir);

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{Api, PgDatabase, Proxy, api_config, check_documented, engines, openapi, sqlite_url};
 use norikae_api::DatabaseSettings;
-use norikae_api::db::Db;
 use norikae_api::keys::{NewKey, Rate, create_key};
+use norikae_api::store::Db;
 use norikae_runtime::ClientRate;
 
 const SEARCH: &str = "/v1/stations?q=tenjin";
@@ -164,7 +164,7 @@ async fn one_quota_over_two_instances(database_url: String) {
     first.stop().await;
     second.stop().await;
     let today = chrono::Utc::now().date_naive();
-    let usage = norikae_api::keys::usage_on(&db, today).await.expect("usage");
+    let usage = norikae_api::store::usage::on_day(&db, today).await.expect("usage");
     let stored: u64 = usage.values().sum();
     assert_eq!(stored, admitted, "every admitted request counted once");
     assert!(

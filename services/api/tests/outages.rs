@@ -222,7 +222,7 @@ async fn a_balancer_bad_gateway_is_retried_once() {
 async fn the_database_down_and_back() {
     let document = openapi();
     let database = PgDatabase::create().await;
-    let direct = norikae_api::db::Db::open(&norikae_api::DatabaseSettings {
+    let direct = norikae_api::store::Db::open(&norikae_api::DatabaseSettings {
         url: database.url(),
         ..Default::default()
     })
@@ -323,7 +323,7 @@ async fn the_database_down_and_back() {
     let today = chrono::Utc::now().date_naive();
     let records = norikae_api::keys::list_keys(&direct).await.expect("keys");
     let key_id = &records.iter().find(|record| record.name == "app").expect("app key").id;
-    let usage = norikae_api::keys::usage_on(&direct, today).await.expect("usage");
+    let usage = norikae_api::store::usage::on_day(&direct, today).await.expect("usage");
     assert_eq!(usage.get(key_id).copied(), Some(admitted), "no usage lost");
     direct.close().await;
     database.drop().await;

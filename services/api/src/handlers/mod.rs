@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod journeys;
+mod problems;
 pub mod stations;
 pub mod status;
 
@@ -11,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use http::header;
+use norikae_runtime::Problem;
 use norikae_runtime::problem::PROBLEM_CONTENT_TYPE;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::response::ResponseBuilder;
@@ -43,7 +45,7 @@ async fn require_read(State(state): State<AppState>, mut request: Request, next:
             request.extensions_mut().insert(access);
             next.run(request).await
         }
-        Err(problem) => problem.into_response(),
+        Err(denied) => Problem::from(denied).into_response(),
     }
 }
 
@@ -60,7 +62,7 @@ async fn require_admin(
             request.extensions_mut().insert(access);
             next.run(request).await
         }
-        Err(problem) => problem.into_response(),
+        Err(denied) => Problem::from(denied).into_response(),
     }
 }
 

@@ -4,20 +4,20 @@
 //! retried in the background while the database is down.
 //!
 //! The pool is lazy and its acquire timeout short: while the database is down, what needs it
-//! answers 503 `database_unavailable` at once, everything else keeps working, and the pool
-//! opens new connections by itself when the database is back.
+//! fails at once with [`StoreError::Unavailable`] (the api answers 503
+//! `database_unavailable`), everything else keeps working, and the pool opens new
+//! connections by itself when the database is back.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
-use norikae_runtime::Problem;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, SqlSafeStr, Transaction};
 
+use super::StoreError;
 use crate::config::{DatabaseSettings, redact_url};
 
 /// The migrations of each dialect, embedded: (version, description, SQL). Versions,
@@ -26,9 +26,9 @@ use crate::config::{DatabaseSettings, redact_url};
 /// (Built here rather than by `sqlx::migrate!`, whose macro crate compiles every database
 /// driver a second time for the host.)
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
+    &[(1, "initial", include_str!("../../migrations/sqlite/0001_initial.sql"))];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+    &[(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql"))];
 
 fn migrator(migrations: &[(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(
@@ -47,9 +47,6 @@ fn migrator(migrations: &[(i64, &'static str, &'static str)]) -> Migrator {
     )
 }
 
-/// Seconds a client should wait before retrying while the database is down.
-const RETRY_AFTER_SECS: u64 = 2;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -66,19 +63,21 @@ pub struct Db {
 impl Db {
     /// Opens the pool without connecting (a database that is down at start-up is waited
     /// for, not fatal). A SQLite file and its folder are created when missing.
-    pub fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+    pub fn open(settings: &DatabaseSettings) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if settings.url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite_url(&settings.url)?)
         } else {
-            (Backend::Postgres, settings.connect_url()?)
+            let url =
+                settings.connect_url().map_err(|error| StoreError::Settings(error.to_string()))?;
+            (Backend::Postgres, url)
         };
         let pool = AnyPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout())
             .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
             .connect_lazy(&url)
-            .with_context(|| format!("invalid database.url {}", redact_url(&settings.url)))?;
+            .map_err(|source| StoreError::InvalidUrl { url: redact_url(&settings.url), source })?;
         Ok(Self { pool, backend, migrated: Arc::new(AtomicBool::new(false)) })
     }
 
@@ -86,12 +85,12 @@ impl Db {
         self.backend
     }
 
-    pub fn pool(&self) -> &AnyPool {
+    pub(super) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     /// Applies the migrations of this backend (idempotent).
-    pub async fn migrate(&self) -> anyhow::Result<()> {
+    pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrator = migrator(match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
@@ -101,9 +100,9 @@ impl Db {
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&self.pool)
                 .await
-                .context("cannot switch SQLite to WAL")?;
+                .map_err(StoreError::JournalMode)?;
         }
-        migrator.run(&self.pool).await.context("database migrations failed")?;
+        migrator.run(&self.pool).await.map_err(StoreError::Migration)?;
         self.migrated.store(true, Ordering::Release);
         Ok(())
     }
@@ -125,7 +124,7 @@ impl Db {
                     }
                     Err(error) => {
                         tracing::warn!(
-                            error = format!("{error:#}"),
+                            error = format!("{:#}", anyhow::Error::new(error)),
                             "database not ready; retrying"
                         );
                     }
@@ -139,7 +138,7 @@ impl Db {
     /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
     /// a deferred transaction that reads first cannot upgrade to writing after another
     /// connection wrote (WAL answers SQLITE_BUSY at once, whatever the busy timeout).
-    pub async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+    pub(super) async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, StoreError> {
         match self.backend {
             Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres => Ok(self.pool.begin().await?),
@@ -153,7 +152,7 @@ impl Db {
 
 /// `sqlite://data/norikae.db` → the same with `mode=rwc` (create the file), after creating
 /// the folder.
-fn sqlite_url(url: &str) -> anyhow::Result<String> {
+fn sqlite_url(url: &str) -> Result<String, StoreError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:"
@@ -162,7 +161,7 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
             Path::new(path).parent().filter(|parent| !parent.as_os_str().is_empty())
     {
         std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
+            .map_err(|source| StoreError::CreateFolder { path: parent.to_path_buf(), source })?;
     }
     let query = if query.contains("mode=") {
         query.to_owned()
@@ -172,65 +171,6 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
         format!("{query}&mode=rwc")
     };
     Ok(format!("sqlite://{path}?{query}"))
-}
-
-/// A database failure, as the client sees it.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// No connection within the acquire timeout, or the connection broke.
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
-    #[error("database error: {0}")]
-    Other(sqlx::Error),
-}
-
-impl From<sqlx::Error> for DbError {
-    fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => Self::Unavailable(error.to_string()),
-            other => Self::Other(other),
-        }
-    }
-}
-
-impl DbError {
-    pub fn problem(&self) -> Problem {
-        match self {
-            Self::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable");
-                unavailable()
-            }
-            Self::Other(error) => Problem::internal(error),
-        }
-    }
-}
-
-impl From<DbError> for Problem {
-    fn from(error: DbError) -> Self {
-        error.problem()
-    }
-}
-
-/// 503 `database_unavailable` with `Retry-After`.
-pub fn unavailable() -> Problem {
-    Problem::unavailable(
-        "database_unavailable",
-        "the database is unavailable; retry shortly",
-        RETRY_AFTER_SECS,
-    )
-}
-
-/// Now, as stored: RFC 3339 UTC to the second.
-pub fn now_text() -> String {
-    timestamp_text(chrono::Utc::now())
-}
-
-pub fn timestamp_text(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
