@@ -105,7 +105,17 @@ impl DatabaseSettings {
         if parsed.username().is_empty() {
             return Err(not_postgres());
         }
-        parsed.set_password(Some(password)).map_err(|()| not_postgres())?;
+        // Percent-encoded here: the url crate keeps a `%` as it is (it takes it for an escape).
+        let encoded: String = password
+            .bytes()
+            .map(|byte| match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    char::from(byte).to_string()
+                }
+                _ => format!("%{byte:02X}"),
+            })
+            .collect();
+        parsed.set_password(Some(&encoded)).map_err(|()| not_postgres())?;
         Ok(parsed.to_string())
     }
 }

@@ -16,15 +16,7 @@ const RECENT_VERSIONS: i64 = 10;
 
 /// The version a route engine's status names, activated now.
 fn version_from_status(status: &StatusResponse) -> TimetableVersion {
-    let feeds: Vec<FeedDates> = status
-        .feeds
-        .iter()
-        .map(|feed| FeedDates {
-            name: feed.name.clone(),
-            start_date: feed.start_date.clone(),
-            end_date: feed.end_date.clone(),
-        })
-        .collect();
+    let feeds: Vec<FeedDates> = status.feeds.iter().map(FeedDates::from).collect();
     TimetableVersion {
         hash: status.hash.clone(),
         service_start: feeds.iter().map(|feed| feed.start_date.clone()).min().unwrap_or_default(),

@@ -88,7 +88,16 @@ fn unrelated_ca(dir: &tempfile::TempDir) -> std::path::PathBuf {
 async fn refusal(url: &url::Url) -> String {
     match pool(url).migrate().await {
         Ok(()) => panic!("{url} was accepted"),
-        Err(error) => format!("{error:#}"),
+        Err(error) => {
+            // The store's error and every cause below it.
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                text = format!("{text}: {cause}");
+                source = cause.source();
+            }
+            text
+        }
     }
 }
 

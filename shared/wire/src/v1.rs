@@ -209,6 +209,17 @@ pub struct FeedDates {
     pub end_date: String,
 }
 
+impl From<&route::FeedStatus> for FeedDates {
+    /// The dates of a feed as the route engine's `/status` names them.
+    fn from(feed: &route::FeedStatus) -> Self {
+        Self {
+            name: feed.name.clone(),
+            start_date: feed.start_date.clone(),
+            end_date: feed.end_date.clone(),
+        }
+    }
+}
+
 /// A recorded timetable version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimetableVersion {

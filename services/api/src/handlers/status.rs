@@ -36,15 +36,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<ApiStatus>, Pr
         .iter()
         .find(|version| version.hash == current.hash)
         .map(|version| version.activated_at.clone());
-    let feeds = current
-        .feeds
-        .iter()
-        .map(|feed| FeedDates {
-            name: feed.name.clone(),
-            start_date: feed.start_date.clone(),
-            end_date: feed.end_date.clone(),
-        })
-        .collect();
+    let feeds = current.feeds.iter().map(FeedDates::from).collect();
     Ok(Json(ApiStatus {
         timetable: TimetableStatus {
             hash: current.hash,

@@ -82,10 +82,14 @@ impl std::fmt::Display for Record {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
+            // A connection that breaks while it is set up answers nonsense rather than an I/O
+            // error: with TLS compiled in, sslmode=prefer's SSLRequest read off a half-closed
+            // connection is a protocol error ("unexpected response from SSLRequest").
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
             sqlx::Error::ColumnDecode { .. }
             | sqlx::Error::ColumnNotFound(_)
