@@ -8,6 +8,9 @@
 #   postgres://postgres@localhost:5433/postgres?sslmode=verify-full&sslrootcert=<dir>/ca.pem
 # Needs Debian's postgresql (pg_createcluster) and openssl; run as root or with sudo.
 set -euo pipefail
+# Only the URL on standard output: whatever a tool prints (pg_ctlcluster, openssl, sudo) goes to
+# standard error, since .ci/run takes this script's output as the URL.
+exec 3>&1 1>&2
 
 port=${NORIKAE_TLS_PG_PORT:-5433}
 cluster=norikae_tls
@@ -71,4 +74,4 @@ for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 1
 pg_isready -q -h 127.0.0.1 -p "$port" || { log "PostgreSQL $version/$cluster did not start"; exit 1; }
 
 printf 'postgres://postgres@localhost:%s/postgres?sslmode=verify-full&sslrootcert=%s/ca.pem\n' \
-  "$port" "$certs"
+  "$port" "$certs" >&3
