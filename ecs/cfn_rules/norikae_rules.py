@@ -5,7 +5,8 @@ range of a container's stopTimeout, no DesiredCount on an ECS service that Appli
 Auto Scaling scales (valid to CloudFormation, but every stack update resets the scaled count),
 and the production invariants of issue 25: read-only root file systems (E9105), deployment
 alarms and circuit breaker with rollback (E9106), a database reachable from the api's security
-group only (E9107), ALB access and connection logs (E9108).
+group only (E9107), ALB access and connection logs (E9108), a database whose managed
+password rotates redeploys its clients after each rotation (E9109).
 
 Loaded with `cfn-lint --append-rules ecs/cfn_rules ...` (see ecs/check.sh).
 """
@@ -539,4 +540,60 @@ class BalancerLogs(CloudFormationLintRule):
                             f"{name}: {kind}.s3.enabled must be \"true\" with {kind}.s3.bucket set",
                         )
                     )
+        return matches
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+class RotationRedeploysTheApi(CloudFormationLintRule):
+    """A rotated managed master password is followed by a redeploy of the tasks that read it."""
+
+    id = "E9109"
+    shortdesc = "Managed database password rotation triggers a redeploy"
+    description = (
+        "An RDS instance or cluster with ManageMasterUserPassword: true needs an AWS::Events::Rule "
+        "matching Secrets Manager's RotationSucceeded for its MasterUserSecret whose target runs "
+        "`redeploy` (norikae-ops): ECS reads secrets only when a task starts"
+    )
+    source_url = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html"
+    tags = ["resources", "rds", "events", "norikae"]
+
+    @staticmethod
+    def redeploys(rule: dict, database: str) -> bool:
+        pattern = rule.get("EventPattern") or {}
+        detail = pattern.get("detail") or {}
+        if "RotationSucceeded" not in as_list(detail.get("eventName")):
+            return False
+        secrets = (detail.get("additionalEventData") or {}).get("SecretId")
+        if database not in referenced_ids(secrets):
+            return False
+        for target in rule.get("Targets") or []:
+            if not isinstance(target, dict):
+                continue
+            template = (target.get("InputTransformer") or {}).get("InputTemplate") or target.get("Input")
+            if isinstance(template, str) and '"redeploy"' in template:
+                return True
+        return False
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        rules = [
+            resource.get("Properties") or {}
+            for resource in cfn.get_resources(["AWS::Events::Rule"]).values()
+        ]
+        matches = []
+        for name, resource in cfn.get_resources(DATABASE_TYPES).items():
+            properties = resource.get("Properties") or {}
+            if not is_true(properties.get("ManageMasterUserPassword")):
+                continue
+            if not any(self.redeploys(rule, name) for rule in rules):
+                matches.append(
+                    RuleMatch(
+                        ["Resources", name, "Properties", "ManageMasterUserPassword"],
+                        f"{name}: its managed password rotates, but no AWS::Events::Rule on "
+                        f"RotationSucceeded for {name}.MasterUserSecret runs `redeploy`; running "
+                        "tasks would keep the old password",
+                    )
+                )
         return matches

@@ -267,6 +267,10 @@ BROKEN_TEMPLATES = {
         '- Key: connection_logs.s3.enabled\n          Value: "false"',
         "E9108", 'PublicLoadBalancer: connection_logs.s3.enabled must be "true"',
     ),
+    "rotation_without_redeploy": (
+        "ecs/cluster.yaml", '"command":["redeploy","--service","api"', '"command":["instances","--service","api"',
+        "E9109", "Database: its managed password rotates, but no AWS::Events::Rule on RotationSucceeded",
+    ),
 }
 
 # Other ways a scalable target names its service (E9104 must see each), next to services it
@@ -393,6 +397,9 @@ class CfnLintRules(unittest.TestCase):
 
     def test_balancer_without_connection_logs_fails(self) -> None:
         self.assert_rule_fires("balancer_without_connection_logs")
+
+    def test_rotated_password_without_a_redeploy_fails(self) -> None:
+        self.assert_rule_fires("rotation_without_redeploy")
 
     def test_desired_count_fails_however_the_scalable_target_names_the_service(self) -> None:
         flagged = {

@@ -12,7 +12,7 @@ use aws_sdk_ecs::config::http::HttpResponse;
 use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{
     ContainerInstance, ContainerInstanceField, ContainerInstanceStatus, DesiredStatus, Failure,
-    Task,
+    Service, Task,
 };
 use tracing::warn;
 
@@ -224,6 +224,39 @@ impl Ecs {
             check_failures("UpdateContainerInstancesState", output.failures())?;
         }
         Ok(())
+    }
+
+    /// Describes one service of the cluster (with its deployments).
+    pub async fn describe_service(&self, service: &str) -> Result<Service, OpsError> {
+        let output = self
+            .call("DescribeServices", || {
+                self.client.describe_services().cluster(&self.cluster).services(service).send()
+            })
+            .await?;
+        check_failures("DescribeServices", output.failures())?;
+        output.services().first().cloned().ok_or_else(|| OpsError::UnknownService {
+            cluster: self.cluster.clone(),
+            service: service.to_owned(),
+        })
+    }
+
+    /// Starts a new deployment of `service` with its current task definition: ECS replaces
+    /// every task by the service's rolling rules (new tasks read their secrets anew).
+    pub async fn force_new_deployment(&self, service: &str) -> Result<Service, OpsError> {
+        let output = self
+            .call("UpdateService", || {
+                self.client
+                    .update_service()
+                    .cluster(&self.cluster)
+                    .service(service)
+                    .force_new_deployment(true)
+                    .send()
+            })
+            .await?;
+        output.service().cloned().ok_or_else(|| OpsError::UnknownService {
+            cluster: self.cluster.clone(),
+            service: service.to_owned(),
+        })
     }
 }
 

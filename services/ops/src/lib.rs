@@ -5,7 +5,8 @@
 //! task and container ([`inventory`]), to drain instances and wait until their tasks have moved
 //! ([`drain`]), and to find container instances whose agent is disconnected or impaired and
 //! drain them ([`agent_check`], meant to run on a schedule, publishing CloudWatch metrics as
-//! embedded-metric-format lines: [`metrics`]). Every ECS call goes through
+//! embedded-metric-format lines: [`metrics`]), and to roll a service's tasks after the
+//! database password rotates ([`redeploy`]). Every ECS call goes through
 //! [`ecs::Ecs`], which backs off when the API throttles ([`backoff`]).
 
 pub mod agent_check;
@@ -14,6 +15,7 @@ pub mod drain;
 pub mod ecs;
 pub mod inventory;
 pub mod metrics;
+pub mod redeploy;
 
 pub use ecs::{ClientSettings, Ecs};
 
@@ -32,6 +34,9 @@ pub enum OpsError {
     /// An instance named on the command line is not a container instance of the cluster.
     #[error("no container instance of cluster {cluster} matches {wanted}")]
     UnknownInstance { cluster: String, wanted: String },
+    /// The service named on the command line is not in the cluster.
+    #[error("no service {service} in cluster {cluster}")]
+    UnknownService { cluster: String, service: String },
     /// The drained instances still had tasks when the wait ran out.
     #[error(
         "drain timed out after {waited_secs} s: {remaining_tasks} task(s) still on {instances}"
@@ -47,6 +52,7 @@ impl OpsError {
             Self::Throttled { .. } => "ecs_throttled",
             Self::ItemFailure { .. } => "ecs_item_failure",
             Self::UnknownInstance { .. } => "unknown_instance",
+            Self::UnknownService { .. } => "unknown_service",
             Self::DrainTimeout { .. } => "drain_timeout",
         }
     }

@@ -12,6 +12,7 @@ use norikae_ops::agent_check::{AgentCheckOptions, agent_check};
 use norikae_ops::backoff::Backoff;
 use norikae_ops::drain::{DrainOptions, drain};
 use norikae_ops::inventory::{instances_with_tasks, render_text};
+use norikae_ops::redeploy::{RedeployOptions, parse_time, redeploy};
 use norikae_ops::{ClientSettings, Ecs};
 use serde::Serialize;
 
@@ -79,6 +80,20 @@ enum Command {
         #[command(flatten)]
         wait_args: WaitArgs,
     },
+    /// Force a new deployment of a service (after the database password rotated: new tasks
+    /// read the new secret), unless it already deployed after a given time.
+    Redeploy(RedeployArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RedeployArgs {
+    /// The ECS service to roll (name or ARN).
+    #[arg(long)]
+    service: String,
+    /// Do nothing when the service's primary deployment was created at or after this RFC 3339
+    /// time (the rotation event's time: its tasks already read the new secret).
+    #[arg(long, value_parser = parse_time)]
+    unless_deployed_after: Option<aws_sdk_ecs::primitives::DateTime>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -205,6 +220,26 @@ async fn main() -> anyhow::Result<()> {
                     "{}",
                     norikae_ops::metrics::agent_check_emf_line(&report, emf_namespace, millis)
                 );
+            }
+        }
+        Command::Redeploy(args) => {
+            let options = RedeployOptions {
+                service: args.service.clone(),
+                unless_deployed_after: args.unless_deployed_after,
+            };
+            let report = redeploy(&ecs, &options)
+                .await
+                .with_context(|| format!("redeploying service {}", args.service))?;
+            tracing::info!(
+                service = %report.service,
+                action = report.action,
+                reason = %report.reason,
+                "redeploy"
+            );
+            if cli.json {
+                print_json(&report)?;
+            } else {
+                println!("{} {}: {}", report.action, report.service, report.reason);
             }
         }
     }

@@ -681,3 +681,92 @@ async fn agent_check_drains_disconnected_and_impaired_instances() {
     statuses.sort();
     assert_eq!(statuses, ["ACTIVE", "DRAINING"]);
 }
+
+/// The primary deployment of `service`: (id, created at in epoch seconds).
+async fn primary_deployment(client: &Client, service: &str) -> (String, i64) {
+    let output = client
+        .describe_services()
+        .cluster(CLUSTER)
+        .services(service)
+        .send()
+        .await
+        .expect("DescribeServices");
+    let service = output.services().first().expect("the service");
+    let deployment = service
+        .deployments()
+        .iter()
+        .find(|deployment| deployment.status() == Some("PRIMARY"))
+        .expect("a primary deployment");
+    (
+        deployment.id().expect("deployment id").to_owned(),
+        deployment.created_at().expect("deployment created_at").secs(),
+    )
+}
+
+#[tokio::test]
+async fn redeploy_rolls_the_service_unless_it_already_deployed_after_the_rotation() {
+    let Some(moto) = start_moto().await else { return };
+    let (moto_url, _) = start_proxy(&moto).await;
+    let client = client_for(&moto_url);
+    cluster_with_instances(&moto, &client, 1).await;
+    client
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("api")
+        .task_definition("route")
+        .desired_count(1)
+        .send()
+        .await
+        .expect("CreateService");
+    let (first_id, first_created) = primary_deployment(&client, "api").await;
+
+    // A rotation event older than the deployment: its tasks already have the new password.
+    let before = aws_sdk_ecs::primitives::DateTime::from_secs(first_created - 3600)
+        .fmt(aws_sdk_ecs::primitives::DateTimeFormat::DateTime)
+        .expect("format a time");
+    let output = run_ops(
+        &moto_url,
+        &["--json", "redeploy", "--service", "api", "--unless-deployed-after", &before],
+    )
+    .await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("redeploy --json is json");
+    assert_eq!(report["action"], "skipped", "{report}");
+    assert_eq!(primary_deployment(&client, "api").await.0, first_id, "nothing changed");
+
+    // A rotation after the deployment started: a new deployment replaces the tasks.
+    let after = aws_sdk_ecs::primitives::DateTime::from_secs(first_created + 3600)
+        .fmt(aws_sdk_ecs::primitives::DateTimeFormat::DateTime)
+        .expect("format a time");
+    let output = run_ops(
+        &moto_url,
+        &["--json", "redeploy", "--service", "api", "--unless-deployed-after", &after],
+    )
+    .await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("redeploy --json is json");
+    assert_eq!(report["action"], "started", "{report}");
+    assert_eq!(report["previous_deployment"]["id"], first_id.as_str(), "{report}");
+    let (second_id, _) = primary_deployment(&client, "api").await;
+    assert_ne!(second_id, first_id, "UpdateService(forceNewDeployment) made a new deployment");
+    assert_eq!(report["primary_deployment"]["id"], second_id.as_str(), "{report}");
+
+    // Without a time it always rolls; the text form says what it did.
+    let output = run_ops(&moto_url, &["redeploy", "--service", "api"]).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("started api:"), "{text}");
+    assert_ne!(primary_deployment(&client, "api").await.0, second_id);
+
+    // A service that is not there, and a time that is not one, are named.
+    let output = run_ops(&moto_url, &["redeploy", "--service", "nope"]).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nope"), "{stderr}");
+    let output =
+        run_ops(&moto_url, &["redeploy", "--service", "api", "--unless-deployed-after", "soon"])
+            .await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\"soon\" is not an RFC 3339 time"), "{stderr}");
+}

@@ -9,7 +9,9 @@
 //! a file that the task mounts read-only, named by `NORIKAE_LOG__INSTANCE_ID_FILE`. Without
 //! that variable IMDSv2 is asked, as on a cluster that does not block it.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -37,6 +39,22 @@ pub struct EcsIdentity {
     pub container_instance_arn: Option<String>,
     /// The EC2 instance id, from the instance id file or IMDSv2; absent on Fargate.
     pub instance_id: Option<String>,
+}
+
+/// The identity read at start ([`crate::telemetry::init`]), for the parts of the process
+/// other than logging that name the task: the `/metrics` labels.
+static CURRENT: OnceLock<EcsIdentity> = OnceLock::new();
+
+/// The identity this process runs under, once [`crate::telemetry::init`] has read it; `None`
+/// outside ECS or when the task metadata could not be read.
+pub fn current() -> Option<&'static EcsIdentity> {
+    CURRENT.get()
+}
+
+/// Records the identity the process runs under (the first call wins: tests and the all-in-one
+/// command may start telemetry twice).
+pub fn set_current(identity: EcsIdentity) {
+    let _ = CURRENT.set(identity);
 }
 
 /// Where [`EcsIdentity::read`] looks.
@@ -102,6 +120,27 @@ struct ContainerMetadataFile {
 }
 
 impl EcsIdentity {
+    /// The task id: the last part of the task ARN
+    /// (`arn:aws:ecs:region:account:task/cluster/<id>`).
+    pub fn task_id(&self) -> Option<&str> {
+        let arn = self.task_arn.as_deref()?;
+        arn.rsplit('/').next().filter(|id| !id.is_empty())
+    }
+
+    /// The labels every sample of `/metrics` carries in ECS, so the CloudWatch agent beside
+    /// the container can publish per-task series (its EMF dimensions name them): `TaskId` and
+    /// `ContainerName`. Empty outside ECS or when the metadata lacked them.
+    pub fn metric_labels(&self) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
+        let mut labels = Vec::new();
+        if let Some(task_id) = self.task_id() {
+            labels.push((Cow::Borrowed("TaskId"), Cow::Owned(task_id.to_owned())));
+        }
+        if let Some(name) = self.container_name.as_deref().filter(|name| !name.is_empty()) {
+            labels.push((Cow::Borrowed("ContainerName"), Cow::Owned(name.to_owned())));
+        }
+        labels
+    }
+
     /// Reads the task metadata (an error when it cannot be read: then nothing is known), and,
     /// unless the task runs on Fargate, the container instance ARN and the EC2 instance id.
     /// Each call has a short timeout, so a missing endpoint delays start-up by about a
@@ -254,6 +293,31 @@ async fn imds_instance_id(client: &reqwest::Client, imds_url: &str) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metric_labels_name_the_task_and_container() {
+        let identity = EcsIdentity {
+            task_arn: Some(
+                "arn:aws:ecs:ap-northeast-1:123456789012:task/norikae/0f4b2c0de1a94e6f9c5b7a8d9e0f1a2b"
+                    .to_owned(),
+            ),
+            container_name: Some("route".to_owned()),
+            ..EcsIdentity::default()
+        };
+        let labels: Vec<(String, String)> = identity
+            .metric_labels()
+            .into_iter()
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("TaskId".to_owned(), "0f4b2c0de1a94e6f9c5b7a8d9e0f1a2b".to_owned()),
+                ("ContainerName".to_owned(), "route".to_owned()),
+            ]
+        );
+        assert!(EcsIdentity::default().metric_labels().is_empty());
+    }
 
     #[test]
     fn instance_ids_are_recognised() {

@@ -161,6 +161,14 @@ impl HttpMetrics {
     }
 }
 
+/// A service's registry: names prefixed `norikae_`; in ECS every sample also carries the
+/// task's labels ([`crate::identity::EcsIdentity::metric_labels`]), so the metrics of two
+/// tasks of one service stay apart wherever they are collected.
+pub fn service_registry(identity: Option<&crate::identity::EcsIdentity>) -> Registry {
+    let labels = identity.map(crate::identity::EcsIdentity::metric_labels).unwrap_or_default();
+    Registry::with_prefix_and_labels("norikae", labels.into_iter())
+}
+
 /// Renders `registry` in the OpenMetrics text format.
 pub fn render(registry: &Arc<Mutex<Registry>>) -> String {
     let mut text = String::new();
@@ -169,4 +177,45 @@ pub fn render(registry: &Arc<Mutex<Registry>>) -> String {
         tracing::error!(%error, "failed to encode metrics");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::EcsIdentity;
+
+    fn rendered(identity: Option<&EcsIdentity>) -> String {
+        let mut registry = service_registry(identity);
+        let metrics = HttpMetrics::register(&mut registry);
+        metrics
+            .requests
+            .get_or_create(&RequestLabels {
+                route: "/journeys".to_owned(),
+                method: "GET".to_owned(),
+                status: 200,
+            })
+            .inc();
+        render(&Arc::new(Mutex::new(registry)))
+    }
+
+    #[test]
+    fn samples_carry_the_task_in_ecs_and_nothing_outside() {
+        let identity = EcsIdentity {
+            task_arn: Some("arn:aws:ecs:ap-northeast-1:123456789012:task/norikae/abc123".to_owned()),
+            container_name: Some("api".to_owned()),
+            ..EcsIdentity::default()
+        };
+        let text = rendered(Some(&identity));
+        let sample = text
+            .lines()
+            .find(|line| line.starts_with("norikae_http_requests_total{"))
+            .unwrap_or_else(|| panic!("no request counter in\n{text}"));
+        assert!(sample.contains(r#"TaskId="abc123""#), "{sample}");
+        assert!(sample.contains(r#"ContainerName="api""#), "{sample}");
+        assert!(sample.contains(r#"route="/journeys""#), "{sample}");
+
+        let outside = rendered(None);
+        assert!(!outside.contains("TaskId"), "{outside}");
+        assert!(outside.contains("norikae_http_requests_total{"), "{outside}");
+    }
 }

@@ -72,7 +72,7 @@ impl Server {
             max_in_flight = settings.max_in_flight,
             "http settings"
         );
-        let mut registry = Registry::with_prefix("norikae");
+        let mut registry = metrics::service_registry(crate::identity::current());
         let metrics = HttpMetrics::register(&mut registry);
         let in_flight = Arc::new(Semaphore::new(settings.max_in_flight));
         let shared = Shared {

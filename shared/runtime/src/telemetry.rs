@@ -28,6 +28,9 @@ pub async fn init(service: &'static str) {
         .as_ref()
         .and_then(|result| result.as_ref().ok())
         .map(|reading| reading.identity.clone());
+    if let Some(identity) = &identity {
+        crate::identity::set_current(identity.clone());
+    }
     let json = match std::env::var("NORIKAE_LOG__FORMAT").as_deref() {
         Ok("json") => true,
         Ok("text") => false,
