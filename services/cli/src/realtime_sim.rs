@@ -73,7 +73,7 @@ pub async fn run(
             .with_context(|| format!("cannot load the snapshot {}", args.snapshot.display()))?;
     let timetable = Arc::new(timetable);
     let listener = norikae_runtime::bind_on(args.address, args.port).await?;
-    let shared: Shared = Arc::new(RwLock::new(make(&timetable, &args, 0)));
+    let shared: Shared = Arc::new(RwLock::new(make(&timetable, &args, 0, chrono::Utc::now())));
     let remake = {
         let (shared, timetable, args) = (Arc::clone(&shared), Arc::clone(&timetable), args.clone());
         tokio::spawn(async move {
@@ -82,7 +82,11 @@ pub async fn run(
                 tokio::time::sleep(Duration::from_secs(args.every.max(1))).await;
                 round += 1;
                 let (timetable, args) = (Arc::clone(&timetable), args.clone());
-                match tokio::task::spawn_blocking(move || make(&timetable, &args, round)).await {
+                match tokio::task::spawn_blocking(move || {
+                    make(&timetable, &args, round, chrono::Utc::now())
+                })
+                .await
+                {
                     Ok(feeds) => {
                         *shared.write().unwrap_or_else(std::sync::PoisonError::into_inner) = feeds;
                     }
@@ -105,8 +109,12 @@ pub async fn run(
 
 /// The feeds at this moment (round `round` of the remaking: each round shifts the seed, so
 /// delays change over time as they would).
-fn make(timetable: &Timetable, args: &SimArgs, round: u64) -> Feeds {
-    let now = chrono::Utc::now();
+fn make(
+    timetable: &Timetable,
+    args: &SimArgs,
+    round: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Feeds {
     let local = now.with_timezone(&timetable.tz);
     let date = args.date.unwrap_or_else(|| covered_date(timetable, local.date_naive()));
     let time_of_day = local.time().num_seconds_from_midnight();
@@ -212,4 +220,54 @@ fn answer(state: &Shared, feed: &str, index: usize, headers: &HeaderMap) -> Resp
         parts[index].clone(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> Timetable {
+        use norikae_timetable::bundled;
+        bundled::import_feeds(&bundled::repo_feeds_dir()).expect("the bundled feeds import")
+    }
+
+    #[test]
+    fn the_simulated_feeds_decode_and_keep_their_etag_until_they_change() {
+        let timetable = bundled();
+        let date = NaiveDate::from_ymd_opt(2019, 6, 5).expect("date");
+        let args = SimArgs {
+            snapshot: PathBuf::new(),
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            seed: 5,
+            date: Some(date),
+            delayed_share: 0.5,
+            max_delay_secs: 600,
+            every: 30,
+        };
+        let now = chrono::Utc::now();
+        let feeds = make(&timetable, &args, 0, now);
+        assert_eq!(feeds.by_feed.len(), timetable.feeds.len());
+        let (_, fukuoka) =
+            feeds.by_feed.iter().find(|(name, _)| name == "fukuoka").expect("fukuoka");
+        for part in fukuoka {
+            let message = FeedMessage::decode(part.clone()).expect("protobuf");
+            assert_eq!(message.header.gtfs_realtime_version, "2.0");
+        }
+        let alerts = FeedMessage::decode(fukuoka[3].clone()).expect("protobuf");
+        assert!(alerts.entity.iter().all(|entity| entity.alert.is_some()));
+        assert_eq!(make(&timetable, &args, 1, now).etag, feeds.etag, "same delays, same tag");
+        assert_ne!(make(&timetable, &args, 10, now).etag, feeds.etag, "new delays, a new tag");
+    }
+
+    #[test]
+    fn a_day_the_timetable_does_not_cover_falls_on_its_weekday() {
+        let timetable = bundled();
+        let today = NaiveDate::from_ymd_opt(2031, 3, 5).expect("a Wednesday after every feed");
+        let covered = covered_date(&timetable, today);
+        assert!(timetable.day_index(covered).is_some());
+        assert_eq!(covered.weekday(), today.weekday());
+        let inside = timetable.meta.first_date + chrono::Days::new(3);
+        assert_eq!(covered_date(&timetable, inside), inside);
+    }
 }

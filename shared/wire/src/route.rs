@@ -359,3 +359,38 @@ pub struct FeedStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher: Option<String>,
 }
+
+/// `GET /realtime/alerts`: the ServiceAlerts of the realtime feeds (the api joins them with
+/// the alerts in its database).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeAlertsResponse {
+    pub alerts: Vec<RealtimeAlert>,
+}
+
+/// One ServiceAlert, ids in `FEED:ID` form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeAlert {
+    /// `FEED:entity_id`.
+    pub id: String,
+    /// GTFS-Realtime cause and effect, snake_case (`technical_problem`, `no_service`, …).
+    pub cause: String,
+    pub effect: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The texts per language (`und` where the feed names none).
+    pub translations: Vec<RealtimeAlertText>,
+    /// POSIX seconds; `None`: open on that side. Empty: always.
+    pub active_periods: Vec<(Option<u64>, Option<u64>)>,
+    pub agency_ids: Vec<String>,
+    pub route_ids: Vec<String>,
+    pub station_ids: Vec<String>,
+    pub trip_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeAlertText {
+    pub language: String,
+    pub header: String,
+    #[serde(default)]
+    pub description: String,
+}

@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/stations/{id}/departures", get(departures::departures))
         .route("/status", get(status::status))
         .route("/realtime/{feed}", post(realtime::push))
+        .route("/realtime/alerts", get(realtime::alerts))
 }
 
 /// Seconds a client should wait before retrying a timed-out or not-yet-ready query.

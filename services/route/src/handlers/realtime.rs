@@ -12,6 +12,8 @@ use norikae_runtime::Problem;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use norikae_wire::route as wire;
+
 use crate::AppState;
 use crate::realtime::IngestError;
 
@@ -88,4 +90,52 @@ pub async fn push(
         times_clamped: stats.times_clamped,
         alerts: stats.alerts,
     }))
+}
+
+/// `GET /realtime/alerts`: the ServiceAlerts of the current overlay.
+pub async fn alerts(State(state): State<AppState>) -> Json<wire::RealtimeAlertsResponse> {
+    let overlay = state.realtime().realtime.overlay();
+    let alerts = overlay
+        .alerts
+        .iter()
+        .map(|alert| {
+            let mut languages: Vec<&str> = Vec::new();
+            for (language, _) in alert.header.iter().chain(&alert.description) {
+                if !languages.contains(&language.as_str()) {
+                    languages.push(language);
+                }
+            }
+            let text = |texts: &norikae_realtime::Translations, language: &str| {
+                texts
+                    .iter()
+                    .find(|(tag, _)| tag == language)
+                    .map(|(_, text)| text.clone())
+                    .unwrap_or_default()
+            };
+            wire::RealtimeAlert {
+                id: alert.id.clone(),
+                cause: alert.cause.clone(),
+                effect: alert.effect.clone(),
+                url: alert.url.first().map(|(_, url)| url.clone()),
+                translations: languages
+                    .iter()
+                    .map(|language| wire::RealtimeAlertText {
+                        language: if language.is_empty() {
+                            "und".to_owned()
+                        } else {
+                            (*language).to_owned()
+                        },
+                        header: text(&alert.header, language),
+                        description: text(&alert.description, language),
+                    })
+                    .collect(),
+                active_periods: alert.active.clone(),
+                agency_ids: alert.agency_ids.clone(),
+                route_ids: alert.route_ids.clone(),
+                station_ids: alert.station_ids.clone(),
+                trip_ids: alert.trip_ids.clone(),
+            }
+        })
+        .collect();
+    Json(wire::RealtimeAlertsResponse { alerts })
 }
