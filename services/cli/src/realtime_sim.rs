@@ -36,8 +36,8 @@ pub struct SimArgs {
     /// Seed of the random delays (a seed gives the same feed).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Service date of the simulated trips (default: today, or where the timetable does
-    /// not cover today, the covered day of the same weekday nearest to it).
+    /// Service date of the simulated trips (default: today, or for a feed that does not run
+    /// today, its day of the same weekday nearest to it).
     #[arg(long)]
     pub date: Option<NaiveDate>,
     /// Share of the running trips that are late.
@@ -73,6 +73,11 @@ pub async fn run(
             .with_context(|| format!("cannot load the snapshot {}", args.snapshot.display()))?;
     let timetable = Arc::new(timetable);
     let listener = norikae_runtime::bind_on(args.address, args.port).await?;
+    let today = chrono::Utc::now().with_timezone(&timetable.tz).date_naive();
+    for feed in &timetable.feeds {
+        let date = args.date.unwrap_or_else(|| covered_date(feed, today));
+        tracing::info!(feed = %feed.name, %date, "simulating realtime data for the trips of this date around the time of day");
+    }
     let shared: Shared = Arc::new(RwLock::new(make(&timetable, &args, 0, chrono::Utc::now())));
     let remake = {
         let (shared, timetable, args) = (Arc::clone(&shared), Arc::clone(&timetable), args.clone());
@@ -116,11 +121,10 @@ fn make(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Feeds {
     let local = now.with_timezone(&timetable.tz);
-    let date = args.date.unwrap_or_else(|| covered_date(timetable, local.date_naive()));
     let time_of_day = local.time().num_seconds_from_midnight();
-    let options = SimOptions {
+    let base = SimOptions {
         seed: args.seed.wrapping_add(round / 10),
-        date,
+        date: local.date_naive(),
         from_secs: time_of_day.saturating_sub(3600),
         to_secs: time_of_day + 3 * 3600,
         delayed_share: args.delayed_share,
@@ -131,6 +135,8 @@ fn make(
     let mut by_feed = Vec::new();
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     for feed in &timetable.feeds {
+        let date = args.date.unwrap_or_else(|| covered_date(feed, local.date_naive()));
+        let options = SimOptions { date, ..base.clone() };
         let message = sim::feed_message(timetable, &feed.name, &options);
         let only = |keep: fn(&norikae_realtime::proto::FeedEntity) -> bool| {
             let mut part: FeedMessage = message.clone();
@@ -160,24 +166,21 @@ fn make(
     Feeds { by_feed, etag: format!("\"{:016x}\"", hasher.digest()) }
 }
 
-/// `today` when the timetable runs then, else the covered day of the same weekday nearest
-/// to it (so that a demo on an old feed shows delays at the time of day it is now).
-fn covered_date(timetable: &Timetable, today: NaiveDate) -> NaiveDate {
-    if timetable.day_index(today).is_some() {
+/// `today` when `feed` runs then, else its day of the same weekday nearest to it (so that a
+/// demo on an old feed shows delays at the time of day it is now).
+fn covered_date(feed: &norikae_timetable::Feed, today: NaiveDate) -> NaiveDate {
+    let (first, last) = (feed.first_date, feed.last_date);
+    if (first..=last).contains(&today) {
         return today;
     }
-    let last = timetable.date_of_day(timetable.meta.num_days.saturating_sub(1));
-    let first = timetable.meta.first_date;
-    let edge = if today > last { last } else { first };
+    let after = today > last;
+    let edge = if after { last } else { first };
     (0..7)
         .filter_map(|days| {
-            if today > last {
-                edge.checked_sub_days(chrono::Days::new(days))
-            } else {
-                edge.checked_add_days(chrono::Days::new(days))
-            }
+            let days = chrono::Days::new(days);
+            if after { edge.checked_sub_days(days) } else { edge.checked_add_days(days) }
         })
-        .find(|date| date.weekday() == today.weekday() && timetable.day_index(*date).is_some())
+        .find(|date| date.weekday() == today.weekday() && (first..=last).contains(date))
         .unwrap_or(edge)
 }
 
@@ -261,13 +264,15 @@ mod tests {
     }
 
     #[test]
-    fn a_day_the_timetable_does_not_cover_falls_on_its_weekday() {
+    fn a_day_a_feed_does_not_cover_falls_on_its_weekday() {
         let timetable = bundled();
         let today = NaiveDate::from_ymd_opt(2031, 3, 5).expect("a Wednesday after every feed");
-        let covered = covered_date(&timetable, today);
-        assert!(timetable.day_index(covered).is_some());
-        assert_eq!(covered.weekday(), today.weekday());
-        let inside = timetable.meta.first_date + chrono::Days::new(3);
-        assert_eq!(covered_date(&timetable, inside), inside);
+        for feed in &timetable.feeds {
+            let covered = covered_date(feed, today);
+            assert!((feed.first_date..=feed.last_date).contains(&covered), "{}", feed.name);
+            assert_eq!(covered.weekday(), today.weekday(), "{}", feed.name);
+            let inside = feed.first_date + chrono::Days::new(3);
+            assert_eq!(covered_date(feed, inside), inside);
+        }
     }
 }

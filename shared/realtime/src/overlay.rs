@@ -459,7 +459,18 @@ impl Builder<'_> {
             let position = (stop_update.stop_sequence? as usize).checked_sub(1)?;
             return (position >= from && position < stops.len()).then_some(position);
         };
-        let stop = self.stop(feed, stop_id)?;
+        let Some(stop) = self.stop(feed, stop_id) else {
+            // Feeds that share one stop namespace (the Okayama operators) name stops the
+            // importer filed under another feed's id: only the trip's own stops are looked at.
+            let local = |id: &str| id.split_once(':').map_or(id, |(_, local)| local) == stop_id;
+            return stops[from.min(stops.len())..]
+                .iter()
+                .position(|&at| {
+                    let data = &timetable.stops[at.idx()];
+                    local(&data.id) || data.aliases.iter().any(|alias| local(alias))
+                })
+                .map(|offset| from + offset);
+        };
         if let Some(offset) = stops[from.min(stops.len())..].iter().position(|&at| at == stop) {
             return Some(from + offset);
         }

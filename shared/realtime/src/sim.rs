@@ -87,10 +87,7 @@ pub fn feed_message(timetable: &Timetable, feed: &str, options: &SimOptions) -> 
             // until the next update, as GTFS-Realtime says.
             let from = rng.random_range(0..stops.len());
             let delay = rng.random_range(60..=options.max_delay_secs.max(60)) as i32;
-            let stop_id = |position: usize| {
-                let id = &timetable.stops[stops[position].idx()].id;
-                id.strip_prefix(&format!("{feed}:")).unwrap_or(id).to_owned()
-            };
+            let stop_id = |position: usize| feed_stop_id(timetable, stops[position], feed);
             let event =
                 |delay: i32| StopTimeEvent { delay: Some(delay), ..StopTimeEvent::default() };
             update.stop_time_update.push(StopTimeUpdate {
@@ -101,7 +98,11 @@ pub fn feed_message(timetable: &Timetable, feed: &str, options: &SimOptions) -> 
             });
             if from + 2 < stops.len() {
                 // Absolute times here, to exercise both forms.
-                let recovered = i64::from(delay / 2);
+                // Half the delay made up, at most what the running time allows (times never
+                // run backwards).
+                let running =
+                    i64::from(times[from + 2].arrival) - i64::from(times[from + 1].departure);
+                let recovered = (i64::from(delay) / 2).max(i64::from(delay) - running.max(0));
                 let at = |secs: u32| StopTimeEvent {
                     time: Some(origin + i64::from(secs) + recovered),
                     ..StopTimeEvent::default()
@@ -183,13 +184,13 @@ fn cancellation_alert(
         ],
     };
     let hhmm = &format_hms(departure)[..5];
-    let origin = timetable.service_day_start(options.date).timestamp();
     FeedEntity {
         id: format!("alert-cancelled-{trip_id}"),
         alert: Some(Alert {
+            // From an hour before the feed's time to three hours after it.
             active_period: vec![TimeRange {
-                start: u64::try_from(origin).ok(),
-                end: u64::try_from(origin + 36 * 3600).ok(),
+                start: u64::try_from(options.now - 3600).ok(),
+                end: u64::try_from(options.now + 3 * 3600).ok(),
             }],
             informed_entity: vec![EntitySelector {
                 route_id: Some(
@@ -218,6 +219,19 @@ fn cancellation_alert(
         }),
         ..FeedEntity::default()
     }
+}
+
+/// The feed's own id of a stop: a stop several feeds share has the first feed's id and the
+/// others' as aliases; feeds sharing one namespace may use another feed's stop as it is.
+fn feed_stop_id(timetable: &Timetable, stop: norikae_timetable::StopIdx, feed: &str) -> String {
+    let data = &timetable.stops[stop.idx()];
+    let prefix = format!("{feed}:");
+    std::iter::once(&data.id)
+        .chain(&data.aliases)
+        .find_map(|id| id.strip_prefix(&prefix))
+        // A stop the importer filed under another feed's id (a shared namespace).
+        .unwrap_or_else(|| data.id.split_once(':').map_or(data.id.as_str(), |(_, local)| local))
+        .to_owned()
 }
 
 /// The feed's own trip id of a timetable trip, and its start time for a frequency-based

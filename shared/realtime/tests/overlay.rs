@@ -340,6 +340,33 @@ fn differential_messages_merge_and_stale_entities_expire() {
 }
 
 #[test]
+fn the_simulator_speaks_each_feeds_own_ids() {
+    let tt = timetable();
+    let okayama = NaiveDate::from_ymd_opt(2025, 6, 4).expect("a date");
+    let options = SimOptions {
+        seed: 11,
+        date: okayama,
+        from_secs: 7 * 3600,
+        to_secs: 19 * 3600,
+        delayed_share: 1.0,
+        max_delay_secs: 1200,
+        cancel_one: true,
+        now: tt.service_day_start(okayama).timestamp() + 12 * 3600,
+    };
+    for feed in ["ryobi", "okaden", "chutetsu"] {
+        let message = sim::feed_message(tt, feed, &options);
+        let realtime = realtime();
+        let report = realtime
+            .apply("sim", feed, &message.encode_to_vec(), tt, options.now)
+            .expect("applies");
+        assert!(report.stats.trips_updated > 0, "{feed}: {:?}", report.stats);
+        assert_eq!(report.stats.unknown_stops, 0, "{feed}: shared stops by the feed's own id");
+        assert_eq!(report.stats.unknown_trips, 0, "{feed}");
+        assert_eq!(report.stats.times_clamped, 0, "{feed}");
+    }
+}
+
+#[test]
 fn the_simulator_makes_a_feed_the_overlay_reads_back() {
     let tt = timetable();
     let options = SimOptions {
@@ -364,6 +391,7 @@ fn the_simulator_makes_a_feed_the_overlay_reads_back() {
     assert_eq!(report.stats.trip_updates as usize, trip_updates);
     assert_eq!(report.stats.unknown_trips, 0);
     assert_eq!(report.stats.unknown_stops, 0);
+    assert_eq!(report.stats.times_clamped, 0, "the simulator's times never run backwards");
     assert_eq!(report.stats.trips_cancelled, 1);
     assert!(report.stats.trips_updated as usize > running.len() / 4, "{:?}", report.stats);
     assert_eq!(report.stats.alerts, 1);
