@@ -15,6 +15,9 @@ use crate::error::Error;
 use crate::overlay::{self, Input, Overlay, OverlayStats};
 use crate::store::SourceStore;
 
+/// A source's part of the overlay is rebuilt at least this often.
+const PARTIAL_MAX_AGE_SECS: i64 = 60;
+
 /// Messages accepted and refused since start (the overlay's own counts are in
 /// [`Overlay::stats`]).
 #[derive(Debug, Default)]
@@ -152,13 +155,28 @@ impl Realtime {
             self.counters.entities_expired.fetch_add(expired as u64, Ordering::Relaxed);
             tracing::info!(expired, "stale realtime entities expired");
         }
-        let inputs: Vec<Input<'_>> = sources
-            .values()
-            .flat_map(|store| {
-                store.entities().map(|entity| Input { feed: store.feed.as_str(), entity })
-            })
-            .collect();
-        let built = overlay::build(timetable, &inputs, now);
+        let mut partials = Vec::with_capacity(sources.len());
+        for store in sources.values_mut() {
+            // A part built for another timetable, or long enough ago that "today" may have
+            // moved (descriptors without start_date), is built again.
+            let current = store.partial.as_ref().filter(|partial| {
+                partial.fits(timetable) && now - partial.built_at < PARTIAL_MAX_AGE_SECS
+            });
+            let partial = match current {
+                Some(partial) => Arc::clone(partial),
+                None => {
+                    let inputs: Vec<Input<'_>> = store
+                        .entities()
+                        .map(|entity| Input { feed: store.feed.as_str(), entity })
+                        .collect();
+                    let built = Arc::new(overlay::build(timetable, &inputs, now));
+                    store.partial = Some(Arc::clone(&built));
+                    built
+                }
+            };
+            partials.push(partial);
+        }
+        let built = Overlay::merge(timetable, &partials, now);
         let stats = built.stats;
         self.overlay.store(Arc::new(built));
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);

@@ -168,6 +168,32 @@ impl Overlay {
     pub fn num_trips(&self) -> usize {
         self.trips.len()
     }
+
+    /// One overlay of `parts` (each source's, built on `timetable`), later parts over earlier
+    /// ones where they speak of the same trip run; counts added up.
+    pub fn merge(timetable: &Timetable, parts: &[std::sync::Arc<Overlay>], now: i64) -> Self {
+        let mut merged = Self::empty(timetable);
+        merged.built_at = now;
+        merged.trips.reserve(parts.iter().map(|part| part.trips.len()).sum());
+        for part in parts {
+            merged.trips.extend(part.trips.iter().map(|(key, trip)| (*key, trip.clone())));
+            merged.added.extend(part.added.iter().cloned());
+            merged.alerts.extend(part.alerts.iter().cloned());
+            let (sum, add) = (&mut merged.stats, &part.stats);
+            sum.trip_updates += add.trip_updates;
+            sum.trips_updated += add.trips_updated;
+            sum.trips_cancelled += add.trips_cancelled;
+            sum.trips_added += add.trips_added;
+            sum.unknown_trips += add.unknown_trips;
+            sum.unknown_stops += add.unknown_stops;
+            sum.times_clamped += add.times_clamped;
+            sum.skipped_stops += add.skipped_stops;
+            sum.platform_changes += add.platform_changes;
+            sum.alerts += add.alerts;
+            sum.vehicles += add.vehicles;
+        }
+        merged
+    }
 }
 
 /// One live entity and the GTFS feed (namespace) its ids belong to.

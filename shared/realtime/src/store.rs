@@ -16,6 +16,9 @@ pub(crate) struct SourceStore {
     pub last_applied: Option<i64>,
     pub header_timestamp: Option<u64>,
     pub incremental: bool,
+    /// The overlay of this source's entities alone, kept until they change (or it ages), so
+    /// that a message from one source does not rebuild every other source's part.
+    pub partial: Option<std::sync::Arc<crate::overlay::Overlay>>,
 }
 
 #[derive(Debug)]
@@ -62,6 +65,7 @@ impl SourceStore {
             self.entities.insert(entity.id.clone(), Stored { entity, at: produced });
         }
         self.last_applied = Some(now);
+        self.partial = None;
         self.header_timestamp = message.header.timestamp;
         self.incremental = incremental;
         applied
@@ -71,7 +75,11 @@ impl SourceStore {
     pub fn expire(&mut self, now: i64, max_age_secs: i64) -> usize {
         let before = self.entities.len();
         self.entities.retain(|_, stored| now - stored.at <= max_age_secs);
-        before - self.entities.len()
+        let expired = before - self.entities.len();
+        if expired > 0 {
+            self.partial = None;
+        }
+        expired
     }
 
     pub fn entities(&self) -> impl Iterator<Item = &FeedEntity> {

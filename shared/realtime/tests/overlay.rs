@@ -413,3 +413,27 @@ fn the_simulator_makes_a_feed_the_overlay_reads_back() {
         .count();
     assert_eq!(late as u64, report.stats.trips_updated, "every updated trip is late somewhere");
 }
+
+#[test]
+fn each_source_keeps_its_part_when_another_one_changes() {
+    let tt = timetable();
+    let (first, day) = fukuoka_trip(3);
+    let (second, _) = fukuoka_trip_other(first);
+    let realtime = realtime();
+    realtime
+        .apply("a", "fukuoka", &message(false, vec![update(first, 3, Vec::new())]), tt, now())
+        .expect("applied");
+    let report = realtime
+        .apply("b", "fukuoka", &message(false, vec![update(second, 3, Vec::new())]), tt, now())
+        .expect("applied");
+    assert_eq!(report.stats.trips_cancelled, 2, "both sources' parts: {:?}", report.stats);
+    // Source a's next full dataset no longer cancels its trip; b's part stays as it was.
+    let report = realtime
+        .apply("a", "fukuoka", &message(false, Vec::new()), tt, now() + 10)
+        .expect("applied");
+    assert_eq!(report.stats.trips_cancelled, 1);
+    let overlay = realtime.overlay();
+    assert!(!overlay.is_cancelled(first, day));
+    assert!(overlay.is_cancelled(second, day));
+    assert_eq!(realtime.sources().len(), 2);
+}
