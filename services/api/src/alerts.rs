@@ -290,6 +290,8 @@ pub struct AlertStore {
     alerts: Arc<RwLock<(u64, Arc<Vec<StoredAlert>>)>>,
     /// Numbers the reads in the order they start.
     reads: Arc<AtomicU64>,
+    /// The route engine's GTFS-Realtime ServiceAlerts (see [`crate::realtime_alerts`]).
+    realtime: Arc<RwLock<Arc<Vec<StoredAlert>>>>,
 }
 
 impl std::fmt::Debug for AlertStore {
@@ -308,12 +310,26 @@ impl AlertStore {
             db,
             alerts: Arc::new(RwLock::new((0, Arc::new(Vec::new())))),
             reads: Arc::new(AtomicU64::new(0)),
+            realtime: Arc::new(RwLock::new(Arc::new(Vec::new()))),
         }
     }
 
-    /// The alerts in memory: not ended, or ended within a week.
+    /// The alerts in memory: not ended, or ended within a week; then the realtime feeds'.
     pub fn current(&self) -> Arc<Vec<StoredAlert>> {
-        self.alerts.read().unwrap_or_else(std::sync::PoisonError::into_inner).1.clone()
+        let stored =
+            self.alerts.read().unwrap_or_else(std::sync::PoisonError::into_inner).1.clone();
+        let realtime =
+            self.realtime.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if realtime.is_empty() {
+            return stored;
+        }
+        Arc::new(stored.iter().chain(realtime.iter()).cloned().collect())
+    }
+
+    /// Replaces the realtime feeds' alerts.
+    pub fn install_realtime(&self, alerts: Vec<StoredAlert>) {
+        *self.realtime.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Arc::new(alerts);
     }
 
     /// Re-reads the recent alerts from the database. A read that started before a write

@@ -16,6 +16,7 @@ pub mod handlers;
 pub mod key_records;
 pub mod keys;
 pub mod lang;
+pub mod realtime_alerts;
 pub mod state;
 pub mod store;
 pub mod support;
@@ -95,6 +96,11 @@ pub async fn run(
         unknown_key_cleanup,
         state.alerts.spawn_refresh(Duration::from_millis(auth.alert_refresh_ms)),
         state.versions.spawn_poll(Duration::from_secs(config.upstream.status_poll_secs.max(1))),
+        realtime_alerts::spawn_poll(
+            state.alerts.clone(),
+            state.upstream.clone(),
+            Duration::from_secs(config.upstream.status_poll_secs.max(1)),
+        ),
     ];
     // The api holds no data of its own to load: ready at once (the engines report their own).
     server.readiness().set_loaded(true);

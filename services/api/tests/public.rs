@@ -359,8 +359,8 @@ async fn recording_engine() -> (String, Arc<Mutex<Vec<String>>>) {
     let router = axum::Router::new().fallback(move |uri: axum::http::Uri| {
         let recorder = recorder.clone();
         async move {
-            // The api's own status poll is not a forwarded request.
-            if uri.path() != "/status" {
+            // The api's own polls (status, realtime alerts) are not forwarded requests.
+            if uri.path() != "/status" && uri.path() != "/realtime/alerts" {
                 recorder.lock().unwrap().push(uri.to_string());
             }
             norikae_runtime::Problem::not_found("unknown_station", "no such station")

@@ -281,6 +281,9 @@ pub struct LegView {
     /// `徒歩5分（350 m）`.
     pub walk: Option<String>,
     pub alerts: Vec<AlertView>,
+    /// What the realtime feeds say at boarding and alighting (`4分遅れ（08:07発）`, `運休`).
+    pub live_departure: Option<String>,
+    pub live_arrival: Option<String>,
 }
 
 impl LegView {
@@ -314,6 +317,32 @@ impl LegView {
                     intermediate,
                     walk: None,
                     alerts: AlertView::list(&alerted.alerts),
+                    live_departure: ride.realtime.as_ref().map(|live| {
+                        live_text(
+                            live.cancelled,
+                            live.departure_delay_secs,
+                            &live.expected_departure,
+                            "live_late",
+                            live.departure_platform
+                                .as_ref()
+                                .and_then(|stop| stop.platform.as_deref()),
+                            lang,
+                        )
+                    }),
+                    live_arrival: ride.realtime.as_ref().filter(|live| !live.cancelled).map(
+                        |live| {
+                            live_text(
+                                false,
+                                live.arrival_delay_secs,
+                                &live.expected_arrival,
+                                "live_late_arrival",
+                                live.arrival_platform
+                                    .as_ref()
+                                    .and_then(|stop| stop.platform.as_deref()),
+                                lang,
+                            )
+                        },
+                    ),
                 }
             }
             AlertedLeg::Walk(walk) => {
@@ -341,9 +370,37 @@ impl LegView {
                     stops: None,
                     intermediate: Vec::new(),
                     alerts: Vec::new(),
+                    live_departure: None,
+                    live_arrival: None,
                 }
             }
         }
+    }
+}
+
+/// A realtime state in words: cancelled, late by whole minutes (with the expected time), or
+/// on time; a changed platform after it.
+fn live_text(
+    cancelled: bool,
+    delay_secs: i64,
+    expected: &str,
+    late_key: &str,
+    platform: Option<&str>,
+    lang: Lang,
+) -> String {
+    let state = if cancelled {
+        lang.fill("live_cancelled", &[])
+    } else if delay_secs >= 60 {
+        let minutes = (delay_secs / 60).to_string();
+        lang.fill(late_key, &[("minutes", &minutes), ("time", &clock(expected))])
+    } else {
+        lang.fill("live_on_time", &[])
+    };
+    match platform {
+        Some(platform) => {
+            format!("{state} {}", lang.fill("live_platform", &[("platform", platform)]))
+        }
+        None => state,
     }
 }
 
@@ -404,6 +461,8 @@ pub struct DepartureView {
     pub platform: Option<String>,
     /// Days after the board's date (a departure after midnight).
     pub days_later: i64,
+    /// What the realtime feeds say (`4分遅れ（08:07発）`, `運休`).
+    pub live: Option<String>,
 }
 
 impl BoardGroupView {
@@ -426,6 +485,16 @@ impl BoardGroupView {
                         .filter(|platform| !platform.trim().is_empty()),
                     days_later: board_date
                         .map_or(0, |date| days_after(&departure.departure, date).max(0)),
+                    live: departure.realtime.as_ref().map(|live| {
+                        live_text(
+                            live.cancelled,
+                            live.delay_secs,
+                            &live.expected,
+                            "live_late",
+                            live.platform.as_deref(),
+                            lang,
+                        )
+                    }),
                 }
             })
             .collect();
@@ -552,6 +621,37 @@ mod tests {
         assert!(!view.on_foot);
         assert_eq!(view.transfers.as_deref(), Some("Direct"));
         assert_eq!(view.fare.as_deref(), Some("¥210"));
+    }
+
+    #[test]
+    fn a_late_ride_and_a_cancelled_one_say_so() {
+        let live = |cancelled: bool| norikae_wire::route::LegRealtime {
+            expected_departure: "2019-06-05T08:07:00+09:00".to_owned(),
+            expected_arrival: "2019-06-05T08:30:00+09:00".to_owned(),
+            departure_delay_secs: 240,
+            arrival_delay_secs: 30,
+            cancelled,
+            ..norikae_wire::route::LegRealtime::default()
+        };
+        let leg = |cancelled: bool| {
+            AlertedLeg::Transit(AlertedTransitLeg {
+                leg: TransitLeg {
+                    from: stop("fukuoka:8", "天神"),
+                    to: stop("fukuoka:9", "中洲川端"),
+                    realtime: Some(live(cancelled)),
+                    ..TransitLeg::default()
+                },
+                alerts: Vec::new(),
+            })
+        };
+        let late = LegView::new(&leg(false), Lang::En);
+        assert_eq!(late.live_departure.as_deref(), Some("4 min late (leaves 08:07)"));
+        assert_eq!(late.live_arrival.as_deref(), Some("On time"), "under a minute is on time");
+        let japanese = LegView::new(&leg(false), Lang::Ja);
+        assert_eq!(japanese.live_departure.as_deref(), Some("4分遅れ（08:07発）"));
+        let cancelled = LegView::new(&leg(true), Lang::Ja);
+        assert_eq!(cancelled.live_departure.as_deref(), Some("運休"));
+        assert_eq!(cancelled.live_arrival, None);
     }
 
     #[test]

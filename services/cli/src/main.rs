@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 mod import;
+mod realtime_sim;
 
 #[derive(Parser)]
 #[command(name = "norikae", version, about = "Norikae: a transfer-guide journey planner")]
@@ -35,6 +36,9 @@ enum Command {
         #[command(subcommand)]
         command: norikae_api::cli::KeysCommand,
     },
+    /// Serve simulated GTFS-Realtime feeds made from a snapshot (random delays with a
+    /// seed, a cancelled trip, an alert) over HTTP, for tests and demos.
+    RealtimeSim(realtime_sim::SimArgs),
 }
 
 #[derive(clap::Args)]
@@ -47,11 +51,20 @@ struct ServeArgs {
     /// (the app and the api listen on every interface).
     #[arg(long, env = "NORIKAE_ENGINES_ADDRESS", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     engines_address: IpAddr,
+    /// On the bundled timetable with no realtime feeds configured, also run the realtime
+    /// simulator (on the engines' address, port 8090) and have the route engine poll it, so
+    /// that journeys and boards show live delays out of the box.
+    #[arg(long, env = "NORIKAE_REALTIME_SIM", default_value_t = true, action = clap::ArgAction::Set)]
+    realtime_sim: bool,
 }
 
 impl Default for ServeArgs {
     fn default() -> Self {
-        Self { feeds_dir: None, engines_address: IpAddr::V4(Ipv4Addr::LOCALHOST) }
+        Self {
+            feeds_dir: None,
+            engines_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            realtime_sim: true,
+        }
     }
 }
 
@@ -69,6 +82,14 @@ fn main() -> anyhow::Result<()> {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(norikae_api::cli::run(command))
+        }
+        Command::RealtimeSim(args) => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                norikae_runtime::telemetry::init("norikae").await;
+                realtime_sim::run(args, norikae_runtime::shutdown_signal()).await
+            })
         }
     }
 }
@@ -108,7 +129,7 @@ async fn ensure_default_timetable(
 /// When one service fails the others are stopped too.
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     norikae_runtime::telemetry::init("norikae").await;
-    let route: norikae_route::Config = norikae_runtime::load_config("route")?;
+    let mut route: norikae_route::Config = norikae_runtime::load_config("route")?;
     let search: norikae_search::Config = norikae_runtime::load_config("search")?;
     let mut api: norikae_api::Config = norikae_runtime::load_config("api")?;
     configure_embedded_api(&mut api, search.http.port, route.http.port);
@@ -118,6 +139,39 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let ports = [app.http.port, api.http.port, search.http.port, route.http.port];
 
     ensure_default_timetable(&route.timetable.snapshot, args.feeds_dir).await?;
+    let simulate = args.realtime_sim
+        && route.realtime.feeds.0.is_empty()
+        && route.timetable.snapshot
+            == Path::new(norikae_timetable::settings::DEFAULT_SNAPSHOT_PATH);
+    let sim_args = simulate.then(|| realtime_sim::SimArgs {
+        snapshot: route.timetable.snapshot.clone(),
+        address: args.engines_address,
+        port: realtime_sim::DEFAULT_PORT,
+        seed: 1,
+        date: None,
+        delayed_share: 0.3,
+        max_delay_secs: 900,
+        every: 30,
+    });
+    if simulate {
+        let host = if args.engines_address.is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            args.engines_address
+        };
+        route.realtime.feeds = norikae_route::realtime::RealtimeFeeds(
+            norikae_timetable::bundled::FEEDS
+                .iter()
+                .map(|(feed, _)| norikae_route::realtime::RealtimeFeed {
+                    feed: (*feed).to_owned(),
+                    url: format!(
+                        "http://{}/{feed}",
+                        std::net::SocketAddr::new(host, realtime_sim::DEFAULT_PORT)
+                    ),
+                })
+                .collect(),
+        );
+    }
 
     let Listeners {
         route: route_listener,
@@ -133,12 +187,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     services.spawn(named("search", norikae_search::run(search, search_listener, until_stopped())));
     services.spawn(named("api", norikae_api::run(api, api_listener, until_stopped())));
     services.spawn(named("app", norikae_app::run(app, app_listener, until_stopped())));
+    // A demo aid: when it cannot run (its port taken), the system runs on without it.
+    let simulator = sim_args.map(|sim_args| {
+        let stopped = until_stopped();
+        tokio::spawn(async move {
+            if let Err(error) = realtime_sim::run(sim_args, stopped).await {
+                tracing::warn!(error = format!("{error:#}"), "realtime simulator not running");
+            }
+        })
+    });
     let [app_port, api_port, search_port, route_port] = ports;
     println!("Norikae is up:");
     println!("  web app  http://localhost:{app_port}");
     println!("  api      http://localhost:{api_port}/v1");
     println!("  search   http://localhost:{search_port}/stations?q=okayama");
     println!("  route    http://localhost:{route_port}/journeys?from=fukuoka:8&to=fukuoka:1");
+    if simulate {
+        println!(
+            "  realtime simulated feeds at http://localhost:{}/fukuoka (off: NORIKAE_REALTIME_SIM=false)",
+            realtime_sim::DEFAULT_PORT
+        );
+    }
 
     let mut outcomes = Vec::new();
     tokio::select! {
@@ -148,6 +217,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     stop.cancel();
     while let Some(finished) = services.join_next().await {
         outcomes.push(finished);
+    }
+    if let Some(simulator) = simulator {
+        simulator.abort();
     }
     let mut failed = false;
     for outcome in outcomes {

@@ -11,7 +11,9 @@ pub mod cursor;
 pub mod engine;
 pub mod error;
 pub mod handlers;
+pub mod realtime;
 pub mod render;
+pub mod render_live;
 pub mod state;
 #[cfg(test)]
 mod test_journeys;
@@ -39,6 +41,7 @@ pub struct Config {
     pub http: HttpSettings,
     pub timetable: TimetableSettings,
     pub query: QuerySettings,
+    pub realtime: realtime::RealtimeSettings,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             http: HttpSettings::for_port(DEFAULT_PORT),
             timetable: TimetableSettings::default(),
             query: QuerySettings::default(),
+            realtime: realtime::RealtimeSettings::default(),
         }
     }
 }
@@ -144,8 +148,15 @@ pub async fn run(
         .validate()
         .map_err(anyhow::Error::msg)
         .context("invalid query settings")?;
+    config.realtime.validate().map_err(anyhow::Error::msg).context("invalid realtime settings")?;
     let readiness = server.readiness();
-    let state = AppState::new(config.query.clone());
+    let state = AppState::with_realtime(config.query.clone(), config.realtime.clone());
+    {
+        let registry = server.registry();
+        let mut registry = registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.realtime().metrics.register(&mut registry);
+    }
+    let realtime_tasks = state.spawn_realtime();
     let loader = state.clone().spawn_loader(
         config.timetable.snapshot.clone(),
         Duration::from_secs(config.timetable.reload_interval_secs.max(1)),
@@ -153,5 +164,8 @@ pub async fn run(
     );
     let result = server.serve(listener, router(state), shutdown).await;
     loader.abort();
+    for task in realtime_tasks {
+        task.abort();
+    }
     result
 }

@@ -112,6 +112,7 @@ impl Render {
                         arrival: self.time(tt, arrival),
                         duration_secs: arrival - departure,
                         stops: passed,
+                        realtime: None,
                     })
                 }
                 Leg::Walk { from, to, departure, arrival, duration_secs, distance_m } => {
@@ -184,6 +185,7 @@ impl Render {
                         headsign: self.headsign(engine, departure.trip),
                         stop: self.stop(tt, departure.stop),
                         platform: tt.stops[departure.stop.idx()].platform_code.clone(),
+                        realtime: crate::render_live::departure(self, engine, departure),
                     })
                     .collect(),
             })

@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use crate::cursor::CursorSigner;
 use crate::engine::{Engine, Scratch, SearchLimits};
 use crate::error::Error;
+use crate::realtime::{RealtimeIngest, RealtimeSettings};
 use crate::{QuerySettings, TripBased};
 
 #[derive(Clone)]
@@ -30,6 +31,8 @@ struct Inner {
     slots: Arc<Semaphore>,
     settings: QuerySettings,
     cursors: CursorSigner,
+    /// GTFS-Realtime: the overlay the searches read, its sources and metrics.
+    realtime: Arc<RealtimeIngest>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -48,6 +51,10 @@ thread_local! {
 
 impl AppState {
     pub fn new(settings: QuerySettings) -> Self {
+        Self::with_realtime(settings, RealtimeSettings::default())
+    }
+
+    pub fn with_realtime(settings: QuerySettings, realtime: RealtimeSettings) -> Self {
         let slots = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
         Self {
             inner: Arc::new(Inner {
@@ -57,12 +64,18 @@ impl AppState {
                 slots,
                 cursors: CursorSigner::new(&settings.cursor_keys),
                 settings,
+                realtime: Arc::new(RealtimeIngest::new(realtime)),
             }),
         }
     }
 
     pub fn settings(&self) -> &QuerySettings {
         &self.inner.settings
+    }
+
+    /// The realtime overlay, its sources and metrics.
+    pub fn realtime(&self) -> &Arc<RealtimeIngest> {
+        &self.inner.realtime
     }
 
     /// Signs and checks page cursors.

@@ -30,6 +30,7 @@ impl Service {
                 reload_interval_secs: 1,
             },
             query,
+            ..Config::default()
         };
         tokio::spawn(norikae_route::run(config, listener, std::future::pending()));
         let service =

@@ -125,6 +125,33 @@ pub struct TransitLeg {
     pub duration_secs: i64,
     /// Every stop of the ride, boarding and alighting stops included.
     pub stops: Vec<PassedStop>,
+    /// What a GTFS-Realtime feed says about this ride (absent: nothing, the times are the
+    /// timetable's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime: Option<LegRealtime>,
+}
+
+/// A ride's expected times by the realtime feeds, checked when the journey is answered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LegRealtime {
+    /// RFC 3339; the leg's `departure` and `arrival` stay the timetable's.
+    pub expected_departure: String,
+    pub expected_arrival: String,
+    /// Expected minus timetabled, seconds (late > 0, early < 0).
+    #[schema(example = 180)]
+    pub departure_delay_secs: i64,
+    #[schema(example = 240)]
+    pub arrival_delay_secs: i64,
+    /// The trip does not run: the journey cannot be made as planned.
+    pub cancelled: bool,
+    /// The vehicle does not stop to board or to alight where the leg says.
+    pub skips_boarding: bool,
+    pub skips_alighting: bool,
+    /// The platform it now leaves from or arrives at, where that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure_platform: Option<StopRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_platform: Option<StopRef>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -222,6 +249,25 @@ pub struct Departure {
     pub stop: StopRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// What a GTFS-Realtime feed says about this departure (absent: nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime: Option<DepartureRealtime>,
+}
+
+/// A departure's expected time, cancellation and platform by the realtime feeds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DepartureRealtime {
+    /// RFC 3339; `departure` stays the timetabled time.
+    pub expected: String,
+    /// Expected minus timetabled, seconds.
+    #[schema(example = 120)]
+    pub delay_secs: i64,
+    pub cancelled: bool,
+    /// The vehicle passes without stopping here.
+    pub skipped: bool,
+    /// The platform it now leaves from, where that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }
 
 /// `GET /status`: the timetable the engine answers from. The api polls it to show
@@ -245,6 +291,49 @@ pub struct StatusResponse {
     /// Trip-Based routing's state (absent from older services).
     #[serde(default)]
     pub trip_based: TripBasedStatus,
+    /// GTFS-Realtime: the sources and what the current overlay holds (absent from older
+    /// services).
+    #[serde(default)]
+    pub realtime: RealtimeStatus,
+}
+
+/// The realtime overlay the searches read and the sources it is built from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeStatus {
+    pub sources: Vec<RealtimeSourceStatus>,
+    /// When the current overlay was built (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_at: Option<String>,
+    /// Trip instances with realtime times, cancelled, and added by the feeds.
+    pub trips_updated: u64,
+    pub trips_cancelled: u64,
+    pub trips_added: u64,
+    pub alerts: u64,
+    pub vehicles: u64,
+    /// Bad input in the current overlay's entities: TripUpdates naming no trip of the
+    /// timetable, stop updates naming no stop of their trip, times that ran backwards
+    /// (raised to the time before).
+    pub unknown_trips: u64,
+    pub unknown_stops: u64,
+    pub times_clamped: u64,
+    /// Messages applied and refused (malformed, too large, unknown feed) since start.
+    pub messages_applied: u64,
+    pub messages_refused: u64,
+}
+
+/// One realtime source: a polled URL, or `push:FEED` for pushed messages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeSourceStatus {
+    pub source: String,
+    /// The GTFS feed its ids belong to.
+    pub feed: String,
+    /// Live entities (TripUpdates, alerts, vehicles).
+    pub entities: u64,
+    /// Differential (true) or full-dataset messages.
+    pub incremental: bool,
+    /// When a message was last applied (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_applied: Option<String>,
 }
 
 /// Which service days depart-at and range searches answer by Trip-Based routing.
@@ -269,4 +358,39 @@ pub struct FeedStatus {
     pub version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher: Option<String>,
+}
+
+/// `GET /realtime/alerts`: the ServiceAlerts of the realtime feeds (the api joins them with
+/// the alerts in its database).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeAlertsResponse {
+    pub alerts: Vec<RealtimeAlert>,
+}
+
+/// One ServiceAlert, ids in `FEED:ID` form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeAlert {
+    /// `FEED:entity_id`.
+    pub id: String,
+    /// GTFS-Realtime cause and effect, snake_case (`technical_problem`, `no_service`, …).
+    pub cause: String,
+    pub effect: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The texts per language (`und` where the feed names none).
+    pub translations: Vec<RealtimeAlertText>,
+    /// POSIX seconds; `None`: open on that side. Empty: always.
+    pub active_periods: Vec<(Option<u64>, Option<u64>)>,
+    pub agency_ids: Vec<String>,
+    pub route_ids: Vec<String>,
+    pub station_ids: Vec<String>,
+    pub trip_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RealtimeAlertText {
+    pub language: String,
+    pub header: String,
+    #[serde(default)]
+    pub description: String,
 }

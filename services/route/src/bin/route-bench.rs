@@ -18,7 +18,10 @@
 //! `ROUTE_BENCH_MAX_TRANSFERS=n` overrides the transfer limit;
 //! `ROUTE_BENCH_MAX_WALK_SECS=s` (import) overrides the walking closure;
 //! `ROUTE_BENCH_SLOWEST=n` lists the n slowest queries of each kind (stations, time, answers);
-//! `ROUTE_BENCH_TRIP_BASED=0` leaves out the Trip-Based transfers (every search on RAPTOR).
+//! `ROUTE_BENCH_TRIP_BASED=0` leaves out the Trip-Based transfers (every search on RAPTOR);
+//! `ROUTE_BENCH_REALTIME=delays` (or `cancel`: one trip per feed cancelled too) applies a
+//! simulated GTFS-Realtime feed per feed (every trip running around the queries' times late,
+//! see `norikae_realtime::sim`), prints how long each took, and searches with that overlay.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -260,6 +263,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             }
         }
     }
+    let overlay = realtime_overlay(&timetable, &queries)?;
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());
     let mut scratch = Scratch::new(&timetable);
     // ROUTE_BENCH_DUMP=file writes every answer (departure, arrival, transfers) there, so two
@@ -298,7 +302,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 options: options.clone(),
             };
             let begin = Instant::now();
-            let found = engine.search(&request, &mut scratch)?;
+            let found = engine.search_live(&request, &mut scratch, &overlay)?;
             let elapsed = begin.elapsed().as_secs_f64() * 1e6;
             micros.push(elapsed);
             if slowest_count > 0 {
@@ -357,4 +361,65 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         "memory: RSS {rss:.0} MiB, peak RSS {peak:.0} MiB (snapshot file mapped, engine tables, scratch)"
     );
     Ok(())
+}
+
+/// With `ROUTE_BENCH_REALTIME`, the overlay of a simulated TripUpdates feed per feed (every
+/// trip running from an hour before the first query's time to two hours after the last one
+/// late; `cancel`: one cancelled per feed), each apply timed; else an empty overlay.
+fn realtime_overlay(
+    timetable: &Timetable,
+    queries: &[Query],
+) -> anyhow::Result<Arc<norikae_realtime::Overlay>> {
+    use prost::Message;
+    let mode = std::env::var("ROUTE_BENCH_REALTIME").unwrap_or_default();
+    let realtime = norikae_realtime::Realtime::new(usize::MAX, u64::MAX);
+    if mode.is_empty() || mode == "0" {
+        return Ok(realtime.overlay());
+    }
+    let Some(date) = queries.first().map(|query| query.date) else {
+        return Ok(realtime.overlay());
+    };
+    let first = queries.iter().map(|query| query.time_secs).min().unwrap_or(0);
+    let last = queries.iter().map(|query| query.time_secs).max().unwrap_or(0);
+    let now = timetable.service_day_start(date).timestamp() + i64::from(first);
+    let options = norikae_realtime::sim::SimOptions {
+        seed: 1,
+        date,
+        from_secs: first.saturating_sub(3600),
+        to_secs: last + 2 * 3600,
+        delayed_share: 1.0,
+        max_delay_secs: 900,
+        cancel_one: mode == "cancel",
+        now,
+    };
+    let (mut total_micros, mut total_bytes) = (0u64, 0usize);
+    for feed in &timetable.feeds {
+        let message = norikae_realtime::sim::feed_message(timetable, &feed.name, &options);
+        let bytes = message.encode_to_vec();
+        let started = Instant::now();
+        let report = realtime.apply(&feed.name, &feed.name, &bytes, timetable, now)?;
+        let micros = started.elapsed().as_micros() as u64;
+        total_micros += micros;
+        total_bytes += bytes.len();
+        println!(
+            "realtime {}: {} KiB, {} trip updates ({} trips updated so far), decode + overlay of every feed so far in {:.1} ms",
+            feed.name,
+            bytes.len() >> 10,
+            report.stats.trip_updates,
+            report.stats.trips_updated,
+            micros as f64 / 1e3,
+        );
+    }
+    let started = Instant::now();
+    let stats = realtime.refresh(timetable, now);
+    println!(
+        "realtime overlay of all feeds ({} KiB): {} trips updated, {} cancelled, {} unknown; rebuilt in {:.1} ms (applying each feed: {:.1} ms in all)",
+        total_bytes >> 10,
+        stats.trips_updated,
+        stats.trips_cancelled,
+        stats.unknown_trips,
+        started.elapsed().as_secs_f64() * 1e3,
+        total_micros as f64 / 1e3,
+    );
+    Ok(realtime.overlay())
 }

@@ -2,6 +2,7 @@
 //! direction (for [`super::Engine::departures`]).
 
 use chrono::NaiveDate;
+use norikae_realtime::Overlay;
 use norikae_timetable::{PatternIdx, RouteIdx, StationIdx, StopIdx, Timetable, TripIdx};
 
 use super::types::Frame;
@@ -9,6 +10,10 @@ use crate::error::Result;
 
 /// Departures later than this after the requested time are not listed.
 const HORIZON_SECS: u32 = 24 * 3600;
+
+/// With realtime data, trips timetabled this long before the requested time are looked at
+/// too: one of them may be late enough to leave after it.
+const REALTIME_LOOKBACK_SECS: u32 = 2 * 3600;
 
 /// One departure of a trip from a stop of the station.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,8 +25,29 @@ pub struct Departure {
     pub position: usize,
     /// Service day (day number) the trip runs on.
     pub service_day: u32,
-    /// Unix time.
+    /// Unix time, as timetabled.
     pub departure: i64,
+    /// What the realtime feeds say about it.
+    pub realtime: Option<LiveDeparture>,
+}
+
+/// A departure by the realtime feeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveDeparture {
+    /// Unix time.
+    pub expected: i64,
+    pub cancelled: bool,
+    /// Passes without stopping.
+    pub skipped: bool,
+    /// The stop (platform of the same station) it now leaves from, if changed.
+    pub assigned_stop: Option<StopIdx>,
+}
+
+impl Departure {
+    /// When it leaves: expected where the feeds say, else timetabled.
+    pub fn effective(&self) -> i64 {
+        self.realtime.map_or(self.departure, |live| live.expected)
+    }
 }
 
 /// The departures of one line in one direction.
@@ -36,18 +62,23 @@ pub struct DepartureGroup {
 }
 
 /// The next departures from `station` at or after local `time_secs` on `date`: at most
-/// `limit` per line and direction, groups ordered by their first departure.
+/// `limit` per line and direction, groups ordered by their first departure. With an
+/// `overlay` (for this timetable), departures carry their expected times and are listed
+/// and ordered by them; cancelled ones stay, flagged.
 pub(crate) fn board(
     tt: &Timetable,
     station: StationIdx,
     date: NaiveDate,
     time_secs: u32,
     limit: usize,
+    overlay: Option<&Overlay>,
 ) -> Result<Vec<DepartureGroup>> {
+    let overlay = overlay.filter(|overlay| overlay.fits(tt) && overlay.num_trips() > 0);
     let frame = Frame::new(tt, date)?;
     let at = Frame::local_unix(tt, date, time_secs);
     let start = frame.time(at);
     let end = start + HORIZON_SECS;
+    let lookback = if overlay.is_some() { REALTIME_LOOKBACK_SECS } else { 0 };
     let mut found = Vec::new();
     for &stop in &tt.stations[station.idx()].stops {
         for at_stop in tt.patterns_at_stop(stop) {
@@ -62,7 +93,7 @@ pub(crate) fn board(
             for slot in 0..3 {
                 let Some(day) = frame.days.day[slot] else { continue };
                 let offset = frame.days.offset[slot];
-                let threshold = start.saturating_sub(offset);
+                let threshold = start.saturating_sub(offset).saturating_sub(lookback);
                 let first = times
                     .chunks(num_stops)
                     .take(pattern.num_trips())
@@ -79,20 +110,41 @@ pub(crate) fn board(
                     if !tt.trip_runs(trip, day) {
                         continue;
                     }
-                    taken += 1;
-                    found.push(Departure {
+                    let day_origin = frame.base_unix + i64::from(offset);
+                    let realtime = overlay.and_then(|overlay| {
+                        let live = overlay.trip(trip, day)?;
+                        let expected = live
+                            .stops
+                            .get(position)
+                            .map_or(i64::from(departure - offset), |stop| {
+                                i64::from(stop.departure)
+                            });
+                        Some(LiveDeparture {
+                            expected: day_origin + expected,
+                            cancelled: live.cancelled,
+                            skipped: live.stops.get(position).is_some_and(|stop| stop.skipped()),
+                            assigned_stop: live.assigned_stop(position),
+                        })
+                    });
+                    let listed = Departure {
                         trip,
                         pattern: pattern_idx,
                         stop,
                         position,
                         service_day: day,
                         departure: frame.base_unix + i64::from(departure),
-                    });
+                        realtime,
+                    };
+                    if listed.effective() < frame.base_unix + i64::from(start) {
+                        continue;
+                    }
+                    taken += 1;
+                    found.push(listed);
                 }
             }
         }
     }
-    found.sort_by_key(|departure| (departure.departure, departure.trip));
+    found.sort_by_key(|departure| (departure.effective(), departure.trip));
     let mut groups: Vec<DepartureGroup> = Vec::new();
     for departure in found {
         let trip = &tt.trips[departure.trip.idx()];

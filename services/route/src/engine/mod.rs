@@ -31,6 +31,7 @@ mod plan;
 mod prefetch;
 pub mod query;
 mod raptor;
+mod realtime_days;
 mod scratch;
 mod trip_based;
 mod types;
@@ -64,6 +65,8 @@ pub struct Engine {
     /// Trip-to-trip transfers per service day, for Trip-Based forward searches (see
     /// [`trip_based`]); built by [`Engine::prepare_trip_based`].
     trip_based: trip_based::Cache,
+    /// Day tables without the trips the current realtime overlay cancels.
+    realtime: realtime_days::RealtimeCache,
 }
 
 impl std::fmt::Debug for Engine {
@@ -85,6 +88,7 @@ impl Engine {
             fares,
             day_tables: DayCache::default(),
             trip_based: trip_based::Cache::default(),
+            realtime: realtime_days::RealtimeCache::default(),
         }
     }
 
@@ -94,6 +98,7 @@ impl Engine {
             network: &self.network,
             day_tables: &self.day_tables,
             trip_based: &self.trip_based,
+            realtime: None,
         }
     }
 
@@ -106,6 +111,19 @@ impl Engine {
         self.planner().search(request, scratch)
     }
 
+    /// [`Engine::search`] with the realtime `overlay` (ignored unless built for this
+    /// engine's timetable): trips it cancels are not boarded.
+    pub fn search_live(
+        &self,
+        request: &Request,
+        scratch: &mut Scratch,
+        overlay: &Arc<norikae_realtime::Overlay>,
+    ) -> Result<Vec<Journey>> {
+        let live = self.realtime.for_overlay(&self.network.timetable, overlay);
+        let planner = Planner { realtime: live.as_deref(), ..self.planner() };
+        planner.search(request, scratch)
+    }
+
     /// The next departures from `station` at or after local `time_secs` on `date`: at most
     /// `limit` per line and direction, groups ordered by their first departure.
     pub fn departures(
@@ -115,7 +133,20 @@ impl Engine {
         time_secs: u32,
         limit: usize,
     ) -> Result<Vec<DepartureGroup>> {
-        departures::board(&self.network.timetable, station, date, time_secs, limit)
+        departures::board(&self.network.timetable, station, date, time_secs, limit, None)
+    }
+
+    /// [`Engine::departures`] with the expected times, cancellations and platform changes
+    /// `overlay` gives (ignored unless built for this engine's timetable).
+    pub fn departures_live(
+        &self,
+        station: StationIdx,
+        date: chrono::NaiveDate,
+        time_secs: u32,
+        limit: usize,
+        overlay: &norikae_realtime::Overlay,
+    ) -> Result<Vec<DepartureGroup>> {
+        departures::board(&self.network.timetable, station, date, time_secs, limit, Some(overlay))
     }
 
     /// A trip's headsign, or the name of its last stop when the feed gives none.

@@ -31,6 +31,7 @@ pub async fn departures(
     Query(params): Query<DeparturesParams>,
 ) -> Result<Json<wire::DeparturesResponse>, Problem> {
     let default_limit = state.settings().default_departures_limit;
+    let overlay = state.realtime().realtime.overlay();
     let response = state
         .query(move |engine, _scratch| {
             let tt = &**engine.timetable();
@@ -44,7 +45,7 @@ pub async fn departures(
                     reason: format!("must be between 1 and {MAX_LIMIT}"),
                 });
             }
-            let groups = engine.departures(station, date, time, limit)?;
+            let groups = engine.departures_live(station, date, time, limit, &overlay)?;
             let render = Render { lang: params.lang };
             let station_data = &tt.stations[station.idx()];
             Ok(wire::DeparturesResponse {

@@ -28,13 +28,17 @@ pub async fn journeys(
 ) -> Result<Json<wire::JourneysResponse>, Problem> {
     let settings = state.settings().clone();
     let cursors = state.cursors().clone();
+    let overlay = state.realtime().realtime.overlay();
     let response = state
         .query(move |engine, scratch| {
             let tt = &**engine.timetable();
             let built = build_request(tt, &params, &settings, &cursors)?;
-            let journeys = engine.search(&built.request, scratch)?;
+            let journeys = engine.search_live(&built.request, scratch, &overlay)?;
             let render = Render { lang: params.lang.clone() };
-            let journeys = journeys.iter().map(|journey| render.journey(engine, journey)).collect();
+            let journeys = journeys
+                .iter()
+                .map(|journey| crate::render_live::journey(&render, engine, journey, &overlay))
+                .collect();
             let (window, earlier, later) = match built.page {
                 Some(page) => {
                     let start = crate::engine::query::local_unix(tt, page.date, page.time_secs);

@@ -4,10 +4,11 @@
 
 pub mod departures;
 pub mod journeys;
+pub mod realtime;
 pub mod status;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{NaiveDate, Timelike};
 use norikae_runtime::Problem;
 use norikae_timetable::{StationIdx, Timetable};
@@ -20,6 +21,8 @@ pub fn router() -> Router<AppState> {
         .route("/journeys", get(journeys::journeys))
         .route("/stations/{id}/departures", get(departures::departures))
         .route("/status", get(status::status))
+        .route("/realtime/{feed}", post(realtime::push))
+        .route("/realtime/alerts", get(realtime::alerts))
 }
 
 /// Seconds a client should wait before retrying a timed-out or not-yet-ready query.

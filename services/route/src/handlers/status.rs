@@ -6,7 +6,11 @@
 use axum::Json;
 use axum::extract::State;
 use norikae_runtime::Problem;
-use norikae_wire::route::{FeedStatus, StatusResponse, TripBasedStatus};
+use std::sync::atomic::Ordering::Relaxed;
+
+use norikae_wire::route::{
+    FeedStatus, RealtimeSourceStatus, RealtimeStatus, StatusResponse, TripBasedStatus,
+};
 
 use crate::AppState;
 
@@ -40,5 +44,43 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusResponse
             days: engine.trip_based_dates().iter().map(ToString::to_string).collect(),
             searches: engine.trip_based_searches(),
         },
+        realtime: realtime_status(&state),
     }))
+}
+
+fn realtime_status(state: &AppState) -> RealtimeStatus {
+    let realtime = &state.realtime().realtime;
+    let overlay = realtime.overlay();
+    let counters = &realtime.counters;
+    let rfc3339 = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let stats = overlay.stats;
+    RealtimeStatus {
+        sources: realtime
+            .sources()
+            .into_iter()
+            .map(|source| RealtimeSourceStatus {
+                source: source.source,
+                feed: source.feed,
+                entities: source.entities as u64,
+                incremental: source.incremental,
+                last_applied: source.last_applied.and_then(rfc3339),
+            })
+            .collect(),
+        built_at: (overlay.built_at > 0).then(|| rfc3339(overlay.built_at)).flatten(),
+        trips_updated: stats.trips_updated,
+        trips_cancelled: stats.trips_cancelled,
+        trips_added: stats.trips_added,
+        alerts: stats.alerts,
+        vehicles: stats.vehicles,
+        unknown_trips: stats.unknown_trips,
+        unknown_stops: stats.unknown_stops,
+        times_clamped: stats.times_clamped,
+        messages_applied: counters.messages_applied.load(Relaxed),
+        messages_refused: counters.messages_malformed.load(Relaxed)
+            + counters.messages_too_large.load(Relaxed)
+            + counters.messages_unknown_feed.load(Relaxed),
+    }
 }

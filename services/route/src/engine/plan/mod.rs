@@ -19,6 +19,7 @@ use super::raptor::day_tables::{DayCache, DayTrips};
 use super::raptor::labels::FinalWalk;
 use super::raptor::reconstruct::{Reconstruction, reconstruct};
 use super::raptor::{Rules, Seed, rounds};
+use super::realtime_days::RealtimeDays;
 use super::scratch::Scratch;
 use super::trip_based::{self, Departures};
 use super::types::{Direction, Frame};
@@ -31,6 +32,8 @@ pub(crate) struct Planner<'a> {
     pub network: &'a Network,
     pub day_tables: &'a DayCache,
     pub trip_based: &'a trip_based::Cache,
+    /// The realtime overlay's cancellations (`None`: none, or searching the timetable).
+    pub realtime: Option<&'a RealtimeDays>,
 }
 
 /// Both ends of one search, as stops with the walks to and from them.
@@ -46,6 +49,11 @@ struct Ends<'a> {
 impl Planner<'_> {
     /// The trips running on service day `day` (built on first use, then cached).
     pub(crate) fn day_trips(&self, day: u32) -> Arc<DayTrips> {
+        if let Some(live) =
+            self.realtime.and_then(|live| live.day_trips(&self.network.timetable, day))
+        {
+            return live;
+        }
         self.day_tables.get(day, || DayTrips::build(&self.network.timetable, day))
     }
 
@@ -191,6 +199,9 @@ impl Planner<'_> {
             && !options.wheelchair
             && allowed_patterns.is_none()
             && options.max_walk_m >= self.network.longest_walk_m
+            && self
+                .realtime
+                .is_none_or(|live| !frame.days.day.iter().flatten().any(|&day| live.touches(day)))
             && let Some(days) = self.trip_based.days_for(self.network, frame)
         {
             self.fill_lower_bounds(direction, goals, scratch);

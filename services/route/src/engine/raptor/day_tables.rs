@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use norikae_timetable::{PatternIdx, StopTime, Timetable};
+use norikae_timetable::{PatternIdx, StopTime, Timetable, TripIdx};
 
 use crate::engine::types::INF;
 
@@ -58,6 +58,16 @@ pub(crate) const MIRROR_DAY: u32 = 1 << 29;
 
 impl DayTrips {
     pub(crate) fn build(timetable: &Timetable, day: u32) -> Self {
+        Self::build_without(timetable, day, |_| false)
+    }
+
+    /// [`DayTrips::build`] leaving out the trips `excluded` names (those a realtime feed
+    /// cancels that day).
+    pub(crate) fn build_without(
+        timetable: &Timetable,
+        day: u32,
+        excluded: impl Fn(TripIdx) -> bool,
+    ) -> Self {
         let trip_services: &[norikae_timetable::ServiceIdx] = &timetable.trip_services;
         let stop_times: &[StopTime] = &timetable.stop_times;
         let mut headers = Vec::with_capacity(timetable.patterns.len());
@@ -67,7 +77,9 @@ impl DayTrips {
             let trips_start = trips.len();
             for trip_in_pattern in 0..pattern.num_trips() {
                 let trip = pattern.trips.start as usize + trip_in_pattern;
-                if timetable.service_runs(trip_services[trip], day) {
+                if timetable.service_runs(trip_services[trip], day)
+                    && !excluded(TripIdx::from(trip))
+                {
                     trips.push(trip_in_pattern as u32);
                 }
             }

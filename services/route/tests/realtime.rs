@@ -1,0 +1,304 @@
+//! GTFS-Realtime in the route service, over HTTP: pushed and polled messages, bad input
+//! refused and counted, journeys re-checked against a delay and a cancellation that came
+//! after they were found, departure boards with expected times, `/status` and `/metrics`.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use norikae_realtime::proto::trip_update::{StopTimeEvent, StopTimeUpdate};
+use norikae_realtime::proto::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
+use norikae_route::realtime::{RealtimeFeed, RealtimeFeeds, RealtimeSettings};
+use norikae_route::{Config, TimetableSettings};
+use norikae_wire::route as wire;
+use prost::Message;
+use serde_json::Value;
+
+const TOKEN: &str = "test-push-token-0123456789";
+
+struct Service {
+    base: String,
+    client: reqwest::Client,
+    _directory: tempfile::TempDir,
+}
+
+impl Service {
+    async fn start(realtime: RealtimeSettings) -> Self {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let snapshot = directory.path().join("timetable.snapshot");
+        norikae_timetable::snapshot::write(&common::timetable(), &snapshot).expect("snapshot");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let port = listener.local_addr().expect("address").port();
+        let config = Config {
+            http: norikae_runtime::HttpSettings::for_port(port),
+            timetable: TimetableSettings { snapshot, reload_interval_secs: 1 },
+            realtime,
+            ..Config::default()
+        };
+        tokio::spawn(norikae_route::run(config, listener, std::future::pending()));
+        let service = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            _directory: directory,
+        };
+        for _ in 0..600 {
+            let ready = service.client.get(format!("{}/health/ready", service.base)).send().await;
+            if ready.is_ok_and(|response| response.status() == 200) {
+                return service;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("not ready within 60 s");
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let response =
+            self.client.get(format!("{}{path}", self.base)).send().await.expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.expect("json")
+    }
+
+    async fn push(&self, feed: &str, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let mut request = self.client.post(format!("{}/realtime/{feed}", self.base)).body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn message(entities: Vec<FeedEntity>) -> Vec<u8> {
+    FeedMessage {
+        header: FeedHeader {
+            gtfs_realtime_version: "2.0".to_owned(),
+            incrementality: Some(0),
+            timestamp: u64::try_from(chrono::Utc::now().timestamp()).ok(),
+            feed_version: None,
+        },
+        entity: entities,
+    }
+    .encode_to_vec()
+}
+
+fn trip_update(trip_id: &str, relationship: i32, updates: Vec<StopTimeUpdate>) -> FeedEntity {
+    FeedEntity {
+        id: format!("tu-{trip_id}"),
+        trip_update: Some(TripUpdate {
+            trip: TripDescriptor {
+                trip_id: Some(trip_id.to_owned()),
+                start_date: Some("20190605".to_owned()),
+                schedule_relationship: Some(relationship),
+                ..TripDescriptor::default()
+            },
+            stop_time_update: updates,
+            ..TripUpdate::default()
+        }),
+        ..FeedEntity::default()
+    }
+}
+
+fn local(id: &str) -> &str {
+    id.split_once(':').map_or(id, |(_, local)| local)
+}
+
+fn first_ride(page: &wire::JourneysResponse) -> wire::TransitLeg {
+    let ride = page.journeys[0].legs.iter().find_map(|leg| match leg {
+        wire::Leg::Transit(ride) => Some(ride.clone()),
+        wire::Leg::Walk(_) => None,
+    });
+    ride.expect("the first journey rides")
+}
+
+fn seconds_between(from: &str, to: &str) -> i64 {
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).expect("rfc 3339");
+    (parse(to) - parse(from)).num_seconds()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_delays_and_cancellations_recheck_journeys_and_boards() {
+    let service = Service::start(RealtimeSettings {
+        push_token: Some(TOKEN.to_owned()),
+        ..RealtimeSettings::default()
+    })
+    .await;
+    let journeys = "/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00&window=0";
+    let before: wire::JourneysResponse =
+        serde_json::from_value(service.get(journeys).await).expect("journeys");
+    let ride = first_ride(&before);
+    assert_eq!(ride.realtime, None, "no realtime data yet");
+
+    // Refused: no token, a wrong one, an unknown feed, a body that is not GTFS-RT.
+    let delay = vec![trip_update(
+        local(&ride.trip_id),
+        0,
+        vec![StopTimeUpdate {
+            stop_id: Some(local(&ride.from.id).to_owned()),
+            arrival: Some(StopTimeEvent { delay: Some(240), ..StopTimeEvent::default() }),
+            departure: Some(StopTimeEvent { delay: Some(240), ..StopTimeEvent::default() }),
+            ..StopTimeUpdate::default()
+        }],
+    )];
+    assert_eq!(service.push("fukuoka", None, message(delay.clone())).await.0, 401);
+    assert_eq!(
+        service.push("fukuoka", Some("wrong-token-0123456789"), message(delay.clone())).await.0,
+        401
+    );
+    let (status, problem) = service.push("atlantis", Some(TOKEN), message(delay.clone())).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (404, Some("realtime_unknown_feed")),
+        "{problem}"
+    );
+    let (status, problem) = service.push("fukuoka", Some(TOKEN), vec![0x0a, 0xff, 0xff]).await;
+    assert_eq!((status, problem["code"].as_str()), (400, Some("realtime_malformed")), "{problem}");
+
+    // A delay of 4 minutes from the boarding stop on.
+    let (status, answer) = service.push("fukuoka", Some(TOKEN), message(delay)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["trips_updated"], 1, "{answer}");
+    let after: wire::JourneysResponse =
+        serde_json::from_value(service.get(journeys).await).expect("journeys");
+    let rechecked = after
+        .journeys
+        .iter()
+        .flat_map(|journey| &journey.legs)
+        .find_map(|leg| match leg {
+            wire::Leg::Transit(found) if found.trip_id == ride.trip_id => Some(found.clone()),
+            _ => None,
+        })
+        .expect("the journey found before the delay is answered again");
+    let live = rechecked.realtime.expect("its ride is checked against the delay");
+    assert_eq!((live.departure_delay_secs, live.arrival_delay_secs), (240, 240));
+    assert!(!live.cancelled);
+    assert_eq!(seconds_between(&rechecked.departure, &live.expected_departure), 240);
+    assert_eq!(seconds_between(&rechecked.arrival, &live.expected_arrival), 240, "propagated");
+
+    // The board at the boarding station shows the departure 4 minutes late.
+    let board: wire::DeparturesResponse = serde_json::from_value(
+        service.get("/stations/fukuoka:1/departures?date=2019-06-05&time=07:50&limit=50").await,
+    )
+    .expect("board");
+    let departure = board
+        .groups
+        .iter()
+        .flat_map(|group| &group.departures)
+        .find(|departure| departure.trip_id == ride.trip_id)
+        .expect("the delayed trip is on the board");
+    let live = departure.realtime.as_ref().expect("with its realtime state");
+    assert_eq!(live.delay_secs, 240);
+    assert_eq!(seconds_between(&departure.departure, &live.expected), 240);
+
+    // Cancelled (a full dataset replaces the delay).
+    let cancel = vec![trip_update(local(&ride.trip_id), 3, Vec::new())];
+    let (status, answer) = service.push("fukuoka", Some(TOKEN), message(cancel)).await;
+    assert_eq!((status, &answer["trips_cancelled"]), (200, &Value::from(1)), "{answer}");
+    let cancelled: wire::JourneysResponse =
+        serde_json::from_value(service.get(journeys).await).expect("journeys");
+    let rides_cancelled_trip = cancelled
+        .journeys
+        .iter()
+        .flat_map(|journey| &journey.legs)
+        .any(|leg| matches!(leg, wire::Leg::Transit(found) if found.trip_id == ride.trip_id));
+    assert!(!rides_cancelled_trip, "the cancelled trip is not boarded");
+    assert!(!cancelled.journeys.is_empty(), "another trip takes its place");
+    assert!(
+        cancelled.journeys[0].arrival >= before.journeys[0].arrival,
+        "without the cancelled trip nothing arrives earlier"
+    );
+
+    let status: wire::StatusResponse =
+        serde_json::from_value(service.get("/status").await).expect("status");
+    let realtime = status.realtime;
+    assert_eq!((realtime.messages_applied, realtime.messages_refused), (2, 2), "{realtime:?}");
+    assert_eq!(realtime.trips_cancelled, 1);
+    assert_eq!(realtime.sources.len(), 1);
+    assert_eq!(realtime.sources[0].source, "push:fukuoka");
+    let metrics = service
+        .client
+        .get(format!("{}/metrics", service.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"norikae_realtime_messages_total{outcome="applied"} 2"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"norikae_realtime_overlay{kind="trips_cancelled"} 1"#), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushing_is_refused_without_a_configured_token() {
+    let service = Service::start(RealtimeSettings::default()).await;
+    let (status, problem) = service.push("fukuoka", Some(TOKEN), message(Vec::new())).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("push_disabled")), "{problem}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_sources_are_polled_with_validators() {
+    // A producer answering the simulated feed with an ETag, 304 to a matching If-None-Match.
+    let timetable = common::timetable();
+    let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("date");
+    let options = norikae_realtime::sim::SimOptions {
+        seed: 3,
+        date,
+        from_secs: 8 * 3600,
+        to_secs: 9 * 3600,
+        delayed_share: 0.5,
+        max_delay_secs: 600,
+        cancel_one: true,
+        now: chrono::Utc::now().timestamp(),
+    };
+    let body = norikae_realtime::sim::feed_message(&timetable, "fukuoka", &options).encode_to_vec();
+    let not_modified = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let not_modified = Arc::clone(&not_modified);
+        axum::Router::new().route(
+            "/fukuoka",
+            axum::routing::get(move |headers: axum::http::HeaderMap| {
+                let not_modified = Arc::clone(&not_modified);
+                let body = body.clone();
+                async move {
+                    use axum::response::IntoResponse;
+                    if headers.get("if-none-match").is_some_and(|etag| etag == "\"v1\"") {
+                        not_modified.fetch_add(1, Ordering::SeqCst);
+                        return axum::http::StatusCode::NOT_MODIFIED.into_response();
+                    }
+                    ([("etag", "\"v1\"")], body).into_response()
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let producer_port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move { axum::serve(listener, producer).await });
+
+    let service = Service::start(RealtimeSettings {
+        feeds: RealtimeFeeds(vec![RealtimeFeed {
+            feed: "fukuoka".to_owned(),
+            url: format!("http://127.0.0.1:{producer_port}/fukuoka"),
+        }]),
+        poll_secs: 1,
+        ..RealtimeSettings::default()
+    })
+    .await;
+    for _ in 0..100 {
+        let status: wire::StatusResponse =
+            serde_json::from_value(service.get("/status").await).expect("status");
+        if status.realtime.trips_cancelled == 1 && not_modified.load(Ordering::SeqCst) >= 1 {
+            assert!(status.realtime.trips_updated > 0, "{:?}", status.realtime);
+            assert_eq!(status.realtime.unknown_trips, 0);
+            assert_eq!(status.realtime.alerts, 1);
+            assert!(status.realtime.sources[0].entities > 0);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the source was not polled and applied, then asked with its ETag");
+}
