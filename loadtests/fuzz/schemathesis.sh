@@ -45,7 +45,27 @@ if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/d
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
 fi
-[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
+# Python 3.12 or newer when the machine has one: under CPython 3.11.7 Hypothesis (inside
+# Schemathesis) crashes with "SystemError: AST constructor recursion depth mismatch" on some
+# operations of this document; 3.12 runs them. A venv made by an older Python is remade.
+fuzz_python=python3
+for candidate in python3.13 python3.12 \
+  "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3; do
+  if [[ -x $candidate ]] || command -v "$candidate" >/dev/null 2>&1; then
+    if "$candidate" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      fuzz_python=$candidate
+      break
+    fi
+  fi
+done
+fuzz_python_version=$("$fuzz_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [[ -x $VENV/bin/python ]] \
+  && [[ $("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])') != "$fuzz_python_version" ]]; then
+  say "remaking $VENV with Python $fuzz_python_version"
+  rm -rf "$VENV"
+fi
+[[ -x $VENV/bin/python ]] || "$fuzz_python" -m venv "$VENV"
+say "Python $fuzz_python_version ($fuzz_python)"
 if ! cmp -s "$REQUIREMENTS" "$VENV/.requirements.txt"; then
   say "installing $REQUIREMENTS into $VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
