@@ -149,8 +149,13 @@ impl StoredAlert {
 
     /// The client's view in `lang` (else Japanese, else the first language).
     pub fn render(&self, lang: Option<&str>) -> Alert {
+        // The same rule as names (`zh-Hant` finds `zh-TW`, never `zh-CN`), else Japanese.
         let text = lang
-            .and_then(|lang| self.translations.get(lang))
+            .and_then(|lang| {
+                let tags = self.translations.keys().map(String::as_str);
+                norikae_wire::lang::best_match(lang, tags)
+            })
+            .and_then(|index| self.translations.values().nth(index))
             .or_else(|| self.translations.get("ja"))
             .or_else(|| self.translations.values().next());
         Alert {
