@@ -6,18 +6,15 @@
 //!    here, before the key check, which a preflight cannot pass (browsers send no
 //!    credentials with it); other answers get the CORS headers whatever their status, so a
 //!    web client can read a 429's `Retry-After` and a problem's `code`.
-//! 2. Weak ETags on compressed answers: a strong ETag names one representation, and a
-//!    compressed body is another one (RFC 9110 §8.8.1); `If-None-Match` compares weakly, so
-//!    revalidation keeps working.
-//! 3. Compression (gzip, brotli), inside the two above so that what they add is not
-//!    compressed twice nor hidden, and outside the handlers and the key check so that every
-//!    body (problems, the document, the docs script) is compressed; tower-http skips bodies
-//!    under 32 bytes, images, and answers already encoded.
+//! 2. Compression (gzip, brotli), inside CORS (whose answers to preflights have no body) and
+//!    outside the handlers and the key check, so that every body (problems, the document, the
+//!    docs script) is compressed; tower-http skips bodies under 32 bytes, images, and answers
+//!    already encoded, and adds `Vary: Accept-Encoding`. (The station answers' ETags are weak,
+//!    `crate::support::cached_json`: one validator for every encoding of the same data.)
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::response::Response;
 use http::{HeaderName, HeaderValue, Method, header};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -46,11 +43,8 @@ pub const EXPOSED_RESPONSE_HEADERS: [HeaderName; 5] = [
 
 /// `router` with the layers of the module docs.
 pub fn wrap(router: Router, cors: &CorsSettings) -> Router {
-    let router = router
-        // 3. Compression next to the handlers' bodies (see the module docs for the order).
-        .layer(CompressionLayer::new().gzip(true).br(true))
-        // 2. Weak ETags on what 3 compressed.
-        .layer(axum::middleware::map_response(weaken_etag_when_encoded));
+    // 2. Compression next to the handlers' bodies (see the module docs for the order).
+    let router = router.layer(CompressionLayer::new().gzip(true).br(true));
     match cors_layer(cors) {
         // 1. CORS outermost: preflights never reach the key check.
         Some(cors) => router.layer(cors),
@@ -79,20 +73,4 @@ fn cors_layer(settings: &CorsSettings) -> Option<CorsLayer> {
             .expose_headers(EXPOSED_RESPONSE_HEADERS)
             .max_age(Duration::from_secs(settings.max_age_secs)),
     )
-}
-
-async fn weaken_etag_when_encoded(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    if !headers.contains_key(header::CONTENT_ENCODING) {
-        return response;
-    }
-    let weak = headers
-        .get(header::ETAG)
-        .and_then(|etag| etag.to_str().ok())
-        .filter(|etag| etag.starts_with('"'))
-        .and_then(|etag| HeaderValue::from_str(&format!("W/{etag}")).ok());
-    if let Some(weak) = weak {
-        headers.insert(header::ETAG, weak);
-    }
-    response
 }

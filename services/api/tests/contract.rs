@@ -451,7 +451,11 @@ async fn journey_answers_compress() {
             let response = raw.request(request).await.expect("journeys");
             let status = response.status().as_u16();
             let header = |name: &str| {
-                response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned)
             };
             let sent = header("content-encoding").unwrap_or_else(|| "identity".to_owned());
             let vary = header("vary").unwrap_or_default().to_lowercase();
@@ -472,7 +476,8 @@ async fn journey_answers_compress() {
             assert_eq!(serde_json::from_slice::<Value>(body).expect("json"), identity, "{label}");
         }
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("content-type", reqwest::header::HeaderValue::from_static("application/json"));
+        headers
+            .insert("content-type", reqwest::header::HeaderValue::from_static("application/json"));
         let answer = common::Answer { status: 200, headers, body: identity };
         check_documented(&document, "get", "/v1/journeys", &answer);
         assert!(sizes[1] * 3 < sizes[0] && sizes[2] <= sizes[1], "{label}: {sizes:?}");

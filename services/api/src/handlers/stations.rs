@@ -47,7 +47,7 @@ pub struct SearchParams {
     summary = "Station search as the user types",
     params(SearchParams),
     responses(
-        (status = 200, description = "Matching stations, best first", body = SearchResponse, headers(("ETag" = String, description = "Hash of the body; send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::station_search())),
+        (status = 200, description = "Matching stations, best first", body = SearchResponse, headers(("ETag" = String, description = "Weak validator (a hash of the data, whatever the encoding); send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::station_search())),
         (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The ETag matched"))),
         (status = 400, description = "Invalid parameter", body = ProblemBody, content_type = "application/problem+json"),
         (status = 503, description = "Search engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
@@ -93,7 +93,7 @@ pub struct NearbyParams {
     summary = "Stations near a point, nearest first",
     params(NearbyParams),
     responses(
-        (status = 200, description = "Stations within the radius", body = NearbyResponse, headers(("ETag" = String, description = "Hash of the body; send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::nearby())),
+        (status = 200, description = "Stations within the radius", body = NearbyResponse, headers(("ETag" = String, description = "Weak validator (a hash of the data, whatever the encoding); send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::nearby())),
         (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The ETag matched"))),
         (status = 400, description = "Invalid parameter", body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -137,7 +137,7 @@ pub struct LangParams {
     summary = "One station and its stops",
     params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8", pattern = r"^[^:]+:.+$"), LangParams),
     responses(
-        (status = 200, description = "The station", body = StationDetail, headers(("ETag" = String, description = "Hash of the body; send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::station())),
+        (status = 200, description = "The station", body = StationDetail, headers(("ETag" = String, description = "Weak validator (a hash of the data, whatever the encoding); send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::station())),
         (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The ETag matched"))),
         (status = 404, description = "Unknown station", body = ProblemBody, content_type = "application/problem+json"),
     ),
