@@ -106,7 +106,7 @@ pub async fn create(
 #[utoipa::path(
     patch, path = "/v1/admin/alerts/{id}", tag = "admin",
     summary = "Change an alert (the members given replace the alert's)",
-    params(("id" = String, Path, description = "Alert id", example = "0b6f4a8e2c3d4e5f8a9b0c1d2e3f4a5b", pattern = r"^\S+$"), AdminLangParams),
+    params(("id" = String, Path, description = "Alert id (32 hexadecimal digits, as the api issues them)", example = "0b6f4a8e2c3d4e5f8a9b0c1d2e3f4a5b", pattern = r"^[0-9a-f]{32}$"), AdminLangParams),
     request_body = AlertPatch,
     security(("api_key" = []), ("bearer" = [])),
     responses(
@@ -131,7 +131,7 @@ pub async fn update(
 #[utoipa::path(
     post, path = "/v1/admin/alerts/{id}/end", tag = "admin",
     summary = "End an alert now",
-    params(("id" = String, Path, description = "Alert id", example = "0b6f4a8e2c3d4e5f8a9b0c1d2e3f4a5b", pattern = r"^\S+$"), AdminLangParams),
+    params(("id" = String, Path, description = "Alert id (32 hexadecimal digits, as the api issues them)", example = "0b6f4a8e2c3d4e5f8a9b0c1d2e3f4a5b", pattern = r"^[0-9a-f]{32}$"), AdminLangParams),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The ended alert", body = Alert, example = json!(super::examples::alert())),
