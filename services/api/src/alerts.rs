@@ -149,8 +149,13 @@ impl StoredAlert {
 
     /// The client's view in `lang` (else Japanese, else the first language).
     pub fn render(&self, lang: Option<&str>) -> Alert {
+        // The same rule as names (`zh-Hant` finds `zh-TW`, never `zh-CN`), else Japanese.
         let text = lang
-            .and_then(|lang| self.translations.get(lang))
+            .and_then(|lang| {
+                let tags = self.translations.keys().map(String::as_str);
+                norikae_wire::lang::best_match(lang, tags)
+            })
+            .and_then(|index| self.translations.values().nth(index))
             .or_else(|| self.translations.get("ja"))
             .or_else(|| self.translations.values().next());
         Alert {
@@ -544,6 +549,18 @@ pub(crate) mod tests {
         assert_eq!(alert.render(Some("en")).header, "Delays");
         assert_eq!(alert.render(Some("ko")).header, "遅延");
         assert_eq!(alert.render(None).header, "遅延");
+        // Script subtags: the same rule as names; one script never stands in for the other.
+        assert_eq!(alert.render(Some("en-GB")).header, "Delays");
+        let mut chinese = alert;
+        for (tag, header) in [("zh-TW", "延誤"), ("zh-Hans", "延误")] {
+            let text = Translation { header: header.to_owned(), description: String::new() };
+            chinese.translations.insert(tag.to_owned(), text);
+        }
+        assert_eq!(chinese.render(Some("zh-Hant")).header, "延誤");
+        assert_eq!(chinese.render(Some("zh-HK")).header, "延誤");
+        assert_eq!(chinese.render(Some("zh-CN")).header, "延误");
+        chinese.translations.remove("zh-TW");
+        assert_eq!(chinese.render(Some("zh-Hant")).header, "遅延", "not the simplified text");
     }
 
     fn invalid_field(error: AlertError) -> String {

@@ -11,6 +11,7 @@ use norikae_runtime::clients::{ClientRate, peer_address};
 use norikae_runtime::{ClientLimiter, client_address};
 
 use crate::config::AuthSettings;
+use crate::ratelimit::{PolicyState, RateLimits};
 
 /// How often full buckets are forgotten.
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(10);
@@ -45,22 +46,34 @@ impl ClientLimits {
         client_address(request.headers(), peer_address(request.extensions()), self.trusted_proxies)
     }
 
-    /// One anonymous request of `client`; refused past its limit.
-    pub fn admit_anonymous(&self, client: Option<IpAddr>) -> Result<(), ClientLimited> {
+    /// One anonymous request of `client`; refused past its limit. Where the client stands
+    /// goes into `limits` (policy `anonymous`).
+    pub fn admit_anonymous(
+        &self,
+        client: Option<IpAddr>,
+        limits: &mut RateLimits,
+    ) -> Result<(), ClientLimited> {
         let Some(client) = client else { return Ok(()) };
-        self.anonymous.check(client).map_err(|retry_after_secs| ClientLimited::Anonymous {
+        let quota = self.anonymous.rate().quota();
+        let checked = self.anonymous.check_remaining(client);
+        limits.push(PolicyState::bucket("anonymous", quota, *checked.as_ref().unwrap_or(&0)));
+        checked.map(|_| ()).map_err(|retry_after_secs| ClientLimited::Anonymous {
             rate: self.anonymous.rate(),
             retry_after_secs,
         })
     }
 
     /// One request of `client` with a key not known here; refused past its limit (before
-    /// any database lookup).
-    pub fn admit_unknown_key(&self, client: Option<IpAddr>) -> Result<(), ClientLimited> {
+    /// any database lookup), and then `limits` says so (policy `unknown_keys`).
+    pub fn admit_unknown_key(
+        &self,
+        client: Option<IpAddr>,
+        limits: &mut RateLimits,
+    ) -> Result<(), ClientLimited> {
         let Some(client) = client else { return Ok(()) };
-        self.unknown_key.check(client).map_err(|retry_after_secs| ClientLimited::UnknownKeys {
-            rate: self.unknown_key.rate(),
-            retry_after_secs,
+        self.unknown_key.check(client).map_err(|retry_after_secs| {
+            limits.push(PolicyState::bucket("unknown_keys", self.unknown_key.rate().quota(), 0));
+            ClientLimited::UnknownKeys { rate: self.unknown_key.rate(), retry_after_secs }
         })
     }
 

@@ -23,6 +23,7 @@ pub struct Config {
     pub database: DatabaseSettings,
     pub upstream: UpstreamSettings,
     pub auth: AuthSettings,
+    pub cors: CorsSettings,
 }
 
 impl Default for Config {
@@ -32,7 +33,88 @@ impl Default for Config {
             database: DatabaseSettings::default(),
             upstream: UpstreamSettings::default(),
             auth: AuthSettings::default(),
+            cors: CorsSettings::default(),
         }
+    }
+}
+
+/// Section `cors`: which web pages on other origins may call the api from a browser. Mobile
+/// apps and servers (the web app calls the api from its server) need none of it, so the
+/// default allows no other origin; a browser client on its own origin is added here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CorsSettings {
+    /// Origins (`https://app.example.com`, scheme, host and port only) allowed to read
+    /// answers, or `*` for any. A list, or one comma-separated string (what
+    /// `NORIKAE_CORS__ALLOWED_ORIGINS` gives). Empty: no cross-origin access.
+    pub allowed_origins: OriginList,
+    /// How long a browser may cache a preflight answer (`Access-Control-Max-Age`).
+    pub max_age_secs: u64,
+}
+
+impl Default for CorsSettings {
+    fn default() -> Self {
+        Self { allowed_origins: OriginList::default(), max_age_secs: 600 }
+    }
+}
+
+/// A list of origins, read from a list or from one comma-separated string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "OriginText", into = "Vec<String>")]
+pub struct OriginList(pub Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OriginText {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl From<OriginText> for OriginList {
+    fn from(text: OriginText) -> Self {
+        let origins = match text {
+            OriginText::List(origins) => origins,
+            OriginText::Text(text) => text.split(',').map(str::to_owned).collect(),
+        };
+        Self(
+            origins
+                .into_iter()
+                .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                .filter(|origin| !origin.is_empty())
+                .collect(),
+        )
+    }
+}
+
+impl From<OriginList> for Vec<String> {
+    fn from(list: OriginList) -> Self {
+        list.0
+    }
+}
+
+impl CorsSettings {
+    /// `*` alone, or origins that are `http(s)://host[:port]` and nothing more.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let origins = &self.allowed_origins.0;
+        if origins.iter().any(|origin| origin == "*") {
+            anyhow::ensure!(
+                origins.len() == 1,
+                "cors.allowed_origins: `*` allows every origin and cannot be listed with others"
+            );
+            return Ok(());
+        }
+        for origin in origins {
+            let parsed = url::Url::parse(origin).map_err(|error| {
+                anyhow::anyhow!("cors.allowed_origins: `{origin}` is not an origin: {error}")
+            })?;
+            let serialised = parsed.origin().ascii_serialization();
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "http" | "https") && serialised == *origin,
+                "cors.allowed_origins: `{origin}` is not an origin like https://app.example.com \
+                 (scheme, host and port only; it would be `{serialised}`)"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -309,6 +391,7 @@ impl Config {
         );
         self.auth.anonymous_limit.validate("auth.anonymous_limit")?;
         self.auth.unknown_key_limit.validate("auth.unknown_key_limit")?;
+        self.cors.validate()?;
         Ok(())
     }
 }
@@ -412,6 +495,28 @@ mod tests {
             assert!(message.contains("database.url"), "{message}");
             assert!(!message.contains("hunter2"), "{message}");
         }
+    }
+
+    #[test]
+    fn cors_origins_come_as_a_list_or_comma_separated_and_are_checked() {
+        let list: OriginList =
+            serde_json::from_str("\"https://a.example, http://localhost:3000/\"").expect("text");
+        assert_eq!(list.0, ["https://a.example", "http://localhost:3000"]);
+        let mut config = Config::default();
+        config.cors.allowed_origins = list;
+        config.validate().expect("origins");
+        for (origins, expected) in [
+            (vec!["https://a.example/app"], "scheme, host and port only"),
+            (vec!["a.example"], "is not an origin"),
+            (vec!["*", "https://a.example"], "cannot be listed with others"),
+        ] {
+            config.cors.allowed_origins =
+                OriginList(origins.iter().map(|o| (*o).to_owned()).collect());
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.contains(expected), "{origins:?}: {message}");
+        }
+        config.cors.allowed_origins = OriginList(vec!["*".to_owned()]);
+        config.validate().expect("any origin");
     }
 
     #[test]

@@ -21,13 +21,16 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
 
 use crate::clients::{ClientLimited, ClientLimits};
 pub use crate::key_records::{
     KeyError, KeyRecord, MIN_SUPPLIED_SECRET_CHARS, NewKey, Rate, Registered, SCOPE_ADMIN,
     SCOPE_READ, SECRET_PREFIX, create_key, hash_secret, list_keys, register_key, revoke_key,
 };
+use crate::ratelimit::{PolicyState, RateLimits};
 use crate::store::{self, Db, StoreError};
 use crate::unknown_keys::UnknownKeys;
 
@@ -63,6 +66,9 @@ pub enum AccessDenied {
     Store(#[from] StoreError),
 }
 
+/// A key's token bucket, which reports what is left of it after each request.
+type KeyLimiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
+
 /// Per-key request counts not yet written, by (key id, UTC day).
 type PendingUsage = HashMap<(String, NaiveDate), u64>;
 
@@ -76,7 +82,7 @@ struct StoreInner {
     db: Db,
     clients: ClientLimits,
     keys: Mutex<KeyCache>,
-    limiters: Mutex<HashMap<String, (Quota, Arc<DefaultDirectRateLimiter>)>>,
+    limiters: Mutex<HashMap<String, (Quota, Arc<KeyLimiter>)>>,
     usage: Mutex<UsageCounts>,
     /// Serialises flushes (the background task's and the one at shutdown).
     flushing: tokio::sync::Mutex<()>,
@@ -132,30 +138,44 @@ impl KeyStore {
 
     /// Checks a request's key (`None`: none sent) for `scope`, its rate and its quota, and
     /// counts the request. `open_access` lets requests without a key through, limited per
-    /// `client` address (as are keys not known here).
+    /// `client` address (as are keys not known here). Also returns the limits that applied
+    /// and where the request left them (the `RateLimit` headers), refused or not.
     pub async fn admit(
         &self,
         secret: Option<&str>,
         scope: &str,
         open_access: bool,
         client: Option<IpAddr>,
+    ) -> (Result<Access, AccessDenied>, RateLimits) {
+        let mut limits = RateLimits::default();
+        let admitted = self.check_access(secret, scope, open_access, client, &mut limits).await;
+        (admitted, limits)
+    }
+
+    async fn check_access(
+        &self,
+        secret: Option<&str>,
+        scope: &str,
+        open_access: bool,
+        client: Option<IpAddr>,
+        limits: &mut RateLimits,
     ) -> Result<Access, AccessDenied> {
         let Some(secret) = secret else {
             if open_access {
-                self.inner.clients.admit_anonymous(client)?;
+                self.inner.clients.admit_anonymous(client, limits)?;
                 return Ok(Access::Anonymous);
             }
             return Err(AccessDenied::MissingKey);
         };
-        let record = self.verify(secret, client).await?;
+        let record = self.verify(secret, client, limits).await?;
         if record.revoked_at.is_some() {
             return Err(AccessDenied::Revoked);
         }
         if !record.has_scope(scope) {
             return Err(AccessDenied::InsufficientScope { scope: scope.to_owned() });
         }
-        self.check_rate(&record)?;
-        self.count_against_quota(&record)?;
+        self.check_rate(&record, limits)?;
+        self.count_against_quota(&record, limits)?;
         Ok(Access::Key(record))
     }
 
@@ -165,6 +185,7 @@ impl KeyStore {
         &self,
         secret: &str,
         client: Option<IpAddr>,
+        limits: &mut RateLimits,
     ) -> Result<Arc<KeyRecord>, AccessDenied> {
         let well_formed = secret.starts_with(SECRET_PREFIX) && secret.len() <= 200;
         let hash = well_formed.then(|| hash_secret(secret));
@@ -173,7 +194,7 @@ impl KeyStore {
         {
             return Ok(record.clone());
         }
-        self.inner.clients.admit_unknown_key(client)?;
+        self.inner.clients.admit_unknown_key(client, limits)?;
         let Some(hash) = hash else {
             return Err(AccessDenied::InvalidKey);
         };
@@ -205,31 +226,48 @@ impl KeyStore {
         }
     }
 
-    fn check_rate(&self, record: &KeyRecord) -> Result<(), AccessDenied> {
+    fn check_rate(&self, record: &KeyRecord, limits: &mut RateLimits) -> Result<(), AccessDenied> {
         let quota = record.rate.quota(record.burst);
         let limiter = {
             let mut limiters = lock(&self.inner.limiters);
-            let entry = limiters
-                .entry(record.id.clone())
-                .or_insert_with(|| (quota, Arc::new(RateLimiter::direct(quota))));
+            let new_limiter = || {
+                Arc::new(RateLimiter::direct(quota).with_middleware::<StateInformationMiddleware>())
+            };
+            let entry = limiters.entry(record.id.clone()).or_insert_with(|| (quota, new_limiter()));
             if entry.0 != quota {
-                *entry = (quota, Arc::new(RateLimiter::direct(quota)));
+                *entry = (quota, new_limiter());
             }
             entry.1.clone()
         };
-        limiter.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            AccessDenied::RateLimited {
-                rate: record.rate,
-                burst: record.burst,
-                retry_after_secs: secs.max(1),
+        match limiter.check() {
+            Ok(snapshot) => {
+                limits.push(PolicyState::bucket("key", quota, snapshot.remaining_burst_capacity()));
+                Ok(())
             }
-        })
+            Err(not_until) => {
+                limits.push(PolicyState::bucket("key", quota, 0));
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                Err(AccessDenied::RateLimited {
+                    rate: record.rate,
+                    burst: record.burst,
+                    retry_after_secs: secs.max(1),
+                })
+            }
+        }
     }
 
-    fn count_against_quota(&self, record: &KeyRecord) -> Result<(), AccessDenied> {
-        let today = Utc::now().date_naive();
+    fn count_against_quota(
+        &self,
+        record: &KeyRecord,
+        limits: &mut RateLimits,
+    ) -> Result<(), AccessDenied> {
+        let now = Utc::now();
+        let today = now.date_naive();
+        let secs_to_midnight = today
+            .succ_opt()
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map_or(3_600, |midnight| (midnight.and_utc() - now).num_seconds().max(1) as u64);
         let mut usage = lock(&self.inner.usage);
         let stored = if usage.stored_day == Some(today) {
             usage.stored.get(&record.id).copied().unwrap_or(0)
@@ -241,15 +279,13 @@ impl KeyStore {
         if let Some(quota) = record.daily_quota
             && stored + pending >= quota
         {
-            let midnight = today
-                .succ_opt()
-                .and_then(|day| day.and_hms_opt(0, 0, 0))
-                .map(|time| time.and_utc());
-            let secs = midnight
-                .map_or(3_600, |midnight| (midnight - Utc::now()).num_seconds().max(1) as u64);
-            return Err(AccessDenied::QuotaExceeded { quota, retry_after_secs: secs });
+            limits.push(PolicyState::daily(quota, quota, secs_to_midnight));
+            return Err(AccessDenied::QuotaExceeded { quota, retry_after_secs: secs_to_midnight });
         }
         *usage.pending.entry(pending_key).or_insert(0) += 1;
+        if let Some(quota) = record.daily_quota {
+            limits.push(PolicyState::daily(quota, stored + pending + 1, secs_to_midnight));
+        }
         Ok(())
     }
 

@@ -1,6 +1,7 @@
-//! The client's language: `lang=` wins, then the best `Accept-Language` entry. Tags are
-//! reduced to their primary language (`en-US` → `en`), which is what the feeds' translations
-//! and the alerts' texts are keyed by.
+//! The client's language: `lang=` wins, then the best `Accept-Language` entry. Tags are passed
+//! on in canonical case with their script and region (`zh-hant` → `zh-Hant`, `en-us` →
+//! `en-US`): the engines and the alerts match them against the tags their texts are keyed by
+//! with `norikae_wire::lang::best_match`, so `zh-Hant` never collapses to `zh` and picks Hans.
 
 use http::HeaderMap;
 use norikae_runtime::Problem;
@@ -12,7 +13,7 @@ pub fn resolve(lang: Option<&str>, headers: &HeaderMap) -> Result<Option<String>
         return primary_language(text).map(Some).ok_or_else(|| {
             Problem::bad_request(
                 "invalid_parameter",
-                format!("lang `{text}` is not a language tag like ja or en"),
+                format!("lang `{text}` is not a language tag like ja, en, zh-Hant or ja-Hrkt"),
             )
             .with_field("lang")
         });
@@ -24,12 +25,9 @@ pub fn resolve(lang: Option<&str>, headers: &HeaderMap) -> Result<Option<String>
     Ok(from_accept_language(header))
 }
 
-/// `ja`, `en-US`, `zh-Hant-TW` → `ja`, `en`, `zh`; `None` for anything else.
+/// `ja`, `en-us`, `zh-hant-tw` → `ja`, `en-US`, `zh-Hant-TW`; `None` for anything else.
 fn primary_language(tag: &str) -> Option<String> {
-    let primary = tag.split(['-', '_']).next()?;
-    let valid =
-        (2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
-    valid.then(|| primary.to_ascii_lowercase())
+    norikae_wire::lang::canonical(tag)
 }
 
 /// The entry with the highest `q` (the first among equals); `*` means no preference.
@@ -72,9 +70,23 @@ mod tests {
     #[test]
     fn accept_language_picks_the_highest_quality() {
         let chosen = resolve(None, &headers("fr;q=0.2, en-US;q=0.9, ja;q=0.5")).expect("valid");
-        assert_eq!(chosen.as_deref(), Some("en"));
+        assert_eq!(chosen.as_deref(), Some("en-US"));
         assert_eq!(resolve(None, &headers("*")).expect("valid"), None);
         assert_eq!(resolve(None, &HeaderMap::new()).expect("valid"), None);
+    }
+
+    #[test]
+    fn script_subtags_are_kept() {
+        for (sent, kept) in
+            [("zh-hant", "zh-Hant"), ("zh-Hans-CN", "zh-Hans-CN"), ("ja-HRKT", "ja-Hrkt")]
+        {
+            assert_eq!(
+                resolve(Some(sent), &HeaderMap::new()).expect("valid").as_deref(),
+                Some(kept)
+            );
+        }
+        let chosen = resolve(None, &headers("zh-TW;q=0.8, en;q=0.5")).expect("valid");
+        assert_eq!(chosen.as_deref(), Some("zh-TW"));
     }
 
     #[test]

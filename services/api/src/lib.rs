@@ -12,10 +12,12 @@ pub mod alerts;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod edge;
 pub mod handlers;
 pub mod key_records;
 pub mod keys;
 pub mod lang;
+pub mod ratelimit;
 pub mod realtime_alerts;
 pub mod state;
 pub mod store;
@@ -65,6 +67,7 @@ pub async fn run(
         search_url = %config.upstream.search_url,
         route_url = %config.upstream.route_url,
         open_access = config.auth.open_access,
+        cors_allowed_origins = ?config.cors.allowed_origins.0,
         "api settings"
     );
     // Try the database once before serving, so a healthy start has keys and alerts loaded;
@@ -104,7 +107,8 @@ pub async fn run(
     ];
     // The api holds no data of its own to load: ready at once (the engines report their own).
     server.readiness().set_loaded(true);
-    let served = server.serve(listener, handlers::router(state.clone()), shutdown).await;
+    let router = edge::wrap(handlers::router(state.clone()), &config.cors);
+    let served = server.serve(listener, router, shutdown).await;
     for task in tasks {
         task.abort();
     }

@@ -48,21 +48,23 @@ pub fn request_id(headers: &HeaderMap) -> Option<&str> {
 /// How long clients and caches may keep station data (it changes with the timetable only).
 const STATION_CACHE_CONTROL: &str = "public, max-age=300";
 
-/// `value` as JSON with an `ETag` (hash of the body) and `Cache-Control`; 304 without a body
-/// when the client's `If-None-Match` already names that ETag.
+/// `value` as JSON with a weak `ETag` (hash of the body) and `Cache-Control`; 304 without a
+/// body when the client's `If-None-Match` already names that ETag (compared weakly).
 pub fn cached_json<T: Serialize>(request_headers: &HeaderMap, value: &T) -> Response {
     let body = match serde_json::to_vec(value) {
         Ok(body) => body,
         Err(error) => return Problem::internal(error).into_response(),
     };
-    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+    // Weak: the same data is sent identity, gzip or brotli (`crate::edge`), which are different
+    // bytes; a weak validator names them all, so a 304 answers any of them (RFC 9110 §8.8.1).
+    let etag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
     let matches = request_headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*");
+        .any(|tag| tag == etag.trim_start_matches("W/") || tag == "*");
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -1,6 +1,7 @@
-//! Page cursors: opaque, URL-safe strings naming the departure window of a page. Pages are
-//! consecutive half-open windows `[start, start + window)`, so "later" continues exactly after
-//! this page and "earlier" ends exactly before it: every journey is on exactly one page.
+//! Page cursors: opaque, URL-safe strings naming the window of a page: departures
+//! `[start, start + window)` of a depart-at range, or arrivals `(start, start + window]` of an
+//! arrive-by search ([`PageKind`]). Pages are consecutive windows, so "later" continues exactly
+//! after this page and "earlier" ends exactly before it: every journey is on exactly one page.
 //!
 //! A cursor is signed (HMAC-SHA256 with the first of the configured keys; any of them is
 //! accepted, so keys can rotate) over the page and a *binding* of the request it belongs to
@@ -29,6 +30,15 @@ pub struct Page {
 }
 
 const DAY: u32 = 86_400;
+
+/// What a page's window holds; a cursor keeps it, so paging needs no `arrive_by`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageKind {
+    /// Journeys leaving in `[start, start + window)` (depart-at range searches).
+    Departures,
+    /// Journeys arriving in `(start, start + window]` (arrive-by searches).
+    Arrivals,
+}
 
 impl Page {
     /// The same window with `time_secs` within `0..86400` (moving the date as needed).
@@ -197,7 +207,10 @@ type HmacSha256 = Hmac<Sha256>;
 /// Version byte, date (days from the common era), time, window, then the tag.
 const PAYLOAD_BYTES: usize = 1 + 4 + 4 + 4;
 const TAG_BYTES: usize = 32;
+/// The version byte of a departures page (as every cursor issued before arrive-by pages).
 const FORMAT_VERSION: u8 = 1;
+/// The version byte of an arrivals page.
+const ARRIVALS_FORMAT_VERSION: u8 = 2;
 /// Longest cursor text looked at (a real one is 60 characters).
 const MAX_CURSOR_CHARS: usize = 128;
 
@@ -233,10 +246,18 @@ impl CursorSigner {
         mac
     }
 
-    /// The cursor of `page` for the request `binding` stands for.
+    /// The cursor of the departures `page` for the request `binding` stands for.
     pub fn encode(&self, page: &Page, binding: &Binding) -> String {
+        self.encode_kind(PageKind::Departures, page, binding)
+    }
+
+    /// The cursor of `page`, of `kind`, for the request `binding` stands for.
+    pub fn encode_kind(&self, kind: PageKind, page: &Page, binding: &Binding) -> String {
         let mut bytes = Vec::with_capacity(PAYLOAD_BYTES + TAG_BYTES);
-        bytes.push(FORMAT_VERSION);
+        bytes.push(match kind {
+            PageKind::Departures => FORMAT_VERSION,
+            PageKind::Arrivals => ARRIVALS_FORMAT_VERSION,
+        });
         bytes.extend_from_slice(&page.date.num_days_from_ce().to_le_bytes());
         bytes.extend_from_slice(&page.time_secs.to_le_bytes());
         bytes.extend_from_slice(&page.window_secs.to_le_bytes());
@@ -253,6 +274,16 @@ impl CursorSigner {
         binding: &Binding,
         max_window_secs: u32,
     ) -> Result<Page, Error> {
+        self.decode_with_kind(cursor, binding, max_window_secs).map(|(_, page)| page)
+    }
+
+    /// [`CursorSigner::decode`], with what the page's window holds.
+    pub fn decode_with_kind(
+        &self,
+        cursor: &str,
+        binding: &Binding,
+        max_window_secs: u32,
+    ) -> Result<(PageKind, Page), Error> {
         let not_issued = Error::InvalidCursor { reason: "not a cursor this service issued" };
         let cursor = cursor.trim();
         if cursor.len() > MAX_CURSOR_CHARS {
@@ -261,7 +292,12 @@ impl CursorSigner {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)
             .map_err(|_| Error::InvalidCursor { reason: "not a cursor this service issued" })?;
-        if bytes.len() != PAYLOAD_BYTES + TAG_BYTES || bytes[0] != FORMAT_VERSION {
+        let kind = match bytes.first() {
+            Some(&FORMAT_VERSION) => PageKind::Departures,
+            Some(&ARRIVALS_FORMAT_VERSION) => PageKind::Arrivals,
+            _ => return Err(not_issued),
+        };
+        if bytes.len() != PAYLOAD_BYTES + TAG_BYTES {
             return Err(not_issued);
         }
         let (payload, tag) = bytes.split_at(PAYLOAD_BYTES);
@@ -292,7 +328,7 @@ impl CursorSigner {
         if page.time_secs >= DAY {
             return Err(Error::InvalidCursor { reason: "time outside the day" });
         }
-        Ok(page)
+        Ok((kind, page))
     }
 }
 
@@ -347,6 +383,16 @@ mod tests {
         ] {
             assert!(matches!(rejected, Err(Error::InvalidCursor { .. })), "{rejected:?}");
         }
+        // An arrivals page keeps its kind; the version byte is signed, so it cannot be swapped.
+        let arrivals = signer.encode_kind(PageKind::Arrivals, &page, &binding(1));
+        assert_eq!(
+            signer.decode_with_kind(&arrivals, &binding(1), 6 * 3600).expect("round trip"),
+            (PageKind::Arrivals, page)
+        );
+        let mut swapped = URL_SAFE_NO_PAD.decode(&arrivals).expect("base64");
+        swapped[0] = FORMAT_VERSION;
+        let swapped = signer.decode(&URL_SAFE_NO_PAD.encode(swapped), &binding(1), 6 * 3600);
+        assert!(matches!(swapped, Err(Error::InvalidCursor { .. })), "{swapped:?}");
         // Rotation: a cursor signed with the old key is accepted while that key is listed.
         let rotated =
             CursorSigner::new(&CursorKeys::new(["a new key, also 32 bytes or longer", KEY]));

@@ -7,6 +7,7 @@
 //! - [`handlers`]: the HTTP handlers; [`state`]: what they share;
 //! - [`run`]: starts the service on the shared runtime.
 
+pub mod arrivals;
 pub mod cursor;
 pub mod engine;
 pub mod error;

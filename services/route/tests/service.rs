@@ -126,6 +126,53 @@ async fn serves_journeys_departures_and_errors_over_http() {
         "changes by walking: {best:?}"
     );
 
+    // Arrive-by pages: the arrivals of the hour before 09:00, then the next hour through
+    // `later`, then back through that page's `earlier`: the first page again, journey for
+    // journey, without `arrive_by` on the cursor requests (the cursor keeps it).
+    let first = arrive_by;
+    let window = first.window.clone().expect("an arrive-by page has a window");
+    assert_eq!(
+        (window.start.as_str(), window.end.as_str()),
+        ("2019-06-05T08:00:00+09:00", "2019-06-05T09:00:00+09:00")
+    );
+    assert!(first.journeys.len() >= 5, "the subway runs every few minutes: {first:?}");
+    assert!(first.journeys.iter().all(|journey| {
+        journey.arrival.as_str() > "2019-06-05T08:00:00+09:00"
+            && journey.arrival.as_str() <= "2019-06-05T09:00:00+09:00"
+    }));
+    let departures: Vec<&str> = first.journeys.iter().map(|j| j.departure.as_str()).collect();
+    assert!(departures.is_sorted(), "by departure: {departures:?}");
+    let page_of = |cursor: &str| format!("/journeys?from=fukuoka:1&to=fukuoka:35&cursor={cursor}");
+    let (status, body) = service.get(&page_of(first.later.as_deref().expect("later"))).await;
+    assert_eq!(status, 200, "{body}");
+    let second: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    assert!(!second.journeys.is_empty());
+    assert!(
+        second.journeys.iter().all(|journey| {
+            journey.arrival.as_str() > "2019-06-05T09:00:00+09:00"
+                && journey.arrival.as_str() <= "2019-06-05T10:00:00+09:00"
+        }),
+        "the next hour's arrivals: {second:?}"
+    );
+    let (status, body) = service.get(&page_of(second.earlier.as_deref().expect("earlier"))).await;
+    assert_eq!(status, 200, "{body}");
+    let back: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    assert_eq!(back.journeys, first.journeys, "earlier after later is the first page");
+    assert_eq!(back.window, first.window);
+    // window=0: the plain arrive-by set, without cursors.
+    let (status, body) = service
+        .get("/journeys?from=fukuoka:1&to=fukuoka:35&date=2019-06-05&time=09:00&arrive_by=true&window=0")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let plain: wire::JourneysResponse = serde_json::from_value(body).expect("journeys response");
+    assert!(plain.later.is_none() && plain.earlier.is_none() && plain.window.is_none());
+    let latest = plain.journeys.iter().map(|journey| &journey.departure).max();
+    assert_eq!(
+        latest,
+        first.journeys.iter().map(|journey| &journey.departure).max(),
+        "the page holds the latest departure that arrives by 09:00"
+    );
+
     // Departure board of Tenjin.
     let (status, body) =
         service.get("/stations/fukuoka:8/departures?date=2019-06-05&time=08:00&limit=3").await;

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use http::{Extensions, HeaderMap};
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +105,8 @@ impl ClientRate {
         Ok(())
     }
 
-    fn quota(self) -> Quota {
+    /// The token bucket this rate stands for.
+    pub fn quota(self) -> Quota {
         let interval = Duration::from_secs(u64::from(self.per_secs.max(1))) / self.requests.max(1);
         let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
         Quota::with_period(interval.max(Duration::from_nanos(1)))
@@ -118,13 +121,18 @@ impl std::fmt::Display for ClientRate {
     }
 }
 
+/// A keyed token bucket that reports what is left of a bucket after each request (for the
+/// api's `RateLimit` header).
+type KeyedLimiter =
+    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+
 /// One token bucket per client address, in bounded memory: full buckets are forgotten by
 /// [`ClientLimiter::spawn_cleanup`], and past [`MAX_TRACKED_CLIENTS`] new addresses are
 /// refused until then.
 #[derive(Clone)]
 pub struct ClientLimiter {
     rate: ClientRate,
-    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Arc<KeyedLimiter>,
 }
 
 impl std::fmt::Debug for ClientLimiter {
@@ -135,7 +143,9 @@ impl std::fmt::Debug for ClientLimiter {
 
 impl ClientLimiter {
     pub fn new(rate: ClientRate) -> Self {
-        Self { rate, limiter: Arc::new(RateLimiter::keyed(rate.quota())) }
+        let limiter =
+            RateLimiter::keyed(rate.quota()).with_middleware::<StateInformationMiddleware>();
+        Self { rate, limiter: Arc::new(limiter) }
     }
 
     pub fn rate(&self) -> ClientRate {
@@ -144,6 +154,11 @@ impl ClientLimiter {
 
     /// Takes one token of `client`'s bucket; `Err` holds the whole seconds (at least 1) to wait.
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
+        self.check_remaining(client).map(|_| ())
+    }
+
+    /// [`ClientLimiter::check`], telling how many tokens the bucket still holds after this one.
+    pub fn check_remaining(&self, client: IpAddr) -> Result<u32, u64> {
         let key = limiter_key(client);
         if self.limiter.len() >= MAX_TRACKED_CLIENTS {
             self.limiter.retain_recent();
@@ -151,10 +166,13 @@ impl ClientLimiter {
                 return Err(1);
             }
         }
-        self.limiter.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-        })
+        match self.limiter.check_key(&key) {
+            Ok(snapshot) => Ok(snapshot.remaining_burst_capacity()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+            }
+        }
     }
 
     /// Addresses tracked now.

@@ -107,23 +107,17 @@ impl LocalizedText {
         Self { default: default.into(), translations: Vec::new() }
     }
 
-    /// The text in `lang` (exact tag, then its primary subtag: `en-US` finds `en`), or the
-    /// default text.
+    /// The text in `lang` (see [`LocalizedText::translation`]), or the default text.
     pub fn get(&self, lang: &str) -> &str {
         self.translation(lang).unwrap_or(&self.default)
     }
 
-    /// The translation into `lang`, if the feed gives one.
+    /// The translation into `lang`, if the feed gives one: the same tag, else one of the same
+    /// language and script (`zh-Hant` finds `zh-TW`), else the bare language (`en-US` finds
+    /// `en`, `ja-Hrkt` finds `ja`); never one in another script (`norikae_wire::lang`).
     pub fn translation(&self, lang: &str) -> Option<&str> {
-        let exact = self.translations.iter().find(|(tag, _)| tag.eq_ignore_ascii_case(lang));
-        if let Some((_, text)) = exact {
-            return Some(text);
-        }
-        let primary = lang.split('-').next().unwrap_or(lang);
-        self.translations
-            .iter()
-            .find(|(tag, _)| tag.eq_ignore_ascii_case(primary))
-            .map(|(_, text)| text.as_str())
+        let tags = self.translations.iter().map(|(tag, _)| tag.as_str());
+        norikae_wire::lang::best_match(lang, tags).map(|index| self.translations[index].1.as_str())
     }
 
     pub fn is_empty(&self) -> bool {

@@ -8,16 +8,18 @@
 //!   `/stations/{id}`) and the api passes through to `/v1` unchanged.
 //! - [`v1`]: the public `/v1` shapes the api builds from the engines' answers (journeys and
 //!   departure boards with their alerts, the status) and the app reads.
+//! - [`lang`]: language tags and the one rule every service matches them by.
 //! - [`ProblemBody`]: the `application/problem+json` body of every error answer.
 //!
 //! Plain data (`Serialize + Deserialize`, `utoipa::ToSchema` for the api's OpenAPI document),
 //! no behaviour beyond small derived values. A type lives here once: where the api's public
 //! shape differs from an engine's (members added, renamed), both are here, each documented.
 
+pub mod lang;
 pub mod route;
 pub mod search;
 pub mod v1;
 
 mod problem;
 
-pub use problem::ProblemBody;
+pub use problem::{PROBLEM_CODES, ProblemBody};

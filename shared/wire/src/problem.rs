@@ -25,10 +25,8 @@ pub struct ProblemBody {
     #[serde(default)]
     #[schema(required = true)]
     pub detail: String,
-    /// Stable machine-readable code: `invalid_parameter`, `missing_parameter`,
-    /// `unknown_station`, `date_out_of_range`, `missing_api_key`, `invalid_api_key`,
-    /// `revoked_api_key`, `insufficient_scope`, `rate_limited`, `quota_exceeded`,
-    /// `upstream_unavailable`, `upstream_timeout`, `upstream_error`, `database_unavailable`, …
+    /// Stable machine-readable code (the api's document lists every one as an `enum`:
+    /// [`PROBLEM_CODES`]).
     #[serde(default)]
     #[schema(required = true)]
     pub code: String,
@@ -36,6 +34,44 @@ pub struct ProblemBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+/// Every `code` a problem of the public api can carry: the api's own (keys, limits, alerts,
+/// the database, the engines as seen from it), the runtime's (shedding, timeouts, bodies, bad
+/// parameters) and the engines' client errors, which the api passes on. The api's document
+/// lists them as the `enum` of `Problem.code`; its tests fail on a code made anywhere in the
+/// services that is not listed here.
+pub const PROBLEM_CODES: &[&str] = &[
+    // Parameters and bodies (runtime extractors, handlers, engines).
+    "invalid_parameter",
+    "missing_parameter",
+    "invalid_body",
+    "body_too_large",
+    "invalid_cursor",
+    "empty_query",
+    "date_out_of_range",
+    "unknown_station",
+    "no_stop_nearby",
+    "not_found",
+    // Keys and limits.
+    "missing_api_key",
+    "invalid_api_key",
+    "revoked_api_key",
+    "insufficient_scope",
+    "rate_limited",
+    "quota_exceeded",
+    "too_many_unknown_keys",
+    // Alerts.
+    "invalid_alert",
+    "unknown_alert",
+    // Availability.
+    "overloaded",
+    "timeout",
+    "database_unavailable",
+    "upstream_unavailable",
+    "upstream_timeout",
+    "upstream_error",
+    "internal",
+];
 
 #[cfg(test)]
 mod tests {

@@ -11,55 +11,81 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct JourneysParams {
-    /// Station id, stop id, or `lat,lon`.
-    #[param(required = true, example = "fukuoka:8")]
+    /// Station id, stop id (`FEED:ID`), or `lat,lon` in decimal degrees.
+    #[param(
+        required = true,
+        example = "fukuoka:8",
+        pattern = r"^([^:,]+:.+|\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*)$"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    /// Station id, stop id, or `lat,lon`.
-    #[param(required = true, example = "fukuoka:1")]
+    /// Station id, stop id (`FEED:ID`), or `lat,lon` in decimal degrees.
+    #[param(
+        required = true,
+        example = "fukuoka:1",
+        pattern = r"^([^:,]+:.+|\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*)$"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// `YYYY-MM-DD`, local to the network (default today).
-    #[param(example = "2019-06-05")]
+    #[param(example = "2019-06-05", pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// `HH:MM[:SS]` (default now).
+    /// `HH:MM[:SS]` (default now); hours up to 47 for the small hours of the next day.
+    #[param(example = "08:00", pattern = r"^([0-3]?[0-9]|4[0-7]):[0-5][0-9](:[0-5][0-9])?$")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
-    /// The journeys leaving latest that arrive by `time`.
+    /// Search by arrival: the journeys arriving by `time`, those leaving latest (a page of
+    /// `window` seconds of arrivals before `time`, with `earlier` / `later` cursors; `window=0`:
+    /// the plain latest-departure set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arrive_by: Option<bool>,
-    /// Seconds of departures to cover (default 3600, at most 21600); 0 for the plain
-    /// earliest-arrival set.
+    /// Seconds of departures (arrive_by: arrivals) to cover (default 3600, at most 21600); 0
+    /// for the plain earliest-arrival (arrive_by: latest-departure) set.
+    #[param(minimum = 0, maximum = 21600, example = 3600)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<u32>,
     /// 0 to 8 (default 5).
+    #[param(minimum = 0, maximum = 8, example = 2)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_transfers: Option<u8>,
-    /// Slack added to every transfer, seconds.
+    /// Slack added to every transfer, seconds (more than 3600 counts as 3600).
+    #[param(minimum = 0, maximum = 3600, example = 120)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_transfer_secs: Option<u32>,
     /// Longest walk, metres.
+    #[param(minimum = 0, maximum = 100000, example = 800)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_walk_m: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wheelchair: Option<bool>,
     /// Comma-separated route ids to avoid.
+    #[param(pattern = r"^[^,:]+:[^,]+(,[^,:]+:[^,]+)*$", example = "fukuoka:1")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclude_routes: Option<String>,
     /// Comma-separated agency ids to avoid.
+    #[param(pattern = r"^[^,:]+:[^,]+(,[^,:]+:[^,]+)*$", example = "ryobi:8000020330001")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclude_agencies: Option<String>,
-    /// Comma-separated modes to avoid (`bus`, `subway`, `rail`, …).
+    /// Comma-separated modes to avoid.
+    #[param(
+        pattern = r"^(tram|subway|rail|bus|ferry|cable_tram|aerial_lift|funicular|trolleybus|monorail|coach|taxi|other)(,(tram|subway|rail|bus|ferry|cable_tram|aerial_lift|funicular|trolleybus|monorail|coach|taxi|other))*$",
+        example = "bus"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclude_modes: Option<String>,
-    /// A station to pass through.
+    /// A station to pass through (station or stop id).
+    #[param(pattern = r"^[^:,]+:.+$", example = "fukuoka:11")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
-    /// `earlier` or `later` of a previous answer (with the same from and to).
+    /// `earlier` or `later` of a previous answer (with the same from, to and options); it
+    /// replaces `date`, `time`, `window` and `arrive_by`.
+    #[param(pattern = r"^[A-Za-z0-9_-]{1,128}$")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    /// `ja` or `en` (names, headsigns).
+    /// Language of names and headsigns (`ja`, `en`, `ja-Hrkt` for kana readings, `zh-Hant`,
+    /// `zh-Hans`, `ko`, … as the feeds translate them); else `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }
@@ -68,7 +94,8 @@ pub struct JourneysParams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JourneysResponse {
     pub journeys: Vec<Journey>,
-    /// Departure window the page covers (range searches), RFC 3339.
+    /// The window the page covers, RFC 3339: departures (range searches), arrivals
+    /// (`arrive_by`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     /// Cursor of the page of journeys leaving just before this one (pass as `cursor`).

@@ -24,7 +24,7 @@ use crate::upstream::Engine;
     summary = "Journeys between two places",
     params(route_wire::JourneysParams),
     responses(
-        (status = 200, description = "Journeys, earliest departure first", body = JourneyPage),
+        (status = 200, description = "Journeys, earliest departure first", body = JourneyPage, example = json!(super::examples::journeys())),
         (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown station", body = ProblemBody, content_type = "application/problem+json"),
         (status = 502, description = "Route engine failed", body = ProblemBody, content_type = "application/problem+json"),

@@ -1,6 +1,9 @@
 //! The `/v1` routes, their access control and the OpenAPI document generated from them.
 
 pub mod alerts;
+pub mod docs;
+mod document;
+mod examples;
 pub mod journeys;
 mod problems;
 pub mod stations;
@@ -20,7 +23,6 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{OpenApi, Ref, RefOr};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::keys::{SCOPE_ADMIN, SCOPE_READ};
 use crate::state::AppState;
@@ -37,33 +39,39 @@ fn presented_key(request: &Request) -> Option<String> {
 }
 
 /// Public endpoints: a key with the `read` scope, or none in open access.
-async fn require_read(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+async fn require_read(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let key = presented_key(&request);
     let client = state.keys.clients().client_of(&request);
-    match state.keys.admit(key.as_deref(), SCOPE_READ, state.open_access, client).await {
-        Ok(access) => {
-            request.extensions_mut().insert(access);
-            next.run(request).await
-        }
-        Err(denied) => Problem::from(denied).into_response(),
-    }
+    let (admitted, limits) =
+        state.keys.admit(key.as_deref(), SCOPE_READ, state.open_access, client).await;
+    answer(admitted, &limits, request, next).await
 }
 
-/// Admin endpoints: always a key with the `admin` scope, open access or not.
-async fn require_admin(
-    State(state): State<AppState>,
+/// The handler's answer to an admitted request, else the refusal's problem; either with the
+/// `RateLimit` headers of the limits that applied.
+async fn answer(
+    admitted: Result<crate::keys::Access, crate::keys::AccessDenied>,
+    limits: &crate::ratelimit::RateLimits,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let key = presented_key(&request);
-    let client = state.keys.clients().client_of(&request);
-    match state.keys.admit(key.as_deref(), SCOPE_ADMIN, false, client).await {
+    let mut response = match admitted {
         Ok(access) => {
             request.extensions_mut().insert(access);
             next.run(request).await
         }
         Err(denied) => Problem::from(denied).into_response(),
-    }
+    };
+    limits.apply(response.headers_mut());
+    response
+}
+
+/// Admin endpoints: always a key with the `admin` scope, open access or not.
+async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let key = presented_key(&request);
+    let client = state.keys.clients().client_of(&request);
+    let (admitted, limits) = state.keys.admit(key.as_deref(), SCOPE_ADMIN, false, client).await;
+    answer(admitted, &limits, request, next).await
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {
@@ -146,6 +154,8 @@ fn describe(mut document: OpenApi) -> OpenApi {
             }
         }
     }
+    document::declare_headers(&mut document);
+    document::list_problem_codes(&mut document);
     document.security = Some(vec![
         utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new()),
         utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
@@ -164,7 +174,8 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
     )
 }
 
-/// Every `/v1` route with its access control, `/v1/openapi.json` and the `/v1/docs` page.
+/// Every `/v1` route with its access control, `/v1/openapi.json` and the `/v1/docs` page
+/// (the api's own layers around them: [`crate::edge`]).
 pub fn router(state: AppState) -> Router {
     let public = public_routes().layer(from_fn_with_state(state.clone(), require_read));
     let admin = admin_routes().layer(from_fn_with_state(state.clone(), require_admin));
@@ -174,5 +185,5 @@ pub fn router(state: AppState) -> Router {
     router
         .with_state(state)
         .route("/v1/openapi.json", get(move || async move { Json(json) }))
-        .merge(Scalar::with_url("/v1/docs", document))
+        .merge(docs::router())
 }

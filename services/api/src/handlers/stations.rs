@@ -24,14 +24,21 @@ use crate::upstream::Engine;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// What the user typed: kanji, kana, romaji or English.
-    #[param(example = "tenjin")]
+    /// What the user typed: kanji, kana, romaji or English (it needs a letter or a digit).
+    #[param(example = "tenjin", min_length = 1, max_length = 200, pattern = r"\S")]
     pub q: String,
-    /// Language of names (`ja`, `en`, …); else `Accept-Language`.
+    /// Language of names (`ja`, `en`, `ja-Hrkt` for kana readings, `zh-Hant`, …); else
+    /// `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     pub lang: Option<String>,
     /// 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50, example = 5)]
     pub limit: Option<u32>,
-    /// `lat,lon`: rank nearer stations first and report their distance.
+    /// `lat,lon` in decimal degrees: rank nearer stations first and report their distance.
+    #[param(
+        pattern = r"^\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*$",
+        example = "33.5902,130.4017"
+    )]
     pub near: Option<String>,
 }
 
@@ -40,8 +47,8 @@ pub struct SearchParams {
     summary = "Station search as the user types",
     params(SearchParams),
     responses(
-        (status = 200, description = "Matching stations, best first", body = SearchResponse),
-        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 200, description = "Matching stations, best first", body = SearchResponse, headers(("ETag" = String, description = "Weak validator (a hash of the data, whatever the encoding); send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::station_search())),
+        (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The ETag matched"))),
         (status = 400, description = "Invalid parameter", body = ProblemBody, content_type = "application/problem+json"),
         (status = 503, description = "Search engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -64,14 +71,20 @@ pub async fn search(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NearbyParams {
-    #[param(example = 33.5902)]
+    /// Latitude, decimal degrees.
+    #[param(example = 33.5902, minimum = -90, maximum = 90)]
     pub lat: f64,
-    #[param(example = 130.4017)]
+    /// Longitude, decimal degrees.
+    #[param(example = 130.4017, minimum = -180, maximum = 180)]
     pub lon: f64,
-    /// Up to 5000 (default 500).
+    /// Metres, more than 0 and up to 5000 (default 500).
+    #[param(exclusive_minimum = 0, maximum = 5000, example = 800)]
     pub radius_m: Option<f64>,
     /// 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50, example = 5)]
     pub limit: Option<u32>,
+    /// Language of names; else `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     pub lang: Option<String>,
 }
 
@@ -80,8 +93,8 @@ pub struct NearbyParams {
     summary = "Stations near a point, nearest first",
     params(NearbyParams),
     responses(
-        (status = 200, description = "Stations within the radius", body = NearbyResponse),
-        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 200, description = "Stations within the radius", body = NearbyResponse, headers(("ETag" = String, description = "Weak validator (a hash of the data, whatever the encoding); send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::nearby())),
+        (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The ETag matched"))),
         (status = 400, description = "Invalid parameter", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
@@ -114,16 +127,18 @@ pub async fn nearby(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LangParams {
+    /// Language of names; else `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     pub lang: Option<String>,
 }
 
 #[utoipa::path(
     get, path = "/v1/stations/{id}", tag = "stations",
     summary = "One station and its stops",
-    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8"), LangParams),
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8", pattern = r"^[^:]+:.+$"), LangParams),
     responses(
-        (status = 200, description = "The station", body = StationDetail),
-        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 200, description = "The station", body = StationDetail, headers(("ETag" = String, description = "Weak validator (a hash of the data, whatever the encoding); send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")), example = json!(super::examples::station())),
+        (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The ETag matched"))),
         (status = 404, description = "Unknown station", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
@@ -146,21 +161,25 @@ pub async fn station(
 #[into_params(parameter_in = Query)]
 pub struct DeparturesParams {
     /// `YYYY-MM-DD` (default today in the network's time zone).
-    #[param(example = "2019-06-05")]
+    #[param(example = "2019-06-05", pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub date: Option<String>,
-    /// `HH:MM` (default now).
+    /// `HH:MM[:SS]` (default now); hours up to 47 for the small hours of the next day.
+    #[param(example = "08:00", pattern = r"^([0-3]?[0-9]|4[0-7]):[0-5][0-9](:[0-5][0-9])?$")]
     pub time: Option<String>,
     /// Departures per line and direction, 1 to 50 (default 5).
+    #[param(minimum = 1, maximum = 50, example = 3)]
     pub limit: Option<u32>,
+    /// Language of names and headsigns; else `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     pub lang: Option<String>,
 }
 
 #[utoipa::path(
     get, path = "/v1/stations/{id}/departures", tag = "stations",
     summary = "Next departures from a station, by line and direction",
-    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8"), DeparturesParams),
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8", pattern = r"^[^:]+:.+$"), DeparturesParams),
     responses(
-        (status = 200, description = "The departure board", body = DepartureBoard),
+        (status = 200, description = "The departure board", body = DepartureBoard, example = json!(super::examples::departures())),
         (status = 400, description = "Invalid parameter or date outside the timetable", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown station", body = ProblemBody, content_type = "application/problem+json"),
         (status = 503, description = "Route engine unavailable", body = ProblemBody, content_type = "application/problem+json"),

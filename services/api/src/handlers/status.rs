@@ -12,7 +12,7 @@ use crate::state::AppState;
     get, path = "/v1/status", tag = "status",
     summary = "The active timetable and its recent versions",
     responses(
-        (status = 200, description = "Status", body = ApiStatus),
+        (status = 200, description = "Status", body = ApiStatus, example = json!(super::examples::status())),
         (status = 503, description = "Route engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]

@@ -182,6 +182,7 @@ pub fn api_config(engines: &Engines, database_url: String, open_access: bool) ->
             alert_refresh_ms: 200,
             ..AuthSettings::default()
         },
+        ..Config::default()
     }
 }
 
@@ -257,7 +258,8 @@ pub fn openapi() -> Value {
 }
 
 /// Checks `answer` against what the document says `method path` answers with its status:
-/// the status must be documented, and the body must match the documented schema.
+/// the status must be documented, the contract's headers it carries declared, and the body
+/// must match the documented schema.
 pub fn check_documented(document: &Value, method: &str, path_template: &str, answer: &Answer) {
     let operation = &document["paths"][path_template][method];
     assert!(operation.is_object(), "{method} {path_template} is not in the OpenAPI document");
@@ -268,6 +270,17 @@ pub fn check_documented(document: &Value, method: &str, path_template: &str, ans
         answer.status,
         answer.body
     );
+    // The headers the api's contract names are declared on every response that carries them.
+    for header in ["etag", "retry-after", "x-request-id", "ratelimit", "ratelimit-policy"] {
+        let declared = response["headers"]
+            .as_object()
+            .is_some_and(|headers| headers.keys().any(|key| key.eq_ignore_ascii_case(header)));
+        assert!(
+            answer.headers.get(header).is_none() || declared,
+            "{method} {path_template} {}: header {header} sent but not declared",
+            answer.status
+        );
+    }
     let Some(content) = response["content"].as_object() else {
         return;
     };

@@ -1,9 +1,10 @@
 //! `GET /journeys`: journeys between two places.
 //!
 //! Parameters: `from`, `to` (station id, stop id, or `lat,lon`); `date` (`YYYY-MM-DD`, local
-//! to the network) and `time` (`HH:MM[:SS]`), default now; `arrive_by` (the journeys leaving
-//! latest that arrive by the time); `window` (seconds; journeys leaving in
-//! `[time, time + window)`, default 3600; `0` asks for the plain depart-at Pareto set);
+//! to the network) and `time` (`HH:MM[:SS]`), default now; `arrive_by` (the journeys arriving
+//! by the time: those arriving in `(time - window, time]`, [`crate::arrivals`]); `window`
+//! (seconds; journeys leaving in `[time, time + window)`, default 3600; `0` asks for the plain
+//! depart-at, or arrive-by, Pareto set);
 //! `max_transfers`; `min_transfer_secs` (slack added to every transfer); `max_walk_m`;
 //! `wheelchair`; `exclude_routes`, `exclude_agencies`, `exclude_modes` (comma-separated ids or
 //! modes); `via` (a station id); `cursor` (from `earlier` / `later` of a previous answer:
@@ -16,7 +17,7 @@ use norikae_timetable::{Mode, Timetable};
 use norikae_wire::route as wire;
 
 use super::{parse_date, parse_time, resolve_station};
-use crate::cursor::{Binding, CursorSigner, Page};
+use crate::cursor::{Binding, CursorSigner, Page, PageKind};
 use crate::engine::{Options, Place, Request, SearchKind};
 use crate::error::Error;
 use crate::render::Render;
@@ -33,7 +34,12 @@ pub async fn journeys(
         .query(move |engine, scratch| {
             let tt = &**engine.timetable();
             let built = build_request(tt, &params, &settings, &cursors)?;
-            let journeys = engine.search_live(&built.request, scratch, &overlay)?;
+            let journeys = match (built.page_kind, &built.page) {
+                (PageKind::Arrivals, Some(page)) => {
+                    crate::arrivals::search(engine, &built.request, page, scratch, &overlay)?
+                }
+                _ => engine.search_live(&built.request, scratch, &overlay)?,
+            };
             let render = Render { lang: params.lang.clone() };
             let journeys = journeys
                 .iter()
@@ -46,13 +52,14 @@ pub async fn journeys(
                     let later = page
                         .later()
                         .ok_or(Error::InvalidCursor { reason: "the next page starts too late" })?;
+                    let kind = built.page_kind;
                     (
                         Some(wire::Window {
                             start: render.time(tt, start),
                             end: render.time(tt, end),
                         }),
-                        Some(cursors.encode(&page.earlier(), &built.binding)),
-                        Some(cursors.encode(&later, &built.binding)),
+                        Some(cursors.encode_kind(kind, &page.earlier(), &built.binding)),
+                        Some(cursors.encode_kind(kind, &later, &built.binding)),
                     )
                 }
                 None => (None, None, None),
@@ -67,8 +74,10 @@ pub async fn journeys(
 #[derive(Debug)]
 pub struct BuiltRequest {
     pub request: Request,
-    /// The page (range searches).
+    /// The page (range and arrive-by searches).
     pub page: Option<Page>,
+    /// What the page's window holds (departures without a page).
+    pub page_kind: PageKind,
     /// What this request's cursors are bound to.
     pub binding: Binding,
 }
@@ -119,9 +128,26 @@ pub fn build_request(
         coordinate_radius_m: settings.coordinate_radius_m,
     };
     let binding = Binding::new(from, to, &options, &timetable.meta.content_hash);
-    let (date, time_secs, kind, page) = if let Some(cursor) = &params.cursor {
-        let page = cursors.decode(cursor, &binding, settings.max_window_secs)?;
-        (page.date, page.time_secs, SearchKind::Range { window_secs: page.window_secs }, Some(page))
+    let (date, time_secs, kind, page, page_kind) = if let Some(cursor) = &params.cursor {
+        let (page_kind, page) =
+            cursors.decode_with_kind(cursor, &binding, settings.max_window_secs)?;
+        match page_kind {
+            PageKind::Departures => (
+                page.date,
+                page.time_secs,
+                SearchKind::Range { window_secs: page.window_secs },
+                Some(page),
+                page_kind,
+            ),
+            // Arrivals by the window's end (the page's searches: `crate::arrivals`).
+            PageKind::Arrivals => (
+                page.date,
+                page.time_secs + page.window_secs,
+                SearchKind::ArriveBy,
+                Some(page),
+                page_kind,
+            ),
+        }
     } else {
         let date = parse_date(timetable, params.date.as_deref())?;
         let time_secs = parse_time(timetable, params.time.as_deref())?;
@@ -132,17 +158,27 @@ pub fn build_request(
                 reason: format!("at most {} seconds", settings.max_window_secs),
             });
         }
-        if arrive_by {
-            (date, time_secs, SearchKind::ArriveBy, None)
+        if arrive_by && window == 0 {
+            (date, time_secs, SearchKind::ArriveBy, None, PageKind::Arrivals)
+        } else if arrive_by {
+            // Arrivals in (time - window, time]: the page starts a window before the time.
+            let page = Page { date, time_secs, window_secs: window }.earlier().normalized();
+            (date, time_secs, SearchKind::ArriveBy, Some(page), PageKind::Arrivals)
         } else if window == 0 {
-            (date, time_secs, SearchKind::DepartAt, None)
+            (date, time_secs, SearchKind::DepartAt, None, PageKind::Departures)
         } else {
             let page = Page { date, time_secs, window_secs: window }.normalized();
-            (page.date, page.time_secs, SearchKind::Range { window_secs: window }, Some(page))
+            (
+                page.date,
+                page.time_secs,
+                SearchKind::Range { window_secs: window },
+                Some(page),
+                PageKind::Departures,
+            )
         }
     };
     let request = Request { from, to, date, time_secs, kind, options };
-    Ok(BuiltRequest { request, page, binding })
+    Ok(BuiltRequest { request, page, page_kind, binding })
 }
 
 /// A station id, a stop id, or `lat,lon`.
