@@ -14,6 +14,7 @@
 //! no behaviour beyond small derived values. A type lives here once: where the api's public
 //! shape differs from an engine's (members added, renamed), both are here, each documented.
 
+pub mod polyline;
 pub mod route;
 pub mod search;
 pub mod v1;

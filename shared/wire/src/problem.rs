@@ -26,7 +26,7 @@ pub struct ProblemBody {
     #[schema(required = true)]
     pub detail: String,
     /// Stable machine-readable code: `invalid_parameter`, `missing_parameter`,
-    /// `unknown_station`, `date_out_of_range`, `missing_api_key`, `invalid_api_key`,
+    /// `unknown_station`, `unknown_trip`, `trip_not_running`, `date_out_of_range`, `missing_api_key`, `invalid_api_key`,
     /// `revoked_api_key`, `insufficient_scope`, `rate_limited`, `quota_exceeded`,
     /// `upstream_unavailable`, `upstream_timeout`, `upstream_error`, `database_unavailable`, …
     #[serde(default)]

@@ -200,6 +200,17 @@ pub struct DepartureBoard {
     pub alerts: Vec<Alert>,
 }
 
+/// `GET /v1/trips/{id}` answer: the route engine's run of the trip, member for member, plus
+/// the alerts active during it on its route, its agency or any station it calls at.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AlertedTrip {
+    #[serde(flatten)]
+    pub trip: route::TripResponse,
+    #[serde(default)]
+    #[schema(required = true)]
+    pub alerts: Vec<Alert>,
+}
+
 /// One feed of a timetable version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeedDates {
