@@ -306,7 +306,8 @@ mod tests {
                          "mode": "subway", "agency_id": "fukuoka:a", "agency_name": "福岡市地下鉄"},
                "service_date": "2019-06-05", "from": stop, "to": stop,
                "departure": "2019-06-05T08:03:00+09:00", "arrival": "2019-06-05T08:10:00+09:00",
-               "duration_secs": 420, "stops": [{"stop": stop}], "alerts": []})
+               "duration_secs": 420, "stops": [{"stop": stop}], "geometry": "}c{kE_kebX",
+               "alerts": []})
     }
 
     #[test]
