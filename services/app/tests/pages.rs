@@ -532,6 +532,7 @@ async fn a_trip_page_lists_every_stop_with_its_times_and_marks_the_ride() {
         assert!(html.contains(expected), "`{expected}` missing from {html}");
     }
     assert_eq!(html.matches("trip-stop ridden").count(), 2, "姪浜 to 西新 is the ride: {html}");
+    assert!(!html.contains("<time>23:55</time> arr."), "one time where arrival and departure meet");
     let (status, html) = page(&app, "/trips/fukuoka:nope?date=2019-06-05").await;
     assert_eq!(status, 404, "{html}");
     assert!(html.contains("この便は見つからないか"), "{html}");

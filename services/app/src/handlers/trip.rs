@@ -80,12 +80,17 @@ pub async fn trip(
         .enumerate()
         .map(|(position, stop)| {
             let time = stop.departure.as_deref().or(stop.arrival.as_deref()).unwrap_or_default();
+            let departure = stop.departure.as_deref().map(clock);
+            // A stop the vehicle leaves the minute it arrives shows one time.
+            let arrival = stop.arrival.as_deref().map(clock).filter(|arrival| {
+                departure.as_ref().is_none_or(|departure| departure != arrival)
+            });
             TripStopView {
                 name: stop.stop.name.clone(),
                 station_id: stop.stop.station_id.clone(),
                 platform: stop.stop.platform.clone().filter(|platform| !platform.trim().is_empty()),
-                arrival: stop.arrival.as_deref().map(clock),
-                departure: stop.departure.as_deref().map(clock),
+                arrival,
+                departure,
                 next_day: service_date.is_some_and(|date| days_after(time, date) > 0),
                 pickup: stop.pickup,
                 drop_off: stop.drop_off,
