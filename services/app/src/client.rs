@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use norikae_wire::ProblemBody;
 use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
-use norikae_wire::v1::{ApiStatus, DepartureBoard, JourneyPage};
+use norikae_wire::v1::{AlertedTrip, ApiStatus, DepartureBoard, JourneyPage};
 use serde::de::DeserializeOwned;
 
 use crate::UpstreamSettings;
@@ -286,6 +286,24 @@ impl Api<'_> {
             query.push(("time", time.to_owned()));
         }
         self.get(&format!("/stations/{}/departures", station_segment(id)?), &query).await
+    }
+
+    /// `GET /v1/trips/{id}?date=`.
+    pub async fn trip(&self, id: &str, date: &str, lang: &str) -> Result<AlertedTrip, ApiError> {
+        let segment =
+            norikae_runtime::path::encode_path_segment(id).ok_or_else(|| ApiError::Problem {
+                status: 404,
+                problem: ProblemBody {
+                    status: 404,
+                    title: "Not Found".to_owned(),
+                    detail: format!("no trip has the id `{id}`"),
+                    code: "unknown_trip".to_owned(),
+                    ..ProblemBody::default()
+                },
+                retry_after_secs: None,
+            })?;
+        let query = [("date", date.to_owned()), ("lang", lang.to_owned())];
+        self.get(&format!("/trips/{segment}"), &query).await
     }
 
     /// `GET /v1/journeys`.

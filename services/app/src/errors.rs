@@ -77,6 +77,9 @@ impl ErrorView {
                     ("unknown_station", _) => {
                         Self::new(StatusCode::NOT_FOUND, code, lang.text("err_unknown_station"))
                     }
+                    ("unknown_trip" | "trip_not_running", _) => {
+                        Self::new(StatusCode::NOT_FOUND, code, lang.text("err_unknown_trip"))
+                    }
                     ("no_stop_nearby", _) => {
                         Self::new(StatusCode::BAD_REQUEST, code, lang.text("err_no_stop_nearby"))
                     }

@@ -188,6 +188,15 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("more_departures", "さらに表示", "Show more"),
     ("distance", "距離", "Distance"),
     ("reading", "よみ", "Reading"),
+    // Trip page.
+    ("trip_link", "停車駅と時刻", "Stops and times"),
+    ("trip_stops", "停車駅", "Stops"),
+    ("trip_date", "運行日 {date}", "Runs on {date}"),
+    ("arrive", "着", "arr."),
+    ("depart", "発", "dep."),
+    ("drop_off_only", "降車のみ", "drop-off only"),
+    ("pickup_only", "乗車のみ", "pick-up only"),
+    ("your_ride", "ご乗車区間", "your ride"),
     // Choice page.
     ("choose_title", "駅・バス停を選んでください", "Choose your stations"),
     (
@@ -199,6 +208,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("choose_to", "到着地「{q}」の候補", "Where are you going? (“{q}”)"),
     // Errors.
     ("error_title", "エラー", "Something went wrong"),
+    (
+        "err_unknown_trip",
+        "この便は見つからないか、指定の日には運行していません。",
+        "This trip is unknown or does not run on that day.",
+    ),
     (
         "err_unreachable",
         "経路検索サービスに接続できません。しばらくしてからもう一度お試しください。",

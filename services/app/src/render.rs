@@ -17,6 +17,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("results.html", include_str!("../templates/results.html")),
     ("choose.html", include_str!("../templates/choose.html")),
     ("station.html", include_str!("../templates/station.html")),
+    ("trip.html", include_str!("../templates/trip.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
-use norikae_wire::route::{Fare, Place, RouteInfo, StopRef};
+use norikae_wire::route::{Fare, Place, RouteInfo, StopRef, TransitLeg};
 use norikae_wire::search::Station;
 use norikae_wire::v1::{Alert, AlertedDepartureGroup, AlertedJourney, AlertedLeg, Effect};
 
@@ -261,6 +261,17 @@ impl StopView {
     }
 }
 
+/// `/trips/{id}?date=&from=&to=` of a ride; `None` when the api sent no trip id.
+fn trip_url(ride: &TransitLeg) -> Option<String> {
+    let segment = norikae_runtime::path::encode_path_segment(&ride.trip_id)?;
+    let pairs = [
+        ("date".to_owned(), ride.service_date.clone()),
+        ("from".to_owned(), ride.from.station_id.clone()),
+        ("to".to_owned(), ride.to.station_id.clone()),
+    ];
+    Some(crate::handlers::url_with_query(&format!("/trips/{segment}"), &pairs))
+}
+
 /// One leg of a journey.
 #[derive(Clone, Debug, Serialize)]
 pub struct LegView {
@@ -284,6 +295,8 @@ pub struct LegView {
     /// What the realtime feeds say at boarding and alighting (`4分遅れ（08:07発）`, `運休`).
     pub live_departure: Option<String>,
     pub live_arrival: Option<String>,
+    /// The page of the ride's trip (its run on the service date, the ride marked).
+    pub trip_url: Option<String>,
 }
 
 impl LegView {
@@ -343,6 +356,7 @@ impl LegView {
                             )
                         },
                     ),
+                    trip_url: trip_url(ride),
                 }
             }
             AlertedLeg::Walk(walk) => {
@@ -372,6 +386,7 @@ impl LegView {
                     alerts: Vec::new(),
                     live_departure: None,
                     live_arrival: None,
+                    trip_url: None,
                 }
             }
         }
@@ -580,6 +595,7 @@ mod tests {
                 arrival: "2019-10-16T14:31:58+09:00".to_owned(),
                 duration_secs: 480,
                 distance_m: 506,
+                geometry: String::new(),
             })],
             fare: None,
         }

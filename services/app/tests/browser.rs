@@ -279,6 +279,23 @@ async fn journey(client: &Client, app: &str) {
     assert!(later_first > first, "later journeys leave later: {later_first} after {first}");
     screenshot(client, "04-later").await;
 
+    // A ride's trip: its run with every stop, the ride marked; then back to the results.
+    let trip_link = wait_for(client, "[data-journey] a[data-trip-link]").await;
+    trip_link.click().await.expect("open the trip");
+    wait_for(client, "[data-trip-stops]").await;
+    assert!(client.current_url().await.expect("url").path().starts_with("/trips/"));
+    let ridden = client.find_all(Locator::Css(".trip-stop.ridden")).await.expect("ridden stops");
+    let stops = client.find_all(Locator::Css("[data-trip-stop]")).await.expect("trip stops");
+    assert!(
+        ridden.len() >= 2 && stops.len() >= ridden.len(),
+        "{} of {} stops",
+        ridden.len(),
+        stops.len()
+    );
+    screenshot(client, "04b-trip").await;
+    client.back().await.expect("back to the results");
+    wait_for(client, "[data-journey]").await;
+
     // A station's departures.
     let station_link = wait_for(client, "[data-journey] a[data-station-link]").await;
     let stop_name = station_link.text().await.expect("stop name");

@@ -80,11 +80,51 @@ async fn start_api(answers: Answers) -> String {
             }),
         )
         .route("/v1/journeys", get(journeys))
+        .route(
+            "/v1/trips/{id}",
+            get(|axum::extract::Path(id): axum::extract::Path<String>| async move {
+                match id.as_str() {
+                    "fukuoka:t1" => reply(200, &kuko_trip(), None),
+                    _ => reply(
+                        404,
+                        &json!({"status": 404, "code": "unknown_trip", "detail": "internal detail"}),
+                        None,
+                    ),
+                }
+            }),
+        )
         .route("/v1/status", get(status));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://127.0.0.1:{port}")
+}
+
+/// The api's run of trip `fukuoka:t1`: 姪浜 → 西新 → 天神, past midnight at the end.
+fn kuko_trip() -> Value {
+    let call = |id: &str,
+                name: &str,
+                arrival: Option<&str>,
+                departure: Option<&str>,
+                pickup: bool| {
+        json!({"stop": {"id": format!("{id}_1"), "name": name, "station_id": id, "platform": "1",
+                        "lat": 33.58, "lon": 130.36},
+               "station_name": name, "arrival": arrival, "departure": departure,
+               "pickup": pickup, "drop_off": true})
+    };
+    json!({
+        "trip_id": "fukuoka:t1", "service_date": "2019-06-05", "headsign": "天神",
+        "route": {"id": "fukuoka:1", "short_name": "空港線", "long_name": "", "color": "F5A200",
+                  "text_color": "FFFFFF", "mode": "subway", "agency_id": "fukuoka:a",
+                  "agency_name": "福岡市地下鉄"},
+        "wheelchair": "unknown", "geometry": "",
+        "stops": [
+            call("fukuoka:1", "姪浜", None, Some("2019-06-05T23:50:00+09:00"), true),
+            call("fukuoka:3", "西新", Some("2019-06-05T23:55:00+09:00"), Some("2019-06-05T23:55:30+09:00"), true),
+            call("fukuoka:8", "天神", Some("2019-06-06T00:02:00+09:00"), None, false),
+        ],
+        "alerts": [],
+    })
 }
 
 async fn start_app(api_url: &str) -> String {
@@ -303,6 +343,11 @@ async fn results_show_alerts_on_legs_fares_platforms_and_colours() {
         assert!(html.contains(expected), "`{expected}` missing from {html}");
     }
     assert!(!html.contains("javascript:alert"), "unsafe alert links are dropped");
+    let unescaped = slashes(&html).replace("&amp;", "&");
+    assert!(
+        unescaped.contains("href=\"/trips/fukuoka:t1?date=2019-06-05&from=fukuoka%3A8&to=fukuoka%3A3\" data-trip-link"),
+        "each ride links its trip's run: {unescaped}"
+    );
     let later = html
         .split("data-later")
         .next()
@@ -464,4 +509,31 @@ async fn raw_get(base: &str, path: &str) -> (u16, String) {
     let answer = String::from_utf8_lossy(&answer).into_owned();
     let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).expect("status");
     (status, answer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trip_page_lists_every_stop_with_its_times_and_marks_the_ride() {
+    let api = start_api(Answers::default()).await;
+    let app = start_app(&api).await;
+    let (status, html) =
+        page(&app, "/trips/fukuoka:t1?date=2019-06-05&from=fukuoka:1&to=fukuoka:3&lang=en").await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.matches("data-trip-stop>").count(), 3, "{html}");
+    for expected in [
+        "空港線",
+        "towards 天神",
+        "Runs on 2019-06-05",
+        "23:50",
+        "23:55",
+        "00:02",
+        "(next day)",
+        "Platform 1",
+    ] {
+        assert!(html.contains(expected), "`{expected}` missing from {html}");
+    }
+    assert_eq!(html.matches("trip-stop ridden").count(), 2, "姪浜 to 西新 is the ride: {html}");
+    assert!(!html.contains("<time>23:55</time> arr."), "one time where arrival and departure meet");
+    let (status, html) = page(&app, "/trips/fukuoka:nope?date=2019-06-05").await;
+    assert_eq!(status, 404, "{html}");
+    assert!(html.contains("この便は見つからないか"), "{html}");
 }

@@ -47,6 +47,9 @@ pub struct ImportArgs {
     /// Most trips frequencies.txt may expand to in one feed; rows past it are skipped.
     #[arg(long, default_value_t = ImportLimits::default().max_frequency_trips)]
     pub max_frequency_trips: u64,
+    /// Leave shapes.txt out: rides are drawn stop to stop (a smaller snapshot).
+    #[arg(long)]
+    pub no_shapes: bool,
     /// No progress bars (for logs and scripts).
     #[arg(long)]
     pub quiet: bool,
@@ -122,7 +125,7 @@ pub fn run_import(args: ImportArgs) -> anyhow::Result<()> {
     let bars = Bars { multi: MultiProgress::new(), hidden: args.quiet };
     let (timetable, report) = import_to_file(
         &feeds,
-        &ImportOptions { walking, limits },
+        &ImportOptions { walking, limits, skip_shapes: args.no_shapes },
         &out,
         &bars,
     )
@@ -193,6 +196,18 @@ fn print_summary(timetable: &Timetable) {
         timetable.stop_times.len(),
         timetable.footpaths.len(),
         timetable.fares.attributes.len()
+    );
+    let shaped = timetable
+        .trip_shape_cuts
+        .iter()
+        .filter(|cut| **cut != norikae_timetable::NO_SHAPE_CUT)
+        .count();
+    println!(
+        "shapes: {} ({:.1} MiB of points, {:.1} MiB of stop positions); {shaped} of {} trips follow one, the others are drawn stop to stop",
+        timetable.num_shapes(),
+        mib(timetable.shape_points.len() as u64),
+        mib(timetable.stop_segments.len() as u64 * 4),
+        timetable.trips.len()
     );
 }
 

@@ -6,6 +6,10 @@ use chrono::NaiveDate;
 pub enum Error {
     #[error("unknown station or stop `{id}`")]
     UnknownStation { id: String, field: &'static str },
+    #[error("unknown trip `{id}`")]
+    UnknownTrip { id: String },
+    #[error("trip `{id}` does not run on {date} (the timetable covers {first} to {last})")]
+    TripNotRunning { id: String, date: NaiveDate, first: NaiveDate, last: NaiveDate },
     #[error("date {date} is outside the timetable, which covers {first} to {last}")]
     DateOutOfRange { date: NaiveDate, first: NaiveDate, last: NaiveDate },
     #[error("query parameter `{field}` is required: {expected}")]
@@ -29,6 +33,8 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::UnknownStation { .. } => "unknown_station",
+            Self::UnknownTrip { .. } => "unknown_trip",
+            Self::TripNotRunning { .. } => "trip_not_running",
             Self::DateOutOfRange { .. } => "date_out_of_range",
             Self::MissingParameter { .. } => "missing_parameter",
             Self::InvalidParameter { .. } => "invalid_parameter",
@@ -46,7 +52,8 @@ impl Error {
             | Self::MissingParameter { field, .. }
             | Self::InvalidParameter { field, .. }
             | Self::NoStopNearby { field, .. } => Some(field),
-            Self::DateOutOfRange { .. } => Some("date"),
+            Self::DateOutOfRange { .. } | Self::TripNotRunning { .. } => Some("date"),
+            Self::UnknownTrip { .. } => Some("id"),
             Self::InvalidCursor { .. } => Some("cursor"),
             Self::NotLoaded | Self::Timeout { .. } | Self::Stopped => None,
         }

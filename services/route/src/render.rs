@@ -5,6 +5,7 @@ use chrono::TimeZone;
 use norikae_timetable::{LocalizedText, RouteIdx, StopIdx, Timetable};
 
 use crate::engine::departures::DepartureGroup;
+use norikae_wire::polyline;
 use norikae_wire::route as wire;
 
 use crate::engine::{Engine, Journey, Leg, WalkEnd};
@@ -17,7 +18,7 @@ pub struct Render {
 }
 
 impl Render {
-    fn text(&self, text: &LocalizedText) -> String {
+    pub(crate) fn text(&self, text: &LocalizedText) -> String {
         match &self.lang {
             Some(lang) => text.get(lang).to_owned(),
             None => text.default.clone(),
@@ -67,7 +68,17 @@ impl Render {
         }
     }
 
-    fn headsign(&self, engine: &Engine, trip: norikae_timetable::TripIdx) -> String {
+    fn position(timetable: &Timetable, end: WalkEnd) -> (f64, f64) {
+        match end {
+            WalkEnd::Stop(stop) => {
+                let data = &timetable.stops[stop.idx()];
+                (data.lat, data.lon)
+            }
+            WalkEnd::Place { lat, lon } => (lat, lon),
+        }
+    }
+
+    pub(crate) fn headsign(&self, engine: &Engine, trip: norikae_timetable::TripIdx) -> String {
         let data = &engine.timetable().trips[trip.idx()];
         if data.headsign.is_empty() { engine.headsign(trip) } else { self.text(&data.headsign) }
     }
@@ -112,10 +123,16 @@ impl Render {
                         arrival: self.time(tt, arrival),
                         duration_secs: arrival - departure,
                         stops: passed,
+                        geometry: polyline::encode(&tt.trip_path(
+                            trip,
+                            board_position,
+                            alight_position,
+                        )),
                         realtime: None,
                     })
                 }
                 Leg::Walk { from, to, departure, arrival, duration_secs, distance_m } => {
+                    let ends = [Self::position(tt, from), Self::position(tt, to)];
                     wire::Leg::Walk(wire::WalkLeg {
                         from: self.place(tt, from),
                         to: self.place(tt, to),
@@ -123,6 +140,7 @@ impl Render {
                         arrival: self.time(tt, arrival),
                         duration_secs,
                         distance_m,
+                        geometry: polyline::encode(&ends),
                     })
                 }
             })
@@ -181,6 +199,7 @@ impl Render {
                     .iter()
                     .map(|departure| wire::Departure {
                         trip_id: tt.trips[departure.trip.idx()].id.clone(),
+                        service_date: tt.date_of_day(departure.service_day).to_string(),
                         departure: self.time(tt, departure.departure),
                         headsign: self.headsign(engine, departure.trip),
                         stop: self.stop(tt, departure.stop),
@@ -261,5 +280,82 @@ mod tests {
         let fare = rendered.fare.expect("Fukuoka's fares price a ride");
         assert_eq!(fare.currency, "JPY");
         assert!(fare.total > 0.0, "{fare:?}");
+    }
+
+    /// Metres between two points (equirectangular: fine for a few metres).
+    fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+        let dy = (a.0 - b.0) * 111_132.0;
+        let dx = (a.1 - b.1) * 111_320.0 * a.0.to_radians().cos();
+        (dx * dx + dy * dy).sqrt()
+    }
+
+    #[test]
+    fn a_ride_is_drawn_along_its_shape_from_boarding_to_alighting_and_a_walk_straight() {
+        let engine = test_journeys::engine();
+        let tt = &**engine.timetable();
+        let rendered = Render::default().journey(&engine, &test_journeys::ride_from_tenjin(tt));
+        let [wire::Leg::Transit(ride)] = rendered.legs.as_slice() else {
+            panic!("one ride: {rendered:?}")
+        };
+        let path = polyline::decode(&ride.geometry).expect("an encoded polyline");
+        let (first, last) = (path[0], path[path.len() - 1]);
+        assert!(metres(first, (ride.from.lat, ride.from.lon)) < 2.0, "{first:?} {:?}", ride.from);
+        assert!(metres(last, (ride.to.lat, ride.to.lon)) < 2.0, "{last:?} {:?}", ride.to);
+        // Fukuoka's trips.txt names no shapes: its rides go straight from stop to stop.
+        assert_eq!(path.len(), 2, "{path:?}");
+
+        // An Okayama bus follows its shape: a ride over three stops of a shaped trip.
+        let (trip, day) = (0..tt.trips.len())
+            .map(norikae_timetable::TripIdx::from)
+            .filter(|&trip| tt.trip_shape(trip).is_some() && tt.stop_times_of_trip(trip).len() > 4)
+            .find_map(|trip| {
+                (0..tt.meta.num_days).find(|&day| tt.trip_runs(trip, day)).map(|day| (trip, day))
+            })
+            .expect("a shaped Okayama trip runs some day");
+        let times = tt.stop_times_of_trip(trip);
+        let day_start = tt.service_day_start(tt.date_of_day(day)).timestamp();
+        let (departure, arrival) =
+            (day_start + i64::from(times[1].departure), day_start + i64::from(times[4].arrival));
+        let journey = crate::engine::Journey {
+            legs: vec![Leg::Transit {
+                trip,
+                pattern: tt.trips[trip.idx()].pattern,
+                board_position: 1,
+                alight_position: 4,
+                service_day: day,
+                departure,
+                arrival,
+            }],
+            departure,
+            arrival,
+            transfers: 0,
+        };
+        let rendered = Render::default().journey(&engine, &journey);
+        let [wire::Leg::Transit(ride)] = rendered.legs.as_slice() else {
+            panic!("one ride: {rendered:?}")
+        };
+        let path = polyline::decode(&ride.geometry).expect("an encoded polyline");
+        let (first, last) = (path[0], path[path.len() - 1]);
+        assert!(metres(first, (ride.from.lat, ride.from.lon)) < 2.0, "{first:?} {:?}", ride.from);
+        assert!(metres(last, (ride.to.lat, ride.to.lon)) < 2.0, "{last:?} {:?}", ride.to);
+        assert!(path.len() > 4, "the shape's points between four stops: {path:?}");
+        assert_eq!(
+            path,
+            tt.trip_path(trip, 1, 4)
+                .iter()
+                .map(|&(lat, lon)| { ((lat * 1e5).round() / 1e5, (lon * 1e5).round() / 1e5) })
+                .collect::<Vec<_>>()
+        );
+
+        let walk = Render::default().journey(&engine, &test_journeys::tenjin_on_foot(tt));
+        let [wire::Leg::Walk(walk)] = walk.legs.as_slice() else { panic!("one walk: {walk:?}") };
+        let path = polyline::decode(&walk.geometry).expect("an encoded polyline");
+        let (wire::Place::Stop(from), wire::Place::Stop(to)) = (&walk.from, &walk.to) else {
+            panic!("between two stops: {walk:?}")
+        };
+        assert_eq!(path.len(), 2, "a straight line");
+        assert!(
+            metres(path[0], (from.lat, from.lon)) < 2.0 && metres(path[1], (to.lat, to.lon)) < 2.0
+        );
     }
 }

@@ -24,6 +24,7 @@ pub mod live;
 pub mod memory;
 pub mod model;
 pub mod settings;
+pub mod shapes;
 pub mod snapshot;
 pub mod warnings;
 

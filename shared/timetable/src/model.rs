@@ -21,7 +21,7 @@ use crate::column::Column;
 use crate::index::IdIndex;
 
 /// Version of the compiled layout; a snapshot written with another version is refused.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 macro_rules! index_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -85,6 +85,10 @@ index_type!(
 index_type!(
     /// A fare (index into [`Fares::attributes`]).
     FareIdx
+);
+index_type!(
+    /// A shape: the path vehicles drive (shapes.txt), in [`Timetable::shape_offsets`].
+    ShapeIdx
 );
 
 /// Seconds since the start of a service day, which GTFS defines as noon minus 12 hours local
@@ -404,6 +408,20 @@ pub struct Trip {
     pub wheelchair_accessible: Accessibility,
 }
 
+/// Where the stops of a trip lie along its shape: a shape and, for each stop of the trip's
+/// pattern, the segment of the shape (between points `s` and `s + 1`) the stop projects onto,
+/// at `stop_segments[segments_start..segments_start + pattern stops]`.
+/// Trips of a pattern with the same shape share one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+pub struct ShapeCut {
+    pub shape: ShapeIdx,
+    pub segments_start: u32,
+}
+
+/// [`Timetable::trip_shape_cuts`] of a trip without a shape: it is drawn stop to stop.
+pub const NO_SHAPE_CUT: u32 = u32::MAX;
+
 /// One entry of the stop → pattern index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
@@ -584,6 +602,17 @@ pub struct Timetable {
     /// transfers.txt rules naming trips or routes, sorted by `from_stop` (see
     /// [`Timetable::transfer_rules_from`]).
     pub transfer_rules: Vec<TransferRule>,
+
+    /// Shapes: shape `s` is the bytes `shape_points[shape_offsets[s]..shape_offsets[s + 1]]`,
+    /// its points as zigzag varints of micro-degree deltas, latitude then longitude, the first
+    /// point's deltas from (0, 0) (see [`crate::shapes`]). Identical shapes are stored once.
+    pub shape_offsets: Column<u32>,
+    pub shape_points: Column<u8>,
+    /// Per trip: its index into `shape_cuts`, or [`NO_SHAPE_CUT`].
+    pub trip_shape_cuts: Column<u32>,
+    pub shape_cuts: Column<ShapeCut>,
+    /// Segment indices of the stops along their shapes, sliced by [`ShapeCut::segments_start`].
+    pub stop_segments: Column<u32>,
 
     /// `meta.timezone`, parsed (not stored in the snapshot; set when built or loaded).
     pub tz: chrono_tz::Tz,

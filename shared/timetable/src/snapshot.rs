@@ -100,6 +100,11 @@ fn columns_of(timetable: &Timetable) -> Vec<(&'static str, &[u8], usize, usize)>
         entry("footpath_offsets", &timetable.footpath_offsets),
         entry("footpaths", &timetable.footpaths),
         entry("min_transfer_secs", &timetable.min_transfer_secs),
+        entry("shape_offsets", &timetable.shape_offsets),
+        entry("shape_points", &timetable.shape_points),
+        entry("trip_shape_cuts", &timetable.trip_shape_cuts),
+        entry("shape_cuts", &timetable.shape_cuts),
+        entry("stop_segments", &timetable.stop_segments),
     ]
 }
 
@@ -365,6 +370,11 @@ pub fn load(path: &Path) -> Result<Timetable> {
         footpath_offsets: column(path, &shared, &column_entries, data_start, "footpath_offsets")?,
         footpaths: column(path, &shared, &column_entries, data_start, "footpaths")?,
         min_transfer_secs: column(path, &shared, &column_entries, data_start, "min_transfer_secs")?,
+        shape_offsets: column(path, &shared, &column_entries, data_start, "shape_offsets")?,
+        shape_points: column(path, &shared, &column_entries, data_start, "shape_points")?,
+        trip_shape_cuts: column(path, &shared, &column_entries, data_start, "trip_shape_cuts")?,
+        shape_cuts: column(path, &shared, &column_entries, data_start, "shape_cuts")?,
+        stop_segments: column(path, &shared, &column_entries, data_start, "stop_segments")?,
         meta,
         feeds: header.feeds,
         agencies: header.agencies,
@@ -441,6 +451,15 @@ fn check_shape(path: &Path, timetable: &Timetable) -> Result<()> {
         (timetable.footpath_offsets.len() == stops + 1, "footpath_offsets"),
         (timetable.min_transfer_secs.len() == stops, "min_transfer_secs"),
         (timetable.trip_services.len() == timetable.trips.len(), "trip_services"),
+        (timetable.trip_shape_cuts.len() == timetable.trips.len(), "trip_shape_cuts"),
+        (
+            !timetable.shape_offsets.is_empty()
+                && timetable
+                    .shape_offsets
+                    .last()
+                    .is_some_and(|last| *last as usize == timetable.shape_points.len()),
+            "shape_offsets",
+        ),
         (timetable.pattern_stop_rules.len() == timetable.pattern_stops.len(), "pattern_stop_rules"),
         (
             timetable.service_days.len().is_multiple_of(timetable.service_words.max(1) as usize)
@@ -498,6 +517,13 @@ fn check_indices(timetable: &Timetable) -> std::result::Result<(), String> {
 
     check_offsets("stop_pattern_offsets", &timetable.stop_pattern_offsets)?;
     check_offsets("footpath_offsets", &timetable.footpath_offsets)?;
+    check_offsets("shape_offsets", &timetable.shape_offsets)?;
+    let shapes = timetable.num_shapes();
+    if let Some((position, cut)) =
+        timetable.shape_cuts.iter().enumerate().find(|(_, cut)| cut.shape.idx() >= shapes)
+    {
+        return Err(out_of_range(format!("shape_cuts[{position}].shape"), cut.shape.idx(), shapes));
+    }
     for (index, pattern) in timetable.patterns.iter().enumerate() {
         let Pattern { route, stops: stop_range, trips: trip_range, stop_times_start } = pattern;
         if stop_range.start > stop_range.end
@@ -565,6 +591,22 @@ fn check_indices(timetable: &Timetable) -> std::result::Result<(), String> {
                 trip.service.idx(),
                 services,
             ));
+        }
+        let cut_index = timetable.trip_shape_cuts[index];
+        if cut_index != NO_SHAPE_CUT {
+            let Some(cut) = timetable.shape_cuts.get(cut_index as usize) else {
+                let what = format!("trip {index}: shape cut");
+                return Err(out_of_range(what, cut_index as usize, timetable.shape_cuts.len()));
+            };
+            let num_stops = timetable.patterns[trip.pattern.idx()].num_stops();
+            if cut.segments_start as usize + num_stops > timetable.stop_segments.len() {
+                return Err(format!(
+                    "trip {index}: the segments of its {num_stops} stops from {} run past \
+                     stop_segments (length {})",
+                    cut.segments_start,
+                    timetable.stop_segments.len()
+                ));
+            }
         }
     }
     if let Some((index, service)) =

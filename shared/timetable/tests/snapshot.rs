@@ -9,7 +9,8 @@ use std::time::Duration;
 use common::*;
 use norikae_timetable::{
     Error, FORMAT_VERSION, FeedInput, Footpath, ImportOptions, LiveTimetable, NoProgress,
-    PatternIdx, ServiceIdx, StopIdx, Timetable, bundled, import, import_to_file, snapshot,
+    PatternIdx, ServiceIdx, ShapeCut, ShapeIdx, StopIdx, Timetable, bundled, import,
+    import_to_file, snapshot,
 };
 
 #[test]
@@ -183,6 +184,31 @@ fn a_snapshot_with_an_index_out_of_range_is_refused_at_load() {
         "station member",
         |t| t.stations[0].stops.push(StopIdx(FAR)),
         "station 0: member stop is 1000000",
+    );
+    assert_refused(
+        "trip shape cut",
+        |t| t.trip_shape_cuts = vec![FAR; t.trips.len()].into(),
+        "trip 0: shape cut is 1000000",
+    );
+    assert_refused(
+        "stop segments past their column",
+        |t| {
+            t.shape_offsets = vec![0, 4].into();
+            t.shape_points = vec![0u8, 0, 2, 2].into();
+            t.shape_cuts = vec![ShapeCut { shape: ShapeIdx(0), segments_start: FAR }].into();
+            t.trip_shape_cuts = vec![0; t.trips.len()].into();
+        },
+        "trip 0: the segments of its 2 stops from 1000000 run past stop_segments",
+    );
+    assert_refused(
+        "shape of a cut",
+        |t| t.shape_cuts = vec![ShapeCut { shape: ShapeIdx(FAR), segments_start: 0 }].into(),
+        "shape_cuts[0].shape is 1000000",
+    );
+    assert_refused(
+        "shape offsets past the points",
+        |t| t.shape_offsets = vec![0, FAR].into(),
+        "shape_offsets does not match",
     );
 }
 

@@ -16,6 +16,7 @@
 //! shape differs from an engine's (members added, renamed), both are here, each documented.
 
 pub mod lang;
+pub mod polyline;
 pub mod route;
 pub mod search;
 pub mod v1;

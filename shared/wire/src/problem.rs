@@ -50,6 +50,9 @@ pub const PROBLEM_CODES: &[&str] = &[
     "empty_query",
     "date_out_of_range",
     "unknown_station",
+    "unknown_trip",
+    "trip_not_running",
+    "unknown_route",
     "no_stop_nearby",
     "not_found",
     // Keys and limits.

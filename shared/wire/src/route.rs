@@ -152,6 +152,13 @@ pub struct TransitLeg {
     pub duration_secs: i64,
     /// Every stop of the ride, boarding and alighting stops included.
     pub stops: Vec<PassedStop>,
+    /// The ride's path as an encoded polyline (Google's algorithm, precision 5; see
+    /// [`crate::polyline`]): along the trip's shape where the feed has one, else straight
+    /// from stop to stop; it begins at the boarding stop and ends at the alighting stop.
+    // Read as empty from a route service older than this member.
+    #[serde(default)]
+    #[schema(required = true, example = "_p~iF~ps|U_ulLnnqC_mqNvxq`@")]
+    pub geometry: String,
     /// What a GTFS-Realtime feed says about this ride (absent: nothing, the times are the
     /// timetable's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,6 +232,12 @@ pub struct WalkLeg {
     pub arrival: String,
     pub duration_secs: u32,
     pub distance_m: u32,
+    /// The walk as an encoded polyline (precision 5): a straight line from `from` to `to`
+    /// (the walking links are straight-line distances; the feeds give no paths).
+    // Read as empty from a route service older than this member.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub geometry: String,
 }
 
 /// A walk's end: a stop, or the coordinates of the query.
@@ -271,6 +284,12 @@ pub struct DepartureGroup {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Departure {
     pub trip_id: String,
+    /// Service date of the trip (`YYYY-MM-DD`, the day before for a departure past
+    /// midnight): with `trip_id`, what `/trips/{id}?date=` takes.
+    // Read as empty from a route service older than this member.
+    #[serde(default)]
+    #[schema(required = true, example = "2019-06-05")]
+    pub service_date: String,
     pub departure: String,
     pub headsign: String,
     pub stop: StopRef,
@@ -295,6 +314,68 @@ pub struct DepartureRealtime {
     /// The platform it now leaves from, where that changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+}
+
+/// The query of `GET /trips/{id}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct TripParams {
+    /// Service date of the run, `YYYY-MM-DD` (a journey leg's or a departure's
+    /// `service_date`); default: today in the network's time zone.
+    #[param(example = "2019-06-05", pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// `ja` or `en` (names, headsigns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// `GET /trips/{id}?date=`: one run of a trip, every stop with its times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TripResponse {
+    /// `FEED:trip_id` (frequency-based runs: `FEED:trip_id@HH:MM:SS`).
+    #[schema(example = "fukuoka:1_0_1_0510")]
+    pub trip_id: String,
+    /// Service date of the run (`YYYY-MM-DD`); its times count from this day's noon minus
+    /// 12 hours, so a run past midnight has times on the next calendar day.
+    #[schema(example = "2019-06-05")]
+    pub service_date: String,
+    pub route: RouteInfo,
+    pub headsign: String,
+    /// trip_short_name (a train number), where the feed gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_name: Option<String>,
+    /// GTFS direction_id, where the feed gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction_id: Option<u8>,
+    /// `accessible`, `not_accessible` or `unknown` (wheelchair_accessible).
+    #[schema(example = "accessible")]
+    pub wheelchair: String,
+    /// Every stop of the run in order.
+    pub stops: Vec<TripStop>,
+    /// The whole run as an encoded polyline (precision 5): along the trip's shape where the
+    /// feed has one, else straight from stop to stop.
+    pub geometry: String,
+}
+
+/// A stop of a trip's run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TripStop {
+    /// The stop (its `platform` is the feed's platform_code).
+    pub stop: StopRef,
+    /// Name of the station the stop belongs to.
+    pub station_name: String,
+    /// RFC 3339 in the network's time zone; absent at the first stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<String>,
+    /// RFC 3339 in the network's time zone; absent at the last stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure: Option<String>,
+    /// Whether passengers may board here (pickup_type other than 1).
+    pub pickup: bool,
+    /// Whether passengers may alight here (drop_off_type other than 1).
+    pub drop_off: bool,
 }
 
 /// `GET /status`: the timetable the engine answers from. The api polls it to show

@@ -200,6 +200,17 @@ pub struct DepartureBoard {
     pub alerts: Vec<Alert>,
 }
 
+/// `GET /v1/trips/{id}` answer: the route engine's run of the trip, member for member, plus
+/// the alerts active during it on its route, its agency or any station it calls at.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AlertedTrip {
+    #[serde(flatten)]
+    pub trip: route::TripResponse,
+    #[serde(default)]
+    #[schema(required = true)]
+    pub alerts: Vec<Alert>,
+}
+
 /// One feed of a timetable version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeedDates {
@@ -295,7 +306,8 @@ mod tests {
                          "mode": "subway", "agency_id": "fukuoka:a", "agency_name": "福岡市地下鉄"},
                "service_date": "2019-06-05", "from": stop, "to": stop,
                "departure": "2019-06-05T08:03:00+09:00", "arrival": "2019-06-05T08:10:00+09:00",
-               "duration_secs": 420, "stops": [{"stop": stop}], "alerts": []})
+               "duration_secs": 420, "stops": [{"stop": stop}], "geometry": "}c{kE_kebX",
+               "alerts": []})
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod journeys;
 mod problems;
 pub mod stations;
 pub mod status;
+pub mod trips;
 
 use axum::extract::{Request, State};
 use axum::middleware::{Next, from_fn_with_state};
@@ -81,6 +82,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::station))
         .routes(routes!(stations::departures))
         .routes(routes!(journeys::journeys))
+        .routes(routes!(trips::trip))
         .routes(routes!(alerts::list))
         .routes(routes!(status::status))
 }

@@ -6,6 +6,7 @@ pub mod home;
 pub mod search;
 pub mod station;
 pub mod suggest;
+pub mod trip;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/search", get(search::search))
         .route("/stations/{id}", get(station::station))
+        .route("/trips/{id}", get(trip::trip))
         .route("/suggest", get(suggest::suggest))
         .route("/static/{file}", get(assets::asset))
         .fallback(not_found)

@@ -53,6 +53,8 @@ fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
     {
         options.walking.max_walk_secs = secs;
     }
+    // ROUTE_BENCH_NO_SHAPES=1 leaves shapes.txt out (to measure what the shapes cost).
+    options.skip_shapes = std::env::var("ROUTE_BENCH_NO_SHAPES").is_ok_and(|value| value == "1");
     let (timetable, report) =
         norikae_timetable::import_to_file(&inputs, &options, snapshot, &NoProgress)
             .with_context(|| format!("importing into {}", snapshot.display()))?;
@@ -66,6 +68,21 @@ fn import(snapshot: &Path, feeds: &[String]) -> anyhow::Result<()> {
         timetable.stop_times.len(),
         timetable.footpaths.len(),
         started.elapsed().as_secs_f64()
+    );
+    let shaped = timetable
+        .trip_shape_cuts
+        .iter()
+        .filter(|cut| **cut != norikae_timetable::NO_SHAPE_CUT)
+        .count();
+    let snapshot_bytes = std::fs::metadata(snapshot).map(|metadata| metadata.len()).unwrap_or(0);
+    println!(
+        "shapes: {} stored in {:.1} MiB, {} cuts ({:.1} MiB of stop segments), {shaped} of {} trips follow one; snapshot {:.1} MiB",
+        timetable.num_shapes(),
+        timetable.shape_points.len() as f64 / 1048576.0,
+        timetable.shape_cuts.len(),
+        (timetable.stop_segments.len() * 4) as f64 / 1048576.0,
+        timetable.trips.len(),
+        snapshot_bytes as f64 / 1048576.0,
     );
     let rules = &report.transfer_rules;
     println!(

@@ -6,6 +6,7 @@ pub mod departures;
 pub mod journeys;
 pub mod realtime;
 pub mod status;
+pub mod trips;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/journeys", get(journeys::journeys))
         .route("/stations/{id}/departures", get(departures::departures))
+        .route("/trips/{id}", get(trips::trip))
         .route("/status", get(status::status))
         .route("/realtime/{feed}", post(realtime::push))
         .route("/realtime/alerts", get(realtime::alerts))
@@ -32,7 +34,9 @@ const RETRY_AFTER_SECS: u64 = 5;
 pub fn problem(error: Error) -> Problem {
     let detail = error.to_string();
     let problem = match &error {
-        Error::UnknownStation { .. } => Problem::not_found(error.code(), detail),
+        Error::UnknownStation { .. } | Error::UnknownTrip { .. } | Error::TripNotRunning { .. } => {
+            Problem::not_found(error.code(), detail)
+        }
         Error::DateOutOfRange { .. }
         | Error::MissingParameter { .. }
         | Error::InvalidParameter { .. }

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use super::Progress;
 use super::parse::{NO_TIME, RawFeed, RawStopTime, Translations};
+use super::shapes::{MAX_STOP_OFFSET_M, ShapeStore};
 use crate::error::{Error, Result};
 use crate::geo::distance_m;
 use crate::index::IdIndex;
@@ -50,6 +51,8 @@ struct TripDraft {
     /// Range into the flat stop/rule/time arrays.
     start: u32,
     len: u32,
+    /// Index into the shape cuts, or [`NO_SHAPE_CUT`].
+    shape_cut: u32,
 }
 
 struct Flat {
@@ -93,7 +96,9 @@ pub(crate) fn build(
     let mut flat =
         Flat { stops: Vec::new(), rules: Vec::new(), times: Vec::new(), drafts: Vec::new() };
     let mut feed_counts = Vec::with_capacity(feeds.len());
+    let mut shapes = ShapeStore::new();
     for (feed_position, feed) in feeds.iter_mut().enumerate() {
+        shapes.start_feed(feed);
         let trips_before = flat.drafts.len();
         let times_before = flat.times.len();
         build_trips(
@@ -103,9 +108,11 @@ pub(crate) fn build(
             services.base[feed_position],
             &stops,
             &mut flat,
+            &mut shapes,
             warnings,
         );
         feed.stop_times = Vec::new();
+        feed.shape_points = Vec::new();
         bar.set_position(flat.drafts.len() as u64);
         feed_counts.push(FeedCounts {
             agencies: feed.agencies.len() as u32,
@@ -183,6 +190,11 @@ pub(crate) fn build(
         footpaths: Vec::new().into(),
         min_transfer_secs: vec![walking.default_min_transfer_secs; num_stops].into(),
         transfer_rules: Vec::new(),
+        shape_offsets: shapes.offsets.into(),
+        shape_points: shapes.points.into(),
+        trip_shape_cuts: patterns.trip_shape_cuts.into(),
+        shape_cuts: shapes.cuts.into(),
+        stop_segments: shapes.stop_segments.into(),
         tz,
         index: IdIndex::default(),
     };
@@ -566,6 +578,7 @@ fn build_trips(
     service_base: u32,
     stops: &[Stop],
     flat: &mut Flat,
+    shapes: &mut ShapeStore,
     warnings: &mut Warnings,
 ) {
     let mut frequencies: FxHashMap<u32, Vec<(u32, u32, u32)>> = FxHashMap::default();
@@ -579,6 +592,7 @@ fn build_trips(
     let mut has_times = vec![false; feed.trips.len()];
     let mut rows: Vec<RawStopTime> = Vec::new();
     let mut positions: Vec<(f64, f64)> = Vec::new();
+    let mut trip_stops: Vec<StopIdx> = Vec::new();
     for group in feed.stop_times.chunk_by(|a, b| a.trip == b.trip) {
         let raw_trip = &feed.trips[group[0].trip as usize];
         has_times[group[0].trip as usize] = true;
@@ -625,6 +639,24 @@ fn build_trips(
             });
             continue;
         }
+        let shape_cut = match raw_trip.shape {
+            Some(shape) => {
+                trip_stops.clear();
+                trip_stops.extend(rows.iter().map(|row| stop_map[row.stop as usize]));
+                let cut = shapes.cut_for(feed, shape, &rows, &trip_stops, &positions);
+                if cut == NO_SHAPE_CUT {
+                    warnings.add("shape_does_not_fit", || {
+                        format!(
+                            "{}/shapes.txt: trip {:?}: its stops do not lie along its shape \
+                             (within {MAX_STOP_OFFSET_M} m, in order); drawn stop to stop",
+                            feed.name, raw_trip.id
+                        )
+                    });
+                }
+                cut
+            }
+            None => NO_SHAPE_CUT,
+        };
         let starts: Vec<(String, i64)> = match frequencies.get(&group[0].trip) {
             None => vec![(format!("{}:{}", feed.name, raw_trip.id), 0)],
             Some(windows) => {
@@ -679,6 +711,7 @@ fn build_trips(
                 },
                 start,
                 len: rows.len() as u32,
+                shape_cut,
             });
         }
     }
@@ -697,6 +730,8 @@ pub(crate) struct Patterns {
     pub pattern_stops: Vec<StopIdx>,
     pub pattern_stop_rules: Vec<StopRules>,
     pub stop_times: Vec<StopTime>,
+    /// Per trip (parallel to `trips`): its shape cut.
+    pub trip_shape_cuts: Vec<u32>,
 }
 
 /// `a` never runs after `b` at any stop (so `b` may follow `a` in a pattern).
@@ -728,6 +763,7 @@ fn build_patterns(mut flat: Flat) -> Patterns {
         pattern_stops: Vec::new(),
         pattern_stop_rules: Vec::new(),
         stop_times: Vec::with_capacity(flat.times.len()),
+        trip_shape_cuts: Vec::with_capacity(flat.drafts.len()),
     };
     let (flat_stops, flat_rules, flat_times) = (&flat.stops, &flat.rules, &flat.times);
     let times_of =
@@ -770,6 +806,7 @@ fn build_patterns(mut flat: Flat) -> Patterns {
                     std::mem::replace(&mut owned_drafts[*trip].trip, placeholder_trip());
                 compiled.pattern = pattern_idx;
                 out.trips.push(compiled);
+                out.trip_shape_cuts.push(owned_drafts[*trip].shape_cut);
             }
             out.patterns.push(Pattern {
                 route,

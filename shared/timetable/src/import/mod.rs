@@ -5,6 +5,7 @@
 
 mod build;
 mod parse;
+mod shapes;
 mod source;
 mod walking;
 
@@ -68,6 +69,9 @@ impl FeedInput {
 pub struct ImportOptions {
     pub walking: WalkingSettings,
     pub limits: ImportLimits,
+    /// Leave shapes.txt out: every trip is drawn stop to stop (a smaller snapshot; for
+    /// measuring what the shapes cost).
+    pub skip_shapes: bool,
 }
 
 /// Bounds on the work one feed can make the import do: a feed comes from outside, and a zip
@@ -157,7 +161,15 @@ pub fn import(
     let started = Instant::now();
     let raw_feeds: Vec<parse::RawFeed> = feeds
         .par_iter()
-        .map(|feed| parse::read_feed(&feed.name, &feed.path, &options.limits, progress))
+        .map(|feed| {
+            parse::read_feed(
+                &feed.name,
+                &feed.path,
+                &options.limits,
+                !options.skip_shapes,
+                progress,
+            )
+        })
         .collect::<Result<_>>()?;
     report.parse_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();

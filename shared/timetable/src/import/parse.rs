@@ -69,6 +69,19 @@ pub(crate) struct RawTrip {
     pub direction_id: Option<u8>,
     pub block_id: Option<String>,
     pub wheelchair_accessible: Accessibility,
+    /// Position of the trip's shape in [`RawFeed::shape_ranges`].
+    pub shape: Option<u32>,
+}
+
+/// A point of shapes.txt, in micro-degrees.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawShapePoint {
+    pub shape: u32,
+    pub sequence: u32,
+    pub lat: i32,
+    pub lon: i32,
+    /// shape_dist_traveled, NaN when absent.
+    pub dist: f32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -202,6 +215,11 @@ pub(crate) struct RawFeed {
     pub missing_stop_ids: Vec<String>,
     pub trips: Vec<RawTrip>,
     pub trip_ids: FxHashMap<String, u32>,
+    pub shape_ids: FxHashMap<String, u32>,
+    /// Every point of shapes.txt, sorted by (shape, sequence).
+    pub shape_points: Vec<RawShapePoint>,
+    /// Per shape position: its points in `shape_points`.
+    pub shape_ranges: Vec<std::ops::Range<u32>>,
     /// Sorted by (trip, sequence).
     pub stop_times: Vec<RawStopTime>,
     pub frequencies: Vec<RawFrequency>,
@@ -262,6 +280,7 @@ pub(crate) fn read_feed(
     name: &str,
     path: &std::path::Path,
     limits: &ImportLimits,
+    with_shapes: bool,
     progress: &dyn Progress,
 ) -> Result<RawFeed> {
     let mut source = FeedSource::open(name, path, limits)?;
@@ -280,6 +299,9 @@ pub(crate) fn read_feed(
     source.read("routes.txt", |table| read_routes(table, &mut feed))?;
     source.read("calendar.txt", |table| read_calendar(table, &mut feed))?;
     source.read("calendar_dates.txt", |table| read_calendar_dates(table, &mut feed))?;
+    if with_shapes {
+        source.read("shapes.txt", |table| read_shapes(table, &mut feed))?;
+    }
     source.read("trips.txt", |table| read_trips(table, &mut feed))?;
     source.read("stop_times.txt", |table| read_stop_times(table, &mut feed, progress))?;
     source.read("frequencies.txt", |table| read_frequencies(table, &mut feed, limits))?;
@@ -551,6 +573,7 @@ fn read_trips(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
     let direction = table.column("direction_id");
     let block = table.column("block_id");
     let wheelchair = table.column("wheelchair_accessible");
+    let shape = table.column("shape_id");
     let mut record = csv::StringRecord::new();
     while table.next(&mut record)? {
         let trip_id = get(&record, Some(id));
@@ -614,6 +637,22 @@ fn read_trips(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
                 None
             }
         };
+        let shape_position = match get(&record, shape) {
+            "" => None,
+            shape_id => {
+                let position = feed.shape_ids.get(shape_id).copied();
+                if position.is_none() && !feed.shape_ids.is_empty() {
+                    feed.warnings.add("unknown_shape", || {
+                        table.at(
+                            &record,
+                            "shape_id",
+                            format!("unknown shape {shape_id:?}; the trip is drawn stop to stop"),
+                        )
+                    });
+                }
+                position
+            }
+        };
         feed.trip_ids.insert(trip_id.to_owned(), feed.trips.len() as u32);
         feed.trips.push(RawTrip {
             id: trip_id.to_owned(),
@@ -624,6 +663,7 @@ fn read_trips(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
             direction_id,
             block_id: get_opt(&record, block).map(str::to_owned),
             wheelchair_accessible: parse_accessibility(get(&record, wheelchair)),
+            shape: shape_position,
         });
     }
     let mut trips_with_unions: Vec<(u32, Vec<u32>)> =
@@ -648,6 +688,78 @@ fn read_trips(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
         };
         feed.trips[trip as usize].service = union;
     }
+    Ok(())
+}
+
+/// Reads shapes.txt into [`RawFeed::shape_points`] (micro-degrees, sorted by shape and
+/// sequence) and [`RawFeed::shape_ranges`]. Rows with a bad coordinate or sequence are skipped
+/// with a warning; a shape left with fewer than two points draws its trips stop to stop.
+fn read_shapes(table: &mut Table<'_>, feed: &mut RawFeed) -> Result<()> {
+    let id = table.required("shape_id")?;
+    let lat = table.required("shape_pt_lat")?;
+    let lon = table.required("shape_pt_lon")?;
+    let sequence = table.required("shape_pt_sequence")?;
+    let dist = table.column("shape_dist_traveled");
+    let mut record = csv::StringRecord::new();
+    let mut last_shape: Option<(String, u32)> = None;
+    let mut points = Vec::new();
+    while table.next(&mut record)? {
+        let shape_id = get(&record, Some(id));
+        if shape_id.is_empty() {
+            feed.warnings.add("empty_id", || table.at(&record, "shape_id", "empty; row skipped"));
+            continue;
+        }
+        let shape_position = match &last_shape {
+            Some((last_id, position)) if last_id == shape_id => *position,
+            _ => {
+                let next = feed.shape_ids.len() as u32;
+                let position = *feed.shape_ids.entry(shape_id.to_owned()).or_insert(next);
+                last_shape = Some((shape_id.to_owned(), position));
+                position
+            }
+        };
+        let micro_degrees = |text: &str, limit: f64| {
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|value| value.is_finite() && value.abs() <= limit)
+                .map(|value| (value * 1e6).round() as i32)
+        };
+        let (Some(lat_value), Some(lon_value)) = (
+            micro_degrees(get(&record, Some(lat)), 90.0),
+            micro_degrees(get(&record, Some(lon)), 180.0),
+        ) else {
+            feed.warnings.add("bad_coordinates", || {
+                table.at(&record, "shape_pt_lat", "not a latitude and longitude; point skipped")
+            });
+            continue;
+        };
+        let Ok(sequence_value) = get(&record, Some(sequence)).trim().parse::<u32>() else {
+            feed.warnings.add("bad_value", || {
+                table.at(&record, "shape_pt_sequence", "not a number; point skipped")
+            });
+            continue;
+        };
+        points.push(RawShapePoint {
+            shape: shape_position,
+            sequence: sequence_value,
+            lat: lat_value,
+            lon: lon_value,
+            dist: get(&record, dist).trim().parse::<f32>().unwrap_or(f32::NAN),
+        });
+    }
+    if !points.is_sorted_by_key(|point| (point.shape, point.sequence)) {
+        points.sort_by_key(|point| (point.shape, point.sequence));
+    }
+    let mut ranges = vec![0..0; feed.shape_ids.len()];
+    let mut start = 0;
+    for group in points.chunk_by(|a, b| a.shape == b.shape) {
+        let end = start + group.len() as u32;
+        ranges[group[0].shape as usize] = start..end;
+        start = end;
+    }
+    feed.shape_points = points;
+    feed.shape_ranges = ranges;
     Ok(())
 }
 
