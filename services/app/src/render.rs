@@ -18,6 +18,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("choose.html", include_str!("../templates/choose.html")),
     ("station.html", include_str!("../templates/station.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("timetable.html", include_str!("../templates/timetable.html")),
 ];
 
 /// The compiled templates.

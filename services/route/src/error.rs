@@ -6,6 +6,8 @@ use chrono::NaiveDate;
 pub enum Error {
     #[error("unknown station or stop `{id}`")]
     UnknownStation { id: String, field: &'static str },
+    #[error("unknown line `{id}`")]
+    UnknownRoute { id: String, field: &'static str },
     #[error("date {date} is outside the timetable, which covers {first} to {last}")]
     DateOutOfRange { date: NaiveDate, first: NaiveDate, last: NaiveDate },
     #[error("query parameter `{field}` is required: {expected}")]
@@ -29,6 +31,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::UnknownStation { .. } => "unknown_station",
+            Self::UnknownRoute { .. } => "unknown_route",
             Self::DateOutOfRange { .. } => "date_out_of_range",
             Self::MissingParameter { .. } => "missing_parameter",
             Self::InvalidParameter { .. } => "invalid_parameter",
@@ -43,6 +46,7 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::UnknownStation { field, .. }
+            | Self::UnknownRoute { field, .. }
             | Self::MissingParameter { field, .. }
             | Self::InvalidParameter { field, .. }
             | Self::NoStopNearby { field, .. } => Some(field),

@@ -67,7 +67,7 @@ impl Render {
         }
     }
 
-    fn headsign(&self, engine: &Engine, trip: norikae_timetable::TripIdx) -> String {
+    pub(crate) fn headsign(&self, engine: &Engine, trip: norikae_timetable::TripIdx) -> String {
         let data = &engine.timetable().trips[trip.idx()];
         if data.headsign.is_empty() { engine.headsign(trip) } else { self.text(&data.headsign) }
     }

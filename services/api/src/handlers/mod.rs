@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod journeys;
 mod problems;
+pub mod routes;
 pub mod stations;
 pub mod status;
 
@@ -72,6 +73,9 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::nearby))
         .routes(routes!(stations::station))
         .routes(routes!(stations::departures))
+        .routes(routes!(stations::timetable))
+        .routes(routes!(routes::list))
+        .routes(routes!(routes::detail))
         .routes(routes!(journeys::journeys))
         .routes(routes!(alerts::list))
         .routes(routes!(status::status))

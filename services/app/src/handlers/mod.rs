@@ -6,6 +6,7 @@ pub mod home;
 pub mod search;
 pub mod station;
 pub mod suggest;
+pub mod timetable;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/search", get(search::search))
         .route("/stations/{id}", get(station::station))
+        .route("/stations/{id}/timetable", get(timetable::timetable))
         .route("/suggest", get(suggest::suggest))
         .route("/static/{file}", get(assets::asset))
         .fallback(not_found)

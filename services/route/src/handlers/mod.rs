@@ -4,7 +4,9 @@
 
 pub mod departures;
 pub mod journeys;
+pub mod routes;
 pub mod status;
+pub mod timetable;
 
 use axum::Router;
 use axum::routing::get;
@@ -19,6 +21,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/journeys", get(journeys::journeys))
         .route("/stations/{id}/departures", get(departures::departures))
+        .route("/stations/{id}/timetable", get(timetable::timetable))
+        .route("/routes", get(routes::list))
+        .route("/routes/{id}", get(routes::detail))
         .route("/status", get(status::status))
 }
 
@@ -29,7 +34,9 @@ const RETRY_AFTER_SECS: u64 = 5;
 pub fn problem(error: Error) -> Problem {
     let detail = error.to_string();
     let problem = match &error {
-        Error::UnknownStation { .. } => Problem::not_found(error.code(), detail),
+        Error::UnknownStation { .. } | Error::UnknownRoute { .. } => {
+            Problem::not_found(error.code(), detail)
+        }
         Error::DateOutOfRange { .. }
         | Error::MissingParameter { .. }
         | Error::InvalidParameter { .. }
@@ -93,4 +100,13 @@ pub(crate) fn resolve_station(
         .station_by_id(id)
         .or_else(|| timetable.stop_by_id(id).map(|stop| timetable.stops[stop.idx()].station))
         .ok_or_else(|| Error::UnknownStation { id: id.to_owned(), field })
+}
+
+/// A line by id.
+pub(crate) fn resolve_route(
+    timetable: &Timetable,
+    id: &str,
+    field: &'static str,
+) -> Result<norikae_timetable::RouteIdx, Error> {
+    timetable.route_by_id(id.trim()).ok_or_else(|| Error::UnknownRoute { id: id.to_owned(), field })
 }
