@@ -10,6 +10,7 @@
 mod common;
 
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use common::gtfs_reference::{FeedFiles, GtfsReference, ReferenceDay};
@@ -100,6 +101,7 @@ fn first_and_last_journeys_match_a_brute_force_scan_on_the_bundled_feeds() {
     let engine = Engine::new(common::timetable());
     let mut scratch = Scratch::new(tt);
     let mut checked = (0, 0);
+    let mut engine_time = (Duration::ZERO, Duration::ZERO);
     let mut wrong = Vec::new();
     for feed in BUNDLED_FEEDS {
         let date = common::test_date(feed);
@@ -115,7 +117,9 @@ fn first_and_last_journeys_match_a_brute_force_scan_on_the_bundled_feeds() {
             let request = request(from, to, date);
 
             // 始発.
+            let started = Instant::now();
             let first = engine.first_journey(&request, &mut scratch).expect("first runs");
+            engine_time.0 += started.elapsed();
             let expected_arrival = earliest_ride(&day, from, to, begins).filter(|at| *at <= ends);
             match (&first, expected_arrival) {
                 (None, None) => {}
@@ -148,7 +152,9 @@ fn first_and_last_journeys_match_a_brute_force_scan_on_the_bundled_feeds() {
             }
 
             // 終電: bisection for the latest departure still arriving by the day's end.
+            let started = Instant::now();
             let last = engine.last_journey(&request, &mut scratch).expect("last runs");
+            engine_time.1 += started.elapsed();
             let arrives_in_time =
                 |at: i64| earliest_ride(&day, from, to, at).is_some_and(|arrival| arrival <= ends);
             let latest_departure = arrives_in_time(begins).then(|| {
@@ -190,6 +196,12 @@ fn first_and_last_journeys_match_a_brute_force_scan_on_the_bundled_feeds() {
         }
     }
     eprintln!("first journeys checked: {}, last journeys checked: {}", checked.0, checked.1);
+    let queries = (BUNDLED_FEEDS.len() * PAIRS_PER_FEED) as f64;
+    eprintln!(
+        "engine time per query (this build's profile): first {:.1} ms, last {:.1} ms",
+        engine_time.0.as_secs_f64() * 1000.0 / queries,
+        engine_time.1.as_secs_f64() * 1000.0 / queries
+    );
     assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
     assert!(checked.0 >= 20 && checked.1 >= 20, "too few pairs with journeys: {checked:?}");
 }
