@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use norikae_wire::ProblemBody;
+use norikae_wire::route::TimetableResponse;
 use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
 use norikae_wire::v1::{AlertedTrip, ApiStatus, DepartureBoard, JourneyPage};
 use serde::de::DeserializeOwned;
@@ -64,12 +65,30 @@ pub struct JourneyQuery {
     pub wheelchair: bool,
     pub cursor: Option<String>,
     pub lang: String,
+    /// 始発 / 終電: the first or last journey of the day (`time`, the cursor and `arrive_by`
+    /// do not apply).
+    pub day_end: Option<DayEnd>,
+    /// `fastest`, `fewest_transfers` or `cheapest`; none: by departure.
+    pub sort: Option<String>,
+}
+
+/// The first or the last journey of a service day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayEnd {
+    First,
+    Last,
 }
 
 impl JourneyQuery {
     fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = vec![("from", self.from.clone()), ("to", self.to.clone())];
-        if let Some(cursor) = &self.cursor {
+        if let Some(day_end) = self.day_end {
+            if let Some(date) = &self.date {
+                pairs.push(("date", date.clone()));
+            }
+            pairs
+                .push((if day_end == DayEnd::First { "first" } else { "last" }, "true".to_owned()));
+        } else if let Some(cursor) = &self.cursor {
             pairs.push(("cursor", cursor.clone()));
         } else {
             if let Some(date) = &self.date {
@@ -90,6 +109,9 @@ impl JourneyQuery {
         }
         if self.wheelchair {
             pairs.push(("wheelchair", "true".to_owned()));
+        }
+        if let Some(sort) = &self.sort {
+            pairs.push(("sort", sort.clone()));
         }
         pairs.push(("lang", self.lang.clone()));
         pairs
@@ -306,6 +328,25 @@ impl Api<'_> {
         self.get(&format!("/trips/{segment}"), &query).await
     }
 
+    /// `GET /v1/stations/{id}/timetable`.
+    pub async fn timetable(
+        &self,
+        id: &str,
+        route: &str,
+        direction: Option<u8>,
+        date: Option<&str>,
+        lang: &str,
+    ) -> Result<TimetableResponse, ApiError> {
+        let mut query = vec![("route", route.to_owned()), ("lang", lang.to_owned())];
+        if let Some(direction) = direction {
+            query.push(("direction", direction.to_string()));
+        }
+        if let Some(date) = date {
+            query.push(("date", date.to_owned()));
+        }
+        self.get(&format!("/stations/{}/timetable", station_segment(id)?), &query).await
+    }
+
     /// `GET /v1/journeys`.
     pub async fn journeys(&self, query: &JourneyQuery) -> Result<JourneyPage, ApiError> {
         self.get("/journeys", &query.to_pairs()).await
@@ -386,5 +427,24 @@ mod tests {
         let pairs = query.to_pairs();
         let keys: Vec<&str> = pairs.iter().map(|(key, _)| *key).collect();
         assert_eq!(keys, ["from", "to", "cursor", "wheelchair", "lang"]);
+    }
+
+    #[test]
+    fn the_last_train_asks_for_the_date_only_with_the_sort() {
+        let query = JourneyQuery {
+            from: "fukuoka:8".to_owned(),
+            to: "fukuoka:1".to_owned(),
+            date: Some("2019-06-05".to_owned()),
+            time: Some("08:00".to_owned()),
+            arrive_by: true,
+            cursor: Some("abc".to_owned()),
+            day_end: Some(DayEnd::Last),
+            sort: Some("fastest".to_owned()),
+            lang: "ja".to_owned(),
+            ..JourneyQuery::default()
+        };
+        let pairs = query.to_pairs();
+        let keys: Vec<&str> = pairs.iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, ["from", "to", "date", "last", "sort", "lang"]);
     }
 }

@@ -19,6 +19,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("station.html", include_str!("../templates/station.html")),
     ("trip.html", include_str!("../templates/trip.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("timetable.html", include_str!("../templates/timetable.html")),
 ];
 
 /// The compiled templates.

@@ -5,7 +5,9 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
-use norikae_wire::route::{Fare, Place, RouteInfo, StopRef, TransitLeg};
+use norikae_wire::route::{
+    Fare, Place, RouteInfo, ServiceDayKind, StopRef, TimetableResponse, TransitLeg,
+};
 use norikae_wire::search::Station;
 use norikae_wire::v1::{Alert, AlertedDepartureGroup, AlertedJourney, AlertedLeg, Effect};
 
@@ -466,6 +468,8 @@ pub struct BoardGroupView {
     pub headsign: String,
     pub departures: Vec<DepartureView>,
     pub alerts: Vec<AlertView>,
+    /// GTFS `direction_id` of the group, for its timetable link.
+    pub direction_id: Option<u8>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -522,6 +526,98 @@ impl BoardGroupView {
             },
             departures,
             alerts: AlertView::list(&alerted.alerts),
+            direction_id: group.direction_id,
+        }
+    }
+}
+
+/// A station's timetable of one line and direction, as the page prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimetableView {
+    pub line: LineView,
+    pub headsign: String,
+    /// 平日 / 土曜 / 休日 with the holiday's name.
+    pub service_day: String,
+    /// `service_day` as the API names it (`weekday`, `saturday`, `holiday`).
+    pub service_kind: &'static str,
+    pub rows: Vec<TimetableRowView>,
+    pub markers: Vec<(String, String)>,
+    pub count: String,
+    /// Some hour is 24 or later.
+    pub past_midnight: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TimetableRowView {
+    pub hour: u32,
+    pub minutes: Vec<TimetableMinuteView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TimetableMinuteView {
+    /// `05`, `36`.
+    pub minute: String,
+    pub marker: Option<String>,
+    /// For the title: the headsign and platform.
+    pub title: String,
+}
+
+impl TimetableView {
+    pub fn new(timetable: &TimetableResponse, lang: Lang) -> Self {
+        let kind = match timetable.service_day {
+            ServiceDayKind::Weekday => "weekday",
+            ServiceDayKind::Saturday => "saturday",
+            ServiceDayKind::Holiday => "holiday",
+        };
+        let mut service_day = lang.text(&format!("service_{kind}")).to_owned();
+        if let Some(name) = &timetable.holiday_name {
+            service_day = format!("{service_day}（{name}）");
+        }
+        let rows = timetable
+            .hours
+            .iter()
+            .map(|hour| TimetableRowView {
+                hour: hour.hour,
+                minutes: hour
+                    .departures
+                    .iter()
+                    .map(|entry| TimetableMinuteView {
+                        minute: format!("{:02}", entry.minute),
+                        marker: entry.marker.clone(),
+                        title: match &entry.platform {
+                            Some(platform) => format!(
+                                "{} · {} {platform}",
+                                lang.fill("headsign", &[("headsign", &entry.headsign)]),
+                                lang.text("platform")
+                            ),
+                            None => lang.fill("headsign", &[("headsign", &entry.headsign)]),
+                        },
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self {
+            line: LineView::new(&timetable.route, lang),
+            headsign: if timetable.headsign.trim().is_empty() {
+                String::new()
+            } else {
+                lang.fill("timetable_of", &[("headsign", timetable.headsign.trim())])
+            },
+            service_day,
+            service_kind: kind,
+            rows,
+            markers: timetable
+                .markers
+                .iter()
+                .map(|marker| {
+                    (
+                        marker.marker.clone(),
+                        lang.fill("headsign", &[("headsign", &marker.headsign)]),
+                    )
+                })
+                .collect(),
+            count: lang.fill("timetable_count", &[("n", &timetable.departures.to_string())]),
+            past_midnight: timetable.hours.iter().any(|hour| hour.hour >= 24),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! End-to-end in a real headless Chromium, driven over WebDriver (fantoccini + the system's
 //! chromedriver), against the whole system on the bundled feeds: type "おかやま" and pick
 //! 岡山駅 from the suggestions, pick a destination with the keyboard, search, see journeys, go
-//! to later journeys, open a station's departures, switch to English.
+//! to later journeys and to the day's last journey (終電), open a station's departures and a
+//! line's timetable (時刻表) there, switch to English.
 //!
 //! Screenshots of each step are written to `<cargo target dir>/screenshots/` (by default
 //! `target/screenshots/`; `NORIKAE_SCREENSHOTS_DIR` overrides it). Without chromedriver the
@@ -186,6 +187,9 @@ async fn journey(client: &Client, app: &str) {
     let footer = wait_for(client, ".attribution").await.text().await.expect("footer");
     assert!(footer.contains("CC BY 4.0") && footer.contains("両備バス"), "attribution: {footer}");
     screenshot(client, "01-home").await;
+    for button in ["input[data-first-train]", "input[data-last-train]"] {
+        wait_for(client, button).await;
+    }
 
     // From: type the reading, pick 岡山駅 with a click (mouse or tap).
     let from = wait_for(client, "#from").await;
@@ -295,6 +299,23 @@ async fn journey(client: &Client, app: &str) {
     screenshot(client, "04b-trip").await;
     client.back().await.expect("back to the results");
     wait_for(client, "[data-journey]").await;
+    // 終電: the same trip's last journey of the day, from the results.
+    client
+        .find(Locator::Css("a[data-last-train]"))
+        .await
+        .expect("last train link")
+        .click()
+        .await
+        .expect("last train");
+    wait_until(client, "the last-train page", "location.search.includes('arrive=last')").await;
+    let last = first_departure(client).await;
+    let journeys = client.find_all(Locator::Css("[data-journey]")).await.expect("journeys");
+    assert_eq!(journeys.len(), 1, "one last journey");
+    assert!(last.as_str() >= "18:00", "the last journey leaves in the evening: {last}");
+    let summary =
+        client.find(Locator::Css(".summary")).await.expect("summary").text().await.expect("text");
+    assert!(summary.contains("終電"), "the summary says so: {summary}");
+    screenshot(client, "04b-last-train").await;
 
     // A station's departures.
     let station_link = wait_for(client, "[data-journey] a[data-station-link]").await;
@@ -316,6 +337,33 @@ async fn journey(client: &Client, app: &str) {
         "nearby stations"
     );
     screenshot(client, "05-station").await;
+
+    // The timetable (時刻表) of the first line and direction on the board.
+    let timetable_link = wait_for(client, "a[data-timetable-link]").await;
+    timetable_link.click().await.expect("open timetable");
+    wait_for(client, "[data-timetable]").await;
+    assert!(client.current_url().await.expect("url").path().ends_with("/timetable"));
+    let hours: Vec<u32> = {
+        let rows = client.find_all(Locator::Css("tr[data-hour]")).await.expect("rows");
+        let mut hours = Vec::new();
+        for row in rows {
+            let hour = row.attr("data-hour").await.expect("hour").unwrap_or_default();
+            hours.push(hour.parse().expect("an hour"));
+        }
+        hours
+    };
+    assert!(!hours.is_empty(), "the timetable lists hours");
+    assert!(hours.windows(2).all(|pair| pair[0] < pair[1]), "hours in order: {hours:?}");
+    let minutes = client.find_all(Locator::Css("[data-timetable] .minute")).await.expect("minutes");
+    assert!(!minutes.is_empty());
+    let service = wait_for(client, "[data-service-day]").await;
+    let kind = service.attr("data-service-day").await.expect("kind").unwrap_or_default();
+    assert!(["weekday", "saturday", "holiday"].contains(&kind.as_str()), "service day {kind}");
+    let said = service.text().await.expect("service day text");
+    assert!(["平日", "土曜", "休日"].iter().any(|word| said.contains(word)), "named: {said}");
+    screenshot(client, "05b-timetable").await;
+    client.back().await.expect("back to the station");
+    wait_for(client, "#departures-heading").await;
 
     // English.
     client

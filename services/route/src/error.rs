@@ -10,6 +10,8 @@ pub enum Error {
     UnknownTrip { id: String },
     #[error("trip `{id}` does not run on {date} (the timetable covers {first} to {last})")]
     TripNotRunning { id: String, date: NaiveDate, first: NaiveDate, last: NaiveDate },
+    #[error("unknown line `{id}`")]
+    UnknownRoute { id: String, field: &'static str },
     #[error("date {date} is outside the timetable, which covers {first} to {last}")]
     DateOutOfRange { date: NaiveDate, first: NaiveDate, last: NaiveDate },
     #[error("query parameter `{field}` is required: {expected}")]
@@ -35,6 +37,7 @@ impl Error {
             Self::UnknownStation { .. } => "unknown_station",
             Self::UnknownTrip { .. } => "unknown_trip",
             Self::TripNotRunning { .. } => "trip_not_running",
+            Self::UnknownRoute { .. } => "unknown_route",
             Self::DateOutOfRange { .. } => "date_out_of_range",
             Self::MissingParameter { .. } => "missing_parameter",
             Self::InvalidParameter { .. } => "invalid_parameter",
@@ -49,6 +52,7 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::UnknownStation { field, .. }
+            | Self::UnknownRoute { field, .. }
             | Self::MissingParameter { field, .. }
             | Self::InvalidParameter { field, .. }
             | Self::NoStopNearby { field, .. } => Some(field),

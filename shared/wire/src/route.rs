@@ -88,6 +88,21 @@ pub struct JourneysParams {
     #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// 始発: the earliest journey of the service day `date` (03:00 to 27:00), one journey,
+    /// no cursors; `time`, `window` and `arrive_by` do not apply.
+    #[param(example = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<bool>,
+    /// 終電: the latest journey of the service day `date` that still arrives within it
+    /// (by 27:00, past-midnight trips included); one journey, no cursors.
+    #[param(example = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<bool>,
+    /// Order of the journeys (早 `fastest`, 楽 `fewest_transfers`, 安 `cheapest`); default
+    /// by departure.
+    #[param(value_type = Option<JourneySort>, inline, example = "fastest")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
 }
 
 /// `GET /journeys`.
@@ -501,4 +516,201 @@ pub struct RealtimeAlertText {
     pub header: String,
     #[serde(default)]
     pub description: String,
+/// How `GET /journeys` orders its journeys (早 / 楽 / 安); without it, by departure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JourneySort {
+    /// 早: shortest duration first (then fewest transfers).
+    Fastest,
+    /// 楽: fewest transfers first (then shortest duration).
+    FewestTransfers,
+    /// 安: lowest fare first (on foot costs nothing; journeys without a fare come last),
+    /// then shortest duration.
+    Cheapest,
+}
+
+impl JourneySort {
+    pub const ALL: [Self; 3] = [Self::Fastest, Self::FewestTransfers, Self::Cheapest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fastest => "fastest",
+            Self::FewestTransfers => "fewest_transfers",
+            Self::Cheapest => "cheapest",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|sort| sort.as_str() == text.trim())
+    }
+}
+
+/// The query of `GET /routes`: the route service parses it, and the api takes the same
+/// parameters and forwards them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct RoutesParams {
+    /// Lines of this agency only (`FEED:ID`).
+    #[param(example = "fukuoka:3000020401307_0", pattern = r"^[^:]+:.+$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    /// Lines of this mode only.
+    #[param(value_type = Option<String>, example = "subway", pattern = "^(tram|subway|rail|bus|ferry|cable_tram|aerial_lift|funicular|trolleybus|monorail|coach|taxi|other)$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Lines calling at this station (station or stop id, `FEED:ID`).
+    #[param(example = "fukuoka:8", pattern = r"^[^:]+:.+$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub station: Option<String>,
+    /// Lines per page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500, example = 100)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Lines to skip (`next_offset` of the page before), default 0.
+    #[param(minimum = 0, example = 0)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u32>,
+    /// Language of names (`ja`, `en`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// `GET /routes`: one page of lines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoutesResponse {
+    pub routes: Vec<RouteInfo>,
+    /// Lines the filters keep, over every page.
+    pub total: u32,
+    /// `offset` of the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u32>,
+}
+
+/// `GET /routes/{id}`: a line with its directions and their stops in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RouteDetail {
+    pub route: RouteInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `direction_id` 0, then 1, then trips without one.
+    pub directions: Vec<RouteDirection>,
+}
+
+/// One direction of a line: its trips with one `direction_id` (a feed without direction
+/// ids gives each line one direction without it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RouteDirection {
+    /// GTFS `direction_id` (0 or 1); absent where the feed gives none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
+    pub direction_id: Option<u8>,
+    /// Headsigns of the direction's trips, the most frequent first.
+    pub headsigns: Vec<String>,
+    /// Trips of this direction over the whole timetable.
+    pub trips: u32,
+    /// Distinct stop sequences (trip patterns) of this direction.
+    pub patterns: u32,
+    /// How `stops` were chosen: always `most_trips`, the stop sequence most of the
+    /// direction's trips run (of equals, the one with most stops).
+    pub stops_from: String,
+    /// Trips that run exactly `stops`.
+    pub stops_trips: u32,
+    /// The stops in order.
+    pub stops: Vec<StopRef>,
+}
+
+/// The query of `GET /stations/{id}/timetable`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct TimetableParams {
+    /// The line (`FEED:ID`).
+    #[param(required = true, example = "fukuoka:空港線", pattern = r"^[^:]+:.+$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// GTFS `direction_id`; needed when the line leaves the station in both directions.
+    #[param(minimum = 0, maximum = 1, example = 0)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<u8>,
+    /// The service day, `YYYY-MM-DD` (default today in the network's time zone).
+    #[param(example = "2019-06-05", pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Language of names and headsigns (`ja`, `en`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// Which timetable a date runs, as Japanese timetables name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceDayKind {
+    /// 平日: Monday to Friday, not a holiday.
+    Weekday,
+    /// 土曜: Saturday, not a holiday.
+    Saturday,
+    /// 休日: Sundays and Japanese national holidays (振替休日 and 国民の休日 included).
+    Holiday,
+}
+
+/// `GET /stations/{id}/timetable`: a line's departures from a station over one service day
+/// (時刻表), by hour as printed timetables list them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimetableResponse {
+    pub station_id: String,
+    pub station_name: String,
+    pub route: RouteInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
+    pub direction_id: Option<u8>,
+    /// The service day (`YYYY-MM-DD`).
+    pub date: String,
+    /// The kind of day by the calendar (weekday / Saturday / holiday).
+    pub service_day: ServiceDayKind,
+    /// The national holiday's name (`海の日`, `振替休日`, …) when the date is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holiday_name: Option<String>,
+    /// The headsign most departures show (they carry no marker).
+    pub headsign: String,
+    /// The other headsigns, each with the marker its departures carry.
+    pub markers: Vec<TimetableMarker>,
+    /// Hours of the service day with departures, in order; 24, 25, … are past midnight.
+    pub hours: Vec<TimetableHour>,
+    /// Departures in all.
+    pub departures: u32,
+}
+
+/// A headsign other than the main one, and its marker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimetableMarker {
+    /// One character: the headsign's first where no other variant shares it, else a letter.
+    pub marker: String,
+    pub headsign: String,
+}
+
+/// One row of a timetable: an hour and the minutes of its departures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimetableHour {
+    /// Hour of the service day: 5 … 23, then 24, 25 for departures past midnight.
+    #[schema(minimum = 0, maximum = 47)]
+    pub hour: u32,
+    pub departures: Vec<TimetableEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimetableEntry {
+    #[schema(minimum = 0, maximum = 59)]
+    pub minute: u32,
+    /// The marker of a headsign other than the main one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    pub headsign: String,
+    pub trip_id: String,
+    /// RFC 3339.
+    pub departure: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }

@@ -6,6 +6,7 @@ mod document;
 mod examples;
 pub mod journeys;
 mod problems;
+pub mod routes;
 pub mod stations;
 pub mod status;
 pub mod trips;
@@ -81,6 +82,9 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stations::nearby))
         .routes(routes!(stations::station))
         .routes(routes!(stations::departures))
+        .routes(routes!(stations::timetable))
+        .routes(routes!(routes::list))
+        .routes(routes!(routes::detail))
         .routes(routes!(journeys::journeys))
         .routes(routes!(trips::trip))
         .routes(routes!(alerts::list))

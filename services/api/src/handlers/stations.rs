@@ -290,3 +290,42 @@ pub fn station_segment(id: &str) -> Result<String, Problem> {
         Problem::not_found("unknown_station", format!("no station or stop has the id `{id}`"))
     })
 }
+
+#[utoipa::path(
+    get, path = "/v1/stations/{id}/timetable", tag = "stations",
+    summary = "A line's timetable at a station for one service day (時刻表)",
+    description = "Every departure of one line in one direction over the service day, by hour as \
+                   Japanese timetables print them (hours 24, 25, … are past midnight), the day named \
+                   from the calendar (weekday / Saturday / holiday: Sundays and Japanese national \
+                   holidays), the departures those of the trips that run on that date. Headsigns \
+                   other than the main one carry a marker.",
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8"), route_wire::TimetableParams),
+    responses(
+        (status = 200, description = "The timetable", body = route_wire::TimetableResponse,
+         example = json!({"station_id": "fukuoka:8", "station_name": "天神",
+                          "route": {"id": "fukuoka:空港線", "short_name": "空港線", "long_name": "", "mode": "subway",
+                                    "agency_id": "fukuoka:3000020401307_0", "agency_name": "福岡市地下鉄"},
+                          "direction_id": 0, "date": "2019-06-05", "service_day": "weekday",
+                          "headsign": "福岡空港", "markers": [{"marker": "貝", "headsign": "貝塚"}],
+                          "hours": [{"hour": 5, "departures": [{"minute": 36, "headsign": "福岡空港",
+                                     "trip_id": "fukuoka:空港線平日空港線平日福岡空港4", "departure": "2019-06-05T05:36:00+09:00"}]}],
+                          "departures": 1})),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Invalid parameter: no `route`, a line that does not leave the station, a `direction` it does not run (or none where it runs both), a date outside the timetable", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown station or line", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Route engine unavailable", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 504, description = "Route engine too slow", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn timetable(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(mut params): Query<route_wire::TimetableParams>,
+) -> Result<Response, Problem> {
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
+    let path = format!("/stations/{}/timetable", station_segment(&id)?);
+    let answer: route_wire::TimetableResponse =
+        state.upstream.get_json(Engine::Route, &path, &params, request_id(&headers)).await?;
+    Ok(cached_json(&headers, &answer))
+}

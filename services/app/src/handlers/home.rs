@@ -10,9 +10,13 @@ use super::{DefaultWhen, NETWORK_TZ, Ui, default_when, feed_period, feeds, query
 use norikae_wire::v1::FeedDates;
 
 use crate::AppState;
+pub use crate::client::DayEnd;
 use crate::errors::{ErrorView, feed_periods};
 use crate::i18n::Lang;
 use crate::render::Page;
+
+/// The orders the results offer (早 / 楽 / 安), as the API names them.
+pub const SORTS: [&str; 3] = ["fastest", "fewest_transfers", "cheapest"];
 
 /// The trip form's fields as submitted (every field optional and free text, validated by the
 /// search handler with messages in the page's language).
@@ -29,6 +33,10 @@ pub struct TripForm {
     pub wheelchair: bool,
     pub less_walking: bool,
     pub cursor: String,
+    /// `arrive=first` / `arrive=last`: the first or last journey of the day (始発 / 終電).
+    pub day_end: Option<DayEnd>,
+    /// `fastest`, `fewest_transfers` or `cheapest` (早 / 楽 / 安); empty: by departure.
+    pub sort: String,
 }
 
 impl TripForm {
@@ -45,7 +53,15 @@ impl TripForm {
                 "to_id" => form.to_id = trimmed,
                 "date" => form.date = trimmed,
                 "time" => form.time = trimmed,
-                "arrive" => form.arrive_by = trimmed == "arrive",
+                "arrive" => {
+                    form.arrive_by = trimmed == "arrive";
+                    form.day_end = match trimmed.as_str() {
+                        "first" => Some(DayEnd::First),
+                        "last" => Some(DayEnd::Last),
+                        _ => None,
+                    };
+                }
+                "sort" if SORTS.contains(&trimmed.as_str()) => form.sort = trimmed,
                 "fewer_transfers" => form.fewer_transfers = checked(&trimmed),
                 "wheelchair" => form.wheelchair = checked(&trimmed),
                 "less_walking" => form.less_walking = checked(&trimmed),
@@ -70,7 +86,16 @@ impl TripForm {
         push("to_id", &self.to_id);
         push("date", &self.date);
         push("time", &self.time);
-        push("arrive", if self.arrive_by { "arrive" } else { "" });
+        push(
+            "arrive",
+            match (self.day_end, self.arrive_by) {
+                (Some(DayEnd::First), _) => "first",
+                (Some(DayEnd::Last), _) => "last",
+                (None, true) => "arrive",
+                (None, false) => "",
+            },
+        );
+        push("sort", &self.sort);
         push("fewer_transfers", if self.fewer_transfers { "on" } else { "" });
         push("wheelchair", if self.wheelchair { "on" } else { "" });
         push("less_walking", if self.less_walking { "on" } else { "" });
@@ -88,6 +113,8 @@ pub struct FormView {
     pub date: String,
     pub time: String,
     pub arrive_by: bool,
+    /// `first` or `last` when the form asks for the first or last journey of the day.
+    pub day_end: Option<&'static str>,
     pub fewer_transfers: bool,
     pub wheelchair: bool,
     pub less_walking: bool,
@@ -114,6 +141,10 @@ impl FormView {
             date: if form.date.is_empty() { when.date.to_string() } else { form.date.clone() },
             time: if form.time.is_empty() { when.time.clone() } else { form.time.clone() },
             arrive_by: form.arrive_by,
+            day_end: form.day_end.map(|day_end| match day_end {
+                DayEnd::First => "first",
+                DayEnd::Last => "last",
+            }),
             fewer_transfers: form.fewer_transfers,
             wheelchair: form.wheelchair,
             less_walking: form.less_walking,
@@ -170,6 +201,13 @@ mod tests {
         let pairs = form.to_pairs();
         assert!(pairs.contains(&("arrive".to_owned(), "arrive".to_owned())));
         assert!(!pairs.iter().any(|(key, _)| key == "from_id"));
+        let last = TripForm::parse("from_id=fukuoka:8&to_id=fukuoka:1&arrive=last&sort=cheapest");
+        assert_eq!(
+            (last.day_end, last.arrive_by, last.sort.as_str()),
+            (Some(DayEnd::Last), false, "cheapest")
+        );
+        assert!(last.to_pairs().contains(&("arrive".to_owned(), "last".to_owned())));
+        assert_eq!(TripForm::parse("sort=slowest").sort, "", "only the orders the API knows");
         // Garbage is an empty form, not an error.
         assert_eq!(TripForm::parse("%zz=%%"), TripForm::default());
     }

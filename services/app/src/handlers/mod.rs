@@ -7,6 +7,7 @@ pub mod search;
 pub mod station;
 pub mod suggest;
 pub mod trip;
+pub mod timetable;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/stations/{id}", get(station::station))
         .route("/trips/{id}", get(trip::trip))
+        .route("/stations/{id}/timetable", get(timetable::timetable))
         .route("/suggest", get(suggest::suggest))
         .route("/static/{file}", get(assets::asset))
         .fallback(not_found)

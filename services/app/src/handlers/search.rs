@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use http::StatusCode;
 use serde::Serialize;
 
-use super::home::{TripForm, form_page};
+use super::home::{DayEnd, SORTS, TripForm, form_page};
 use super::{NETWORK_TZ, Ui, default_when, feed_period, feeds, url_with_query};
 use norikae_wire::search::{MatchKind, Station};
 use norikae_wire::v1::FeedDates;
@@ -108,8 +108,29 @@ struct ResultsPage {
     earlier_url: Option<String>,
     later_url: Option<String>,
     change_url: String,
+    /// This search as the day's first / last journey (始発 / 終電).
+    first_url: String,
+    last_url: String,
+    /// The orders offered (by departure, 早, 楽, 安); none for a first or last journey.
+    sorts: Vec<SortLink>,
     note: Option<&'static str>,
     error: Option<ErrorView>,
+}
+
+#[derive(Serialize)]
+struct SortLink {
+    sort: &'static str,
+    label: &'static str,
+    url: String,
+    current: bool,
+}
+
+fn sort_label_key(sort: &str) -> &'static str {
+    match sort {
+        "fastest" => "sort_fastest",
+        "fewest_transfers" => "sort_fewest_transfers",
+        _ => "sort_cheapest",
+    }
 }
 
 pub async fn search(ui: Ui, State(state): State<AppState>, RawQuery(query): RawQuery) -> Page {
@@ -180,6 +201,8 @@ pub async fn search(ui: Ui, State(state): State<AppState>, RawQuery(query): RawQ
         wheelchair: form.wheelchair,
         cursor: (!form.cursor.is_empty()).then(|| form.cursor.clone()),
         lang: lang.code().to_owned(),
+        day_end: form.day_end,
+        sort: (!form.sort.is_empty()).then(|| form.sort.clone()),
     };
     let mut answer = api.journeys(&query).await;
     let mut note = None;
@@ -191,8 +214,33 @@ pub async fn search(ui: Ui, State(state): State<AppState>, RawQuery(query): RawQ
         }
     }
 
-    let summary_key =
-        if form.arrive_by { "search_summary_arrive" } else { "search_summary_depart" };
+    let summary_key = match (form.day_end, form.arrive_by) {
+        (Some(DayEnd::First), _) => "search_summary_first",
+        (Some(DayEnd::Last), _) => "search_summary_last",
+        (None, true) => "search_summary_arrive",
+        (None, false) => "search_summary_depart",
+    };
+    // The same search as the day's first or last journey, and in each order.
+    let with = |change: &dyn Fn(&mut TripForm)| {
+        let mut other = form.clone();
+        change(&mut other);
+        url_with_query("/search", &other.to_pairs())
+    };
+    let first_url = with(&|other: &mut TripForm| other.day_end = Some(DayEnd::First));
+    let last_url = with(&|other: &mut TripForm| other.day_end = Some(DayEnd::Last));
+    let sorts = if form.day_end.is_some() {
+        Vec::new()
+    } else {
+        std::iter::once(("", "sort_departure"))
+            .chain(SORTS.iter().map(|sort| (*sort, sort_label_key(sort))))
+            .map(|(sort, key)| SortLink {
+                label: lang.text(key),
+                url: with(&|other: &mut TripForm| sort.clone_into(&mut other.sort)),
+                current: form.sort == sort,
+                sort,
+            })
+            .collect()
+    };
     let mut page = ResultsPage {
         title: format!("{} → {}", from.name, to.name),
         from: StationView::new(&from),
@@ -204,6 +252,9 @@ pub async fn search(ui: Ui, State(state): State<AppState>, RawQuery(query): RawQ
         earlier_url: None,
         later_url: None,
         change_url: url_with_query("/", &form.to_pairs()),
+        first_url,
+        last_url,
+        sorts,
         note,
         error: None,
     };

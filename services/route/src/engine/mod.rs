@@ -14,16 +14,20 @@
 //!    Trip-Based transfers per day ([`trip_based`]'s `transfers`), [`fares`] (fare rules).
 //! 3. **Algorithms** over those tables: [`raptor`] (labels memory, the round loop, rule
 //!    boarding, journeys from labels), [`trip_based`] (its query over the transfers),
-//!    [`departures`] (next departures of a station); [`prefetch`] is their one cache hint.
+//!    [`departures`] (next departures of a station), [`station_timetable`] (a station's day
+//!    of one line, with [`service_kind`] naming the day), [`lines`] (lines and their
+//!    directions); [`prefetch`] is their one cache hint.
 //! 4. **Planning**: [`plan`] turns a [`Request`] into searches of one algorithm or the other
 //!    (depart-at, range, arrive-by, via stations by chaining), with the per-thread memory of
-//!    both in [`Scratch`].
+//!    both in [`Scratch`]; [`first_last`] finds a day's first and last journey by searches.
 //! 5. **Façade**: [`Engine`] (this module).
 
 mod bounds;
 pub mod departures;
 pub mod fares;
+pub mod first_last;
 pub mod journey;
+pub mod lines;
 mod network;
 mod plan;
 // The prefetch hint is the engine's one `unsafe` (one intrinsic); see its SAFETY comment.
@@ -33,6 +37,8 @@ pub mod query;
 mod raptor;
 mod realtime_days;
 mod scratch;
+pub mod service_kind;
+pub mod station_timetable;
 mod trip_based;
 mod types;
 mod walk_links;
@@ -40,7 +46,7 @@ mod walk_pruning;
 
 use std::sync::Arc;
 
-use norikae_timetable::{StationIdx, StopIdx, Timetable, TripIdx};
+use norikae_timetable::{RouteIdx, StationIdx, StopIdx, Timetable, TripIdx};
 
 use self::departures::DepartureGroup;
 use self::network::Network;
@@ -147,6 +153,45 @@ impl Engine {
         overlay: &norikae_realtime::Overlay,
     ) -> Result<Vec<DepartureGroup>> {
         departures::board(&self.network.timetable, station, date, time_secs, limit, Some(overlay))
+    }
+
+    /// The lines `filter` keeps, in the timetable's order.
+    pub fn routes(&self, filter: &lines::RouteFilter) -> Vec<RouteIdx> {
+        lines::routes(&self.network.timetable, filter)
+    }
+
+    /// A line's directions with their stops in order (see [`lines::directions`]).
+    pub fn route_directions(&self, route: RouteIdx) -> Vec<lines::RouteDirection> {
+        lines::directions(&self.network.timetable, route)
+    }
+
+    /// Every departure of `route` in `direction` from `station` on the service day `date`.
+    pub fn station_timetable(
+        &self,
+        station: StationIdx,
+        route: RouteIdx,
+        direction: Option<u8>,
+        date: chrono::NaiveDate,
+    ) -> Result<station_timetable::StationTimetable> {
+        station_timetable::build(&self.network.timetable, station, route, direction, date)
+    }
+
+    /// The first journey (始発) of the service day `request.date` (see [`first_last`]).
+    pub fn first_journey(
+        &self,
+        request: &Request,
+        scratch: &mut Scratch,
+    ) -> Result<Option<Journey>> {
+        first_last::first(&self.network.timetable, request, |request| self.search(request, scratch))
+    }
+
+    /// The last journey (終電) of the service day `request.date` that arrives within it.
+    pub fn last_journey(
+        &self,
+        request: &Request,
+        scratch: &mut Scratch,
+    ) -> Result<Option<Journey>> {
+        first_last::last(&self.network.timetable, request, |request| self.search(request, scratch))
     }
 
     /// A trip's headsign, or the name of its last stop when the feed gives none.

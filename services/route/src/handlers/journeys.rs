@@ -33,18 +33,51 @@ pub async fn journeys(
     let response = state
         .query(move |engine, scratch| {
             let tt = &**engine.timetable();
+            let sort = params
+                .sort
+                .as_deref()
+                .map(|text| {
+                    wire::JourneySort::parse(text).ok_or_else(|| Error::InvalidParameter {
+                        field: "sort",
+                        reason: format!(
+                            "`{text}` is not one of fastest, fewest_transfers, cheapest"
+                        ),
+                    })
+                })
+                .transpose()?;
+            let day_end = day_end(&params)?;
             let built = build_request(tt, &params, &settings, &cursors)?;
+            let render = Render { lang: params.lang.clone() };
+            if let Some(day_end) = day_end {
+                let request = Request { kind: SearchKind::DepartAt, ..built.request };
+                let journey = match day_end {
+                    DayEnd::First => engine.first_journey(&request, scratch)?,
+                    DayEnd::Last => engine.last_journey(&request, scratch)?,
+                };
+                let journeys = journey
+                    .iter()
+                    .map(|journey| crate::render_live::journey(&render, engine, journey, &overlay))
+                    .collect();
+                return Ok(wire::JourneysResponse {
+                    journeys,
+                    window: None,
+                    earlier: None,
+                    later: None,
+                });
+            }
             let journeys = match (built.page_kind, &built.page) {
                 (PageKind::Arrivals, Some(page)) => {
                     crate::arrivals::search(engine, &built.request, page, scratch, &overlay)?
                 }
                 _ => engine.search_live(&built.request, scratch, &overlay)?,
             };
-            let render = Render { lang: params.lang.clone() };
-            let journeys = journeys
+            let mut journeys: Vec<wire::Journey> = journeys
                 .iter()
                 .map(|journey| crate::render_live::journey(&render, engine, journey, &overlay))
                 .collect();
+            if let Some(sort) = sort {
+                sort_journeys(&mut journeys, sort);
+            }
             let (window, earlier, later) = match built.page {
                 Some(page) => {
                     let start = crate::engine::query::local_unix(tt, page.date, page.time_secs);
@@ -68,6 +101,66 @@ pub async fn journeys(
         })
         .await?;
     Ok(Json(response))
+}
+
+/// 始発 or 終電.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DayEnd {
+    First,
+    Last,
+}
+
+/// Whether `first` or `last` asks for the first or last journey of the day, refusing what
+/// does not go with them.
+fn day_end(params: &wire::JourneysParams) -> Result<Option<DayEnd>, Error> {
+    let day_end = match (params.first.unwrap_or(false), params.last.unwrap_or(false)) {
+        (false, false) => return Ok(None),
+        (true, true) => {
+            return Err(Error::InvalidParameter {
+                field: "last",
+                reason: "`first` and `last` exclude each other".to_owned(),
+            });
+        }
+        (true, false) => DayEnd::First,
+        (false, true) => DayEnd::Last,
+    };
+    let name = if day_end == DayEnd::First { "first" } else { "last" };
+    if params.cursor.is_some() {
+        return Err(Error::InvalidParameter {
+            field: "cursor",
+            reason: format!("`{name}` answers one journey and takes no cursor"),
+        });
+    }
+    if params.arrive_by == Some(true) {
+        return Err(Error::InvalidParameter {
+            field: "arrive_by",
+            reason: format!("`{name}` searches the whole service day; leave out `arrive_by`"),
+        });
+    }
+    Ok(Some(day_end))
+}
+
+/// Orders journeys by `sort`, keeping the departure order among equals (a stable sort).
+pub fn sort_journeys(journeys: &mut [wire::Journey], sort: wire::JourneySort) {
+    match sort {
+        wire::JourneySort::Fastest => {
+            journeys.sort_by_key(|journey| (journey.duration_secs, journey.transfers));
+        }
+        wire::JourneySort::FewestTransfers => {
+            journeys.sort_by_key(|journey| (journey.transfers, journey.duration_secs));
+        }
+        wire::JourneySort::Cheapest => {
+            // On foot is free; a ride without a fare comes after every priced one.
+            let price = |journey: &wire::Journey| match (&journey.fare, journey.vehicles) {
+                (Some(fare), _) => fare.total,
+                (None, 0) => 0.0,
+                (None, _) => f64::INFINITY,
+            };
+            journeys.sort_by(|a, b| {
+                price(a).total_cmp(&price(b)).then(a.duration_secs.cmp(&b.duration_secs))
+            });
+        }
+    }
 }
 
 /// What the parameters ask for.

@@ -5,7 +5,9 @@
 pub mod departures;
 pub mod journeys;
 pub mod realtime;
+pub mod routes;
 pub mod status;
+pub mod timetable;
 pub mod trips;
 
 use axum::Router;
@@ -22,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/journeys", get(journeys::journeys))
         .route("/stations/{id}/departures", get(departures::departures))
         .route("/trips/{id}", get(trips::trip))
+        .route("/stations/{id}/timetable", get(timetable::timetable))
+        .route("/routes", get(routes::list))
+        .route("/routes/{id}", get(routes::detail))
         .route("/status", get(status::status))
         .route("/realtime/{feed}", post(realtime::push))
         .route("/realtime/alerts", get(realtime::alerts))
@@ -34,7 +39,10 @@ const RETRY_AFTER_SECS: u64 = 5;
 pub fn problem(error: Error) -> Problem {
     let detail = error.to_string();
     let problem = match &error {
-        Error::UnknownStation { .. } | Error::UnknownTrip { .. } | Error::TripNotRunning { .. } => {
+        Error::UnknownStation { .. }
+        | Error::UnknownTrip { .. }
+        | Error::TripNotRunning { .. }
+        | Error::UnknownRoute { .. } => {
             Problem::not_found(error.code(), detail)
         }
         Error::DateOutOfRange { .. }
@@ -100,4 +108,13 @@ pub(crate) fn resolve_station(
         .station_by_id(id)
         .or_else(|| timetable.stop_by_id(id).map(|stop| timetable.stops[stop.idx()].station))
         .ok_or_else(|| Error::UnknownStation { id: id.to_owned(), field })
+}
+
+/// A line by id.
+pub(crate) fn resolve_route(
+    timetable: &Timetable,
+    id: &str,
+    field: &'static str,
+) -> Result<norikae_timetable::RouteIdx, Error> {
+    timetable.route_by_id(id.trim()).ok_or_else(|| Error::UnknownRoute { id: id.to_owned(), field })
 }
