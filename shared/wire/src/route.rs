@@ -516,6 +516,8 @@ pub struct RealtimeAlertText {
     pub header: String,
     #[serde(default)]
     pub description: String,
+}
+
 /// How `GET /journeys` orders its journeys (早 / 楽 / 安); without it, by departure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
