@@ -22,7 +22,9 @@ fn tls_database_url() -> Option<url::Url> {
         let _ = std::io::Write::write_all(&mut std::io::stderr(), warning.as_bytes());
         return None;
     };
-    Some(url::Url::parse(&value).unwrap_or_else(|error| panic!("{URL_VARIABLE}={value:?}: {error}")))
+    Some(
+        url::Url::parse(&value).unwrap_or_else(|error| panic!("{URL_VARIABLE}={value:?}: {error}")),
+    )
 }
 
 /// `url` with its database, host or query parameters changed.

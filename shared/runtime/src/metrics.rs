@@ -201,7 +201,9 @@ mod tests {
     #[test]
     fn samples_carry_the_task_in_ecs_and_nothing_outside() {
         let identity = EcsIdentity {
-            task_arn: Some("arn:aws:ecs:ap-northeast-1:123456789012:task/norikae/abc123".to_owned()),
+            task_arn: Some(
+                "arn:aws:ecs:ap-northeast-1:123456789012:task/norikae/abc123".to_owned(),
+            ),
             container_name: Some("api".to_owned()),
             ..EcsIdentity::default()
         };

@@ -6,8 +6,8 @@ pub mod home;
 pub mod search;
 pub mod station;
 pub mod suggest;
-pub mod trip;
 pub mod timetable;
+pub mod trip;
 
 use axum::Router;
 use axum::extract::FromRequestParts;

@@ -42,9 +42,7 @@ pub fn problem(error: Error) -> Problem {
         Error::UnknownStation { .. }
         | Error::UnknownTrip { .. }
         | Error::TripNotRunning { .. }
-        | Error::UnknownRoute { .. } => {
-            Problem::not_found(error.code(), detail)
-        }
+        | Error::UnknownRoute { .. } => Problem::not_found(error.code(), detail),
         Error::DateOutOfRange { .. }
         | Error::MissingParameter { .. }
         | Error::InvalidParameter { .. }
