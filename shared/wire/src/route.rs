@@ -342,6 +342,7 @@ pub struct TripParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// `ja` or `en` (names, headsigns).
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }
@@ -570,10 +571,11 @@ pub struct RoutesParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Lines to skip (`next_offset` of the page before), default 0.
-    #[param(minimum = 0, example = 0)]
+    #[param(minimum = 0, maximum = 1000000, example = 0)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u32>,
     /// Language of names (`ja`, `en`, …).
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }
@@ -642,6 +644,7 @@ pub struct TimetableParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// Language of names and headsigns (`ja`, `en`, …).
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }

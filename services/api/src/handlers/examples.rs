@@ -45,9 +45,9 @@ pub fn departures() -> Value {
             "route": kuko_line(), "direction_id": 0, "headsign": "福岡空港",
             "departures": [
                 {"trip_id": "fukuoka:1_0800", "departure": "2019-06-05T08:02:00+09:00",
-                 "headsign": "福岡空港", "stop": tenjin},
+                 "headsign": "福岡空港", "stop": tenjin, "service_date": "2019-06-05"},
                 {"trip_id": "fukuoka:1_0805", "departure": "2019-06-05T08:06:30+09:00",
-                 "headsign": "福岡空港", "stop": tenjin}
+                 "headsign": "福岡空港", "stop": tenjin, "service_date": "2019-06-05"}
             ],
             "alerts": []
         }],
@@ -68,6 +68,7 @@ pub fn journeys() -> Value {
                 "from": meinohama, "to": tenjin,
                 "departure": "2019-06-05T08:00:00+09:00", "arrival": "2019-06-05T08:11:00+09:00",
                 "duration_secs": 660,
+                "geometry": "y{mkEm_epWi`@ctM",
                 "stops": [
                     {"stop": meinohama, "departure": "2019-06-05T08:00:00+09:00"},
                     {"stop": tenjin, "arrival": "2019-06-05T08:11:00+09:00"}
@@ -80,6 +81,38 @@ pub fn journeys() -> Value {
         "window": {"start": "2019-06-05T08:00:00+09:00", "end": "2019-06-05T09:00:00+09:00"},
         "earlier": "AY7sCwCAcAAAEA4AAP1ZkL3jGXXn6L5bw0Vh0kq8ZqJYn3Nw-kQ1q0tT6yOy",
         "later": "AY7sCwCQfgAAEA4AAC1B1gOMXrWJ1H8a3s4pQwz2CkSkAfU0Yy1QbvJ7sBJr",
+        "alerts": []
+    })
+}
+
+/// `GET /v1/routes/{id}`.
+pub fn route_detail() -> Value {
+    let meinohama = stop("fukuoka:1_1", "姪浜", "fukuoka:1", 33.58345, 130.32393);
+    let tenjin = stop("fukuoka:8_2", "天神", "fukuoka:8", 33.59131, 130.39904);
+    json!({
+        "route": kuko_line(),
+        "directions": [{
+            "direction_id": 0, "headsigns": ["福岡空港"], "trips": 160, "patterns": 2,
+            "stops_from": "most_trips", "stops_trips": 150,
+            "stops": [meinohama, tenjin]
+        }]
+    })
+}
+
+/// `GET /v1/trips/{id}`.
+pub fn trip() -> Value {
+    let meinohama = stop("fukuoka:1_1", "姪浜", "fukuoka:1", 33.58345, 130.32393);
+    let tenjin = stop("fukuoka:8_2", "天神", "fukuoka:8", 33.59131, 130.39904);
+    json!({
+        "trip_id": "fukuoka:1_0800", "service_date": "2019-06-05", "route": kuko_line(),
+        "headsign": "福岡空港", "direction_id": 0, "wheelchair": "accessible",
+        "stops": [
+            {"stop": meinohama, "station_name": "姪浜", "departure": "2019-06-05T08:00:00+09:00",
+             "pickup": true, "drop_off": false},
+            {"stop": tenjin, "station_name": "天神", "arrival": "2019-06-05T08:11:00+09:00",
+             "pickup": false, "drop_off": true}
+        ],
+        "geometry": "y{mkEm_epWi`@ctM",
         "alerts": []
     })
 }

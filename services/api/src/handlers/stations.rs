@@ -299,9 +299,9 @@ pub fn station_segment(id: &str) -> Result<String, Problem> {
                    from the calendar (weekday / Saturday / holiday: Sundays and Japanese national \
                    holidays), the departures those of the trips that run on that date. Headsigns \
                    other than the main one carry a marker.",
-    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8"), route_wire::TimetableParams),
+    params(("id" = String, Path, description = "Station or stop id, `FEED:ID`", example = "fukuoka:8", pattern = r"^[^:]+:.+$"), route_wire::TimetableParams),
     responses(
-        (status = 200, description = "The timetable", body = route_wire::TimetableResponse,
+        (status = 200, description = "The timetable", body = route_wire::TimetableResponse, headers(("ETag" = String, description = "Weak validator (a hash of the data, whatever the encoding); send it back as If-None-Match"), ("Cache-Control" = String, description = "public, max-age=300")),
          example = json!({"station_id": "fukuoka:8", "station_name": "天神",
                           "route": {"id": "fukuoka:空港線", "short_name": "空港線", "long_name": "", "mode": "subway",
                                     "agency_id": "fukuoka:3000020401307_0", "agency_name": "福岡市地下鉄"},
@@ -310,7 +310,7 @@ pub fn station_segment(id: &str) -> Result<String, Problem> {
                           "hours": [{"hour": 5, "departures": [{"minute": 36, "headsign": "福岡空港",
                                      "trip_id": "fukuoka:空港線平日空港線平日福岡空港4", "departure": "2019-06-05T05:36:00+09:00"}]}],
                           "departures": 1})),
-        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 304, description = "Not modified (If-None-Match)", headers(("ETag" = String, description = "The ETag matched"))),
         (status = 400, description = "Invalid parameter: no `route`, a line that does not leave the station, a `direction` it does not run (or none where it runs both), a date outside the timetable", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown station or line", body = ProblemBody, content_type = "application/problem+json"),
         (status = 503, description = "Route engine unavailable", body = ProblemBody, content_type = "application/problem+json"),

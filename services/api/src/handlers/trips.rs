@@ -27,7 +27,7 @@ use crate::upstream::Engine;
         route_wire::TripParams,
     ),
     responses(
-        (status = 200, description = "The run", body = AlertedTrip),
+        (status = 200, description = "The run", body = AlertedTrip, example = json!(super::examples::trip())),
         (status = 400, description = "Malformed trip id or date (`field` names it)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown trip (`unknown_trip`), or the trip does not run on that date (`trip_not_running`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 502, description = "Route engine failed", body = ProblemBody, content_type = "application/problem+json"),

@@ -18,6 +18,8 @@ use crate::render::Render;
 const DEFAULT_LIMIT: u32 = 100;
 /// Largest `limit` accepted.
 const MAX_LIMIT: u32 = 500;
+/// The largest `offset` (as the document says): far past any feed's number of lines.
+const MAX_OFFSET: u32 = 1_000_000;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -59,6 +61,12 @@ pub async fn list(
                 });
             }
             let offset = params.offset.unwrap_or(0);
+            if offset > MAX_OFFSET {
+                return Err(Error::InvalidParameter {
+                    field: "offset",
+                    reason: format!("must be between 0 and {MAX_OFFSET}"),
+                });
+            }
             let routes = engine.routes(&RouteFilter { agency, mode, station });
             let total = u32::try_from(routes.len()).unwrap_or(u32::MAX);
             let render = Render { lang: params.lang };
