@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn a_trip_overtaking_another_mid_route_is_split_off_and_every_trip_stays_reachable() {
-        let timetable = bundled_timetable();
+        let timetable = Arc::new(bundled_timetable());
         let (day, pattern, running) = busy_pattern(&timetable);
         let num_stops = timetable.patterns[pattern.idx()].num_stops();
         let (first, second) = (running[0], running[1]);
@@ -190,6 +190,32 @@ mod tests {
                 }
             }
         }
+
+        // The search from the first stop when trip A leaves there rides B, which leaves
+        // later but now arrives first: nothing later than the brute force's best ride.
+        let overlay = Arc::new(overlay);
+        let engine = Engine::new(Arc::clone(&timetable));
+        let stops = timetable.pattern_stops(pattern);
+        let brute = all
+            .iter()
+            .map(|&trip| times(trip))
+            .filter(|times| times[0].departure >= a[0].departure)
+            .map(|times| times[3].arrival)
+            .min()
+            .expect("trip A rides there");
+        let day_start = timetable.service_day_start(timetable.date_of_day(day)).timestamp();
+        let journey = first_journey(
+            &engine,
+            Some(&overlay),
+            (day, Place::Stop(stops[0]), Place::Stop(stops[3]), a[0].departure),
+        );
+        assert!(
+            journey.arrival <= day_start + i64::from(brute),
+            "arrives at {} rather than {}",
+            journey.arrival - day_start,
+            brute
+        );
+        assert!(brute < a[3].arrival + gap, "B arrives before the late A");
     }
 
     /// The first journey between the pattern's first and last stops leaving at `time_secs` on

@@ -212,9 +212,8 @@ impl DayTrips {
                 rows.push((trip_in_pattern as u32, times, skipped));
             }
             rows.sort_by(|a, b| {
-                let departures =
-                    |row: &[StopTime]| row.iter().map(|time| time.departure).collect::<Vec<_>>();
-                departures(&a.1).cmp(&departures(&b.1)).then(a.0.cmp(&b.0))
+                let later = b.1.iter().map(|time| time.departure);
+                a.1.iter().map(|time| time.departure).cmp(later).then(a.0.cmp(&b.0))
             });
             // Chains of trips none of which overtakes another: each trip joins the first
             // group whose last trip it follows at every stop.
