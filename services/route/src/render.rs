@@ -98,8 +98,10 @@ impl Render {
                     departure,
                     arrival,
                 } => {
+                    // The stops passed at the timetable's times (the leg's own times are
+                    // the ones searched: on a realtime day, the expected ones).
                     let times = tt.stop_times_of_trip(trip);
-                    let day_start = departure - i64::from(times[board_position].departure);
+                    let day_start = tt.service_day_start(tt.date_of_day(service_day)).timestamp();
                     let stops = tt.pattern_stops(pattern);
                     let passed = (board_position..=alight_position)
                         .map(|position| wire::PassedStop {

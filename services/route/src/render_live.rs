@@ -29,17 +29,19 @@ pub fn journey(
         wire::Leg::Walk(_) => None,
     });
     for (leg, ride) in rides.zip(wire_rides) {
-        let Leg::Transit { trip, board_position, alight_position, service_day, departure, .. } =
-            *leg
-        else {
+        let Leg::Transit { trip, board_position, alight_position, service_day, .. } = *leg else {
             continue;
         };
         let Some(live) = overlay.trip(trip, service_day) else { continue };
         let scheduled = tt.stop_times_of_trip(trip);
-        let day_origin = departure - i64::from(scheduled[board_position].departure);
+        // The leg's times are the ones searched (expected ones when the search had this
+        // overlay, the timetable's otherwise): the service day's start places both.
+        let day_origin = tt.service_day_start(tt.date_of_day(service_day)).timestamp();
         let (board, alight) = (live.stops.get(board_position), live.stops.get(alight_position));
-        let expected_departure =
-            board.map_or(departure, |stop| day_origin + i64::from(stop.departure));
+        let expected_departure = board
+            .map_or(day_origin + i64::from(scheduled[board_position].departure), |stop| {
+                day_origin + i64::from(stop.departure)
+            });
         let expected_arrival = alight
             .map_or(day_origin + i64::from(scheduled[alight_position].arrival), |stop| {
                 day_origin + i64::from(stop.arrival)

@@ -162,20 +162,35 @@ async fn pushed_delays_and_cancellations_recheck_journeys_and_boards() {
     assert_eq!(answer["trips_updated"], 1, "{answer}");
     let after: wire::JourneysResponse =
         serde_json::from_value(service.get(journeys).await).expect("journeys");
-    let rechecked = after
-        .journeys
-        .iter()
-        .flat_map(|journey| &journey.legs)
-        .find_map(|leg| match leg {
+    // Searched on the expected times: the late trip is ridden 4 minutes later than planned,
+    // with its realtime state, or something else is taken that arrives no later than it.
+    let rechecked =
+        after.journeys.iter().flat_map(|journey| &journey.legs).find_map(|leg| match leg {
             wire::Leg::Transit(found) if found.trip_id == ride.trip_id => Some(found.clone()),
             _ => None,
-        })
-        .expect("the journey found before the delay is answered again");
-    let live = rechecked.realtime.expect("its ride is checked against the delay");
-    assert_eq!((live.departure_delay_secs, live.arrival_delay_secs), (240, 240));
-    assert!(!live.cancelled);
-    assert_eq!(seconds_between(&rechecked.departure, &live.expected_departure), 240);
-    assert_eq!(seconds_between(&rechecked.arrival, &live.expected_arrival), 240, "propagated");
+        });
+    if let Some(rechecked) = rechecked {
+        let live = rechecked.realtime.expect("its ride is checked against the delay");
+        assert_eq!((live.departure_delay_secs, live.arrival_delay_secs), (240, 240));
+        assert!(!live.cancelled);
+        assert_eq!(rechecked.departure, live.expected_departure, "searched on the expected times");
+        assert_eq!(rechecked.arrival, live.expected_arrival);
+        assert_eq!(seconds_between(&ride.departure, &rechecked.departure), 240);
+        assert_eq!(seconds_between(&ride.arrival, &rechecked.arrival), 240, "propagated");
+    } else {
+        let earliest = after
+            .journeys
+            .iter()
+            .map(|journey| seconds_between(&before.journeys[0].arrival, &journey.arrival))
+            .min()
+            .expect("journeys after the delay");
+        assert!(earliest >= 0, "nothing arrives earlier than planned after a delay");
+        let rides =
+            before.journeys[0].legs.iter().filter(|leg| matches!(leg, wire::Leg::Transit(_)));
+        if rides.count() == 1 {
+            assert!(earliest <= 240, "arrives {earliest} s after the plan");
+        }
+    }
 
     // The board at the boarding station shows the departure 4 minutes late.
     let board: wire::DeparturesResponse = serde_json::from_value(

@@ -140,6 +140,21 @@ impl Overlay {
         Self { timetable_hash: timetable.meta.content_hash.clone(), ..Self::default() }
     }
 
+    /// An overlay of the given trip instances' states (built from feeds by [`build`]; this
+    /// for tools and tests that set expected times directly).
+    pub fn from_trips(
+        timetable: &Timetable,
+        trips: impl IntoIterator<Item = (TripKey, TripRealtime)>,
+    ) -> Self {
+        let trips: FxHashMap<TripKey, TripRealtime> = trips.into_iter().collect();
+        let stats = OverlayStats {
+            trips_updated: trips.values().filter(|trip| !trip.cancelled).count() as u64,
+            trips_cancelled: trips.values().filter(|trip| trip.cancelled).count() as u64,
+            ..OverlayStats::default()
+        };
+        Self { trips, stats, ..Self::empty(timetable) }
+    }
+
     /// Whether it was built for `timetable` (another snapshot's overlay must not be read).
     pub fn fits(&self, timetable: &Timetable) -> bool {
         self.timetable_hash == timetable.meta.content_hash

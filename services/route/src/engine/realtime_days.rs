@@ -1,49 +1,49 @@
 //! The realtime overlay as the searches read it: for each service day on which the overlay
-//! cancels trips, day tables without those trips (built on first use, one set per overlay),
-//! so that RAPTOR never boards a cancelled trip. Trip-Based routing's transfers are computed
-//! on the timetable's trips, so a search on such a day runs RAPTOR.
+//! changes trips (cancels them, or gives them expected times), day tables on the expected
+//! times (built on first use, one set per overlay; see [`DayTrips::build_live`]), so that
+//! RAPTOR plans on the realtime times and never boards a cancelled trip nor at a skipped
+//! stop. Trip-Based routing's transfers are computed on the timetable's trips, so a search
+//! on such a day runs RAPTOR.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use norikae_realtime::Overlay;
-use norikae_timetable::{Timetable, TripIdx};
+use norikae_timetable::Timetable;
 
 use super::raptor::day_tables::DayTrips;
 
-/// One overlay's cancellations by service day, and the day tables without them.
+/// The service days one overlay changes, and their realtime day tables.
 pub(crate) struct RealtimeDays {
     overlay: Arc<Overlay>,
-    cancelled: HashMap<u32, HashSet<TripIdx>>,
+    days: HashSet<u32>,
     tables: Mutex<HashMap<u32, Arc<OnceLock<Arc<DayTrips>>>>>,
 }
 
 impl RealtimeDays {
     fn new(overlay: Arc<Overlay>) -> Self {
-        let mut cancelled: HashMap<u32, HashSet<TripIdx>> = HashMap::new();
-        for (key, trip) in overlay.trips() {
-            if trip.cancelled {
-                cancelled.entry(key.day).or_default().insert(key.trip);
-            }
-        }
-        Self { overlay, cancelled, tables: Mutex::new(HashMap::new()) }
+        let days = overlay.trips().map(|(key, _)| key.day).collect();
+        Self { overlay, days, tables: Mutex::new(HashMap::new()) }
     }
 
-    /// Whether the overlay cancels a trip on `day`.
+    /// Whether the overlay changes a trip on `day`.
     pub(crate) fn touches(&self, day: u32) -> bool {
-        self.cancelled.contains_key(&day)
+        self.days.contains(&day)
     }
 
-    /// `day`'s tables without its cancelled trips, if it has any.
+    /// `day`'s tables on the expected times, if the overlay changes that day.
     pub(crate) fn day_trips(&self, timetable: &Timetable, day: u32) -> Option<Arc<DayTrips>> {
-        let cancelled = self.cancelled.get(&day)?;
+        if !self.touches(day) {
+            return None;
+        }
         let slot = {
             let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             Arc::clone(tables.entry(day).or_default())
         };
-        Some(Arc::clone(slot.get_or_init(|| {
-            Arc::new(DayTrips::build_without(timetable, day, |trip| cancelled.contains(&trip)))
-        })))
+        Some(Arc::clone(
+            slot.get_or_init(|| Arc::new(DayTrips::build_live(timetable, day, &self.overlay))),
+        ))
     }
 }
 
@@ -55,13 +55,13 @@ pub(crate) struct RealtimeCache {
 
 impl RealtimeCache {
     /// The realtime days of `overlay`, or `None` when it was built for another timetable or
-    /// cancels nothing (the searches then read the timetable's day tables alone).
+    /// changes no trip (the searches then read the timetable's day tables alone).
     pub(crate) fn for_overlay(
         &self,
         timetable: &Timetable,
         overlay: &Arc<Overlay>,
     ) -> Option<Arc<RealtimeDays>> {
-        if !overlay.fits(timetable) || overlay.stats.trips_cancelled == 0 {
+        if !overlay.fits(timetable) || overlay.num_trips() == 0 {
             return None;
         }
         let mut current = self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -73,5 +73,246 @@ impl RealtimeCache {
         let days = Arc::new(RealtimeDays::new(Arc::clone(overlay)));
         *current = Some(Arc::clone(&days));
         Some(days)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use norikae_realtime::overlay::{StopRealtime, TripKey, TripRealtime};
+    use norikae_timetable::{PatternIdx, StopTime, TripIdx};
+
+    use super::*;
+    use crate::engine::tests::bundled_timetable;
+    use crate::engine::{Engine, Leg, Place, Request, Scratch, SearchKind};
+
+    /// A day and a pattern of at least four stops with at least three trips that day, and
+    /// the positions of those running trips within the pattern.
+    fn busy_pattern(timetable: &Timetable) -> (u32, PatternIdx, Vec<usize>) {
+        for day in 0..400 {
+            for (index, pattern) in timetable.patterns.iter().enumerate() {
+                if pattern.num_stops() < 4 {
+                    continue;
+                }
+                let running: Vec<usize> = (0..pattern.num_trips())
+                    .filter(|&trip| {
+                        let trip = pattern.trips.start as usize + trip;
+                        timetable.service_runs(timetable.trip_services[trip], day)
+                    })
+                    .collect();
+                if running.len() >= 3 {
+                    return (day, PatternIdx::from(index), running);
+                }
+            }
+        }
+        panic!("the bundled feeds have a busy pattern");
+    }
+
+    fn expected(
+        times: &[StopTime],
+        shift: impl Fn(usize) -> u32,
+        skipped: &[usize],
+    ) -> TripRealtime {
+        TripRealtime {
+            stops: times
+                .iter()
+                .enumerate()
+                .map(|(position, time)| StopRealtime {
+                    arrival: time.arrival + shift(position),
+                    departure: time.departure + shift(position),
+                    flags: if skipped.contains(&position) {
+                        StopRealtime::SKIPPED
+                    } else {
+                        StopRealtime::PREDICTED
+                    },
+                })
+                .collect(),
+            ..TripRealtime::default()
+        }
+    }
+
+    #[test]
+    fn a_trip_overtaking_another_mid_route_is_split_off_and_every_trip_stays_reachable() {
+        let timetable = Arc::new(bundled_timetable());
+        let (day, pattern, running) = busy_pattern(&timetable);
+        let num_stops = timetable.patterns[pattern.idx()].num_stops();
+        let (first, second) = (running[0], running[1]);
+        let a = timetable.trip_stop_times(pattern, first);
+        let b = timetable.trip_stop_times(pattern, second);
+        // From the third stop on, trip A runs after trip B; before it, ahead of it.
+        let gap = b[2].departure.max(b[2].arrival) - a[2].arrival.min(a[2].departure) + 300;
+        let trip = |position: usize| {
+            TripIdx::from(timetable.patterns[pattern.idx()].trips.start as usize + position)
+        };
+        let overlay = Overlay::from_trips(
+            &timetable,
+            [(
+                TripKey { trip: trip(first), day },
+                expected(a, |p| if p >= 2 { gap } else { 0 }, &[]),
+            )],
+        );
+        let live = DayTrips::build_live(&timetable, day, &overlay);
+        assert!(live.groups(pattern) >= 2, "trip A overtaking B is split off");
+        let all: Vec<u32> = live.all_of(pattern).collect();
+        assert_eq!(all.len(), running.len(), "every running trip is in a group");
+        let times = |trip_in_pattern: u32| {
+            live.live_times(pattern, trip_in_pattern, num_stops).expect("a running trip")
+        };
+        assert_eq!(times(first as u32)[3].arrival, a[3].arrival + gap, "expected times");
+        // Brute force: the earliest arrival downstream from each stop for each ready time,
+        // over all running trips, against the first trip of each group the scan finds.
+        for from in 0..num_stops - 1 {
+            let mut readies: Vec<u32> = all
+                .iter()
+                .flat_map(|&trip| [times(trip)[from].departure, times(trip)[from].departure + 1])
+                .collect();
+            readies.sort_unstable();
+            for ready in readies {
+                for to in from + 1..num_stops {
+                    let brute = all
+                        .iter()
+                        .map(|&trip| times(trip))
+                        .filter(|times| times[from].departure >= ready)
+                        .map(|times| times[to].arrival)
+                        .min();
+                    let scanned = (0..live.groups(pattern))
+                        .filter_map(|group| {
+                            let (trips, departures, _, rows) =
+                                live.block(pattern, num_stops, group);
+                            let count = trips.len();
+                            let at_stop = &departures[from * count..(from + 1) * count];
+                            assert!(at_stop.is_sorted(), "a group's departures ascend");
+                            let index = at_stop.partition_point(|&departure| departure < ready);
+                            (index < count)
+                                .then(|| rows.expect("a realtime day").row(index).0[to].arrival)
+                        })
+                        .min();
+                    assert_eq!(scanned, brute, "from {from} to {to} ready at {ready}");
+                }
+            }
+        }
+
+        // The search from the first stop when trip A leaves there rides B, which leaves
+        // later but now arrives first: nothing later than the brute force's best ride.
+        let overlay = Arc::new(overlay);
+        let engine = Engine::new(Arc::clone(&timetable));
+        let stops = timetable.pattern_stops(pattern);
+        let brute = all
+            .iter()
+            .map(|&trip| times(trip))
+            .filter(|times| times[0].departure >= a[0].departure)
+            .map(|times| times[3].arrival)
+            .min()
+            .expect("trip A rides there");
+        let day_start = timetable.service_day_start(timetable.date_of_day(day)).timestamp();
+        let journey = first_journey(
+            &engine,
+            Some(&overlay),
+            (day, Place::Stop(stops[0]), Place::Stop(stops[3]), a[0].departure),
+        );
+        assert!(
+            journey.arrival <= day_start + i64::from(brute),
+            "arrives at {} rather than {}",
+            journey.arrival - day_start,
+            brute
+        );
+        assert!(brute < a[3].arrival + gap, "B arrives before the late A");
+    }
+
+    /// The first journey between the pattern's first and last stops leaving at `time_secs` on
+    /// `day`, with `overlay` if given.
+    fn first_journey(
+        engine: &Engine,
+        overlay: Option<&Arc<Overlay>>,
+        (day, from, to, time_secs): (u32, Place, Place, u32),
+    ) -> crate::engine::Journey {
+        let timetable = engine.timetable();
+        let request = Request {
+            from,
+            to,
+            date: timetable.date_of_day(day),
+            time_secs,
+            kind: SearchKind::DepartAt,
+            options: crate::engine::Options::default(),
+        };
+        let mut scratch = Scratch::new(timetable);
+        let journeys = match overlay {
+            Some(overlay) => engine.search_live(&request, &mut scratch, overlay),
+            None => engine.search(&request, &mut scratch),
+        }
+        .expect("the search answers");
+        journeys.into_iter().min_by_key(|journey| journey.arrival).expect("a journey")
+    }
+
+    fn first_ride(journey: &crate::engine::Journey) -> (TripIdx, u32, usize, i64, i64, PatternIdx) {
+        journey
+            .legs
+            .iter()
+            .find_map(|leg| match *leg {
+                Leg::Transit {
+                    trip,
+                    service_day,
+                    board_position,
+                    departure,
+                    arrival,
+                    pattern,
+                    ..
+                } => Some((trip, service_day, board_position, departure, arrival, pattern)),
+                Leg::Walk { .. } => None,
+            })
+            .expect("a ride")
+    }
+
+    #[test]
+    fn a_delay_moves_the_search_off_the_late_trip_and_a_skipped_stop_is_not_boarded() {
+        let timetable = Arc::new(bundled_timetable());
+        let engine = Engine::new(Arc::clone(&timetable));
+        let (day, pattern, running) = busy_pattern(&timetable);
+        let stops = timetable.pattern_stops(pattern);
+        let first = timetable.trip_stop_times(pattern, running[0]);
+        let query =
+            (day, Place::Stop(stops[0]), Place::Stop(stops[stops.len() - 1]), first[0].departure);
+        let planned = first_journey(&engine, None, query);
+        let (trip, service_day, board, departure, arrival, pattern_of) = first_ride(&planned);
+        let trip_in_pattern = (trip.0 - timetable.patterns[pattern_of.idx()].trips.start) as usize;
+        let scheduled = timetable.trip_stop_times(pattern_of, trip_in_pattern);
+        let key = TripKey { trip, day: service_day };
+
+        // Two hours late: the search rides something else, arriving later than planned.
+        let late =
+            Arc::new(Overlay::from_trips(&timetable, [(key, expected(scheduled, |_| 7200, &[]))]));
+        let replanned = first_journey(&engine, Some(&late), query);
+        assert!(replanned.arrival >= planned.arrival, "nothing beats the plan");
+        assert!(replanned.arrival < planned.arrival + 7200, "the late trip is not waited for");
+        let (trip_now, day_now, _, departure_now, _, _) = first_ride(&replanned);
+        assert!((trip_now, day_now) != (trip, service_day), "another trip is ridden");
+        assert!(departure_now > departure || replanned.arrival > planned.arrival);
+
+        // Five minutes late: if it is still the best, the legs show the times searched.
+        let slightly =
+            Arc::new(Overlay::from_trips(&timetable, [(key, expected(scheduled, |_| 300, &[]))]));
+        let replanned = first_journey(&engine, Some(&slightly), query);
+        let ride = first_ride(&replanned);
+        if (ride.0, ride.1) == (trip, service_day) {
+            assert_eq!((ride.3, ride.4), (departure + 300, arrival + 300), "expected times");
+            assert_eq!(replanned.arrival, planned.arrival + 300);
+        } else {
+            assert!(replanned.arrival <= planned.arrival + 300);
+        }
+
+        // The stop where the plan boarded is skipped: the trip is not boarded there.
+        let skipping = Arc::new(Overlay::from_trips(
+            &timetable,
+            [(key, expected(scheduled, |_| 0, &[board]))],
+        ));
+        let replanned = first_journey(&engine, Some(&skipping), query);
+        for leg in &replanned.legs {
+            if let Leg::Transit { trip: ridden, service_day: ridden_day, board_position, .. } = *leg
+            {
+                assert!(
+                    (ridden, ridden_day, board_position) != (trip, service_day, board),
+                    "boarded at a skipped stop"
+                );
+            }
+        }
     }
 }

@@ -239,6 +239,7 @@ impl Planner<'_> {
             days: frame.days.day,
             seeds,
             target_walks: goals,
+            day_trips: rules.day_trips,
         };
         scratch.raptor.reset(rules.max_trips);
         for goal in goals {
@@ -386,11 +387,20 @@ impl Planner<'_> {
                 for slot in 0..3 {
                     let Some(running) = rules.day_trips[slot] else { continue };
                     let offset = rules.days.offset[slot];
-                    for &trip_in_pattern in running.of(pattern_idx) {
-                        let trip_in_pattern = trip_in_pattern as usize;
-                        let time = tt.stop_times[pattern.stop_times_start as usize
-                            + trip_in_pattern * num_stops
-                            + position];
+                    for trip_in_pattern in running.all_of(pattern_idx) {
+                        let time = running
+                            .live_times(pattern_idx, trip_in_pattern, num_stops)
+                            .map_or_else(
+                                || {
+                                    tt.stop_times[pattern.stop_times_start as usize
+                                        + trip_in_pattern as usize * num_stops
+                                        + position]
+                                },
+                                |times| times[position],
+                            );
+                        if running.live_skips(pattern_idx, trip_in_pattern, num_stops, position) {
+                            continue;
+                        }
                         let Some(leave) = (time.departure + offset).checked_sub(seed.duration_secs)
                         else {
                             continue;
@@ -399,9 +409,14 @@ impl Planner<'_> {
                             continue;
                         }
                         if leave >= end {
+                            // One group's trips leave in order (all a pattern's but where
+                            // realtime trips overtake).
+                            if running.groups(pattern_idx) > 1 {
+                                continue;
+                            }
                             break;
                         }
-                        let trip = pattern.trips.start as usize + trip_in_pattern;
+                        let trip = pattern.trips.start as usize + trip_in_pattern as usize;
                         if !rules.wheelchair || self.network.trip_accessible[trip] {
                             departures.push((leave, seed_index as u32));
                         }

@@ -16,6 +16,8 @@ pub(crate) struct Reconstruction<'a> {
     pub seeds: &'a [SeedWalk],
     /// Walks between a target stop and the target place (coordinates), by stop.
     pub target_walks: &'a [SeedWalk],
+    /// The day tables searched (their expected times on realtime days).
+    pub day_trips: [Option<&'a super::day_tables::DayTrips>; 3],
 }
 
 /// Rebuilds the journey that reaches the target in `round`.
@@ -73,8 +75,15 @@ pub(crate) fn reconstruct(
                 let pattern = PatternIdx(parent.pattern);
                 let pattern_data = &tt.patterns[pattern.idx()];
                 let trip = TripIdx(pattern_data.trips.start + parent.trip_in_pattern);
-                let times = tt.trip_stop_times(pattern, parent.trip_in_pattern as usize);
                 let slot = parent.day_slot as usize;
+                // The times searched: on a realtime day the expected ones.
+                let times = context.day_trips[slot]
+                    .and_then(|day| {
+                        day.live_times(pattern, parent.trip_in_pattern, pattern_data.num_stops())
+                    })
+                    .unwrap_or_else(|| {
+                        tt.trip_stop_times(pattern, parent.trip_in_pattern as usize)
+                    });
                 let offset = i64::from(context.day_offsets[slot]);
                 let (board_position, alight_position) = match context.direction {
                     Direction::Forward => {

@@ -169,7 +169,7 @@ fn prefetch_scan(view: &View<'_>, rules: &Rules<'_>, pattern: PatternIdx, scratc
     prefetch(&view.pattern_stops[first]);
     prefetch(&view.pattern_stop_rules[first]);
     if let Some(day) = rules.day_trips[1] {
-        let (running, departures, _) = day.block(pattern, num_stops);
+        let (running, departures, _, _) = day.block(pattern, num_stops, 0);
         let count = running.len();
         if count > 0 {
             prefetch(&departures[start * count + count - 1]);

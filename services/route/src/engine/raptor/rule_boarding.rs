@@ -131,7 +131,9 @@ pub(crate) fn next_trip(
                 break;
             }
             let trip_in_pattern = trips.running[index];
-            if accessible_trips.is_some_and(|accessible| !accessible[trip_in_pattern as usize]) {
+            if accessible_trips.is_some_and(|accessible| !accessible[trip_in_pattern as usize])
+                || trips.live.is_some_and(|live| live.skips(index, scan_position))
+            {
                 continue;
             }
             let trip = TripIdx(pattern_trips_start + trip_in_pattern);

@@ -15,15 +15,17 @@ use crate::engine::types::{Direction, INF, MIRROR};
 
 /// A trip on a service day, as the scan rides it.
 #[derive(Clone, Copy)]
-struct Boarded {
+struct Boarded<'a> {
     trip_in_pattern: u32,
     /// Index of the trip among its day's running trips (forward scans).
     running_index: u32,
     day_slot: u8,
     board_position: u16,
     from_walk: bool,
-    /// First stop time of the trip within its pattern's stop times.
-    stop_times_start: usize,
+    /// The trip's times by position (the timetable's, or on a realtime day the expected
+    /// ones) and the stops it skips (empty: none).
+    times: &'a [StopTime],
+    skipped: &'a [bool],
     offset: u32,
 }
 
@@ -49,13 +51,40 @@ fn ready_key(
     }
 }
 
-#[allow(clippy::too_many_lines)]
 pub(super) fn scan_pattern(
     network: &Network,
     view: &View<'_>,
     rules: &Rules<'_>,
     round: usize,
     pattern_idx: PatternIdx,
+    boarding_positions: std::ops::RangeInclusive<usize>,
+    scratch: &mut RaptorScratch,
+) {
+    // On realtime days a pattern's trips may come in several groups that never overtake
+    // within themselves (see `DayTrips::groups`): each is scanned as a pattern of its own.
+    let groups = rules.day_trips.iter().flatten().map(|day| day.groups(pattern_idx)).max();
+    for group in 0..groups.unwrap_or(1) {
+        scan_group(
+            network,
+            view,
+            rules,
+            round,
+            pattern_idx,
+            group,
+            boarding_positions.clone(),
+            scratch,
+        );
+    }
+}
+
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
+fn scan_group(
+    network: &Network,
+    view: &View<'_>,
+    rules: &Rules<'_>,
+    round: usize,
+    pattern_idx: PatternIdx,
+    group: usize,
     boarding_positions: std::ops::RangeInclusive<usize>,
     scratch: &mut RaptorScratch,
 ) {
@@ -69,20 +98,26 @@ pub(super) fn scan_pattern(
     let mut slots = [SlotTrips::default(); 3];
     for (slot, trips) in slots.iter_mut().enumerate() {
         if let Some(day) = rules.day_trips[slot] {
+            if group >= day.groups(pattern_idx) {
+                continue;
+            }
             let offset = rules.days.offset[slot];
-            let ((running, departures, (earliest, latest)), offset) = if forward {
-                (day.block(pattern_idx, num_stops), offset)
+            let ((running, departures, (earliest, latest), live), offset) = if forward {
+                (day.block(pattern_idx, num_stops, group), offset)
             } else {
                 // A backward key is `MIRROR - (arrival + offset)`, that is the mirrored
                 // arrival plus this.
                 (
-                    day.mirrored_block(&network.timetable, pattern_idx, num_stops),
+                    day.mirrored_block(&network.timetable, pattern_idx, num_stops, group),
                     MIRROR - MIRROR_DAY - offset,
                 )
             };
-            *trips = SlotTrips { offset, running, departures, earliest, latest };
+            *trips = SlotTrips { offset, running, departures, earliest, latest, live };
         }
     }
+    // Trips of a realtime day are ordered by expected times, not by their position in the
+    // pattern, which the rides remembered across iterations compare: not remembered then.
+    let remember_rides = rules.remember_rides && slots.iter().all(|trips| trips.live.is_none());
     // No slot's trips can matter: none leaves after the iteration starts (its earliest
     // label) or arrives before the round's target (a trip's arrivals come after its
     // first departure), for instance a weekend or night pattern in a morning search.
@@ -111,8 +146,9 @@ pub(super) fn scan_pattern(
         let stop = stops[position];
         let stop_rule = stop_rules[position];
         if let Some(trip) = boarded {
-            let time = stop_times[trip.stop_times_start + position];
-            let can_alight = if forward { stop_rule.drop_off() } else { stop_rule.pickup() };
+            let time = trip.times[position];
+            let can_alight = if forward { stop_rule.drop_off() } else { stop_rule.pickup() }
+                && !trip.skipped.get(position).copied().unwrap_or(false);
             if can_alight && (!rules.wheelchair || network.stop_accessible[stop.idx()]) {
                 let key = if forward {
                     time.arrival + trip.offset
@@ -194,7 +230,7 @@ pub(super) fn scan_pattern(
             continue;
         }
         let current_board_key = boarded.map_or(INF, |trip| {
-            let time = stop_times[trip.stop_times_start + position];
+            let time = trip.times[position];
             if forward {
                 time.departure + trip.offset
             } else {
@@ -239,7 +275,7 @@ pub(super) fn scan_pattern(
         let trip_in_pattern = slots[day_slot as usize].running[running_index as usize];
         if forward {
             let ride_slot = round * scratch.pattern_start.len() + pattern_idx.idx();
-            let ride = if rules.remember_rides { scratch.ridden[ride_slot] } else { Ride::NONE };
+            let ride = if remember_rides { scratch.ridden[ride_slot] } else { Ride::NONE };
             // Trips of a pattern never overtake: a later trip of that day is no better.
             if ride.trip_in_pattern <= trip_in_pattern
                 && ride.day_slot == day_slot
@@ -251,7 +287,7 @@ pub(super) fn scan_pattern(
                 boarded = None;
                 continue;
             }
-            if rules.remember_rides {
+            if remember_rides {
                 if ride.trip_in_pattern == u32::MAX {
                     scratch.ridden_list.push(ride_slot);
                 }
@@ -259,13 +295,18 @@ pub(super) fn scan_pattern(
                     Ride { trip_in_pattern, position: position as u16, day_slot };
             }
         }
+        let (times, skipped) = match slots[day_slot as usize].live {
+            Some(live) => live.row(running_index as usize),
+            None => (&stop_times[trip_in_pattern as usize * num_stops..], &[][..]),
+        };
         boarded = Some(Boarded {
             trip_in_pattern,
             running_index,
             day_slot,
             board_position: position as u16,
             from_walk,
-            stop_times_start: trip_in_pattern as usize * num_stops,
+            times,
+            skipped,
             offset: rules.days.offset[day_slot as usize],
         });
     }
@@ -310,7 +351,7 @@ fn next_trip(
         // is usually a cache miss, so the first one decides as much as it can). Riding a
         // later trip of this day, the trip before it is usually the pattern's trip just
         // before, whose stop times lie next to the ridden trip's (read by the scan anyway).
-        let last = if limit < count {
+        let last = if limit < count && trips.live.is_none() {
             let time = stop_times[trips.running[limit - 1] as usize * num_stops + position];
             if forward { time.departure } else { MIRROR_DAY - time.arrival }
         } else {
@@ -339,7 +380,9 @@ fn next_trip(
             if key >= best_key {
                 break;
             }
-            if accessible_trips.is_none_or(|accessible| accessible[trips.running[index] as usize]) {
+            if accessible_trips.is_none_or(|accessible| accessible[trips.running[index] as usize])
+                && trips.live.is_none_or(|live| !live.skips(index, scan_position))
+            {
                 best = Some((slot as u8, index as u32, key));
                 best_key = key;
                 break;
