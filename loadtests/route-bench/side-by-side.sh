@@ -49,7 +49,11 @@ fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== Norikae (route-bench, depart-at)"
-norikae=$(ROUTE_BENCH_ONLY=depart-at "$bench" run "$snapshot" "$queries" | tee /dev/stderr | grep 'depart-at:')
+ours=$(mktemp)
+ROUTE_BENCH_ONLY=depart-at "$bench" run "$snapshot" "$queries" >"$ours"
+cat "$ours"
+norikae=$(grep 'depart-at:' "$ours")
+rm -f "$ours"
 echo "== ferrobus 0.2.1 (find_route, earliest arrival)"
 summary=$(mktemp --suffix=.json)
 "$venv/bin/python" "$here/ferrobus/bench.py" "$gtfs" "$queries" "$work" --json "$summary" 2>&1 \
