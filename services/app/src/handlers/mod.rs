@@ -179,6 +179,16 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
 }
 
+/// The last non-blank value of `name` among `pairs`, trimmed (a link that repeats a
+/// parameter means its last value, as a form's later field overrides an earlier one).
+pub fn last_value(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(key, value)| key == name && !value.trim().is_empty())
+        .map(|(_, value)| value.trim().to_owned())
+}
+
 /// `path?k=v&…` with the pairs form-encoded (no `?` without pairs).
 pub fn url_with_query(path: &str, pairs: &[(String, String)]) -> String {
     if pairs.is_empty() {

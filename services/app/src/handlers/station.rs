@@ -46,13 +46,7 @@ pub async fn station(
     let lang = ui.lang;
     let api = ui.api(&state);
     let pairs = query_pairs(query.as_deref().unwrap_or_default());
-    let param = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(key, value)| key == name && !value.trim().is_empty())
-            .map(|(_, value)| value.trim().to_owned())
-    };
+    let param = |name: &str| super::last_value(&pairs, name);
     let more = param("more").is_some();
     let (mut date, mut time) = (param("date"), param("time"));
     let mut date_clamped = false;

@@ -33,13 +33,7 @@ pub async fn timetable(
     let lang = ui.lang;
     let api = ui.api(&state);
     let pairs = query_pairs(query.as_deref().unwrap_or_default());
-    let param = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(key, value)| key == name && !value.trim().is_empty())
-            .map(|(_, value)| value.trim().to_owned())
-    };
+    let param = |name: &str| super::last_value(&pairs, name);
     let route = param("route").unwrap_or_default();
     // A direction that is not 0 or 1 goes to the API as it is, which names it in its answer.
     let direction_text = param("direction");

@@ -47,13 +47,7 @@ pub async fn trip(
     let lang = ui.lang;
     let api = ui.api(&state);
     let pairs = query_pairs(query.as_deref().unwrap_or_default());
-    let param = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(key, value)| key == name && !value.trim().is_empty())
-            .map(|(_, value)| value.trim().to_owned())
-    };
+    let param = |name: &str| super::last_value(&pairs, name);
     let date = param("date")
         .unwrap_or_else(|| chrono::Utc::now().with_timezone(&NETWORK_TZ).date_naive().to_string());
     let run = match api.trip(&id, &date, lang.code()).await {
