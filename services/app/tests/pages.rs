@@ -537,3 +537,50 @@ async fn a_trip_page_lists_every_stop_with_its_times_and_marks_the_ride() {
     assert_eq!(status, 404, "{html}");
     assert!(html.contains("この便は見つからないか"), "{html}");
 }
+
+#[tokio::test]
+async fn results_show_what_the_realtime_feeds_say_about_each_ride() {
+    let stop = |id: &str, name: &str, platform: &str| json!({"id": id, "name": name, "station_id": id.split('_').next().unwrap_or(id), "platform": platform, "lat": 33.5, "lon": 130.4});
+    let route = json!({"id": "fukuoka:1", "short_name": "空港線", "long_name": "", "mode": "subway", "agency_id": "fukuoka:a", "agency_name": "福岡市地下鉄"});
+    let ride = |trip: &str, from: Value, to: Value, times: (&str, &str), realtime: Value| {
+        json!({"type": "transit", "trip_id": trip, "headsign": "姪浜", "route": route,
+               "service_date": "2019-06-05", "from": from, "to": to,
+               "departure": times.0, "arrival": times.1, "duration_secs": 420,
+               "stops": [], "alerts": [], "realtime": realtime})
+    };
+    let late = json!({"expected_departure": "2019-06-05T08:07:00+09:00",
+        "expected_arrival": "2019-06-05T08:14:00+09:00", "departure_delay_secs": 240,
+        "arrival_delay_secs": 240, "cancelled": false, "skips_boarding": false,
+        "skips_alighting": false,
+        "departure_platform": stop("fukuoka:8_3", "天神", "3")});
+    let cancelled = json!({"expected_departure": "2019-06-05T08:20:00+09:00",
+        "expected_arrival": "2019-06-05T08:30:00+09:00", "departure_delay_secs": 0,
+        "arrival_delay_secs": 0, "cancelled": true, "skips_boarding": false,
+        "skips_alighting": false});
+    let journeys = json!({
+        "journeys": [
+            {"departure": "2019-06-05T08:03:00+09:00", "arrival": "2019-06-05T08:10:00+09:00",
+             "duration_secs": 420, "transfers": 0,
+             "legs": [ride("fukuoka:t1", stop("fukuoka:8_2", "天神", "2"), stop("fukuoka:3_1", "西新", "1"),
+                           ("2019-06-05T08:03:00+09:00", "2019-06-05T08:10:00+09:00"), late)]},
+            {"departure": "2019-06-05T08:20:00+09:00", "arrival": "2019-06-05T08:27:00+09:00",
+             "duration_secs": 420, "transfers": 0,
+             "legs": [ride("fukuoka:t2", stop("fukuoka:8_2", "天神", "2"), stop("fukuoka:3_1", "西新", "1"),
+                           ("2019-06-05T08:20:00+09:00", "2019-06-05T08:27:00+09:00"), cancelled)]}
+        ],
+        "window": {"start": "2019-06-05T08:00:00+09:00", "end": "2019-06-05T09:00:00+09:00"},
+        "alerts": []
+    });
+    let api = start_api(Answers { journeys: Some((200, journeys)), ..Answers::default() }).await;
+    let app = start_app(&api).await;
+    let (status, html) = page(&app, SEARCH).await;
+    assert_eq!(status, 200, "{html}");
+    for expected in ["4分遅れ（08:07発）", "4分遅れ（08:14着）", "のりば変更: 3", "運休"]
+    {
+        assert!(html.contains(expected), "{expected} missing from the results:\n{html}");
+    }
+    let (_, html) = page(&app, &format!("{SEARCH}&lang=en")).await;
+    for expected in ["4 min late (leaves 08:07)", "Platform changed: 3", "Cancelled"] {
+        assert!(html.contains(expected), "{expected} missing from the results:\n{html}");
+    }
+}
