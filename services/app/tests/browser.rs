@@ -389,3 +389,68 @@ async fn journey(client: &Client, app: &str) {
     assert_eq!(heading, "Plan a journey");
     screenshot(client, "07-home-en").await;
 }
+
+/// The realtime simulator's feed for Fukuoka (every running trip late from a random stop on)
+/// pushed to the route service for a day no other test of this stack asks about; 天神's board
+/// that morning shows the delays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shows_the_simulators_delays_in_chromium() {
+    use prost::Message;
+
+    let Some(driver) = start_driver().await else { return };
+    let stack = common::stack();
+    let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 12).expect("date");
+    let timetable =
+        norikae_timetable::bundled::import_feeds(&norikae_timetable::bundled::repo_feeds_dir())
+            .expect("the bundled feeds import");
+    let options = norikae_realtime::sim::SimOptions {
+        seed: 12,
+        date,
+        from_secs: 8 * 3600,
+        to_secs: 9 * 3600,
+        delayed_share: 1.0,
+        max_delay_secs: 600,
+        cancel_one: false,
+        now: chrono::Utc::now().timestamp(),
+    };
+    let message = norikae_realtime::sim::feed_message(&timetable, "fukuoka", &options);
+    assert!(!message.entity.is_empty(), "the simulator has trips to delay on {date}");
+    let pushed = reqwest::Client::new()
+        .post(format!("{}/realtime/fukuoka", stack.route))
+        .bearer_auth(common::REALTIME_PUSH_TOKEN)
+        .body(message.encode_to_vec())
+        .send()
+        .await
+        .expect("push the simulated feed");
+    assert!(pushed.status().is_success(), "push answered {}", pushed.status());
+
+    let client = browser(&driver).await;
+    let steps = tokio::spawn({
+        let client = client.clone();
+        let app = stack.app.clone();
+        async move {
+            client
+                .goto(&format!("{app}/stations/fukuoka:8?lang=ja&date={date}&time=08:10"))
+                .await
+                .expect("station page");
+            wait_for(&client, "ul.departures").await;
+            wait_until(
+                &client,
+                "a delay on the board",
+                "[...document.querySelectorAll('.realtime')].some(e => e.textContent.includes('分遅れ'))",
+            )
+            .await;
+            screenshot(&client, "07-live-delays").await;
+        }
+    });
+    let outcome = tokio::time::timeout(Duration::from_secs(60), steps).await;
+    if !matches!(outcome, Ok(Ok(()))) {
+        screenshot(&client, "failure-live").await;
+    }
+    let _ = client.close().await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(failed)) => std::panic::resume_unwind(failed.into_panic()),
+        Err(_) => panic!("the live-delay page took over a minute"),
+    }
+}

@@ -16,7 +16,12 @@ use norikae_timetable::TimetableSettings;
 pub struct Stack {
     pub app: String,
     pub api: String,
+    /// The route service (its realtime push takes [`REALTIME_PUSH_TOKEN`]).
+    pub route: String,
 }
+
+/// The bearer token of the route service's `POST /realtime/{feed}` in this stack.
+pub const REALTIME_PUSH_TOKEN: &str = "app-tests-push-token";
 
 /// A folder under the cargo target dir for this binary's files (snapshot, database).
 pub fn work_dir() -> PathBuf {
@@ -77,11 +82,12 @@ async fn start() -> Stack {
         http: HttpSettings::for_port(search_port),
         timetable: timetable.clone(),
     };
-    let route = norikae_route::Config {
+    let mut route = norikae_route::Config {
         http: HttpSettings::for_port(route_port),
         timetable: TimetableSettings { reload_interval_secs: 60, ..timetable },
         ..norikae_route::Config::default()
     };
+    route.realtime.push_token = Some(REALTIME_PUSH_TOKEN.to_owned());
     let mut api = norikae_api::Config {
         http: HttpSettings::for_port(api_port),
         ..norikae_api::Config::default()
@@ -124,6 +130,7 @@ async fn start() -> Stack {
     Stack {
         app: format!("http://127.0.0.1:{app_port}"),
         api: format!("http://127.0.0.1:{api_port}"),
+        route: format!("http://127.0.0.1:{route_port}"),
     }
 }
 
