@@ -312,18 +312,7 @@ impl Api<'_> {
 
     /// `GET /v1/trips/{id}?date=`.
     pub async fn trip(&self, id: &str, date: &str, lang: &str) -> Result<AlertedTrip, ApiError> {
-        let segment =
-            norikae_runtime::path::encode_path_segment(id).ok_or_else(|| ApiError::Problem {
-                status: 404,
-                problem: ProblemBody {
-                    status: 404,
-                    title: "Not Found".to_owned(),
-                    detail: format!("no trip has the id `{id}`"),
-                    code: "unknown_trip".to_owned(),
-                    ..ProblemBody::default()
-                },
-                retry_after_secs: None,
-            })?;
+        let segment = id_segment(id, "unknown_trip", "trip")?;
         let query = [("date", date.to_owned()), ("lang", lang.to_owned())];
         self.get(&format!("/trips/{segment}"), &query).await
     }
@@ -373,13 +362,18 @@ impl Api<'_> {
 /// (URL parsers remove dot segments however they are escaped): answered as an unknown station
 /// without calling the API.
 pub fn station_segment(id: &str) -> Result<String, ApiError> {
+    id_segment(id, "unknown_station", "station or stop")
+}
+
+/// `id` as one path segment, or the 404 `code` (`no {what} has the id …`) for `.` and `..`.
+fn id_segment(id: &str, code: &str, what: &str) -> Result<String, ApiError> {
     norikae_runtime::path::encode_path_segment(id).ok_or_else(|| ApiError::Problem {
         status: 404,
         problem: ProblemBody {
             status: 404,
             title: "Not Found".to_owned(),
-            detail: format!("no station or stop has the id `{id}`"),
-            code: "unknown_station".to_owned(),
+            detail: format!("no {what} has the id `{id}`"),
+            code: code.to_owned(),
             field: None,
             ..ProblemBody::default()
         },

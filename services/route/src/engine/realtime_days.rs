@@ -6,51 +6,46 @@
 //! on such a day runs RAPTOR.
 
 use std::collections::HashMap;
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
+use arc_swap::ArcSwapOption;
 use norikae_realtime::Overlay;
 use norikae_timetable::Timetable;
 
 use super::raptor::day_tables::DayTrips;
 
-/// The service days one overlay changes, and their realtime day tables.
+/// The service days one overlay changes, and their realtime day tables. Every slot exists
+/// from the start (the days are the overlay's), so reading one takes no lock.
 pub(crate) struct RealtimeDays {
     overlay: Arc<Overlay>,
-    days: HashSet<u32>,
-    tables: Mutex<HashMap<u32, Arc<OnceLock<Arc<DayTrips>>>>>,
+    tables: HashMap<u32, OnceLock<Arc<DayTrips>>>,
 }
 
 impl RealtimeDays {
     fn new(overlay: Arc<Overlay>) -> Self {
-        let days = overlay.trips().map(|(key, _)| key.day).collect();
-        Self { overlay, days, tables: Mutex::new(HashMap::new()) }
+        let tables = overlay.trips().map(|(key, _)| (key.day, OnceLock::new())).collect();
+        Self { overlay, tables }
     }
 
     /// Whether the overlay changes a trip on `day`.
     pub(crate) fn touches(&self, day: u32) -> bool {
-        self.days.contains(&day)
+        self.tables.contains_key(&day)
     }
 
     /// `day`'s tables on the expected times, if the overlay changes that day.
     pub(crate) fn day_trips(&self, timetable: &Timetable, day: u32) -> Option<Arc<DayTrips>> {
-        if !self.touches(day) {
-            return None;
-        }
-        let slot = {
-            let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(tables.entry(day).or_default())
-        };
+        let slot = self.tables.get(&day)?;
         Some(Arc::clone(
             slot.get_or_init(|| Arc::new(DayTrips::build_live(timetable, day, &self.overlay))),
         ))
     }
 }
 
-/// The [`RealtimeDays`] of the overlay last asked for (queries of one overlay share them).
+/// The [`RealtimeDays`] of the overlay last asked for (queries of one overlay share them;
+/// read without a lock on the query path).
 #[derive(Default)]
 pub(crate) struct RealtimeCache {
-    current: Mutex<Option<Arc<RealtimeDays>>>,
+    current: ArcSwapOption<RealtimeDays>,
 }
 
 impl RealtimeCache {
@@ -64,14 +59,15 @@ impl RealtimeCache {
         if !overlay.fits(timetable) || overlay.num_trips() == 0 {
             return None;
         }
-        let mut current = self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(days) = current.as_ref()
+        if let Some(days) = self.current.load_full()
             && Arc::ptr_eq(&days.overlay, overlay)
         {
-            return Some(Arc::clone(days));
+            return Some(days);
         }
+        // Two queries meeting a new overlay at once may both build its (cheap, lazily filled)
+        // days; the last one stored stays.
         let days = Arc::new(RealtimeDays::new(Arc::clone(overlay)));
-        *current = Some(Arc::clone(&days));
+        self.current.store(Some(Arc::clone(&days)));
         Some(days)
     }
 }
