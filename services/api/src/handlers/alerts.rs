@@ -131,10 +131,7 @@ pub async fn update(
 #[utoipa::path(
     post, path = "/v1/admin/alerts/{id}/end", tag = "admin",
     summary = "End an alert now",
-    // No `pattern` on this id: Schemathesis 4.32.5's coverage phase crashes (a CPython
-    // SystemError in Hypothesis) on any constraint of it; the api answers any id (404
-    // `unknown_alert`), and the contract test names this exception.
-    params(("id" = String, Path, description = "Alert id (32 hexadecimal digits, as the api issues them)", example = "0b6f4a8e2c3d4e5f8a9b0c1d2e3f4a5b"), AdminLangParams),
+    params(("id" = String, Path, description = "Alert id (32 hexadecimal digits, as the api issues them)", example = "0b6f4a8e2c3d4e5f8a9b0c1d2e3f4a5b", pattern = r"^[0-9a-f]{32}$"), AdminLangParams),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The ended alert", body = Alert, example = json!(super::examples::alert())),
