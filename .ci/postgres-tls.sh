@@ -65,10 +65,14 @@ printf '%s\n' \
   "hostnossl all all 0.0.0.0/0       reject" |
   "${as_root[@]}" tee "$conf/pg_hba.conf" >/dev/null
 
+# The server must not inherit descriptor 3: it is the pipe the caller reads the URL from, and a
+# server holding it open keeps `$(… | tail -n 1)` waiting for ever (CI hung here on a machine
+# where the cluster had to be started).
 if pg_isready -q -h 127.0.0.1 -p "$port"; then
-  "${as_root[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" reload
+  "${as_root[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" reload 3>&-
 else
-  "${as_root[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start
+  "${as_root[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start 3>&- \
+    </dev/null
 fi
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 1; done
 pg_isready -q -h 127.0.0.1 -p "$port" || { log "PostgreSQL $version/$cluster did not start"; exit 1; }
