@@ -1,10 +1,13 @@
 //! Realtime ingest: the GTFS-Realtime sources configured per GTFS feed
 //! (`NORIKAE_REALTIME__FEEDS`), each polled with ETag / If-Modified-Since, a timeout and
 //! exponential back-off, or pushed to `POST /realtime/{feed}`; every message goes through
-//! [`norikae_realtime::Realtime`], which swaps in a new overlay for the searches. Its counts
-//! are in `/metrics` and `/status`.
+//! [`norikae_realtime::Realtime`], which swaps in a new overlay for the searches. Sources
+//! polled on the same interval answer together: what they deliver within
+//! `batch_window_ms` of each other is applied as one batch (decoded and built in parallel,
+//! one overlay swapped in), each message still answered, counted and logged on its own.
+//! Its counts are in `/metrics` and `/status`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use norikae_realtime::{ApplyReport, Realtime};
@@ -13,6 +16,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::AppState;
 
@@ -36,6 +40,9 @@ pub struct RealtimeSettings {
     pub max_age_secs: u64,
     /// Bearer token `POST /realtime/{feed}` needs; unset: pushing is refused (403).
     pub push_token: Option<String>,
+    /// Polled messages arriving within this many milliseconds of the first are applied as
+    /// one batch (0: only those already waiting join the first).
+    pub batch_window_ms: u64,
 }
 
 impl std::fmt::Debug for RealtimeSettings {
@@ -49,6 +56,7 @@ impl std::fmt::Debug for RealtimeSettings {
             .field("max_bytes", &self.max_bytes)
             .field("max_age_secs", &self.max_age_secs)
             .field("push_token", &self.push_token.as_ref().map(|_| "redacted"))
+            .field("batch_window_ms", &self.batch_window_ms)
             .finish()
     }
 }
@@ -63,6 +71,7 @@ impl Default for RealtimeSettings {
             max_bytes: norikae_realtime::DEFAULT_MAX_BYTES,
             max_age_secs: 300,
             push_token: None,
+            batch_window_ms: 250,
         }
     }
 }
@@ -166,7 +175,7 @@ impl RealtimeMetrics {
         );
         registry.register(
             "realtime_overlay",
-            "What the current realtime overlay holds, by kind (unknown_trips, times_clamped: bad input skipped or corrected)",
+            "What the current realtime overlay holds, by kind (unknown_trips, times_clamped: bad input skipped or corrected; added_unsearched: added trips matching no pattern, not searched)",
             self.overlay.clone(),
         );
         registry.register(
@@ -186,6 +195,7 @@ impl RealtimeMetrics {
             ("trips_updated", stats.trips_updated),
             ("trips_cancelled", stats.trips_cancelled),
             ("trips_added", stats.trips_added),
+            ("added_unsearched", stats.added_unsearched),
             ("unknown_trips", stats.unknown_trips),
             ("unknown_stops", stats.unknown_stops),
             ("times_clamped", stats.times_clamped),
@@ -204,21 +214,41 @@ impl RealtimeMetrics {
 }
 
 /// The realtime state a route service shares: the overlay and its sources, the settings,
-/// the metrics.
+/// the metrics, and the queue of polled messages waiting to be applied together.
 pub struct RealtimeIngest {
     pub realtime: Realtime,
     pub settings: RealtimeSettings,
     pub metrics: RealtimeMetrics,
+    polled: mpsc::UnboundedSender<Polled>,
+    /// Taken by the task that applies the polled messages in batches.
+    polled_queue: Mutex<Option<mpsc::UnboundedReceiver<Polled>>>,
 }
 
 impl RealtimeIngest {
     pub fn new(settings: RealtimeSettings) -> Self {
+        let (polled, queue) = mpsc::unbounded_channel();
         Self {
             realtime: Realtime::new(settings.max_bytes, settings.max_age_secs),
             settings,
             metrics: RealtimeMetrics::default(),
+            polled,
+            polled_queue: Mutex::new(Some(queue)),
         }
     }
+}
+
+/// One message as the ingest applies it: its source, the timetable feed, the body.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub source: String,
+    pub feed: String,
+    pub body: bytes::Bytes,
+}
+
+/// A polled message waiting for its batch, and where its poller waits for the outcome.
+struct Polled {
+    message: Incoming,
+    reply: oneshot::Sender<Result<ApplyReport, IngestError>>,
 }
 
 /// Why a message was not applied.
@@ -241,30 +271,98 @@ impl AppState {
         feed: String,
         body: bytes::Bytes,
     ) -> Result<ApplyReport, IngestError> {
-        let engine = self.engine().map_err(|_| IngestError::NotLoaded)?;
+        let mut results = self.apply_realtime_batch(vec![Incoming { source, feed, body }]).await;
+        results.pop().unwrap_or(Err(IngestError::Failed))
+    }
+
+    /// Applies `messages` as one batch off the async runtime (see
+    /// [`Realtime::apply_batch`]): one result per message, in order, each counted in the
+    /// metrics by its outcome.
+    pub async fn apply_realtime_batch(
+        &self,
+        messages: Vec<Incoming>,
+    ) -> Vec<Result<ApplyReport, IngestError>> {
+        let Ok(engine) = self.engine() else {
+            return messages.iter().map(|_| Err(IngestError::NotLoaded)).collect();
+        };
+        let count = messages.len();
         let ingest = Arc::clone(self.realtime());
         let task = tokio::task::spawn_blocking(move || {
             let now = chrono::Utc::now().timestamp();
-            ingest.realtime.apply(&source, &feed, &body, engine.timetable(), now)
+            let batch: Vec<norikae_realtime::Message<'_>> = messages
+                .iter()
+                .map(|message| norikae_realtime::Message {
+                    source: &message.source,
+                    feed: &message.feed,
+                    bytes: &message.body,
+                })
+                .collect();
+            ingest.realtime.apply_batch(&batch, engine.timetable(), now)
         });
-        let applied = match task.await {
-            Ok(applied) => applied,
+        let results = match task.await {
+            Ok(results) => results,
             Err(error) => {
                 tracing::error!(error = %error, "realtime apply task failed");
-                return Err(IngestError::Failed);
+                return (0..count).map(|_| Err(IngestError::Failed)).collect();
             }
         };
         let metrics = &self.realtime().metrics;
-        match &applied {
-            Ok(report) => {
-                metrics.message("applied");
-                metrics.overlay(&report.stats, report.build_micros);
+        let mut last_report = None;
+        for result in &results {
+            match result {
+                Ok(report) => {
+                    metrics.message("applied");
+                    last_report = Some(report);
+                }
+                Err(norikae_realtime::Error::TooLarge { .. }) => metrics.message("too_large"),
+                Err(norikae_realtime::Error::UnknownFeed { .. }) => metrics.message("unknown_feed"),
+                Err(_) => metrics.message("malformed"),
             }
-            Err(norikae_realtime::Error::TooLarge { .. }) => metrics.message("too_large"),
-            Err(norikae_realtime::Error::UnknownFeed { .. }) => metrics.message("unknown_feed"),
-            Err(_) => metrics.message("malformed"),
         }
-        Ok(applied?)
+        if let Some(report) = last_report {
+            metrics.overlay(&report.stats, report.build_micros);
+        }
+        results.into_iter().map(|result| result.map_err(IngestError::from)).collect()
+    }
+
+    /// Applies a polled message with the others that arrive within the batch window (the
+    /// batching task started by [`AppState::spawn_realtime`]), or alone when that task is
+    /// not running.
+    async fn apply_polled(&self, message: Incoming) -> Result<ApplyReport, IngestError> {
+        let (reply, outcome) = oneshot::channel();
+        if let Err(refused) = self.realtime().polled.send(Polled { message, reply }) {
+            let Incoming { source, feed, body } = refused.0.message;
+            return self.apply_realtime(source, feed, body).await;
+        }
+        outcome.await.unwrap_or(Err(IngestError::Failed))
+    }
+
+    /// Applies polled messages in batches: the first that arrives waits up to the batch
+    /// window for the others (or until every source has answered), then all go as one.
+    async fn apply_polled_batches(
+        self,
+        mut queue: mpsc::UnboundedReceiver<Polled>,
+        sources: usize,
+    ) {
+        let window = Duration::from_millis(self.realtime().settings.batch_window_ms);
+        while let Some(first) = queue.recv().await {
+            let deadline = tokio::time::Instant::now() + window;
+            let mut batch = vec![first];
+            while batch.len() < sources {
+                match tokio::time::timeout_at(deadline, queue.recv()).await {
+                    Ok(Some(polled)) => batch.push(polled),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            let (messages, replies): (Vec<Incoming>, Vec<_>) =
+                batch.into_iter().map(|polled| (polled.message, polled.reply)).unzip();
+            tracing::debug!(messages = messages.len(), "realtime batch");
+            let results = self.apply_realtime_batch(messages).await;
+            for (reply, result) in replies.into_iter().zip(results) {
+                // A poller that went away (shutdown) needs no answer.
+                let _ = reply.send(result);
+            }
+        }
     }
 
     /// Rebuilds the overlay when it was built for another timetable (after a snapshot
@@ -304,6 +402,19 @@ impl AppState {
                 return tasks;
             }
         };
+        let queue = self
+            .realtime()
+            .polled_queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(queue) = queue {
+            let state = self.clone();
+            let sources = settings.feeds.0.len();
+            tasks.push(tokio::spawn(
+                async move { state.apply_polled_batches(queue, sources).await },
+            ));
+        }
         for source in settings.feeds.0.clone() {
             let state = self.clone();
             let client = client.clone();
@@ -336,7 +447,9 @@ impl AppState {
             }
             match fetch(&client, &source.url, &mut validators, settings.max_bytes).await {
                 Ok(Some(body)) => {
-                    match self.apply_realtime(source.url.clone(), source.feed.clone(), body).await {
+                    let message =
+                        Incoming { source: source.url.clone(), feed: source.feed.clone(), body };
+                    match self.apply_polled(message).await {
                         Ok(report) => {
                             tracing::debug!(url = %source.url, feed = %source.feed, upserted = report.upserted, micros = report.build_micros, "realtime message applied");
                             wait = interval;

@@ -97,10 +97,15 @@ impl Render {
                     service_day,
                     departure,
                     arrival,
+                    ref added,
                 } => {
                     // The stops passed at the timetable's times (the leg's own times are
-                    // the ones searched: on a realtime day, the expected ones).
-                    let times = tt.stop_times_of_trip(trip);
+                    // the ones searched: on a realtime day, the expected ones); an added
+                    // trip's at the times the feed gave it.
+                    let times = match added {
+                        Some(added) => &added.times[..],
+                        None => tt.stop_times_of_trip(trip),
+                    };
                     let day_start = tt.service_day_start(tt.date_of_day(service_day)).timestamp();
                     let stops = tt.pattern_stops(pattern);
                     let passed = (board_position..=alight_position)
@@ -115,7 +120,10 @@ impl Render {
                         })
                         .collect();
                     wire::Leg::Transit(wire::TransitLeg {
-                        trip_id: tt.trips[trip.idx()].id.clone(),
+                        trip_id: added.as_ref().map_or_else(
+                            || tt.trips[trip.idx()].id.clone(),
+                            |added| added.id.clone(),
+                        ),
                         route: self.route(tt, tt.trips[trip.idx()].route),
                         headsign: self.headsign(engine, trip),
                         service_date: tt.date_of_day(service_day).to_string(),
@@ -327,6 +335,7 @@ mod tests {
                 service_day: day,
                 departure,
                 arrival,
+                added: None,
             }],
             departure,
             arrival,

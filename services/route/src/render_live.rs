@@ -20,7 +20,9 @@ pub fn journey(
 ) -> wire::Journey {
     let mut rendered = render.journey(engine, journey);
     let tt = &**engine.timetable();
-    if !overlay.fits(tt) || overlay.num_trips() == 0 {
+    let any_added =
+        journey.legs.iter().any(|leg| matches!(leg, Leg::Transit { added: Some(_), .. }));
+    if !any_added && (!overlay.fits(tt) || overlay.num_trips() == 0) {
         return rendered;
     }
     let rides = journey.legs.iter().filter(|leg| leg.is_transit());
@@ -29,9 +31,38 @@ pub fn journey(
         wire::Leg::Walk(_) => None,
     });
     for (leg, ride) in rides.zip(wire_rides) {
-        let Leg::Transit { trip, board_position, alight_position, service_day, .. } = *leg else {
+        let Leg::Transit {
+            trip,
+            board_position,
+            alight_position,
+            service_day,
+            departure,
+            arrival,
+            ref added,
+            ..
+        } = *leg
+        else {
             continue;
         };
+        if added.is_some() {
+            // A trip the feed added: its times are the feed's, with no schedule to be late
+            // against (its route's board and the trip page do not know it).
+            ride.realtime = Some(wire::LegRealtime {
+                expected_departure: render.time(tt, departure),
+                expected_arrival: render.time(tt, arrival),
+                departure_delay_secs: 0,
+                arrival_delay_secs: 0,
+                cancelled: false,
+                skips_boarding: false,
+                skips_alighting: false,
+                departure_platform: None,
+                arrival_platform: None,
+            });
+            continue;
+        }
+        if !overlay.fits(tt) {
+            continue;
+        }
         let Some(live) = overlay.trip(trip, service_day) else { continue };
         let scheduled = tt.stop_times_of_trip(trip);
         // The leg's times are the ones searched (expected ones when the search had this

@@ -86,6 +86,7 @@ pub fn ride_from_tenjin(timetable: &Timetable) -> Journey {
             service_day: day,
             departure,
             arrival,
+            added: None,
         }],
         departure,
         arrival,

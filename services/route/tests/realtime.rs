@@ -317,3 +317,158 @@ async fn configured_sources_are_polled_with_validators() {
     }
     panic!("the source was not polled and applied, then asked with its ETag");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_added_trip_on_a_patterns_stops_is_ridden_and_an_unmatched_one_counted() {
+    let service = Service::start(RealtimeSettings {
+        push_token: Some(TOKEN.to_owned()),
+        ..RealtimeSettings::default()
+    })
+    .await;
+    let journeys = "/journeys?from=fukuoka:1&to=fukuoka:11&date=2019-06-05&time=08:00&window=0";
+    let before: wire::JourneysResponse =
+        serde_json::from_value(service.get(journeys).await).expect("journeys");
+    let ride = first_ride(&before);
+    let rides = before.journeys[0].legs.iter().filter(|leg| matches!(leg, wire::Leg::Transit(_)));
+    assert_eq!(rides.count(), 1, "one ride from 姪浜 to 博多");
+
+    // A trip the feed adds on the ridden trip's stops: as it leaves the boarding stop, but
+    // a minute earlier at every stop after it.
+    let tt = common::timetable();
+    let trip = tt.trip_by_id(&ride.trip_id).expect("the ridden trip is the timetable's");
+    let stops = tt.pattern_stops(tt.trips[trip.idx()].pattern);
+    let scheduled = tt.stop_times_of_trip(trip);
+    let board = stops
+        .iter()
+        .position(|&stop| tt.stops[stop.idx()].id == ride.from.id)
+        .expect("the ride boards at one of its stops");
+    let origin = tt
+        .service_day_start(chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("date"))
+        .timestamp();
+    let faster = |position: usize, secs: u32| {
+        let secs = if position > board {
+            secs.saturating_sub(60).max(scheduled[board].departure)
+        } else {
+            secs
+        };
+        Some(StopTimeEvent { time: Some(origin + i64::from(secs)), ..StopTimeEvent::default() })
+    };
+    let added = |id: &str, positions: &[usize]| FeedEntity {
+        id: id.to_owned(),
+        trip_update: Some(TripUpdate {
+            trip: TripDescriptor {
+                trip_id: Some(id.to_owned()),
+                start_date: Some("20190605".to_owned()),
+                schedule_relationship: Some(1),
+                ..TripDescriptor::default()
+            },
+            stop_time_update: positions
+                .iter()
+                .map(|&position| StopTimeUpdate {
+                    stop_id: Some(local(&tt.stops[stops[position].idx()].id).to_owned()),
+                    arrival: faster(position, scheduled[position].arrival),
+                    departure: faster(position, scheduled[position].departure),
+                    ..StopTimeUpdate::default()
+                })
+                .collect(),
+            ..TripUpdate::default()
+        }),
+        ..FeedEntity::default()
+    };
+    let every_stop: Vec<usize> = (0..stops.len()).collect();
+    let detour: Vec<usize> = every_stop.iter().copied().filter(|&position| position != 1).collect();
+    let (status, answer) = service
+        .push(
+            "fukuoka",
+            Some(TOKEN),
+            message(vec![added("extra-1", &every_stop), added("detour-1", &detour)]),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["trips_added"], 2, "{answer}");
+
+    let after: wire::JourneysResponse =
+        serde_json::from_value(service.get(journeys).await).expect("journeys");
+    let earliest = after
+        .journeys
+        .iter()
+        .min_by_key(|journey| seconds_between(&before.journeys[0].arrival, &journey.arrival))
+        .expect("journeys with the added trip");
+    assert_eq!(
+        seconds_between(&before.journeys[0].arrival, &earliest.arrival),
+        -60,
+        "the added trip arrives a minute earlier"
+    );
+    let added_ride = earliest
+        .legs
+        .iter()
+        .find_map(|leg| match leg {
+            wire::Leg::Transit(found) => Some(found.clone()),
+            wire::Leg::Walk(_) => None,
+        })
+        .expect("a ride");
+    assert_eq!(added_ride.trip_id, "fukuoka:extra-1", "the leg names the feed's trip id");
+    assert_eq!(added_ride.departure, ride.departure);
+    let live = added_ride.realtime.expect("an added trip's leg is realtime");
+    assert_eq!(live.expected_arrival, added_ride.arrival);
+    // The trip page knows only the timetable's trips.
+    let response = service
+        .client
+        .get(format!("{}/trips/fukuoka:extra-1?date=2019-06-05", service.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 404);
+
+    let status: wire::StatusResponse =
+        serde_json::from_value(service.get("/status").await).expect("status");
+    assert_eq!((status.realtime.trips_added, status.realtime.added_unsearched), (2, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polled_sources_apply_together_and_a_bad_one_is_refused_alone() {
+    let timetable = common::timetable();
+    let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("date");
+    let options = norikae_realtime::sim::SimOptions {
+        seed: 5,
+        date,
+        from_secs: 8 * 3600,
+        to_secs: 9 * 3600,
+        delayed_share: 0.5,
+        max_delay_secs: 600,
+        cancel_one: true,
+        now: chrono::Utc::now().timestamp(),
+    };
+    let body = norikae_realtime::sim::feed_message(&timetable, "fukuoka", &options).encode_to_vec();
+    let producer = axum::Router::new()
+        .route("/fukuoka", axum::routing::get(move || async move { body.clone() }))
+        .route("/junk", axum::routing::get(|| async { vec![0x0a_u8, 0xff, 0xff] }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let producer_port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move { axum::serve(listener, producer).await });
+
+    let source = |path: &str| RealtimeFeed {
+        feed: "fukuoka".to_owned(),
+        url: format!("http://127.0.0.1:{producer_port}/{path}"),
+    };
+    let service = Service::start(RealtimeSettings {
+        feeds: RealtimeFeeds(vec![source("fukuoka"), source("junk")]),
+        poll_secs: 1,
+        ..RealtimeSettings::default()
+    })
+    .await;
+    for _ in 0..100 {
+        let status: wire::StatusResponse =
+            serde_json::from_value(service.get("/status").await).expect("status");
+        let realtime = status.realtime;
+        if realtime.messages_applied >= 1 && realtime.messages_refused >= 1 {
+            assert_eq!(realtime.trips_cancelled, 1, "the good source applied: {realtime:?}");
+            let sources: Vec<&str> =
+                realtime.sources.iter().map(|source| source.source.as_str()).collect();
+            assert_eq!(sources, [source("fukuoka").url], "the bad source left no entities");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the good source was not applied beside the refused one");
+}

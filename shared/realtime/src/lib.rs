@@ -8,7 +8,9 @@
 //! every stop with delays propagated downstream, cancellations, skipped stops and platform
 //! changes; trips added by the feed; alerts resolved to routes, stops and trips. The overlay
 //! is swapped in atomically (like the timetable), so queries read one consistent overlay
-//! and never wait for an update.
+//! and never wait for an update. Messages that arrive together (a poll round of several
+//! sources) are applied as one batch: decoded and built in parallel, merged and swapped
+//! once ([`Realtime::apply_batch`]).
 //!
 //! Bad input never panics and never replaces the last good overlay: a malformed or
 //! oversized message is refused whole ([`Error`]); unknown trips and stops are skipped,
@@ -29,5 +31,5 @@ mod store;
 pub use alerts::{RealtimeAlert, Translations};
 pub use decode::{DEFAULT_MAX_BYTES, decode};
 pub use error::Error;
-pub use live::{ApplyReport, Counters, Realtime, SourceStatus};
+pub use live::{ApplyReport, Counters, Message, Realtime, SourceStatus};
 pub use overlay::{AddedTrip, Overlay, OverlayStats, StopRealtime, TripKey, TripRealtime};

@@ -1,6 +1,8 @@
 //! [`Realtime`]: the realtime state of a running service. Messages are applied one at a time
-//! (a lock around the sources' entities); each application builds a new [`Overlay`] and
-//! swaps it in atomically, so readers hold one overlay for a whole query and never wait.
+//! or as a batch (a lock around the sources' entities); each application builds a new
+//! [`Overlay`] and swaps it in atomically, so readers hold one overlay for a whole query and
+//! never wait. A batch (the messages of one poll round) decodes its messages and builds
+//! their sources' parts on the rayon pool in parallel, then merges and swaps once.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,10 +11,12 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use norikae_timetable::Timetable;
+use rayon::prelude::*;
 
 use crate::decode::decode;
 use crate::error::Error;
 use crate::overlay::{self, Input, Overlay, OverlayStats};
+use crate::proto::FeedMessage;
 use crate::store::SourceStore;
 
 /// A source's part of the overlay is rebuilt at least this often.
@@ -51,6 +55,15 @@ pub struct SourceStatus {
     /// POSIX seconds.
     pub last_applied: Option<i64>,
     pub header_timestamp: Option<u64>,
+}
+
+/// One message to apply: where it came from (a URL, or `push:FEED`), the timetable's feed
+/// its ids belong to, and its bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Message<'a> {
+    pub source: &'a str,
+    pub feed: &'a str,
+    pub bytes: &'a [u8],
 }
 
 pub struct Realtime {
@@ -101,6 +114,72 @@ impl Realtime {
         timetable: &Timetable,
         now: i64,
     ) -> Result<ApplyReport, Error> {
+        let mut results = self.apply_batch(&[Message { source, feed, bytes }], timetable, now);
+        results.pop().expect("a batch answers each of its messages")
+    }
+
+    /// Applies several messages at once (a poll round's): each is decoded on its own
+    /// thread, their sources' parts are built in parallel, and one overlay is merged and
+    /// swapped in. The result is the one applying them in order one by one gives; each
+    /// message is answered in its place, a refused one alone (counted and logged as by
+    /// [`Realtime::apply`]) while the others apply.
+    pub fn apply_batch(
+        &self,
+        messages: &[Message<'_>],
+        timetable: &Timetable,
+        now: i64,
+    ) -> Vec<Result<ApplyReport, Error>> {
+        let decoded: Vec<Result<FeedMessage, Error>> =
+            messages.par_iter().map(|message| self.decode_one(message, timetable)).collect();
+        let mut sources = self.sources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Stored in the batch's order, so a source sending twice ends with its later message.
+        let mut replaced = Vec::new();
+        let applied: Vec<Result<crate::store::Applied, Error>> = messages
+            .iter()
+            .zip(decoded)
+            .map(|(message, decoded)| {
+                let decoded = decoded?;
+                let store = sources
+                    .entry(message.source.to_owned())
+                    .or_insert_with(|| SourceStore::new(message.feed));
+                message.feed.clone_into(&mut store.feed);
+                Ok(store.apply(decoded, now, &mut replaced))
+            })
+            .collect();
+        let applied_count = applied.iter().filter(|result| result.is_ok()).count();
+        // Nothing applied (every message refused): the current overlay stays as it is.
+        let (build_micros, stats) = if applied_count > 0 {
+            self.rebuild_locked(&mut sources, timetable, now)
+        } else {
+            (0, OverlayStats::default())
+        };
+        drop(sources);
+        // The replaced entities are freed on the pool, after the new overlay is in.
+        if replaced.iter().any(|entities| !entities.is_empty()) {
+            rayon::spawn(move || drop(replaced));
+        }
+        self.counters.messages_applied.fetch_add(applied_count as u64, Ordering::Relaxed);
+        applied
+            .into_iter()
+            .map(|result| {
+                result.map(|applied| ApplyReport {
+                    upserted: applied.upserted,
+                    deleted: applied.deleted,
+                    incremental: applied.incremental,
+                    build_micros,
+                    stats,
+                })
+            })
+            .collect()
+    }
+
+    /// Checks a message's feed and decodes it; a refusal is counted and logged here.
+    fn decode_one(
+        &self,
+        message: &Message<'_>,
+        timetable: &Timetable,
+    ) -> Result<FeedMessage, Error> {
+        let Message { source, feed, bytes } = *message;
         let refused = |error: Error, counter: &AtomicU64| {
             counter.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(source, feed, code = error.code(), error = %error, "realtime message refused; keeping the current overlay");
@@ -110,27 +189,13 @@ impl Realtime {
             let error = Error::UnknownFeed { feed: feed.to_owned() };
             return Err(refused(error, &self.counters.messages_unknown_feed));
         }
-        let message = match decode(bytes, self.max_bytes) {
-            Ok(message) => message,
+        match decode(bytes, self.max_bytes) {
+            Ok(message) => Ok(message),
             Err(error @ Error::TooLarge { .. }) => {
-                return Err(refused(error, &self.counters.messages_too_large));
+                Err(refused(error, &self.counters.messages_too_large))
             }
-            Err(error) => return Err(refused(error, &self.counters.messages_malformed)),
-        };
-        let mut sources = self.sources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let store = sources.entry(source.to_owned()).or_insert_with(|| SourceStore::new(feed));
-        store.feed = feed.to_owned();
-        let applied = store.apply(message, now);
-        let (build_micros, stats) = self.rebuild_locked(&mut sources, timetable, now);
-        drop(sources);
-        self.counters.messages_applied.fetch_add(1, Ordering::Relaxed);
-        Ok(ApplyReport {
-            upserted: applied.upserted,
-            deleted: applied.deleted,
-            incremental: applied.incremental,
-            build_micros,
-            stats,
-        })
+            Err(error) => Err(refused(error, &self.counters.messages_malformed)),
+        }
     }
 
     /// Expires old entities and rebuilds the overlay on `timetable` (after a snapshot
@@ -155,27 +220,25 @@ impl Realtime {
             self.counters.entities_expired.fetch_add(expired as u64, Ordering::Relaxed);
             tracing::info!(expired, "stale realtime entities expired");
         }
-        let mut partials = Vec::with_capacity(sources.len());
-        for store in sources.values_mut() {
-            // A part built for another timetable, or long enough ago that "today" may have
-            // moved (descriptors without start_date), is built again.
-            let current = store.partial.as_ref().filter(|partial| {
-                partial.fits(timetable) && now - partial.built_at < PARTIAL_MAX_AGE_SECS
-            });
-            let partial = match current {
-                Some(partial) => Arc::clone(partial),
-                None => {
-                    let inputs: Vec<Input<'_>> = store
-                        .entities()
-                        .map(|entity| Input { feed: store.feed.as_str(), entity })
-                        .collect();
-                    let built = Arc::new(overlay::build(timetable, &inputs, now));
-                    store.partial = Some(Arc::clone(&built));
-                    built
-                }
-            };
-            partials.push(partial);
-        }
+        // A part built for another timetable, or long enough ago that "today" may have moved
+        // (descriptors without start_date), is built again; the stale parts in parallel.
+        let mut stale: Vec<&mut SourceStore> = sources
+            .values_mut()
+            .filter(|store| {
+                !store.partial.as_ref().is_some_and(|partial| {
+                    partial.fits(timetable) && now - partial.built_at < PARTIAL_MAX_AGE_SECS
+                })
+            })
+            .collect();
+        stale.par_iter_mut().for_each(|store| {
+            let inputs: Vec<Input<'_>> = store
+                .entities()
+                .map(|entity| Input { feed: store.feed.as_str(), entity })
+                .collect();
+            store.partial = Some(Arc::new(overlay::build(timetable, &inputs, now)));
+        });
+        let partials: Vec<Arc<Overlay>> =
+            sources.values().filter_map(|store| store.partial.clone()).collect();
         let built = Overlay::merge(timetable, &partials, now);
         let stats = built.stats;
         self.overlay.store(Arc::new(built));

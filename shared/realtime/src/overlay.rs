@@ -10,10 +10,10 @@
 //! stops before the first update keep their schedule, NO_DATA returns to the schedule, and
 //! times never go backwards (a time earlier than the one before is raised to it and counted).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
-use norikae_timetable::{RouteIdx, StopIdx, StopTime, Timetable, TripIdx};
+use norikae_timetable::{PatternIdx, RouteIdx, StopIdx, StopTime, Timetable, TripIdx};
 use rustc_hash::FxHashMap;
 
 use crate::alerts::{self, RealtimeAlert};
@@ -100,6 +100,11 @@ pub struct AddedTrip {
     pub day: u32,
     pub stops: Box<[StopIdx]>,
     pub times: Box<[StopTime]>,
+    /// The timetable's pattern with exactly these stops, which the searches board it as
+    /// (in a group of its own on its service day); `None`: its stops are no pattern's (a
+    /// new route, a detour), and it is shown but not searched (counted in
+    /// [`OverlayStats::added_unsearched`]).
+    pub pattern: Option<PatternIdx>,
 }
 
 /// Counts of one overlay build (the metrics and `/status` show them).
@@ -110,6 +115,8 @@ pub struct OverlayStats {
     pub trips_updated: u64,
     pub trips_cancelled: u64,
     pub trips_added: u64,
+    /// Added trips whose stops are no pattern's, which the searches do not board.
+    pub added_unsearched: u64,
     /// TripUpdates naming no trip of the timetable (or no day it runs on).
     pub unknown_trips: u64,
     /// StopTimeUpdates naming no stop of their trip (from the position reached on).
@@ -128,8 +135,9 @@ pub struct Overlay {
     pub timetable_hash: String,
     /// POSIX seconds.
     pub built_at: i64,
-    trips: FxHashMap<TripKey, TripRealtime>,
-    pub added: Vec<AddedTrip>,
+    /// Shared with the source parts it was merged from, so a merge copies pointers.
+    trips: FxHashMap<TripKey, Arc<TripRealtime>>,
+    pub added: Vec<Arc<AddedTrip>>,
     pub alerts: Vec<RealtimeAlert>,
     pub stats: OverlayStats,
 }
@@ -146,7 +154,8 @@ impl Overlay {
         timetable: &Timetable,
         trips: impl IntoIterator<Item = (TripKey, TripRealtime)>,
     ) -> Self {
-        let trips: FxHashMap<TripKey, TripRealtime> = trips.into_iter().collect();
+        let trips: FxHashMap<TripKey, Arc<TripRealtime>> =
+            trips.into_iter().map(|(key, trip)| (key, Arc::new(trip))).collect();
         let stats = OverlayStats {
             trips_updated: trips.values().filter(|trip| !trip.cancelled).count() as u64,
             trips_cancelled: trips.values().filter(|trip| trip.cancelled).count() as u64,
@@ -168,7 +177,7 @@ impl Overlay {
         if self.trips.is_empty() {
             return None;
         }
-        self.trips.get(&TripKey { trip, day })
+        self.trips.get(&TripKey { trip, day }).map(|trip| &**trip)
     }
 
     pub fn is_cancelled(&self, trip: TripIdx, day: u32) -> bool {
@@ -177,7 +186,7 @@ impl Overlay {
 
     /// Every trip instance the feeds speak of.
     pub fn trips(&self) -> impl Iterator<Item = (&TripKey, &TripRealtime)> {
-        self.trips.iter()
+        self.trips.iter().map(|(key, trip)| (key, &**trip))
     }
 
     pub fn num_trips(&self) -> usize {
@@ -191,14 +200,15 @@ impl Overlay {
         merged.built_at = now;
         merged.trips.reserve(parts.iter().map(|part| part.trips.len()).sum());
         for part in parts {
-            merged.trips.extend(part.trips.iter().map(|(key, trip)| (*key, trip.clone())));
-            merged.added.extend(part.added.iter().cloned());
+            merged.trips.extend(part.trips.iter().map(|(key, trip)| (*key, Arc::clone(trip))));
+            merged.added.extend(part.added.iter().map(Arc::clone));
             merged.alerts.extend(part.alerts.iter().cloned());
             let (sum, add) = (&mut merged.stats, &part.stats);
             sum.trip_updates += add.trip_updates;
             sum.trips_updated += add.trips_updated;
             sum.trips_cancelled += add.trips_cancelled;
             sum.trips_added += add.trips_added;
+            sum.added_unsearched += add.added_unsearched;
             sum.unknown_trips += add.unknown_trips;
             sum.unknown_stops += add.unknown_stops;
             sum.times_clamped += add.times_clamped;
@@ -228,7 +238,12 @@ pub fn build(timetable: &Timetable, inputs: &[Input<'_>], now: i64) -> Overlay {
         added: Vec::new(),
         stats: OverlayStats::default(),
         starts: OnceLock::new(),
+        scoped_id: String::new(),
+        origins: FxHashMap::default(),
+        running_days: None,
+        update_at: Vec::new(),
     };
+    builder.trips.reserve(inputs.len());
     let mut alerts = Vec::new();
     for input in inputs {
         if let Some(update) = &input.entity.trip_update {
@@ -257,14 +272,26 @@ pub fn build(timetable: &Timetable, inputs: &[Input<'_>], now: i64) -> Overlay {
 /// Trips by (route, direction, first departure), for descriptors without trip_id.
 type StartIndex = FxHashMap<(RouteIdx, Option<u8>, u32), Vec<TripIdx>>;
 
+/// No update at this position (in [`Builder::update_at`]).
+const NO_UPDATE: u32 = u32::MAX;
+
 struct Builder<'a> {
     timetable: &'a Timetable,
     now: i64,
-    trips: FxHashMap<TripKey, TripRealtime>,
-    added: Vec<AddedTrip>,
+    trips: FxHashMap<TripKey, Arc<TripRealtime>>,
+    added: Vec<Arc<AddedTrip>>,
     stats: OverlayStats,
     /// Built by the first descriptor that needs it.
     starts: OnceLock<StartIndex>,
+    /// `FEED:ID` of the id being looked up (one buffer: New York's TripUpdates look up
+    /// tens of thousands of ids per message).
+    scoped_id: String,
+    /// Per service day, its origin in POSIX seconds (a time-zone conversion each).
+    origins: FxHashMap<u32, i64>,
+    /// Today's and yesterday's day numbers at `now`, once asked for.
+    running_days: Option<(Option<u32>, Option<u32>)>,
+    /// Per pattern position of the trip being matched, the index of its StopTimeUpdate.
+    update_at: Vec<u32>,
 }
 
 impl Builder<'_> {
@@ -294,30 +321,41 @@ impl Builder<'_> {
             self.stats.trips_cancelled += 1;
             self.trips.insert(
                 key,
-                TripRealtime {
+                Arc::new(TripRealtime {
                     cancelled: true,
                     timestamp: update.timestamp,
                     ..TripRealtime::default()
-                },
+                }),
             );
             return;
         }
-        let realtime = self.expected_times(feed, key.trip, update);
+        let realtime = self.expected_times(feed, key, update);
         self.stats.trips_updated += 1;
-        self.trips.insert(key, realtime);
+        self.trips.insert(key, Arc::new(realtime));
+    }
+
+    /// `FEED:ID` in the lookup buffer.
+    fn scoped(&mut self, feed: &str, id: &str) -> &str {
+        self.scoped_id.clear();
+        self.scoped_id.push_str(feed);
+        self.scoped_id.push(':');
+        self.scoped_id.push_str(id);
+        &self.scoped_id
     }
 
     /// The trip instance a descriptor names, if the timetable has it.
-    fn resolve(&self, feed: &str, descriptor: &TripDescriptor) -> Option<TripKey> {
+    fn resolve(&mut self, feed: &str, descriptor: &TripDescriptor) -> Option<TripKey> {
         let timetable = self.timetable;
         let start_time = descriptor.start_time.as_deref().and_then(parse_hms);
         let trip = match descriptor.trip_id.as_deref() {
             Some(trip_id) => {
                 // A frequency-based trip is expanded per departure: `FEED:trip@HH:MM:SS`.
                 let expanded = start_time.and_then(|secs| {
-                    timetable.trip_by_id(&format!("{feed}:{trip_id}@{}", format_hms(secs)))
+                    self.scoped(feed, trip_id);
+                    push_hms(&mut self.scoped_id, secs);
+                    timetable.trip_by_id(&self.scoped_id)
                 });
-                expanded.or_else(|| timetable.trip_by_id(&format!("{feed}:{trip_id}")))
+                expanded.or_else(|| timetable.trip_by_id(self.scoped(feed, trip_id)))
             }
             None => None,
         };
@@ -330,65 +368,84 @@ impl Builder<'_> {
             return timetable.trip_runs(trip, day).then_some(TripKey { trip, day });
         }
         // No trip_id (or an unknown one): route + direction + start time.
-        let route =
-            timetable.route_by_id(&format!("{feed}:{}", descriptor.route_id.as_deref()?))?;
+        let route = timetable.route_by_id(self.scoped(feed, descriptor.route_id.as_deref()?))?;
         let start = start_time?;
         let direction = descriptor.direction_id.and_then(|direction| u8::try_from(direction).ok());
         let starts = self.starts.get_or_init(|| start_index(timetable));
-        let candidates = starts.get(&(route, direction, start))?;
-        candidates.iter().find_map(|&trip| {
+        let candidates = starts.get(&(route, direction, start))?.clone();
+        candidates.into_iter().find_map(|trip| {
             let day = day.or_else(|| self.running_day(trip))?;
             timetable.trip_runs(trip, day).then_some(TripKey { trip, day })
         })
     }
 
+    /// The POSIX time of service day `day`'s origin (noon minus 12 h).
+    fn origin(&mut self, day: u32) -> i64 {
+        let timetable = self.timetable;
+        *self
+            .origins
+            .entry(day)
+            .or_insert_with(|| timetable.service_day_start(timetable.date_of_day(day)).timestamp())
+    }
+
     /// The service day a trip named without start_date runs on now: today's if it runs
     /// today and has not ended an hour ago, else yesterday's (a trip past midnight).
-    fn running_day(&self, trip: TripIdx) -> Option<u32> {
+    fn running_day(&mut self, trip: TripIdx) -> Option<u32> {
         let timetable = self.timetable;
-        let now = chrono::DateTime::from_timestamp(self.now, 0)?.with_timezone(&timetable.tz);
-        let today = timetable.day_index(now.date_naive());
-        let yesterday = now.date_naive().pred_opt().and_then(|date| timetable.day_index(date));
+        let now = self.now;
+        let (today, yesterday) = *self.running_days.get_or_insert_with(|| {
+            let Some(now) = chrono::DateTime::from_timestamp(now, 0) else { return (None, None) };
+            let date = now.with_timezone(&timetable.tz).date_naive();
+            let yesterday = date.pred_opt().and_then(|date| timetable.day_index(date));
+            (timetable.day_index(date), yesterday)
+        });
         let last_arrival = timetable.stop_times_of_trip(trip).last().map_or(0, |time| time.arrival);
         if let Some(day) = yesterday
             && timetable.trip_runs(trip, day)
+            && self.origin(day) + i64::from(last_arrival) + 3600 >= now
         {
-            let origin = timetable.service_day_start(timetable.date_of_day(day)).timestamp();
-            if origin + i64::from(last_arrival) + 3600 >= self.now {
-                return Some(day);
-            }
+            return Some(day);
         }
         today.filter(|&day| timetable.trip_runs(trip, day))
     }
 
     /// A scheduled trip's expected times by the GTFS-Realtime propagation rules.
-    fn expected_times(&mut self, feed: &str, trip: TripIdx, update: &TripUpdate) -> TripRealtime {
+    fn expected_times(&mut self, feed: &str, key: TripKey, update: &TripUpdate) -> TripRealtime {
         let timetable = self.timetable;
-        let pattern = timetable.trips[trip.idx()].pattern;
+        let pattern = timetable.trips[key.trip.idx()].pattern;
         let stops = timetable.pattern_stops(pattern);
-        let scheduled = timetable.stop_times_of_trip(trip);
-        let key_day = self.trips_day_origin(update, trip);
+        let scheduled = timetable.stop_times_of_trip(key.trip);
+        // Times given as POSIX seconds count from the origin of the day the trip was
+        // resolved to (its start_date, or the day it runs on now).
+        let key_day = self.origin(key.day);
         let mut expected: Vec<StopRealtime> = scheduled
             .iter()
             .map(|time| StopRealtime { arrival: time.arrival, departure: time.departure, flags: 0 })
             .collect();
         let mut assigned = Vec::new();
         // Per position, the update given there (matched in order).
-        let mut updates: Vec<Option<&StopTimeUpdate>> = vec![None; stops.len()];
+        let mut update_at = std::mem::take(&mut self.update_at);
+        update_at.clear();
+        update_at.resize(stops.len(), NO_UPDATE);
         let mut next_position = 0;
-        for stop_update in &update.stop_time_update {
-            let Some(position) = self.match_position(feed, stops, next_position, stop_update)
+        for (update_index, stop_update) in update.stop_time_update.iter().enumerate() {
+            let Some((position, by_own_id)) =
+                self.match_position(feed, stops, next_position, stop_update)
             else {
                 self.stats.unknown_stops += 1;
                 continue;
             };
-            updates[position] = Some(stop_update);
+            update_at[position] = update_index as u32;
             next_position = position + 1;
             let assigned_id = stop_update
                 .stop_time_properties
                 .as_ref()
                 .and_then(|properties| properties.assigned_stop_id.as_deref())
                 .or(stop_update.stop_id.as_deref());
+            // The stop matched by its own id is the one served: no lookup needed.
+            if by_own_id && assigned_id == stop_update.stop_id.as_deref() {
+                continue;
+            }
             if let Some(stop) = assigned_id.and_then(|id| self.stop(feed, id))
                 && stop != stops[position]
             {
@@ -405,7 +462,7 @@ impl Builder<'_> {
             let mut departure_delay = delay;
             let mut arrival_time = None;
             let mut departure_time = None;
-            if let Some(stop_update) = updates[position] {
+            if let Some(stop_update) = update.stop_time_update.get(update_at[position] as usize) {
                 let relationship = stop_update
                     .schedule_relationship
                     .and_then(|value| StopRelationship::try_from(value).ok())
@@ -461,6 +518,7 @@ impl Builder<'_> {
             slot.departure = departure;
             previous_departure = Some(departure);
         }
+        self.update_at = update_at;
         TripRealtime {
             cancelled: false,
             stops: expected.into_boxed_slice(),
@@ -469,61 +527,81 @@ impl Builder<'_> {
         }
     }
 
-    /// The POSIX time of the trip's service-day origin (noon minus 12 h), for times given
-    /// as POSIX seconds.
-    fn trips_day_origin(&self, update: &TripUpdate, trip: TripIdx) -> i64 {
-        let timetable = self.timetable;
-        let day = update
-            .trip
-            .start_date
-            .as_deref()
-            .and_then(parse_date)
-            .and_then(|date| timetable.day_index(date))
-            .or_else(|| self.running_day(trip))
-            .unwrap_or(0);
-        timetable.service_day_start(timetable.date_of_day(day)).timestamp()
-    }
-
-    /// The position (from `from` on) a StopTimeUpdate speaks of: its stop, or another stop of
-    /// the same station (a platform change); by stop_sequence alone when it gives no stop (the
-    /// snapshot numbers positions from 0, feeds usually from 1: a sequence is read as
-    /// position + 1 when that fits, which is what contiguous numbering means).
+    /// The position (from `from` on) a StopTimeUpdate speaks of, and whether it was found
+    /// by the stop's own id: its stop, or another stop of the same station (a platform
+    /// change); by stop_sequence alone when it gives no stop (the snapshot numbers positions
+    /// from 0, feeds usually from 1: a sequence is read as position + 1 when that fits, which
+    /// is what contiguous numbering means).
     fn match_position(
-        &self,
+        &mut self,
         feed: &str,
         stops: &[StopIdx],
         from: usize,
         stop_update: &StopTimeUpdate,
-    ) -> Option<usize> {
+    ) -> Option<(usize, bool)> {
         let timetable = self.timetable;
         let Some(stop_id) = stop_update.stop_id.as_deref() else {
             let position = (stop_update.stop_sequence? as usize).checked_sub(1)?;
-            return (position >= from && position < stops.len()).then_some(position);
+            return (position >= from && position < stops.len()).then_some((position, false));
         };
+        let ahead = &stops[from.min(stops.len())..];
+        // Usually the update names one of the trip's own stops by its id: compared in
+        // place, without a lookup in the timetable's index.
+        if let Some(offset) =
+            ahead.iter().position(|&at| is_scoped_id(&timetable.stops[at.idx()].id, feed, stop_id))
+        {
+            return Some((from + offset, true));
+        }
         let Some(stop) = self.stop(feed, stop_id) else {
             // Feeds that share one stop namespace (the Okayama operators) name stops the
             // importer filed under another feed's id: only the trip's own stops are looked at.
             let local = |id: &str| id.split_once(':').map_or(id, |(_, local)| local) == stop_id;
-            return stops[from.min(stops.len())..]
+            return ahead
                 .iter()
                 .position(|&at| {
                     let data = &timetable.stops[at.idx()];
                     local(&data.id) || data.aliases.iter().any(|alias| local(alias))
                 })
-                .map(|offset| from + offset);
+                .map(|offset| (from + offset, false));
         };
-        if let Some(offset) = stops[from.min(stops.len())..].iter().position(|&at| at == stop) {
-            return Some(from + offset);
+        if let Some(offset) = ahead.iter().position(|&at| at == stop) {
+            return Some((from + offset, false));
         }
         let station = timetable.stops[stop.idx()].station;
-        stops[from.min(stops.len())..]
+        ahead
             .iter()
             .position(|&at| timetable.stops[at.idx()].station == station)
-            .map(|offset| from + offset)
+            .map(|offset| (from + offset, false))
     }
 
-    fn stop(&self, feed: &str, id: &str) -> Option<StopIdx> {
-        self.timetable.stop_by_id(&format!("{feed}:{id}"))
+    fn stop(&mut self, feed: &str, id: &str) -> Option<StopIdx> {
+        let timetable = self.timetable;
+        timetable.stop_by_id(self.scoped(feed, id))
+    }
+
+    /// The pattern whose stops are exactly `stops`, if any (of `route` when several are).
+    fn pattern_of(&self, stops: &[StopIdx], route: Option<RouteIdx>) -> Option<PatternIdx> {
+        let timetable = self.timetable;
+        let first = *stops.first()?;
+        let mut matching = timetable
+            .patterns_at_stop(first)
+            .iter()
+            .filter(|at| at.position == 0 && timetable.pattern_stops(at.pattern) == stops)
+            .map(|at| at.pattern);
+        let first_match = matching.next()?;
+        let of_route = std::iter::once(first_match)
+            .chain(matching)
+            .find(|&pattern| Some(timetable.patterns[pattern.idx()].route) == route);
+        Some(of_route.unwrap_or(first_match))
+    }
+
+    /// Records an added trip, with the pattern it runs as when there is one.
+    fn push_added(&mut self, mut trip: AddedTrip) {
+        trip.pattern = self.pattern_of(&trip.stops, trip.route);
+        if trip.pattern.is_none() {
+            self.stats.added_unsearched += 1;
+        }
+        self.added.push(Arc::new(trip));
     }
 
     /// A NEW (or ADDED) trip: its stops and times as the update lists them.
@@ -543,7 +621,7 @@ impl Builder<'_> {
             self.stats.unknown_trips += 1;
             return;
         };
-        let origin = timetable.service_day_start(timetable.date_of_day(day)).timestamp();
+        let origin = self.origin(day);
         let mut stops = Vec::new();
         let mut times: Vec<StopTime> = Vec::new();
         for stop_update in &update.stop_time_update {
@@ -584,13 +662,14 @@ impl Builder<'_> {
             .route_id
             .as_deref()
             .and_then(|route| timetable.route_by_id(&format!("{feed}:{route}")));
-        self.added.push(AddedTrip {
+        self.push_added(AddedTrip {
             id,
             route,
             copy_of: None,
             day,
             stops: stops.into_boxed_slice(),
             times: times.into_boxed_slice(),
+            pattern: None,
         });
     }
 
@@ -629,13 +708,14 @@ impl Builder<'_> {
             || format!("{}@dup", timetable.trips[original.idx()].id),
             |id| format!("{feed}:{id}"),
         );
-        self.added.push(AddedTrip {
+        self.push_added(AddedTrip {
             id,
             route: Some(timetable.trips[original.idx()].route),
             copy_of: Some(original),
             day,
             stops: timetable.pattern_stops(timetable.trips[original.idx()].pattern).into(),
             times,
+            pattern: None,
         });
     }
 }
@@ -667,9 +747,30 @@ fn start_index(timetable: &Timetable) -> StartIndex {
     index
 }
 
-/// `YYYYMMDD` (GTFS-Realtime dates).
+/// `YYYYMMDD` (GTFS-Realtime dates), read by hand: every TripUpdate has one.
 pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y%m%d").ok()
+    let digits = text.trim().as_bytes();
+    if digits.len() != 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        digits[range].iter().fold(0u32, |value, digit| value * 10 + u32::from(digit - b'0'))
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)).ok()?, number(4..6), number(6..8))
+}
+
+/// Whether `scoped` is `FEED:ID` for `feed` and `id` (without building it).
+fn is_scoped_id(scoped: &str, feed: &str, id: &str) -> bool {
+    scoped.len() == feed.len() + 1 + id.len()
+        && scoped.ends_with(id)
+        && scoped.starts_with(feed)
+        && scoped.as_bytes()[feed.len()] == b':'
+}
+
+/// Appends `@HH:MM:SS` (a frequency-expanded trip's suffix).
+fn push_hms(text: &mut String, secs: u32) {
+    use std::fmt::Write;
+    let _ = write!(text, "@{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
 }
 
 /// `H:MM:SS` or `HH:MM:SS`, hours past 24 allowed.

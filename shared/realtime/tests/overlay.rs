@@ -437,3 +437,68 @@ fn each_source_keeps_its_part_when_another_one_changes() {
     assert!(overlay.is_cancelled(second, day));
     assert_eq!(realtime.sources().len(), 2);
 }
+
+#[test]
+fn an_added_trip_on_a_patterns_stops_runs_as_that_pattern_and_another_is_counted() {
+    let tt = timetable();
+    let (trip, day) = fukuoka_trip(4);
+    let pattern = tt.trips[trip.idx()].pattern;
+    let stops = tt.pattern_stops(pattern);
+    let scheduled = tt.stop_times_of_trip(trip);
+    let origin = tt.service_day_start(date()).timestamp();
+    let at = |secs: u32| {
+        Some(StopTimeEvent {
+            time: Some(origin + i64::from(secs) + 120),
+            ..StopTimeEvent::default()
+        })
+    };
+    let stop_updates = |positions: &[usize]| {
+        positions
+            .iter()
+            .map(|&position| StopTimeUpdate {
+                stop_id: Some(stop_id(trip, position)),
+                arrival: at(scheduled[position].arrival),
+                departure: at(scheduled[position].departure),
+                ..StopTimeUpdate::default()
+            })
+            .collect::<Vec<_>>()
+    };
+    let added = |id: &str, positions: &[usize]| FeedEntity {
+        id: id.to_owned(),
+        trip_update: Some(TripUpdate {
+            trip: TripDescriptor {
+                trip_id: Some(id.to_owned()),
+                start_date: Some("20190605".to_owned()),
+                schedule_relationship: Some(1),
+                ..TripDescriptor::default()
+            },
+            stop_time_update: stop_updates(positions),
+            ..TripUpdate::default()
+        }),
+        ..FeedEntity::default()
+    };
+    let every_stop: Vec<usize> = (0..stops.len()).collect();
+    // Every stop but the second: no pattern of the timetable has that sequence.
+    let short: Vec<usize> = every_stop.iter().copied().filter(|&position| position != 1).collect();
+    let realtime = realtime();
+    let report = realtime
+        .apply(
+            "a",
+            "fukuoka",
+            &message(false, vec![added("extra-1", &every_stop), added("extra-2", &short)]),
+            tt,
+            now(),
+        )
+        .expect("applied");
+    assert_eq!(report.stats.trips_added, 2, "{:?}", report.stats);
+    assert_eq!(report.stats.added_unsearched, 1, "{:?}", report.stats);
+    let overlay = realtime.overlay();
+    let found = |id: &str| {
+        overlay.added.iter().find(|added| added.id == id).expect("the added trip is kept")
+    };
+    let on_pattern = found("fukuoka:extra-1");
+    assert_eq!(on_pattern.day, day);
+    assert_eq!(on_pattern.pattern, Some(pattern), "the stops are exactly the pattern's");
+    assert_eq!(on_pattern.times[0].departure, scheduled[0].departure + 120);
+    assert_eq!(found("fukuoka:extra-2").pattern, None);
+}

@@ -432,6 +432,10 @@ pub struct RealtimeStatus {
     pub trips_updated: u64,
     pub trips_cancelled: u64,
     pub trips_added: u64,
+    /// Added trips whose stops are no pattern's (a new route, a detour): shown, but the
+    /// searches do not board them.
+    #[serde(default)]
+    pub added_unsearched: u64,
     pub alerts: u64,
     pub vehicles: u64,
     /// Bad input in the current overlay's entities: TripUpdates naming no trip of the

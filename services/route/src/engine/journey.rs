@@ -24,6 +24,10 @@ pub enum Leg {
         service_day: u32,
         departure: i64,
         arrival: i64,
+        /// A trip a realtime feed added, ridden as a trip of `pattern` (then `trip` is the
+        /// pattern's first trip, which gives the route and stops; the id and the times are
+        /// the added trip's).
+        added: Option<std::sync::Arc<norikae_realtime::AddedTrip>>,
     },
     Walk {
         from: WalkEnd,

@@ -1,9 +1,12 @@
 //! The realtime overlay as the searches read it: for each service day on which the overlay
-//! changes trips (cancels them, or gives them expected times), day tables on the expected
-//! times (built on first use, one set per overlay; see [`DayTrips::build_live`]), so that
-//! RAPTOR plans on the realtime times and never boards a cancelled trip nor at a skipped
-//! stop. Trip-Based routing's transfers are computed on the timetable's trips, so a search
-//! on such a day runs RAPTOR.
+//! changes trips (cancels them, gives them expected times, or adds trips), day tables on
+//! the expected times (built on first use, one set per overlay; see
+//! [`DayTrips::build_live`]), so that RAPTOR plans on the realtime times, never boards a
+//! cancelled trip nor at a skipped stop, and boards the added trips whose stops are exactly
+//! a pattern's (as trips of that pattern). Added trips whose stops are no pattern's (a new
+//! route, a detour) are not searched: there is no pattern to scan them with; the overlay
+//! counts them (`added_unsearched` in `/metrics` and `/status`). Trip-Based routing's
+//! transfers are computed on the timetable's trips, so a search on such a day runs RAPTOR.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -23,7 +26,9 @@ pub(crate) struct RealtimeDays {
 
 impl RealtimeDays {
     fn new(overlay: Arc<Overlay>) -> Self {
-        let tables = overlay.trips().map(|(key, _)| (key.day, OnceLock::new())).collect();
+        let changed = overlay.trips().map(|(key, _)| key.day);
+        let added = searched_added(&overlay).map(|added| added.day);
+        let tables = changed.chain(added).map(|day| (day, OnceLock::new())).collect();
         Self { overlay, tables }
     }
 
@@ -41,6 +46,11 @@ impl RealtimeDays {
     }
 }
 
+/// The added trips the searches board (those running as a pattern's trips).
+fn searched_added(overlay: &Overlay) -> impl Iterator<Item = &norikae_realtime::AddedTrip> {
+    overlay.added.iter().filter(|added| added.pattern.is_some()).map(|added| &**added)
+}
+
 /// The [`RealtimeDays`] of the overlay last asked for (queries of one overlay share them;
 /// read without a lock on the query path).
 #[derive(Default)]
@@ -56,7 +66,9 @@ impl RealtimeCache {
         timetable: &Timetable,
         overlay: &Arc<Overlay>,
     ) -> Option<Arc<RealtimeDays>> {
-        if !overlay.fits(timetable) || overlay.num_trips() == 0 {
+        if !overlay.fits(timetable)
+            || (overlay.num_trips() == 0 && searched_added(overlay).next().is_none())
+        {
             return None;
         }
         if let Some(days) = self.current.load_full()
@@ -74,7 +86,7 @@ impl RealtimeCache {
 
 #[cfg(test)]
 mod tests {
-    use norikae_realtime::overlay::{StopRealtime, TripKey, TripRealtime};
+    use norikae_realtime::overlay::{AddedTrip, StopRealtime, TripKey, TripRealtime};
     use norikae_timetable::{PatternIdx, StopTime, TripIdx};
 
     use super::*;
@@ -128,6 +140,38 @@ mod tests {
 
     #[test]
     fn a_trip_overtaking_another_mid_route_is_split_off_and_every_trip_stays_reachable() {
+        overtaking_and_added_trips_against_brute_force(false);
+    }
+
+    #[test]
+    fn added_trips_of_a_pattern_are_boarded_as_its_trips_and_match_brute_force() {
+        overtaking_and_added_trips_against_brute_force(true);
+    }
+
+    /// An added trip with `pattern`'s stops on `day` and these times.
+    fn added_trip(
+        id: &str,
+        day: u32,
+        pattern: PatternIdx,
+        stops: &[norikae_timetable::StopIdx],
+        times: Vec<StopTime>,
+    ) -> Arc<AddedTrip> {
+        Arc::new(AddedTrip {
+            id: id.to_owned(),
+            route: None,
+            copy_of: None,
+            day,
+            stops: stops.into(),
+            times: times.into_boxed_slice(),
+            pattern: Some(pattern),
+        })
+    }
+
+    /// Trip A overtakes trip B mid-route; with `with_added`, two added trips of the pattern
+    /// join: one just before B all along, and one leaving right after A that outruns every
+    /// trip. The day tables' groups against brute force over every running trip, and the
+    /// search against the brute force's best ride.
+    fn overtaking_and_added_trips_against_brute_force(with_added: bool) {
         let timetable = Arc::new(bundled_timetable());
         let (day, pattern, running) = busy_pattern(&timetable);
         let num_stops = timetable.patterns[pattern.idx()].num_stops();
@@ -139,17 +183,47 @@ mod tests {
         let trip = |position: usize| {
             TripIdx::from(timetable.patterns[pattern.idx()].trips.start as usize + position)
         };
-        let overlay = Overlay::from_trips(
+        let mut overlay = Overlay::from_trips(
             &timetable,
             [(
                 TripKey { trip: trip(first), day },
                 expected(a, |p| if p >= 2 { gap } else { 0 }, &[]),
             )],
         );
+        let stops = timetable.pattern_stops(pattern);
+        let fast_start = a[0].departure + 10;
+        if with_added {
+            let before_b = b
+                .iter()
+                .map(|time| StopTime {
+                    arrival: time.arrival.saturating_sub(30),
+                    departure: time.departure.saturating_sub(30),
+                })
+                .collect();
+            // One second from stop to stop: faster than anything scheduled.
+            let fast = (0..num_stops as u32)
+                .map(|position| StopTime {
+                    arrival: fast_start + position,
+                    departure: fast_start + position,
+                })
+                .collect();
+            overlay.added.push(added_trip("test:before-b", day, pattern, stops, before_b));
+            overlay.added.push(added_trip("test:fast", day, pattern, stops, fast));
+            // Another day's and a pattern-less one are not this day's trips.
+            overlay.added.push(added_trip("test:other-day", day + 1, pattern, stops, a.to_vec()));
+        }
         let live = DayTrips::build_live(&timetable, day, &overlay);
         assert!(live.groups(pattern) >= 2, "trip A overtaking B is split off");
         let all: Vec<u32> = live.all_of(pattern).collect();
-        assert_eq!(all.len(), running.len(), "every running trip is in a group");
+        let added_count = if with_added { 2 } else { 0 };
+        assert_eq!(all.len(), running.len() + added_count, "every running trip is in a group");
+        let pattern_data = &timetable.patterns[pattern.idx()];
+        let added_ids: Vec<&str> = all
+            .iter()
+            .filter_map(|&trip| live.added_trip(pattern_data, trip))
+            .map(|added| added.id.as_str())
+            .collect();
+        assert_eq!(added_ids.len(), added_count, "{added_ids:?}");
         let times = |trip_in_pattern: u32| {
             live.live_times(pattern, trip_in_pattern, num_stops).expect("a running trip")
         };
@@ -191,7 +265,6 @@ mod tests {
         // later but now arrives first: nothing later than the brute force's best ride.
         let overlay = Arc::new(overlay);
         let engine = Engine::new(Arc::clone(&timetable));
-        let stops = timetable.pattern_stops(pattern);
         let brute = all
             .iter()
             .map(|&trip| times(trip))
@@ -212,6 +285,29 @@ mod tests {
             brute
         );
         assert!(brute < a[3].arrival + gap, "B arrives before the late A");
+        if !with_added {
+            return;
+        }
+        // The fast added trip is the brute force's best ride, and the search rides it under
+        // its own id: earlier than the same overlay without added trips allows.
+        assert_eq!(brute, fast_start + 3);
+        assert_eq!(journey.arrival, day_start + i64::from(brute));
+        let ride = journey.legs.iter().find_map(|leg| match leg {
+            Leg::Transit { added: Some(added), .. } => Some(added.id.clone()),
+            _ => None,
+        });
+        assert_eq!(ride.as_deref(), Some("test:fast"));
+        let mut without_added = Overlay::from_trips(
+            &timetable,
+            overlay.trips().map(|(key, trip)| (*key, trip.clone())),
+        );
+        without_added.added.clear();
+        let without = first_journey(
+            &engine,
+            Some(&Arc::new(without_added)),
+            (day, Place::Stop(stops[0]), Place::Stop(stops[3]), a[0].departure),
+        );
+        assert!(without.arrival > journey.arrival, "the added trip makes the journey earlier");
     }
 
     /// The first journey between the pattern's first and last stops leaving at `time_secs` on

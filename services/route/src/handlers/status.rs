@@ -73,6 +73,7 @@ fn realtime_status(state: &AppState) -> RealtimeStatus {
         trips_updated: stats.trips_updated,
         trips_cancelled: stats.trips_cancelled,
         trips_added: stats.trips_added,
+        added_unsearched: stats.added_unsearched,
         alerts: stats.alerts,
         vehicles: stats.vehicles,
         unknown_trips: stats.unknown_trips,

@@ -416,8 +416,12 @@ impl Planner<'_> {
                             }
                             break;
                         }
+                        // Added trips (numbered past the pattern's own) are not known to
+                        // be accessible.
                         let trip = pattern.trips.start as usize + trip_in_pattern as usize;
-                        if !rules.wheelchair || self.network.trip_accessible[trip] {
+                        let accessible = (trip_in_pattern as usize) < pattern.num_trips()
+                            && self.network.trip_accessible[trip];
+                        if !rules.wheelchair || accessible {
                             departures.push((leave, seed_index as u32));
                         }
                     }

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use norikae_realtime::Overlay;
-use norikae_timetable::{PatternIdx, StopTime, Timetable, TripIdx};
+use norikae_realtime::{AddedTrip, Overlay};
+use norikae_timetable::{Pattern, PatternIdx, StopTime, Timetable, TripIdx};
 
 use crate::engine::types::INF;
 
@@ -43,6 +43,10 @@ struct LiveTimes {
     groups: Vec<(u32, u32)>,
     /// Per (pattern, trip in pattern) running that day, its row's start in `times`.
     rows: HashMap<(u32, u32), u32>,
+    /// The trips the feeds added that day as trips of a pattern (same stops): in the
+    /// tables as trip `num_trips + k` of their pattern for `added[k]`, a number no
+    /// timetable trip of the pattern has (see [`DayTrips::added_trip`]).
+    added: Vec<Arc<AddedTrip>>,
 }
 
 /// One running trip's expected times in a block of a realtime day: its times and skipped
@@ -182,7 +186,20 @@ impl DayTrips {
             skipped: Vec::new(),
             groups: vec![(0, 0); num_patterns],
             rows: HashMap::new(),
+            added: Vec::new(),
         };
+        // The day's added trips that run as a pattern's, by pattern.
+        let mut added_by_pattern: HashMap<PatternIdx, Vec<usize>> = HashMap::new();
+        for added in &overlay.added {
+            let Some(pattern) = added.pattern.filter(|_| added.day == day) else { continue };
+            let fits = timetable.patterns.get(pattern.idx()).is_some_and(|data| {
+                data.num_stops() == added.times.len() && data.num_stops() == added.stops.len()
+            });
+            if fits {
+                added_by_pattern.entry(pattern).or_default().push(live.added.len());
+                live.added.push(Arc::clone(added));
+            }
+        }
         for (index, pattern) in timetable.patterns.iter().enumerate() {
             let num_stops = pattern.num_stops();
             let scheduled = &stop_times[pattern.stop_times_start as usize..];
@@ -210,6 +227,14 @@ impl DayTrips {
                     .map(|position| stops.get(position).is_some_and(|stop| stop.skipped()))
                     .collect();
                 rows.push((trip_in_pattern as u32, times, skipped));
+            }
+            // Added trips join as further trips of the pattern: sorted and grouped with the
+            // others, so one overtaking or overtaken goes to a group of its own.
+            for &added_index in added_by_pattern.get(&PatternIdx::from(index)).into_iter().flatten()
+            {
+                let trip_in_pattern = (pattern.num_trips() + added_index) as u32;
+                let times = live.added[added_index].times.to_vec();
+                rows.push((trip_in_pattern, times, vec![false; num_stops]));
             }
             rows.sort_by(|a, b| {
                 let later = b.1.iter().map(|time| time.departure);
@@ -299,6 +324,17 @@ impl DayTrips {
         let live = self.live.as_ref()?;
         let start = *live.rows.get(&(pattern.0, trip_in_pattern))? as usize;
         Some(&live.times[start..start + num_stops])
+    }
+
+    /// The added trip `trip_in_pattern` of `pattern` (of data `pattern_data`) stands for,
+    /// on a realtime day; `None` for the timetable's trips.
+    pub(crate) fn added_trip(
+        &self,
+        pattern_data: &Pattern,
+        trip_in_pattern: u32,
+    ) -> Option<&Arc<AddedTrip>> {
+        let index = (trip_in_pattern as usize).checked_sub(pattern_data.num_trips())?;
+        self.live.as_ref()?.added.get(index)
     }
 
     /// Whether on this realtime day `trip_in_pattern` of `pattern` skips `position`.
@@ -443,6 +479,18 @@ impl DayTrips {
         let (trips, times, _) = self.block_ranges(header_index, num_stops);
         let live = self.live_block(times.clone(), num_stops, true);
         (&mirrored.trips[trips], &mirrored.arrivals[times], mirrored.span[header_index], live)
+    }
+}
+
+/// The timetable trip of `pattern` at `trip_in_pattern`; for an added trip (numbered past
+/// the pattern's own, see [`DayTrips::added_trip`]) the pattern's first trip, which has its
+/// route and stops: what a transfer rule naming routes or an access check reads (rules
+/// naming that first trip itself then apply to the added one too, a rare approximation).
+pub(crate) fn timetable_trip(pattern: &Pattern, trip_in_pattern: u32) -> TripIdx {
+    if (trip_in_pattern as usize) < pattern.num_trips() {
+        TripIdx(pattern.trips.start + trip_in_pattern)
+    } else {
+        TripIdx(pattern.trips.start)
     }
 }
 

@@ -1,8 +1,9 @@
 //! Journeys from RAPTOR labels: from the target's label of a round back along the parents
 //! (vehicle, walk, vehicle, ...) to a seed.
 
-use norikae_timetable::{PatternIdx, Timetable, TripIdx};
+use norikae_timetable::{PatternIdx, Timetable};
 
+use super::day_tables::timetable_trip;
 use super::labels::{LabelKind, RaptorScratch, WalkParent};
 use crate::engine::journey::{Journey, Leg, SeedWalk, WalkEnd, apply_trip_rules_to_walks};
 use crate::engine::types::{Direction, INF};
@@ -74,8 +75,11 @@ pub(crate) fn reconstruct(
                 let parent = scratch.transit_parent(round, stop);
                 let pattern = PatternIdx(parent.pattern);
                 let pattern_data = &tt.patterns[pattern.idx()];
-                let trip = TripIdx(pattern_data.trips.start + parent.trip_in_pattern);
+                let trip = timetable_trip(pattern_data, parent.trip_in_pattern);
                 let slot = parent.day_slot as usize;
+                let added = context.day_trips[slot]
+                    .and_then(|day| day.added_trip(pattern_data, parent.trip_in_pattern))
+                    .cloned();
                 // The times searched: on a realtime day the expected ones.
                 let times = context.day_trips[slot]
                     .and_then(|day| {
@@ -103,6 +107,7 @@ pub(crate) fn reconstruct(
                         + offset
                         + i64::from(times[board_position].departure),
                     arrival: context.base_unix + offset + i64::from(times[alight_position].arrival),
+                    added,
                 });
                 let stops = tt.pattern_stops(pattern);
                 stop = stops[parent.board_position as usize];

@@ -11,9 +11,9 @@
 //! arrival by another vehicle that a rule would favour is not seen (the labels keep one
 //! arrival per stop), which Trip-Based routing, built per stop event, does see.
 
-use norikae_timetable::{FORBIDDEN_TRANSFER_SECS, StopIdx, Timetable, TripIdx};
+use norikae_timetable::{FORBIDDEN_TRANSFER_SECS, Pattern, StopIdx, Timetable, TripIdx};
 
-use super::day_tables::SlotTrips;
+use super::day_tables::{SlotTrips, timetable_trip};
 use super::labels::{LabelKind, RaptorScratch, WalkParent};
 use crate::engine::types::{Direction, INF};
 
@@ -52,7 +52,7 @@ fn vehicle_of(
         LabelKind::Transit => {
             let parent = scratch.transit_parent(set_in, stop);
             let pattern = &timetable.patterns[parent.pattern as usize];
-            Some((TripIdx(pattern.trips.start + parent.trip_in_pattern), stop, value))
+            Some((timetable_trip(pattern, parent.trip_in_pattern), stop, value))
         }
         LabelKind::Walk => match scratch.walk_parent(set_in, stop) {
             WalkParent::Seed => None,
@@ -107,15 +107,15 @@ pub(crate) fn earliest_ready(sources: &[Option<Source>; 2], slack: u32) -> u32 {
 
 /// The first trip of the pattern (over the three days' `slots`, in key order) that one of
 /// `sources` may board at `stop` (scan position `scan_position`), before `better_than`:
-/// `(day_slot, running_index, board_key, from_walk)`. `pattern_trips_start` turns a trip of
-/// the pattern into its [`TripIdx`].
+/// `(day_slot, running_index, board_key, from_walk)`. `pattern` turns a trip of the pattern
+/// into its [`TripIdx`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn next_trip(
     timetable: &Timetable,
     direction: Direction,
     sources: &[Option<Source>; 2],
     slots: &[SlotTrips<'_>; 3],
-    (stop, scan_position, pattern_trips_start): (StopIdx, usize, u32),
+    (stop, scan_position, pattern): (StopIdx, usize, &Pattern),
     slack: u32,
     better_than: u32,
     accessible_trips: Option<&[bool]>,
@@ -131,12 +131,14 @@ pub(crate) fn next_trip(
                 break;
             }
             let trip_in_pattern = trips.running[index];
-            if accessible_trips.is_some_and(|accessible| !accessible[trip_in_pattern as usize])
-                || trips.live.is_some_and(|live| live.skips(index, scan_position))
+            // Added trips (numbered past the pattern's own) are not known to be accessible.
+            if accessible_trips.is_some_and(|accessible| {
+                !accessible.get(trip_in_pattern as usize).copied().unwrap_or(false)
+            }) || trips.live.is_some_and(|live| live.skips(index, scan_position))
             {
                 continue;
             }
-            let trip = TripIdx(pattern_trips_start + trip_in_pattern);
+            let trip = timetable_trip(pattern, trip_in_pattern);
             let allowed_from = sources.iter().flatten().find(|source| {
                 let rule = match direction {
                     Direction::Forward => {

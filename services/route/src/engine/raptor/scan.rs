@@ -258,7 +258,7 @@ fn scan_group(
                 rules.direction,
                 sources,
                 &slots,
-                (stop, scan_position, pattern.trips.start),
+                (stop, scan_position, pattern),
                 rules.slack_secs,
                 current_board_key,
                 accessible_trips,
@@ -380,8 +380,10 @@ fn next_trip(
             if key >= best_key {
                 break;
             }
-            if accessible_trips.is_none_or(|accessible| accessible[trips.running[index] as usize])
-                && trips.live.is_none_or(|live| !live.skips(index, scan_position))
+            // Added trips (numbered past the pattern's own) are not known to be accessible.
+            if accessible_trips.is_none_or(|accessible| {
+                accessible.get(trips.running[index] as usize).copied().unwrap_or(false)
+            }) && trips.live.is_none_or(|live| !live.skips(index, scan_position))
             {
                 best = Some((slot as u8, index as u32, key));
                 best_key = key;

@@ -513,6 +513,7 @@ impl Search {
                 service_day: frame.days.day[slot]?,
                 departure: offset + i64::from(times[board].departure),
                 arrival: offset + i64::from(times[alight].arrival),
+                added: None,
             });
             let board_stop = stops[board];
             if segment.parent == ROOT {
