@@ -102,6 +102,7 @@ fn check_journey(
                 service_day,
                 departure,
                 arrival,
+                added: _,
             } => {
                 if !tt.trip_runs(*trip, *service_day) {
                     return Err(format!(
