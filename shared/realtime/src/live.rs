@@ -66,6 +66,17 @@ pub struct Message<'a> {
     pub bytes: &'a [u8],
 }
 
+/// One source's share of a batch: its store (taken out of the map, `None` until a message
+/// of a new source applies), its messages' positions in the batch and their outcomes.
+struct SourceWork<'a> {
+    source: &'a str,
+    store: Option<SourceStore>,
+    messages: Vec<usize>,
+    results: Vec<(usize, Result<crate::store::Applied, Error>)>,
+    replaced: Vec<Vec<crate::proto::FeedEntity>>,
+    expired: usize,
+}
+
 pub struct Realtime {
     overlay: ArcSwap<Overlay>,
     sources: Mutex<BTreeMap<String, SourceStore>>,
@@ -118,38 +129,71 @@ impl Realtime {
         results.pop().expect("a batch answers each of its messages")
     }
 
-    /// Applies several messages at once (a poll round's): each is decoded on its own
-    /// thread, their sources' parts are built in parallel, and one overlay is merged and
-    /// swapped in. The result is the one applying them in order one by one gives; each
-    /// message is answered in its place, a refused one alone (counted and logged as by
-    /// [`Realtime::apply`]) while the others apply.
+    /// Applies several messages at once (a poll round's): each source's messages are
+    /// decoded and stored and its part of the overlay built on its own thread of the rayon
+    /// pool (decoding right before building keeps the decoded entities in cache), then one
+    /// overlay is merged and swapped in. The result is the one applying them in order one
+    /// by one gives; each message is answered in its place, a refused one alone (counted
+    /// and logged as by [`Realtime::apply`]) while the others apply. The sources stay
+    /// locked for the whole batch (another message waits for it).
     pub fn apply_batch(
         &self,
         messages: &[Message<'_>],
         timetable: &Timetable,
         now: i64,
     ) -> Vec<Result<ApplyReport, Error>> {
-        let decoded: Vec<Result<FeedMessage, Error>> =
-            messages.par_iter().map(|message| self.decode_one(message, timetable)).collect();
         let mut sources = self.sources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Stored in the batch's order, so a source sending twice ends with its later message.
+        // Each source's messages in the batch's order, so that a source sending twice ends
+        // with its later message; its store taken out of the map while it is worked on.
+        let mut work: Vec<SourceWork> = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            match work.iter_mut().find(|work| work.source == message.source) {
+                Some(work) => work.messages.push(index),
+                None => work.push(SourceWork {
+                    source: message.source,
+                    store: sources.remove(message.source),
+                    messages: vec![index],
+                    results: Vec::new(),
+                    replaced: Vec::new(),
+                    expired: 0,
+                }),
+            }
+        }
+        work.par_iter_mut().for_each(|work| {
+            for &index in &work.messages {
+                let message = &messages[index];
+                let applied = self.decode_one(message, timetable).map(|decoded| {
+                    let store = work.store.get_or_insert_with(|| SourceStore::new(message.feed));
+                    message.feed.clone_into(&mut store.feed);
+                    store.apply(decoded, now, &mut work.replaced)
+                });
+                work.results.push((index, applied));
+            }
+            // Its part now, while its entities are in cache (a source with nothing applied
+            // is left for the next rebuild, as a refused message changes nothing).
+            let any_applied = work.results.iter().any(|(_, result)| result.is_ok());
+            if let Some(store) = work.store.as_mut().filter(|_| any_applied) {
+                work.expired = self.refresh_part(store, timetable, now);
+            }
+        });
+        let mut applied: Vec<Option<Result<crate::store::Applied, Error>>> =
+            messages.iter().map(|_| None).collect();
         let mut replaced = Vec::new();
-        let applied: Vec<Result<crate::store::Applied, Error>> = messages
-            .iter()
-            .zip(decoded)
-            .map(|(message, decoded)| {
-                let decoded = decoded?;
-                let store = sources
-                    .entry(message.source.to_owned())
-                    .or_insert_with(|| SourceStore::new(message.feed));
-                message.feed.clone_into(&mut store.feed);
-                Ok(store.apply(decoded, now, &mut replaced))
-            })
-            .collect();
-        let applied_count = applied.iter().filter(|result| result.is_ok()).count();
+        let mut expired = 0;
+        for work in work {
+            if let Some(store) = work.store {
+                sources.insert(work.source.to_owned(), store);
+            }
+            for (index, result) in work.results {
+                applied[index] = Some(result);
+            }
+            replaced.extend(work.replaced);
+            expired += work.expired;
+        }
+        let applied_count = applied.iter().filter(|result| matches!(result, Some(Ok(_)))).count();
         // Nothing applied (every message refused): the current overlay stays as it is.
         let (build_micros, stats) = if applied_count > 0 {
-            self.rebuild_locked(&mut sources, timetable, now)
+            self.rebuild_locked(&mut sources, timetable, now, expired)
         } else {
             (0, OverlayStats::default())
         };
@@ -162,7 +206,8 @@ impl Realtime {
         applied
             .into_iter()
             .map(|result| {
-                result.map(|applied| ApplyReport {
+                let applied = result.expect("every message of the batch was worked on")?;
+                Ok(ApplyReport {
                     upserted: applied.upserted,
                     deleted: applied.deleted,
                     incremental: applied.incremental,
@@ -202,41 +247,47 @@ impl Realtime {
     /// switch, and periodically so that stale data goes even when no message comes).
     pub fn refresh(&self, timetable: &Timetable, now: i64) -> OverlayStats {
         let mut sources = self.sources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.rebuild_locked(&mut sources, timetable, now).1
+        self.rebuild_locked(&mut sources, timetable, now, 0).1
     }
 
-    fn rebuild_locked(
-        &self,
-        sources: &mut BTreeMap<String, SourceStore>,
-        timetable: &Timetable,
-        now: i64,
-    ) -> (u64, OverlayStats) {
-        let started = Instant::now();
-        let mut expired = 0;
-        for store in sources.values_mut() {
-            expired += store.expire(now, self.max_age_secs);
-        }
-        if expired > 0 {
-            self.counters.entities_expired.fetch_add(expired as u64, Ordering::Relaxed);
-            tracing::info!(expired, "stale realtime entities expired");
-        }
-        // A part built for another timetable, or long enough ago that "today" may have moved
-        // (descriptors without start_date), is built again; the stale parts in parallel.
-        let mut stale: Vec<&mut SourceStore> = sources
-            .values_mut()
-            .filter(|store| {
-                !store.partial.as_ref().is_some_and(|partial| {
-                    partial.fits(timetable) && now - partial.built_at < PARTIAL_MAX_AGE_SECS
-                })
-            })
-            .collect();
-        stale.par_iter_mut().for_each(|store| {
+    /// Expires `store`'s old entities and builds its part again if it is stale (built for
+    /// another timetable, or long enough ago that "today" may have moved for descriptors
+    /// without start_date); how many entities expired.
+    fn refresh_part(&self, store: &mut SourceStore, timetable: &Timetable, now: i64) -> usize {
+        let expired = store.expire(now, self.max_age_secs);
+        let current = store.partial.as_ref().is_some_and(|partial| {
+            partial.fits(timetable) && now - partial.built_at < PARTIAL_MAX_AGE_SECS
+        });
+        if !current {
             let inputs: Vec<Input<'_>> = store
                 .entities()
                 .map(|entity| Input { feed: store.feed.as_str(), entity })
                 .collect();
             store.partial = Some(Arc::new(overlay::build(timetable, &inputs, now)));
-        });
+        }
+        expired
+    }
+
+    /// Refreshes every source's part (in parallel) and swaps in their merge; `expired`:
+    /// entities already expired by the caller, for the count and the log.
+    fn rebuild_locked(
+        &self,
+        sources: &mut BTreeMap<String, SourceStore>,
+        timetable: &Timetable,
+        now: i64,
+        expired: usize,
+    ) -> (u64, OverlayStats) {
+        let started = Instant::now();
+        let mut stores: Vec<&mut SourceStore> = sources.values_mut().collect();
+        let expired = expired
+            + stores
+                .par_iter_mut()
+                .map(|store| self.refresh_part(store, timetable, now))
+                .sum::<usize>();
+        if expired > 0 {
+            self.counters.entities_expired.fetch_add(expired as u64, Ordering::Relaxed);
+            tracing::info!(expired, "stale realtime entities expired");
+        }
         let partials: Vec<Arc<Overlay>> =
             sources.values().filter_map(|store| store.partial.clone()).collect();
         let built = Overlay::merge(timetable, &partials, now);
