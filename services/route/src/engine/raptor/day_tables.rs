@@ -169,8 +169,9 @@ impl DayTrips {
     }
 
     /// The day's tables on the expected times `overlay` gives for service day `day`: its
-    /// cancelled trips left out, each block's trips sorted by expected departure, trips
-    /// overtaking others split into further groups (see [`LiveTimes`]), skipped stops noted.
+    /// cancelled trips left out, its added trips with a pattern's stops in as further trips
+    /// of that pattern, each block's trips sorted by expected departure, trips overtaking
+    /// others split into further groups (see [`LiveTimes`]), skipped stops noted.
     pub(crate) fn build_live(timetable: &Timetable, day: u32, overlay: &Overlay) -> Self {
         let stop_times: &[StopTime] = &timetable.stop_times;
         let num_patterns = timetable.patterns.len();
