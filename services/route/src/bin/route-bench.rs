@@ -264,6 +264,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     // builds them in the background (ROUTE_BENCH_TRIP_BASED=0: none, all on RAPTOR).
     if std::env::var("ROUTE_BENCH_TRIP_BASED").as_deref() != Ok("0") {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let (rss_before, _) = memory_mib();
         let dates: std::collections::BTreeSet<_> = queries.iter().map(|query| query.date).collect();
         for date in dates {
             for day in engine.prepare_trip_based(date, threads) {
@@ -279,6 +280,10 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 );
             }
         }
+        let (rss, peak) = memory_mib();
+        println!(
+            "memory with the trip-based transfers built: RSS {rss:.0} MiB ({rss_before:.0} MiB before), peak RSS {peak:.0} MiB"
+        );
     }
     let overlay = realtime_overlay(&timetable, &queries)?;
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());
