@@ -13,14 +13,18 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use norikae_timetable::{PatternAtStop, PatternIdx, StopIdx, Timetable, TripIdx};
+use norikae_timetable::{PatternAtStop, PatternIdx, StopIdx, StopRules, Timetable, TripIdx};
 
 use super::transfers::{Days, TripDay, pack, unpack};
+use crate::engine::prefetch::prefetch;
 use crate::engine::types::INF;
 
 /// Most instances in a block: enough that listing the block's boardings costs little per
 /// instance, few enough that two workers finish together.
 const BLOCK: u32 = 128;
+
+/// How many boardings (and transfers tried) ahead their first read is prefetched.
+const PREFETCH_AHEAD: usize = 8;
 
 /// The reduced transfers of `days`' own day (slot 1), as per stop event offsets into the
 /// packed targets (`offsets[e]..offsets[e + 1]`), with `threads` threads; `None` if a worker
@@ -132,6 +136,8 @@ struct Row {
 /// One worker's buffers, reused from block to block.
 struct Worker<'a> {
     tt: &'a Timetable,
+    /// Per pattern, its stops and their rules (read for every transfer tried).
+    pattern_stops: Vec<(&'a [StopIdx], &'a [StopRules])>,
     rule_stops: &'a [bool],
     days: &'a Days<'a>,
     /// Per stop, the earliest arrival by vehicle the traveller of the instance has so far:
@@ -158,8 +164,15 @@ struct Worker<'a> {
 impl<'a> Worker<'a> {
     fn new(tt: &'a Timetable, rule_stops: &'a [bool], days: &'a Days<'a>) -> Self {
         let instances = |slot: usize| days.day[slot].map_or(0, TripDay::instances);
+        let pattern_stops = (0..tt.patterns.len() as u32)
+            .map(|pattern| {
+                let pattern = PatternIdx(pattern);
+                (tt.pattern_stops(pattern), tt.pattern_stop_rules(pattern))
+            })
+            .collect();
         Self {
             tt,
+            pattern_stops,
             rule_stops,
             days,
             reach: vec![INF; tt.stops.len()],
@@ -277,7 +290,18 @@ impl<'a> Worker<'a> {
                 // in pattern order, so most go at the end (a sort took a sixth of the build).
                 let mut by_day: [Vec<u32>; 3] = std::mem::take(&mut self.by_day);
                 by_day.iter_mut().for_each(Vec::clear);
-                for boarding in &mut self.boardings[self.boardings_at[i].clone()] {
+                let own_departures = own.departures.as_slice();
+                for index in self.boardings_at[i].clone() {
+                    // The departures a few boardings on (the next position's follow): each
+                    // is in its own place, and reading it is most of the work.
+                    if let Some(ahead) = self.boardings.get(index + PREFETCH_AHEAD) {
+                        let row = &ahead.rows[1];
+                        let at = row.start + row.cursor.min(row.count.saturating_sub(1));
+                        if let Some(departure) = own_departures.get(at as usize) {
+                            prefetch(departure);
+                        }
+                    }
+                    let boarding = &mut self.boardings[index];
                     let ready = arrival + i64::from(boarding.delay);
                     let Some((slot, boarded)) = earliest(days, &mut boarding.rows, ready) else {
                         continue;
@@ -294,6 +318,9 @@ impl<'a> Worker<'a> {
             }
             let mut list = std::mem::take(&mut self.lists[i]);
             for index in 0..self.candidates.len() {
+                if let Some(&ahead) = self.candidates.get(index + PREFETCH_AHEAD) {
+                    self.prefetch_arrivals(ahead);
+                }
                 let candidate = self.candidates[index];
                 if self.improves(candidate) {
                     list.push(candidate);
@@ -314,19 +341,29 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Starts loading the arrivals a transfer to `candidate` (packed) would read.
+    fn prefetch_arrivals(&self, candidate: u32) {
+        let (slot, boarded, j) = unpack(candidate);
+        if let Some(day) = self.days.day[slot]
+            && let Some(&event) = day.instance_event.get(boarded as usize)
+            && let Some(arrival) = day.arrival.get(event as usize + usize::from(j) + 1)
+        {
+            prefetch(arrival);
+        }
+    }
+
     /// Whether boarding `candidate` (packed) improves the arrival by vehicle at some stop
     /// after it; records the arrivals it improves.
     fn improves(&mut self, candidate: u32) -> bool {
-        let (tt, days) = (self.tt, self.days);
+        let days = self.days;
         let (slot, boarded, j) = unpack(candidate);
         let Some(day) = days.day[slot] else { return false };
         let first = &mut self.boarded[slot][boarded as usize];
         if *first <= j {
             return false;
         }
-        let target = PatternIdx(day.instance_pattern[boarded as usize]);
         let (target_stops, target_rules) =
-            (tt.pattern_stops(target), tt.pattern_stop_rules(target));
+            self.pattern_stops[day.instance_pattern[boarded as usize] as usize];
         // The stops after the earlier boarding are reached by it no later than by this one.
         let end = if *first == u16::MAX {
             self.boarded_list.push((slot as u8, boarded));
@@ -335,11 +372,12 @@ impl<'a> Worker<'a> {
             usize::from(*first) + 1
         };
         *first = j;
-        let boarded_event = day.instance_event[boarded as usize] as usize;
+        let arrivals = &day.arrival[day.instance_event[boarded as usize] as usize..];
+        let offset = days.offset[slot];
         let mut improves = false;
         for k in usize::from(j) + 1..end {
             if target_rules[k].drop_off()
-                && self.arrive(target_stops[k], days.arrival(slot, boarded_event + k))
+                && self.arrive(target_stops[k], i64::from(arrivals[k]) + offset)
             {
                 improves = true;
             }

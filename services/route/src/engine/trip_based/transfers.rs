@@ -146,10 +146,6 @@ impl Days<'_> {
         }
         best
     }
-
-    pub(super) fn arrival(&self, slot: usize, event: usize) -> i64 {
-        self.day[slot].map_or(i64::MAX, |day| i64::from(day.arrival[event]) + self.offset[slot])
-    }
 }
 
 /// One service day's trips and their reduced transfers: those of stop event `e` are
