@@ -214,6 +214,18 @@ fn percentile(sorted_micros: &[f64], fraction: f64) -> f64 {
     sorted_micros[position.min(sorted_micros.len() - 1)]
 }
 
+/// The CPU time this process has used (user and system), in seconds (Linux; zero
+/// elsewhere): fields 14 and 15 of `/proc/self/stat`, in clock ticks of 1/100 s.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name, in parentheses, may hold spaces: count fields after it.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map_or_else(Vec::new, |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |index: usize| fields.get(index).and_then(|ticks| ticks.parse::<u64>().ok());
+    // Field 3 (state) is the first after the name, so fields 14 and 15 are at 11 and 12.
+    (ticks(11).unwrap_or(0) + ticks(12).unwrap_or(0)) as f64 / 100.0
+}
+
 /// (RSS now, peak RSS) in MiB.
 fn memory_mib() -> (f64, f64) {
     let (rss, peak) = norikae_timetable::memory::usage();
@@ -266,9 +278,19 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     // builds them in the background (ROUTE_BENCH_TRIP_BASED=0: none, all on RAPTOR).
     if std::env::var("ROUTE_BENCH_TRIP_BASED").as_deref() != Ok("0") {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let (rss_before, _) = memory_mib();
         let dates: std::collections::BTreeSet<_> = queries.iter().map(|query| query.date).collect();
         for date in dates {
-            for day in engine.prepare_trip_based(date, threads) {
+            let (wall_started, cpu_started) = (Instant::now(), cpu_secs());
+            let days = engine.prepare_trip_based(date, threads);
+            // CPU time besides wall-clock time: on a shared machine it varies less.
+            println!(
+                "trip-based transfers of {} service days for {date}: {:.1} s, {:.1} s of CPU (the process's user and system time)",
+                days.len(),
+                wall_started.elapsed().as_secs_f64(),
+                cpu_secs() - cpu_started,
+            );
+            for day in days {
                 println!(
                     "trip-based transfers of {}: {} kept, {:.0} MiB, built in {:.1} s with {threads} threads",
                     day.date,
@@ -281,6 +303,10 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 );
             }
         }
+        let (rss, peak) = memory_mib();
+        println!(
+            "memory with the trip-based transfers built: RSS {rss:.0} MiB ({rss_before:.0} MiB before), peak RSS {peak:.0} MiB"
+        );
     }
     let overlay = realtime_overlay(&timetable, &queries)?;
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());

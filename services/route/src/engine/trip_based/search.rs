@@ -138,7 +138,7 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn new(days: &'a [Option<Arc<DayTransfers>>; 3], frame: &Frame) -> Self {
         let transfers = [days[0].as_deref(), days[1].as_deref(), days[2].as_deref()];
-        let trips = transfers.map(|day| day.map(|day| &day.trips));
+        let trips = transfers.map(|day| day.map(|day| &*day.trips));
         let mut base = [0u32; 3];
         let mut next = 0u32;
         for slot in 0..3 {
