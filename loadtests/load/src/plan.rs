@@ -61,6 +61,21 @@ impl Endpoints {
         )
     }
 
+    /// [`Endpoints::journeys`] with a departure window in seconds (`0`: one departure time,
+    /// the plain depart-at search).
+    pub fn journeys_in_window(&self, journey: &JourneyQuery, window_secs: u32) -> String {
+        with_params(
+            &format!("{}/journeys", self.route),
+            &[
+                ("from", &journey.from),
+                ("to", &journey.to),
+                ("date", &journey.date.to_string()),
+                ("time", &journey.time),
+                ("window", &window_secs.to_string()),
+            ],
+        )
+    }
+
     pub fn departures(&self, board: &DeparturesQuery) -> String {
         let station: String = Url::parse("http://x/")
             .ok()
@@ -280,6 +295,16 @@ mod tests {
         assert_eq!(
             direct.departures(&board),
             "http://127.0.0.1:8083/stations/okaden:18_10/departures?date=2025-06-04&time=08%3A00"
+        );
+        let journey = JourneyQuery {
+            from: "subway:A03".to_owned(),
+            to: "bus_si:200362".to_owned(),
+            date: NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
+            time: "08:48:45".to_owned(),
+        };
+        assert_eq!(
+            direct.journeys_in_window(&journey, 0),
+            "http://127.0.0.1:8083/journeys?from=subway%3AA03&to=bus_si%3A200362&date=2026-10-14&time=08%3A48%3A45&window=0"
         );
         assert!(Endpoints::api("127.0.0.1:8081").is_err());
         assert!(Endpoints::api("http://127.0.0.1:8081/v1?x=1").is_err());

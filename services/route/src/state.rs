@@ -4,9 +4,10 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
 use norikae_runtime::{Problem, Readiness};
 use norikae_timetable::{LiveTimetable, Timetable};
 use tokio::sync::Semaphore;
@@ -23,16 +24,23 @@ pub struct AppState {
 }
 
 struct Inner {
-    engine: RwLock<Option<Arc<Engine>>>,
+    /// The engine answering and when it was swapped in; every query reads it, so it is an
+    /// atomic pointer, not a lock.
+    current: ArcSwapOption<Loaded>,
     /// A background build of Trip-Based transfers is running.
     preparing: std::sync::atomic::AtomicBool,
-    /// When the current engine was swapped in (reported by `GET /status`).
-    loaded_at: RwLock<Option<chrono::DateTime<chrono::Utc>>>,
     slots: Arc<Semaphore>,
     settings: QuerySettings,
     cursors: CursorSigner,
     /// GTFS-Realtime: the overlay the searches read, its sources and metrics.
     realtime: Arc<RealtimeIngest>,
+}
+
+/// An engine and when it was swapped in (reported by `GET /status`), swapped together so that
+/// the time is always the engine's.
+struct Loaded {
+    engine: Arc<Engine>,
+    at: chrono::DateTime<chrono::Utc>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -58,9 +66,8 @@ impl AppState {
         let slots = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
         Self {
             inner: Arc::new(Inner {
-                engine: RwLock::new(None),
+                current: ArcSwapOption::empty(),
                 preparing: std::sync::atomic::AtomicBool::new(false),
-                loaded_at: RwLock::new(None),
                 slots,
                 cursors: CursorSigner::new(&settings.cursor_keys),
                 settings,
@@ -87,13 +94,7 @@ impl AppState {
     pub fn set_engine(&self, engine: Arc<Engine>) {
         engine.build_trip_based_on_demand(self.inner.settings.trip_based == TripBased::OnDemand);
         let prepare = Arc::clone(&engine);
-        let mut current =
-            self.inner.engine.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *current = Some(engine);
-        let mut loaded_at =
-            self.inner.loaded_at.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *loaded_at = Some(chrono::Utc::now());
-        drop(loaded_at);
+        self.inner.current.store(Some(Arc::new(Loaded { engine, at: chrono::Utc::now() })));
         self.prepare_trip_based(prepare);
     }
 
@@ -154,12 +155,13 @@ impl AppState {
 
     /// When the engine answering now was swapped in.
     pub fn loaded_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        *self.inner.loaded_at.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner.current.load().as_ref().map(|loaded| loaded.at)
     }
 
+    /// The engine answering now. Takes no lock: every query calls it.
     pub fn engine(&self) -> Result<Arc<Engine>, Error> {
-        let current = self.inner.engine.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        current.clone().ok_or(Error::NotLoaded)
+        let current = self.inner.current.load();
+        current.as_ref().map(|loaded| Arc::clone(&loaded.engine)).ok_or(Error::NotLoaded)
     }
 
     /// Runs `work` on the blocking pool with this thread's scratch buffers, once a query slot

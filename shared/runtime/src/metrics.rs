@@ -3,13 +3,15 @@
 
 use std::sync::{Arc, Mutex};
 
+mod lock_free;
+
 use http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+pub use self::lock_free::{AtomicHistogram, LabelledMetrics};
 
 /// The `method` label: one of the standard methods a client of ours sends, else `OTHER`, so a
 /// client sending made-up methods cannot grow the label set (each value is a new series).
@@ -62,13 +64,12 @@ pub struct RouteLabels {
     pub method: String,
 }
 
-type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
-
-/// The HTTP server's metrics.
+/// The HTTP server's metrics. Those every request updates take no lock ([`LabelledMetrics`],
+/// [`AtomicHistogram`]).
 #[derive(Clone, Debug)]
 pub struct HttpMetrics {
-    pub requests: Family<RequestLabels, Counter>,
-    pub request_duration: HistogramFamily,
+    pub requests: LabelledMetrics<RequestLabels, Counter>,
+    pub request_duration: LabelledMetrics<RouteLabels, AtomicHistogram>,
     pub requests_in_flight: Gauge,
     pub requests_shed: Counter,
     pub requests_timed_out: Counter,
@@ -80,8 +81,8 @@ pub struct HttpMetrics {
     pub ready: Gauge,
 }
 
-fn latency_histogram() -> Histogram {
-    Histogram::new([
+fn latency_histogram() -> AtomicHistogram {
+    AtomicHistogram::new(&[
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
     ])
 }
@@ -90,8 +91,8 @@ impl HttpMetrics {
     /// Creates the metrics and registers them in `registry`.
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = Self {
-            requests: Family::default(),
-            request_duration: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            requests: LabelledMetrics::new(Counter::default),
+            request_duration: LabelledMetrics::new(latency_histogram),
             requests_in_flight: Gauge::default(),
             requests_shed: Counter::default(),
             requests_timed_out: Counter::default(),

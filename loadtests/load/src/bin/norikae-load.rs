@@ -4,6 +4,8 @@
 //! keystroke), journey searches and departure boards, all drawn from the station list
 //! beside this crate. By default everything goes through the api at
 //! `http://127.0.0.1:8081/v1`; `--search-url` / `--route-url` send straight to the services.
+//! `--queries FILE --route-url URL` loads the route service alone instead: one kind of user,
+//! journey searches from a query file (route-bench's `queries.csv`), back to back.
 //! Every goose option works (`-u` users, `-r` start rate, `-t` run time,
 //! `--throttle-requests`, `--scenarios`, `--report-file`, …); `--profile ramp` turns `-u`
 //! and `-t` into a four-step ramp. After goose's own report it prints a summary: requests
@@ -19,7 +21,7 @@ use goose::config::GooseConfiguration;
 use goose::goose::GooseResponse;
 use goose::prelude::*;
 use norikae_load::stats::bucket_percentile;
-use norikae_load::{Endpoints, Plan, StationList, stations};
+use norikae_load::{Endpoints, Plan, QueryFile, StationList, stations};
 
 #[derive(Parser)]
 #[command(name = "norikae-load", about = "Rush-hour load test against a running Norikae")]
@@ -29,9 +31,18 @@ struct Args {
     #[arg(long, requires = "route_url", help_heading = "Norikae")]
     search_url: Option<String>,
     /// Journeys and departure boards go here instead of the host, e.g.
-    /// http://127.0.0.1:8083 (route service); needs --search-url too.
-    #[arg(long, requires = "search_url", help_heading = "Norikae")]
+    /// http://127.0.0.1:8083 (route service); needs --search-url too, unless --queries.
+    #[arg(long, help_heading = "Norikae")]
     route_url: Option<String>,
+    /// Route service only: every user searches journeys at --route-url, the next query of this
+    /// file each time (CSV `from,to,date,time`, e.g. loadtests/route-bench/queries.csv), in
+    /// place of the typing, journey and departure mix.
+    #[arg(long, requires = "route_url", help_heading = "Norikae")]
+    queries: Option<PathBuf>,
+    /// With --queries: the `window` of each search in seconds (0: depart-at, as route-bench's
+    /// depart-at figures; 3600: its 1-hour range).
+    #[arg(long, default_value_t = 0, requires = "queries", help_heading = "Norikae")]
+    window: u32,
     /// Station list [default: loadtests/load/stations.tsv].
     #[arg(long, help_heading = "Norikae")]
     stations: Option<PathBuf>,
@@ -62,14 +73,22 @@ const DEFAULT_RUN_TIME: &str = "30s";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();
-    let list_path = args.stations.clone().unwrap_or_else(|| stations::default_path().to_owned());
-    let plan = Arc::new(Plan::new(StationList::read(&list_path)?)?);
     let host = args.goose.host.clone().unwrap_or_else(|| DEFAULT_HOST.to_owned());
-    let endpoints = Arc::new(match (&args.search_url, &args.route_url) {
-        (Some(search), Some(route)) => Endpoints::direct(search, route)?,
-        _ => Endpoints::api(&host)?,
+    let endpoints = Arc::new(match (&args.search_url, &args.route_url, &args.queries) {
+        (Some(search), Some(route), None) => Endpoints::direct(search, route)?,
+        // Only the route base is used.
+        (None, Some(route), Some(_)) => Endpoints::direct(route, route)?,
+        (None, None, None) => Endpoints::api(&host)?,
+        (Some(_), _, Some(_)) => {
+            anyhow::bail!("--search-url: --queries sends journeys to --route-url only")
+        }
+        (Some(_), None, _) | (None, Some(_), None) => {
+            anyhow::bail!(
+                "--search-url and --route-url go together (or --route-url with --queries)"
+            )
+        }
+        (None, None, Some(_)) => anyhow::bail!("--queries needs --route-url"),
     });
-    let weights = parse_weights(&args.weights)?;
 
     let users = args.goose.users.unwrap_or(DEFAULT_USERS);
     let run_time = args.goose.run_time.clone().unwrap_or_else(|| DEFAULT_RUN_TIME.to_owned());
@@ -91,6 +110,59 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let scenarios = match &args.queries {
+        Some(path) => {
+            let queries = Arc::new(QueryFile::read(path)?);
+            vec![route_journeys(queries, endpoints.clone(), args.window)]
+        }
+        None => mix(&args, &endpoints)?,
+    };
+    let mut attack = GooseAttack::initialize_with_config(args.goose.clone())?;
+    for scenario in scenarios {
+        attack = attack.register_scenario(scenario);
+    }
+    attack = *attack.set_default(GooseDefault::Host, host.as_str())?;
+    attack = match &ramp_plan {
+        Some(test_plan) => *attack.set_default(GooseDefault::TestPlan, test_plan.as_str())?,
+        None => *attack
+            .set_default(GooseDefault::Users, users)?
+            .set_default(GooseDefault::IncreaseRate, users.to_string().as_str())?
+            .set_default(GooseDefault::RunTime, parse_seconds(&run_time)?)?,
+    };
+    let started = std::time::Instant::now();
+    let metrics = attack.execute().await.context("the load test failed")?;
+    print_summary(
+        &metrics,
+        &endpoints_label(&args, &host),
+        ramp_plan.as_deref(),
+        started.elapsed(),
+    );
+    Ok(())
+}
+
+/// The route-only user: journey searches from the query file, back to back.
+fn route_journeys(
+    queries: Arc<QueryFile>,
+    endpoints: Arc<Endpoints>,
+    window_secs: u32,
+) -> Scenario {
+    let function: TransactionFunction = Arc::new(move |user| {
+        let (queries, endpoints) = (queries.clone(), endpoints.clone());
+        Box::pin(async move {
+            let url = endpoints.journeys_in_window(queries.next_journey(), window_secs);
+            let response = user.get_named(&url, "route journeys").await?;
+            check_body(user, response, "journeys").await
+        })
+    });
+    scenario!("route-journeys")
+        .register_transaction(Transaction::new(function).set_name("search journeys (route)"))
+}
+
+/// The rush-hour mix: typing, journey and departure users by weight.
+fn mix(args: &Args, endpoints: &Arc<Endpoints>) -> anyhow::Result<Vec<Scenario>> {
+    let list_path = args.stations.clone().unwrap_or_else(|| stations::default_path().to_owned());
+    let plan = Arc::new(Plan::new(StationList::read(&list_path)?)?);
+    let weights = parse_weights(&args.weights)?;
     let keystroke_pause = Duration::from_millis(args.keystroke_ms);
     let typing = {
         let (plan, endpoints) = (plan.clone(), endpoints.clone());
@@ -142,28 +214,7 @@ async fn main() -> anyhow::Result<()> {
             .set_weight(weights[2])?
             .register_transaction(Transaction::new(function).set_name("departure board"))
     };
-
-    let mut attack = *GooseAttack::initialize_with_config(args.goose.clone())?
-        .register_scenario(typing)
-        .register_scenario(journeys)
-        .register_scenario(departures)
-        .set_default(GooseDefault::Host, host.as_str())?;
-    attack = match &ramp_plan {
-        Some(test_plan) => *attack.set_default(GooseDefault::TestPlan, test_plan.as_str())?,
-        None => *attack
-            .set_default(GooseDefault::Users, users)?
-            .set_default(GooseDefault::IncreaseRate, users.to_string().as_str())?
-            .set_default(GooseDefault::RunTime, parse_seconds(&run_time)?)?,
-    };
-    let started = std::time::Instant::now();
-    let metrics = attack.execute().await.context("the load test failed")?;
-    print_summary(
-        &metrics,
-        &endpoints_label(&args, &host),
-        ramp_plan.as_deref(),
-        started.elapsed(),
-    );
-    Ok(())
+    Ok(vec![typing, journeys, departures])
 }
 
 /// Records a failure when a 2xx answer is not JSON holding `field`.
@@ -231,8 +282,13 @@ fn parse_seconds(text: &str) -> anyhow::Result<usize> {
 }
 
 fn endpoints_label(args: &Args, host: &str) -> String {
-    match (&args.search_url, &args.route_url) {
-        (Some(search), Some(route)) => format!("search {search}, route {route} (direct)"),
+    match (&args.search_url, &args.route_url, &args.queries) {
+        (_, Some(route), Some(queries)) => format!(
+            "route {route} (direct), journeys from {} with window={}",
+            queries.display(),
+            args.window
+        ),
+        (Some(search), Some(route), _) => format!("search {search}, route {route} (direct)"),
         _ => format!("{host} (api)"),
     }
 }

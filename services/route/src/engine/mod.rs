@@ -11,7 +11,8 @@
 //! 2. **Tables**, built once per snapshot or service day: [`network`] (the timetable with
 //!    accessibility, reversed and compact [`walk_links`], the links [`walk_pruning`] keeps,
 //!    landmark [`bounds`]), [`raptor::day_tables`] (the trips running per day), the
-//!    Trip-Based transfers per day ([`trip_based`]'s `transfers`), [`fares`] (fare rules).
+//!    Trip-Based transfers per day ([`trip_based`]'s `transfers`), [`fares`] (fare rules);
+//!    the per-day caches keep their last few days in [`recent_days`], read without locks.
 //! 3. **Algorithms** over those tables: [`raptor`] (labels memory, the round loop, rule
 //!    boarding, journeys from labels), [`trip_based`] (its query over the transfers),
 //!    [`departures`] (next departures of a station), [`station_timetable`] (a station's day
@@ -36,6 +37,7 @@ mod prefetch;
 pub mod query;
 mod raptor;
 mod realtime_days;
+mod recent_days;
 mod scratch;
 pub mod service_kind;
 pub mod station_timetable;

@@ -3,11 +3,12 @@
 //! RAPTOR rounds search for the next trip; and the cache of the last few days built.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use norikae_realtime::{AddedTrip, Overlay};
 use norikae_timetable::{Pattern, PatternIdx, StopTime, Timetable, TripIdx};
 
+use crate::engine::recent_days::RecentDays;
 use crate::engine::types::INF;
 
 /// The trips of each pattern that run on one service day (positions within the pattern,
@@ -509,48 +510,34 @@ pub(crate) struct SlotTrips<'a> {
     pub(crate) live: Option<LiveBlock<'a>>,
 }
 
-/// The day tables of the last few service days used. A day is built outside the lock, once
-/// (queries wanting it meanwhile wait for that build, and only they: the others go on with
-/// their days); when full, the day used longest ago goes.
-#[derive(Default)]
+/// The day tables of the last few service days used, read without a lock
+/// ([`RecentDays`]). A day is built once, outside any lock shared with other days: queries
+/// wanting it meanwhile wait for that build, and only they (the others go on with their
+/// days); when full, the day used longest ago goes.
 pub(crate) struct DayCache {
-    days: Mutex<DayCacheInner>,
-}
-
-#[derive(Default)]
-struct DayCacheInner {
-    /// Per service day: its tables and when it was last asked for (a counter).
-    entries: HashMap<u32, (DaySlot, u64)>,
-    uses: u64,
+    days: RecentDays<DaySlot>,
 }
 
 /// One service day's tables, filled by the first query that needs them.
 type DaySlot = Arc<OnceLock<Arc<DayTrips>>>;
+
+impl Default for DayCache {
+    fn default() -> Self {
+        Self { days: RecentDays::new(Self::CAPACITY) }
+    }
+}
 
 impl DayCache {
     /// Days kept (about 15 MB each on New York, twice that once arrive-by searches used it).
     const CAPACITY: usize = 8;
 
     pub(crate) fn get(&self, day: u32, build: impl FnOnce() -> DayTrips) -> Arc<DayTrips> {
-        let slot = {
-            let mut inner = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            inner.uses += 1;
-            let now = inner.uses;
-            if !inner.entries.contains_key(&day) && inner.entries.len() >= Self::CAPACITY {
-                let oldest = inner.entries.iter().min_by_key(|(_, (_, used))| *used);
-                if let Some(&oldest) = oldest.map(|(day, _)| day) {
-                    inner.entries.remove(&oldest);
-                }
-            }
-            let entry = inner.entries.entry(day).or_default();
-            entry.1 = now;
-            Arc::clone(&entry.0)
-        };
+        let slot = self.days.get_or_insert_with(day, DaySlot::default);
         Arc::clone(slot.get_or_init(|| Arc::new(build())))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entries.len()
+        self.days.len()
     }
 }
 
@@ -619,5 +606,34 @@ mod tests {
         slow.join().expect("the slow build finishes");
         assert!(other_day.is_ok(), "day 1 was served while day 0 was being built");
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn concurrent_gets_build_each_day_once() {
+        const THREADS: usize = 8;
+        const DAYS: u32 = 3;
+        let timetable = bundled_timetable();
+        let cache = DayCache::default();
+        let builds: Vec<AtomicUsize> = (0..DAYS).map(|_| AtomicUsize::new(0)).collect();
+        let start = std::sync::Barrier::new(THREADS);
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (cache, builds, start, timetable) = (&cache, &builds, &start, &timetable);
+                scope.spawn(move || {
+                    start.wait();
+                    // Each thread asks for every day, from a different first day, many times.
+                    for round in 0..50 {
+                        let day = (thread as u32 + round) % DAYS;
+                        cache.get(day, || {
+                            builds[day as usize].fetch_add(1, Ordering::SeqCst);
+                            DayTrips::build(timetable, day)
+                        });
+                    }
+                });
+            }
+        });
+        let per_day: Vec<usize> = builds.iter().map(|count| count.load(Ordering::SeqCst)).collect();
+        assert_eq!(per_day, vec![1; DAYS as usize], "one build per day");
+        assert_eq!(cache.len(), DAYS as usize);
     }
 }

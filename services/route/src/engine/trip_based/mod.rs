@@ -28,8 +28,7 @@ mod generate;
 mod search;
 mod transfers;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -39,6 +38,7 @@ pub(crate) use self::search::{Departures, Search, search};
 pub(crate) use self::transfers::DayTransfers;
 use self::transfers::TripDay;
 use super::network::Network;
+use super::recent_days::RecentDays;
 use super::types::{Direction, Frame};
 
 /// One service day's transfers, once built.
@@ -51,11 +51,9 @@ enum Built {
 }
 
 /// The transfers of the service days built so far, and whether and how a search gets them.
-#[derive(Default)]
 pub(crate) struct Cache {
-    /// Per service day: its transfers and when they were last used (a counter).
-    days: Mutex<HashMap<u32, (Built, u64)>>,
-    uses: AtomicUsize,
+    /// Per service day: its transfers, read without a lock ([`RecentDays`]).
+    days: RecentDays<Built>,
     /// One build at a time (each uses the threads it is given).
     building: Mutex<()>,
     /// Searches build missing days themselves (small feeds and tests) instead of leaving
@@ -65,35 +63,29 @@ pub(crate) struct Cache {
     searches: AtomicU64,
 }
 
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            days: RecentDays::new(Self::CAPACITY),
+            building: Mutex::new(()),
+            on_demand: AtomicBool::new(false),
+            searches: AtomicU64::new(0),
+        }
+    }
+}
+
 impl Cache {
     /// Days kept: a query needs three, and the next date's third is built before midnight.
     const CAPACITY: usize = 4;
 
     /// The day's transfers, if built (`None`: not yet).
     fn get(&self, day: u32) -> Option<Built> {
-        let mut days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = self.uses.fetch_add(1, Ordering::Relaxed) as u64;
-        let entry = days.get_mut(&day)?;
-        entry.1 = now;
-        Some(entry.0.clone())
+        self.days.get(day)
     }
 
     /// The day's transfers, if built, without counting it as used.
     fn peek(&self, day: u32) -> Option<Built> {
-        let days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        days.get(&day).map(|(built, _)| built.clone())
-    }
-
-    fn insert(&self, day: u32, built: Built) {
-        let mut days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = self.uses.fetch_add(1, Ordering::Relaxed) as u64;
-        if !days.contains_key(&day) && days.len() >= Self::CAPACITY {
-            let oldest = days.iter().min_by_key(|(_, (_, used))| *used).map(|(day, _)| *day);
-            if let Some(oldest) = oldest {
-                days.remove(&oldest);
-            }
-        }
-        days.insert(day, (built, now));
+        self.days.peek(day)
     }
 
     /// Builds the transfers of the service days a query on `date` reads (the days before, of
@@ -148,7 +140,7 @@ impl Cache {
             bytes: transfers.as_ref().map_or(0, |day| day.bytes()),
             secs: started.elapsed().as_secs_f64(),
         };
-        self.insert(day, transfers.map_or(Built::Unfit, Built::Transfers));
+        self.days.insert(day, transfers.map_or(Built::Unfit, Built::Transfers));
         Some(prepared)
     }
 
@@ -161,11 +153,12 @@ impl Cache {
     /// The service days whose transfers are built (those whose trips do not fit the layout
     /// left out), in order.
     pub(crate) fn dates(&self, timetable: &Timetable) -> Vec<NaiveDate> {
-        let days = self.days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut dates: Vec<NaiveDate> = days
-            .iter()
-            .filter(|(_, (built, _))| matches!(built, Built::Transfers(_)))
-            .map(|(&day, _)| timetable.date_of_day(day))
+        let mut dates: Vec<NaiveDate> = self
+            .days
+            .entries()
+            .into_iter()
+            .filter(|(_, built)| matches!(built, Built::Transfers(_)))
+            .map(|(day, _)| timetable.date_of_day(day))
             .collect();
         dates.sort_unstable();
         dates
