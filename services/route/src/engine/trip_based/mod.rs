@@ -28,6 +28,7 @@ mod generate;
 mod search;
 mod transfers;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
