@@ -159,6 +159,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("live_late", "{minutes}分遅れ（{time}発）", "{minutes} min late (leaves {time})"),
     ("live_late_arrival", "{minutes}分遅れ（{time}着）", "{minutes} min late (arrives {time})"),
     ("live_on_time", "定刻", "On time"),
+    ("live_added", "臨時便", "Extra service"),
     ("live_cancelled", "運休", "Cancelled"),
     ("live_platform", "のりば変更: {platform}", "Platform changed: {platform}"),
     ("walk_detail", "徒歩{duration}（{distance}）", "Walk {duration} ({distance})"),

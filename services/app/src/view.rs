@@ -335,6 +335,7 @@ impl LegView {
                     live_departure: ride.realtime.as_ref().map(|live| {
                         live_text(
                             live.cancelled,
+                            live.added,
                             live.departure_delay_secs,
                             &live.expected_departure,
                             "live_late",
@@ -344,9 +345,14 @@ impl LegView {
                             lang,
                         )
                     }),
-                    live_arrival: ride.realtime.as_ref().filter(|live| !live.cancelled).map(
-                        |live| {
+                    // An added trip's arrival has no timetable to be on time against.
+                    live_arrival: ride
+                        .realtime
+                        .as_ref()
+                        .filter(|live| !live.cancelled && !live.added)
+                        .map(|live| {
                             live_text(
+                                false,
                                 false,
                                 live.arrival_delay_secs,
                                 &live.expected_arrival,
@@ -356,8 +362,7 @@ impl LegView {
                                     .and_then(|stop| stop.platform.as_deref()),
                                 lang,
                             )
-                        },
-                    ),
+                        }),
                     trip_url: trip_url(ride),
                 }
             }
@@ -399,6 +404,7 @@ impl LegView {
 /// on time; a changed platform after it.
 fn live_text(
     cancelled: bool,
+    added: bool,
     delay_secs: i64,
     expected: &str,
     late_key: &str,
@@ -407,6 +413,9 @@ fn live_text(
 ) -> String {
     let state = if cancelled {
         lang.fill("live_cancelled", &[])
+    } else if added {
+        // The feed's own trip: no timetable to be late against.
+        lang.fill("live_added", &[])
     } else if delay_secs >= 60 {
         let minutes = (delay_secs / 60).to_string();
         lang.fill(late_key, &[("minutes", &minutes), ("time", &clock(expected))])
@@ -507,6 +516,7 @@ impl BoardGroupView {
                     live: departure.realtime.as_ref().map(|live| {
                         live_text(
                             live.cancelled,
+                            false,
                             live.delay_secs,
                             &live.expected,
                             "live_late",
@@ -764,6 +774,14 @@ mod tests {
         let cancelled = LegView::new(&leg(true), Lang::Ja);
         assert_eq!(cancelled.live_departure.as_deref(), Some("運休"));
         assert_eq!(cancelled.live_arrival, None);
+        let mut extra = leg(false);
+        if let AlertedLeg::Transit(ride) = &mut extra {
+            let live = ride.leg.realtime.as_mut().expect("the leg has realtime");
+            (live.added, live.departure_delay_secs, live.arrival_delay_secs) = (true, 0, 0);
+        }
+        let added = LegView::new(&extra, Lang::Ja);
+        assert_eq!(added.live_departure.as_deref(), Some("臨時便"), "the feed added the trip");
+        assert_eq!(added.live_arrival, None, "no timetable to be on time against");
     }
 
     #[test]

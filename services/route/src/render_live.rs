@@ -53,6 +53,7 @@ pub fn journey(
                 departure_delay_secs: 0,
                 arrival_delay_secs: 0,
                 cancelled: false,
+                added: true,
                 skips_boarding: false,
                 skips_alighting: false,
                 departure_platform: None,
@@ -83,6 +84,7 @@ pub fn journey(
             departure_delay_secs: live.departure_delay(scheduled, board_position).unwrap_or(0),
             arrival_delay_secs: live.arrival_delay(scheduled, alight_position).unwrap_or(0),
             cancelled: live.cancelled,
+            added: false,
             skips_boarding: board.is_some_and(|stop| stop.skipped()),
             skips_alighting: alight.is_some_and(|stop| stop.skipped()),
             departure_platform: live

@@ -173,6 +173,7 @@ async fn pushed_delays_and_cancellations_recheck_journeys_and_boards() {
         let live = rechecked.realtime.expect("its ride is checked against the delay");
         assert_eq!((live.departure_delay_secs, live.arrival_delay_secs), (240, 240));
         assert!(!live.cancelled);
+        assert!(!live.added, "a timetabled trip running late");
         assert_eq!(rechecked.departure, live.expected_departure, "searched on the expected times");
         assert_eq!(rechecked.arrival, live.expected_arrival);
         assert_eq!(seconds_between(&ride.departure, &rechecked.departure), 240);
@@ -411,6 +412,7 @@ async fn an_added_trip_on_a_patterns_stops_is_ridden_and_an_unmatched_one_counte
     assert_eq!(added_ride.departure, ride.departure);
     let live = added_ride.realtime.expect("an added trip's leg is realtime");
     assert_eq!(live.expected_arrival, added_ride.arrival);
+    assert!(live.added, "the leg says the feed added its trip");
     // The trip page knows only the timetable's trips.
     let response = service
         .client

@@ -193,6 +193,10 @@ pub struct LegRealtime {
     pub arrival_delay_secs: i64,
     /// The trip does not run: the journey cannot be made as planned.
     pub cancelled: bool,
+    /// A trip the realtime feed added (not in the timetable): its times are the feed's, its
+    /// delays 0, and its id is unknown to the trip and timetable pages.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub added: bool,
     /// The vehicle does not stop to board or to alight where the leg says.
     pub skips_boarding: bool,
     pub skips_alighting: bool,
@@ -432,8 +436,8 @@ pub struct RealtimeStatus {
     pub trips_updated: u64,
     pub trips_cancelled: u64,
     pub trips_added: u64,
-    /// Added trips whose stops are no pattern's (a new route, a detour): shown, but the
-    /// searches do not board them.
+    /// Added trips whose stops are no pattern's (a new route, a detour): counted here, but
+    /// neither boarded by the searches nor on departure boards.
     #[serde(default)]
     pub added_unsearched: u64,
     pub alerts: u64,
