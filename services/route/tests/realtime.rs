@@ -259,19 +259,7 @@ async fn pushing_is_refused_without_a_configured_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configured_sources_are_polled_with_validators() {
     // A producer answering the simulated feed with an ETag, 304 to a matching If-None-Match.
-    let timetable = common::timetable();
-    let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("date");
-    let options = norikae_realtime::sim::SimOptions {
-        seed: 3,
-        date,
-        from_secs: 8 * 3600,
-        to_secs: 9 * 3600,
-        delayed_share: 0.5,
-        max_delay_secs: 600,
-        cancel_one: true,
-        now: chrono::Utc::now().timestamp(),
-    };
-    let body = norikae_realtime::sim::feed_message(&timetable, "fukuoka", &options).encode_to_vec();
+    let body = simulated_fukuoka(3);
     let not_modified = Arc::new(AtomicUsize::new(0));
     let producer = {
         let not_modified = Arc::clone(&not_modified);
@@ -429,19 +417,7 @@ async fn an_added_trip_on_a_patterns_stops_is_ridden_and_an_unmatched_one_counte
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polled_sources_apply_together_and_a_bad_one_is_refused_alone() {
-    let timetable = common::timetable();
-    let date = chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("date");
-    let options = norikae_realtime::sim::SimOptions {
-        seed: 5,
-        date,
-        from_secs: 8 * 3600,
-        to_secs: 9 * 3600,
-        delayed_share: 0.5,
-        max_delay_secs: 600,
-        cancel_one: true,
-        now: chrono::Utc::now().timestamp(),
-    };
-    let body = norikae_realtime::sim::feed_message(&timetable, "fukuoka", &options).encode_to_vec();
+    let body = simulated_fukuoka(5);
     let producer = axum::Router::new()
         .route("/fukuoka", axum::routing::get(move || async move { body.clone() }))
         .route("/junk", axum::routing::get(|| async { vec![0x0a_u8, 0xff, 0xff] }));
@@ -473,4 +449,21 @@ async fn polled_sources_apply_together_and_a_bad_one_is_refused_alone() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the good source was not applied beside the refused one");
+}
+
+/// A simulated TripUpdates message for Fukuoka on 2019-06-05, 08:00–09:00: half the trips
+/// late by up to ten minutes, one cancelled (`seed` picks which).
+fn simulated_fukuoka(seed: u64) -> Vec<u8> {
+    let timetable = common::timetable();
+    let options = norikae_realtime::sim::SimOptions {
+        seed,
+        date: chrono::NaiveDate::from_ymd_opt(2019, 6, 5).expect("date"),
+        from_secs: 8 * 3600,
+        to_secs: 9 * 3600,
+        delayed_share: 0.5,
+        max_delay_secs: 600,
+        cancel_one: true,
+        now: chrono::Utc::now().timestamp(),
+    };
+    norikae_realtime::sim::feed_message(&timetable, "fukuoka", &options).encode_to_vec()
 }
