@@ -38,7 +38,8 @@ async fn lines_timetables_first_and_last_trains_answer_as_documented() {
     let limit = schema_of(&document, parameter(&document, "/v1/routes", "limit"));
     assert_eq!((limit["minimum"].as_u64(), limit["maximum"].as_u64()), (Some(1), Some(500)));
     let mode = schema_of(&document, parameter(&document, "/v1/routes", "mode"));
-    assert!(mode["pattern"].as_str().is_some_and(|pattern| pattern.contains("subway")), "{mode}");
+    let modes = mode["enum"].as_array().expect("the modes as an enum for code generators");
+    assert!(modes.iter().any(|mode| mode == "subway") && modes.len() == 13, "{mode}");
     let direction =
         schema_of(&document, parameter(&document, "/v1/stations/{id}/timetable", "direction"));
     assert_eq!((direction["minimum"].as_u64(), direction["maximum"].as_u64()), (Some(0), Some(1)));
@@ -151,11 +152,20 @@ async fn lines_timetables_first_and_last_trains_answer_as_documented() {
     assert_eq!(holiday.status, 200, "{}", holiday.body);
     assert_eq!(
         (holiday.body["service_day"].as_str(), holiday.body["holiday_name"].as_str()),
-        (Some("holiday"), Some("海の日"))
+        (Some("saturday_and_holiday"), Some("海の日")),
+        "the subway runs one timetable on Saturdays, Sundays and holidays"
     );
     assert!(holiday.body["departures"].as_u64() < weekday.body["departures"].as_u64());
     let saturday = api.get(&path("direction=1&date=2019-06-08")).await;
-    assert_eq!(saturday.body["service_day"], "saturday", "{}", saturday.body);
+    assert_eq!(saturday.body["service_day"], "saturday_and_holiday", "{}", saturday.body);
+    // A substitute holiday on which the feed runs its weekday service is a weekday.
+    let substitute = api.get(&path("direction=0&date=2020-02-24")).await;
+    assert_eq!(
+        (substitute.body["service_day"].as_str(), substitute.body["holiday_name"].as_str()),
+        (Some("weekday"), Some("振替休日")),
+        "{}",
+        substitute.body
+    );
 
     for (query, field, status) in [
         ("date=2019-06-05", "direction", 400),

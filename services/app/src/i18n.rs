@@ -191,6 +191,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("service_weekday", "平日", "Weekdays"),
     ("service_saturday", "土曜", "Saturdays"),
     ("service_holiday", "休日", "Sundays and holidays"),
+    ("service_saturday_and_holiday", "土休日", "Saturdays, Sundays and holidays"),
     ("hour", "時", "Hour"),
     ("minutes", "分", "Minutes"),
     ("timetable_markers", "記号", "Markers"),

@@ -578,6 +578,7 @@ impl TimetableView {
             ServiceDayKind::Weekday => "weekday",
             ServiceDayKind::Saturday => "saturday",
             ServiceDayKind::Holiday => "holiday",
+            ServiceDayKind::SaturdayAndHoliday => "saturday_and_holiday",
         };
         let mut service_day = lang.text(&format!("service_{kind}")).to_owned();
         if let Some(name) = &timetable.holiday_name {

@@ -358,7 +358,10 @@ async fn journey(client: &Client, app: &str) {
     assert!(!minutes.is_empty());
     let service = wait_for(client, "[data-service-day]").await;
     let kind = service.attr("data-service-day").await.expect("kind").unwrap_or_default();
-    assert!(["weekday", "saturday", "holiday"].contains(&kind.as_str()), "service day {kind}");
+    assert!(
+        ["weekday", "saturday", "holiday", "saturday_and_holiday"].contains(&kind.as_str()),
+        "service day {kind}"
+    );
     let said = service.text().await.expect("service day text");
     assert!(["平日", "土曜", "休日"].iter().any(|word| said.contains(word)), "named: {said}");
     screenshot(client, "05b-timetable").await;

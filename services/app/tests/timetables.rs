@@ -20,7 +20,7 @@ async fn a_station_links_each_line_to_its_timetable() {
     let (status, html) = get(&timetable).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("data-timetable"), "a timetable: {html}");
-    assert!(html.contains("休日（海の日）"), "Marine Day runs the holiday timetable: {html}");
+    assert!(html.contains("土休日（海の日）"), "Marine Day runs the 土日祝 timetable: {html}");
     assert!(html.contains("data-hour=\"24\""), "the last trains at 24 o'clock: {html}");
     assert!(html.contains("空港線"));
 

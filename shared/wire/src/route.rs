@@ -217,7 +217,7 @@ pub struct RouteInfo {
     pub color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_color: Option<String>,
-    /// `bus`, `subway`, `rail`, …
+    /// `bus`, `subway`, `rail`, … (one of [`LineMode`]'s names).
     pub mode: String,
     pub agency_id: String,
     pub agency_name: String,
@@ -527,6 +527,26 @@ pub struct RealtimeAlertText {
     pub description: String,
 }
 
+/// A line's mode, as lines name it and the `mode` filter takes it: GTFS route types, the
+/// extended ones folded into these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LineMode {
+    Tram,
+    Subway,
+    Rail,
+    Bus,
+    Ferry,
+    CableTram,
+    AerialLift,
+    Funicular,
+    Trolleybus,
+    Monorail,
+    Coach,
+    Taxi,
+    Other,
+}
+
 /// How `GET /journeys` orders its journeys (早 / 楽 / 安); without it, by departure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -567,7 +587,7 @@ pub struct RoutesParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agency: Option<String>,
     /// Lines of this mode only.
-    #[param(value_type = Option<String>, example = "subway", pattern = "^(tram|subway|rail|bus|ferry|cable_tram|aerial_lift|funicular|trolleybus|monorail|coach|taxi|other)$")]
+    #[param(value_type = Option<LineMode>, inline, example = "subway")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// Lines calling at this station (station or stop id, `FEED:ID`).
@@ -657,7 +677,8 @@ pub struct TimetableParams {
     pub lang: Option<String>,
 }
 
-/// Which timetable a date runs, as Japanese timetables name it.
+/// Which timetable a date runs, as Japanese timetables name it: the kind of day the
+/// services running that date are made for, by the days the feed's calendar runs them on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceDayKind {
@@ -665,8 +686,11 @@ pub enum ServiceDayKind {
     Weekday,
     /// 土曜: Saturday, not a holiday.
     Saturday,
-    /// 休日: Sundays and Japanese national holidays (振替休日 and 国民の休日 included).
+    /// 休日: Sundays and, on Japanese lines, national holidays (振替休日 and 国民の休日
+    /// included).
     Holiday,
+    /// 土休日: one timetable for Saturdays, Sundays and holidays.
+    SaturdayAndHoliday,
 }
 
 /// `GET /stations/{id}/timetable`: a line's departures from a station over one service day
@@ -681,9 +705,12 @@ pub struct TimetableResponse {
     pub direction_id: Option<u8>,
     /// The service day (`YYYY-MM-DD`).
     pub date: String,
-    /// The kind of day by the calendar (weekday / Saturday / holiday).
+    /// The kind of timetable the day's services are (weekday / Saturday / holiday /
+    /// Saturday-and-holiday), by the days the feed's calendar runs them on: a holiday on
+    /// which the feed runs its weekday service is `weekday`, named in `holiday_name`.
     pub service_day: ServiceDayKind,
-    /// The national holiday's name (`海の日`, `振替休日`, …) when the date is one.
+    /// The national holiday's name (`海の日`, `振替休日`, …) when the date is one (Japanese
+    /// lines).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holiday_name: Option<String>,
     /// The headsign most departures show (they carry no marker).

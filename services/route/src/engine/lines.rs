@@ -145,6 +145,17 @@ mod tests {
     }
 
     #[test]
+    fn every_mode_is_one_the_document_lists() {
+        // Every route type, basic and extended, folds into a mode the OpenAPI enum names.
+        for route_type in 0..=1800 {
+            let mode = norikae_timetable::Mode::from_route_type(route_type).as_str();
+            let listed: Result<norikae_wire::route::LineMode, _> =
+                serde_json::from_value(serde_json::Value::from(mode));
+            assert!(listed.is_ok(), "route_type {route_type}: `{mode}` is not a LineMode");
+        }
+    }
+
+    #[test]
     fn the_kuko_line_runs_both_ways_between_meinohama_and_the_airport() {
         let tt = timetable();
         let route = tt.route_by_id("fukuoka:空港線").expect("the Kuko line");

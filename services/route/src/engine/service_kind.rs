@@ -1,6 +1,12 @@
 //! Which timetable a date runs, as Japanese timetables name it: 平日 (weekday), 土曜 (Saturday)
 //! or 休日 (Sundays and national holidays), with the holiday's name.
 //!
+//! A line's timetable is named from the feed's calendar ([`ServiceKind::of_services`]): the
+//! services running that day say which kind of day they are made for by the days they run
+//! on, so a feed that runs its weekday service on a substitute holiday shows 平日 that day.
+//! National holidays count as holidays for lines whose agency keeps Japan's time
+//! (`Asia/Tokyo`); elsewhere only Sundays do.
+//!
 //! The national holidays follow the Act on National Holidays (国民の祝日に関する法律) as
 //! amended up to 2026, for the years 2000 to 2099 (outside them only Sundays are holidays):
 //! fixed days, the "Happy Monday" days, the equinoxes by the usual formula of the National
@@ -10,6 +16,7 @@
 //! `holiday_jp` fetches a list over the network at run time), so it is derived here.
 
 use chrono::{Datelike, NaiveDate, Weekday};
+use norikae_timetable::{ServiceIdx, Timetable};
 
 /// The timetable a date runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +25,27 @@ pub enum ServiceKind {
     Saturday,
     /// Sundays and national holidays.
     Holiday,
+    /// 土休日: Saturdays, Sundays and national holidays alike (a calendar's kind, never a
+    /// date's).
+    SaturdayAndHoliday,
+}
+
+/// The kinds a date can be, as indices.
+#[derive(Clone, Copy)]
+enum DayKind {
+    Weekday = 0,
+    Saturday = 1,
+    Holiday = 2,
+}
+
+impl DayKind {
+    fn of(kind: ServiceKind) -> Self {
+        match kind {
+            ServiceKind::Weekday => Self::Weekday,
+            ServiceKind::Saturday => Self::Saturday,
+            ServiceKind::Holiday | ServiceKind::SaturdayAndHoliday => Self::Holiday,
+        }
+    }
 }
 
 impl ServiceKind {
@@ -34,11 +62,87 @@ impl ServiceKind {
         (kind, None)
     }
 
+    /// The kind of day `date` is on a network where national holidays are (`japanese`) or
+    /// are not holidays, with the holiday's name.
+    pub fn of_day(date: NaiveDate, japanese: bool) -> (Self, Option<&'static str>) {
+        if japanese {
+            return Self::of(date);
+        }
+        let kind = match date.weekday() {
+            Weekday::Sun => Self::Holiday,
+            Weekday::Sat => Self::Saturday,
+            _ => Self::Weekday,
+        };
+        (kind, None)
+    }
+
+    /// The kind of timetable that `services` (one per departure listed, repeats allowed) make
+    /// on `date`, from the calendar: how many of the weekdays, Saturdays and holidays
+    /// between its first and last day each departure's service runs on, averaged over the
+    /// departures. Kinds of day run on at least half the time are the timetable's: weekdays
+    /// alone make 平日, Saturdays alone 土曜, holidays alone 休日, Saturdays and holidays
+    /// 土休日; other mixes (a service running daily) and a date with no departure take the
+    /// date's own kind. The holiday's name is the date's.
+    pub fn of_services(
+        tt: &Timetable,
+        services: impl IntoIterator<Item = ServiceIdx>,
+        date: NaiveDate,
+        japanese: bool,
+    ) -> (Self, Option<&'static str>) {
+        let (own, holiday_name) = Self::of_day(date, japanese);
+        let mut departures: Vec<(ServiceIdx, u32)> = Vec::new();
+        for service in services {
+            match departures.iter_mut().find(|(seen, _)| *seen == service) {
+                Some((_, count)) => *count += 1,
+                None => departures.push((service, 1)),
+            }
+        }
+        let days: Vec<DayKind> = (0..tt.meta.num_days)
+            .map(|day| DayKind::of(Self::of_day(tt.date_of_day(day), japanese).0))
+            .collect();
+        // Per kind of day (weekday, Saturday, holiday): the share of such days run on.
+        let mut coverage = [0.0f64; 3];
+        let mut total = 0u32;
+        for (service, count) in departures {
+            let runs = |day: &usize| tt.service_runs(service, *day as u32);
+            let (Some(first), Some(last)) =
+                ((0..days.len()).find(runs), (0..days.len()).rev().find(runs))
+            else {
+                continue;
+            };
+            let (mut run, mut all) = ([0u32; 3], [0u32; 3]);
+            for day in first..=last {
+                all[days[day] as usize] += 1;
+                run[days[day] as usize] += u32::from(runs(&day));
+            }
+            for kind in 0..3 {
+                if all[kind] > 0 {
+                    coverage[kind] +=
+                        f64::from(count) * f64::from(run[kind]) / f64::from(all[kind]);
+                }
+            }
+            total += count;
+        }
+        if total == 0 {
+            return (own, holiday_name);
+        }
+        let runs = coverage.map(|covered| covered / f64::from(total) >= 0.5);
+        let kind = match runs {
+            [true, false, false] => Self::Weekday,
+            [false, true, false] => Self::Saturday,
+            [false, false, true] => Self::Holiday,
+            [false, true, true] => Self::SaturdayAndHoliday,
+            _ => own,
+        };
+        (kind, holiday_name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Weekday => "weekday",
             Self::Saturday => "saturday",
             Self::Holiday => "holiday",
+            Self::SaturdayAndHoliday => "saturday_and_holiday",
         }
     }
 }
@@ -212,5 +316,8 @@ mod tests {
         assert_eq!(ServiceKind::of(date("2025-07-21")), (ServiceKind::Holiday, Some("海の日")));
         // A holiday on a Saturday is a holiday.
         assert_eq!(ServiceKind::of(date("2025-05-03")).0, ServiceKind::Holiday);
+        // Outside Japan a Japanese holiday is a plain day.
+        assert_eq!(ServiceKind::of_day(date("2025-07-21"), false), (ServiceKind::Weekday, None));
+        assert_eq!(ServiceKind::of_day(date("2025-07-20"), false), (ServiceKind::Holiday, None));
     }
 }

@@ -111,7 +111,13 @@ pub fn build(
     departures.sort_by_key(|departure| (departure.trip, departure.secs));
     departures.dedup_by_key(|departure| departure.trip);
     departures.sort_by_key(|departure| (departure.secs, departure.trip));
-    let (service, holiday_name) = ServiceKind::of(date);
+    let agency = &tt.agencies[tt.routes[route.idx()].agency.idx()];
+    let (service, holiday_name) = ServiceKind::of_services(
+        tt,
+        departures.iter().map(|departure| tt.trip_services[departure.trip.idx()]),
+        date,
+        agency.timezone == "Asia/Tokyo",
+    );
     Ok(StationTimetable { station, route, direction_id, date, service, holiday_name, departures })
 }
 
@@ -196,9 +202,10 @@ mod tests {
         assert_eq!(directions_at(tt, tenjin, kuko), [Some(0), Some(1)]);
         for (on, kind) in [
             ("2019-06-05", ServiceKind::Weekday),
-            ("2019-06-08", ServiceKind::Saturday),
-            ("2019-06-09", ServiceKind::Holiday),
-            ("2019-07-15", ServiceKind::Holiday),
+            // The subway runs one timetable on Saturdays, Sundays and holidays (土日祝).
+            ("2019-06-08", ServiceKind::SaturdayAndHoliday),
+            ("2019-06-09", ServiceKind::SaturdayAndHoliday),
+            ("2019-07-15", ServiceKind::SaturdayAndHoliday),
         ] {
             let timetable = build(tt, tenjin, kuko, Some(0), date(on)).expect("a timetable");
             assert_eq!(timetable.service, kind, "{on}");
@@ -212,6 +219,24 @@ mod tests {
         let weekday = build(tt, tenjin, kuko, Some(0), date("2019-06-05")).expect("weekday");
         let sunday = build(tt, tenjin, kuko, Some(0), date("2019-06-09")).expect("sunday");
         assert!(weekday.departures.len() > sunday.departures.len(), "fewer trains on Sundays");
+    }
+
+    #[test]
+    fn the_day_is_named_by_the_services_that_run_it() {
+        let tt = timetable();
+        let tenjin = tt.station_by_id("fukuoka:8").expect("Tenjin");
+        let kuko = tt.route_by_id("fukuoka:空港線").expect("Kuko line");
+        // The feed runs its weekday service on this substitute holiday (it was published
+        // before the holiday moved): the timetable is the weekday one, the holiday named.
+        let substitute = build(tt, tenjin, kuko, Some(0), date("2020-02-24")).expect("a day");
+        assert_eq!(substitute.service, ServiceKind::Weekday);
+        assert_eq!(substitute.holiday_name, Some("振替休日"));
+        let weekday = build(tt, tenjin, kuko, Some(0), date("2020-02-25")).expect("a day");
+        assert_eq!(substitute.departures.len(), weekday.departures.len());
+        // A holiday on which the Saturday-and-holiday service runs.
+        let marine_day = build(tt, tenjin, kuko, Some(0), date("2019-07-15")).expect("a day");
+        assert_eq!(marine_day.service, ServiceKind::SaturdayAndHoliday);
+        assert_eq!(marine_day.holiday_name, Some("海の日"));
     }
 
     #[test]

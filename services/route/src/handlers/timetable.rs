@@ -73,6 +73,7 @@ pub async fn timetable(
                     ServiceKind::Weekday => wire::ServiceDayKind::Weekday,
                     ServiceKind::Saturday => wire::ServiceDayKind::Saturday,
                     ServiceKind::Holiday => wire::ServiceDayKind::Holiday,
+                    ServiceKind::SaturdayAndHoliday => wire::ServiceDayKind::SaturdayAndHoliday,
                 },
                 holiday_name: timetable.holiday_name.map(str::to_owned),
                 headsign: main,
