@@ -228,6 +228,33 @@ fn translations_in_the_current_form_and_extended_route_types() {
 }
 
 #[test]
+fn chinese_names_keep_their_script_subtags_through_the_snapshot() {
+    // Taiwanese (zh-TW), simplified (zh-Hans) and a kana reading, as feeds for visitors
+    // give them; the names must stay reachable by script after a snapshot's round trip.
+    let translations = "table_name,field_name,language,translation,record_id,record_sub_id,field_value\n\
+        stops,stop_name,zh-TW,阿爾法廣場,X,,\n\
+        stops,stop_name,zh-Hans,阿尔法广场,X,,\n\
+        stops,stop_name,ja-Hrkt,あるふぁ,X,,\n\
+        stops,stop_name,en,Alpha Square,X,,\n";
+    let (imported, _) = import_files(&with(base_feed(), "translations.txt", translations));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("timetable.snapshot");
+    norikae_timetable::snapshot::write(&imported, &path).expect("write the snapshot");
+    let loaded = norikae_timetable::snapshot::load(&path).expect("load the snapshot");
+    for timetable in [&imported, &loaded] {
+        let x = &timetable.stops[timetable.stop_by_id("t:X").expect("X").idx()];
+        assert_eq!(x.name.get("zh-Hant"), "阿爾法廣場", "traditional script: zh-TW");
+        assert_eq!(x.name.get("zh-TW"), "阿爾法廣場");
+        assert_eq!(x.name.get("zh-Hant-HK"), "阿爾法廣場", "same language and script");
+        assert_eq!(x.name.get("zh-Hans"), "阿尔法广场");
+        assert_eq!(x.name.get("zh-CN"), "阿尔法广场", "mainland China writes Hans");
+        assert_eq!(x.name.get("ja-Hrkt"), "あるふぁ");
+        assert_eq!(x.name.get("en-GB"), "Alpha Square");
+        assert_eq!(x.name.get("ko"), "Alpha", "no Korean: the feed's own name");
+    }
+}
+
+#[test]
 fn a_zipped_feed_in_a_subfolder_with_extra_files_is_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut files = base_feed();
