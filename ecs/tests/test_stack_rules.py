@@ -104,6 +104,18 @@ class ServiceStackRules(unittest.TestCase):
         for service in DEPLOYED:
             self.assertEqual(self.refusals(service), [], service)
 
+    def test_an_app_without_its_key_or_api_url_is_refused(self) -> None:
+        without_key = self.refusals("app", ApiKeySecretArn="")
+        self.assertEqual(len(without_key), 1, without_key)
+        self.assertTrue(without_key[0].startswith("AppReachesTheApiWithItsKey: The app needs ApiKeySecretArn"))
+        without_url = self.refusals("app", UpstreamApiUrl="")
+        self.assertEqual(len(without_url), 1, without_url)
+        self.assertTrue(without_url[0].startswith("AppReachesTheApiWithItsKey: The app needs UpstreamApiUrl"))
+
+    def test_other_services_need_no_app_key(self) -> None:
+        for service in ("api", "search", "route"):
+            self.assertEqual(self.refusals(service, ApiKeySecretArn="", UpstreamApiUrl=""), [], service)
+
     def test_deployment_percentages_that_cannot_replace_a_task_are_refused(self) -> None:
         stalled = self.refusals("route", MinimumHealthyPercent="100", MaximumPercent="100")
         self.assertEqual(len(stalled), 1, stalled)
