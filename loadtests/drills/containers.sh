@@ -6,7 +6,10 @@
 # podman runs with runc and explicit ulimits: crun refuses a cgroup v1/v2 hybrid host ("cgroups
 # in hybrid mode not supported"), and podman's default nofile/nproc limits exceed what an
 # unprivileged sandbox may set. Each container gets `--init` (catatonit), the one init, like
-# ECS initProcessEnabled and compose `init: true`: the images have none.
+# ECS initProcessEnabled and compose `init: true`: the images have none. Each also runs with a
+# read-only root and a tmpfs on /tmp alone, as ECS runs them (ReadonlyRootFilesystem, a task
+# volume on /tmp): podman's other default tmpfs mounts (/run, /var/tmp) are turned off, so a
+# write anywhere else fails here as it would in ECS.
 
 DRILL_IMAGE_TAG=${DRILL_IMAGE_TAG:-ci-amd64}
 # The storage driver deploy/images/build.sh chose (overlay, or vfs where overlay cannot mount).
@@ -15,6 +18,7 @@ STORAGE_DRIVER=$(cat "$REPO/dist/images/storage-driver" 2>/dev/null || echo over
 export STORAGE_DRIVER
 PODMAN=(podman --runtime "${DRILL_OCI_RUNTIME:-runc}")
 CONTAINER_LIMITS=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
+READ_ONLY_ROOT=(--read-only --read-only-tmpfs=false --tmpfs /tmp)
 NETWORK="norikae-drill-$$"
 declare -A CONTAINER_OF=()
 
@@ -64,11 +68,46 @@ run_container() {
   case $service in route) port=8083 ;; search) port=8082 ;; api) port=8081 ;; app) port=8080 ;; esac
   generation=$((generation + 1))
   id=$("${PODMAN[@]}" run -d --init --name "norikae-drill-$$-$name-$generation" --network "$NETWORK" \
-    "${CONTAINER_LIMITS[@]}" --stop-timeout 30 "${CONTAINER_ENV[@]}" "$@" \
+    "${READ_ONLY_ROOT[@]}" "${CONTAINER_LIMITS[@]}" --stop-timeout 30 "${CONTAINER_ENV[@]}" "$@" \
     "localhost/norikae/$service:$DRILL_IMAGE_TAG" 2>>"$WORK/podman.log")
   CONTAINER_OF[$name]=$id
   ip=$("${PODMAN[@]}" inspect "$id" --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
   NEW_ADDR="$ip:$port"
+}
+
+# check_read_only_root NAME: the container can write /tmp and nothing else.
+check_read_only_root() {
+  local id=${CONTAINER_OF[$1]}
+  check "$1 writes /tmp (tmpfs, as the task volume in ECS)" \
+    "${PODMAN[@]}" exec "$id" /bin/bash -c ': >/tmp/drill-probe'
+  check "$1 cannot write its root file system (read-only, as ReadonlyRootFilesystem)" \
+    bash -c '! "$@" 2>/dev/null' _ "${PODMAN[@]}" exec "$id" /bin/bash -c ': >/srv/norikae/drill-probe'
+}
+
+# Keys, as docker-compose's `app-key` one-shot makes them: the api's database is a SQLite file
+# in a host folder that every api container mounts (compose: one PostgreSQL; two processes
+# share a SQLite file safely, WAL), and `norikae keys create --secret-env` registers a key's
+# hash in it from the import image, so the api instances run without open access.
+KEYS_DB_DIR=/var/lib/norikae-drill
+KEYS_DB_URL="sqlite://$KEYS_DB_DIR/api.db"
+
+# make_key NAME: a new secret like compose's (nk_ + 32 random bytes), registered as key NAME
+# with a one-shot container of the import image; the secret is left in NEW_KEY.
+make_key() {
+  local name=$1
+  NEW_KEY="nk_$(head -c 32 /dev/urandom | base64 | tr '/+' '_-' | tr -d '=\n')"
+  if [[ ! -d $WORK/db ]]; then
+    mkdir -m 700 "$WORK/db"
+    chown 10001:10001 "$WORK/db"
+  fi
+  NORIKAE_DRILL_KEY=$NEW_KEY "${PODMAN[@]}" run --rm --init --network "$NETWORK" "${READ_ONLY_ROOT[@]}" \
+    "${CONTAINER_LIMITS[@]}" -v "$WORK/db:$KEYS_DB_DIR" -e NORIKAE_DATABASE__URL="$KEYS_DB_URL" \
+    -e NORIKAE_DRILL_KEY -e RUST_LOG=warn "localhost/norikae/import:$DRILL_IMAGE_TAG" \
+    keys create --name "$name" --rate 1000/s --secret-env NORIKAE_DRILL_KEY >>"$WORK/keys.log" 2>&1 || {
+    say "norikae keys create --name $name failed: $(tail -n 3 "$WORK/keys.log")"
+    DRILL_FAILED=1
+    exit 1
+  }
 }
 
 # kill_container NAME SIGNAL: the signal goes to PID 1 (the init), which forwards it.

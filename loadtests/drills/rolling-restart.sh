@@ -9,9 +9,13 @@
 # Usage: loadtests/drills/rolling-restart.sh   (DRILL_SHORT=1 for CI, DRILL_PROFILE=debug)
 #
 # DRILL_CONTAINERS=1: the same drill against the container images (deploy/images/build.sh):
-# search, route and api run as podman containers (loadtests/drills/containers.sh), an
-# instance's replacement is a new container, SIGTERM goes through the container's init, and
-# nginx on the host balances to the containers' addresses, as in the host-process version.
+# search, route, api and app run as podman containers (loadtests/drills/containers.sh) with
+# read-only roots, an instance's replacement is a new container, SIGTERM goes through the
+# container's init, and nginx on the host balances to the containers' addresses, as in the
+# host-process version. As in docker-compose, the api runs without open access: keys made by
+# `norikae keys create` (the import image) for the load and for the app, which calls the api
+# through its balancer with its key (NORIKAE_UPSTREAM__API_KEY); a probe asks the app for
+# station suggestions every half second through the replacements and expects every one.
 DRILL_NAME=rolling-restart
 DRILL_CONTAINERS=${DRILL_CONTAINERS:-0}
 [[ $DRILL_CONTAINERS == 1 ]] && DRILL_NAME=rolling-restart-containers
@@ -29,6 +33,10 @@ if [[ $DRILL_CONTAINERS == 1 ]]; then
   container_env
   # nginx listens where the containers reach the host: their network's gateway.
   LB_HOST=$GATEWAY
+  make_key drill-load
+  LOAD_KEY=$NEW_KEY
+  make_key app
+  APP_KEY=$NEW_KEY
 else
   ensure_snapshot
   ROUTE=$(bin norikae-route norikae-route)
@@ -82,9 +90,7 @@ launch() {
     case $name in
       route*) run_container "$name" route ;;
       api*)
-        run_container "$name" api -e NORIKAE_AUTH__OPEN_ACCESS=true \
-          -e "${LOAD_FROM_ONE_CLIENT[0]}" -e "${LOAD_FROM_ONE_CLIENT[1]}" \
-          -e NORIKAE_DATABASE__URL="sqlite:///tmp/$name-$generation.db" \
+        run_container "$name" api -v "$WORK/db:$KEYS_DB_DIR" -e NORIKAE_DATABASE__URL="$KEYS_DB_URL" \
           -e NORIKAE_UPSTREAM__SEARCH_URL="http://${ADDR[search]}" \
           -e NORIKAE_UPSTREAM__ROUTE_URL="http://$LB_HOST:$LB_ROUTE"
         ;;
@@ -123,6 +129,25 @@ finish_instance() {
   if [[ $DRILL_CONTAINERS == 1 ]]; then finish_container "$1-old" 30; else finish "$1-old" 30; fi
 }
 
+# app_probe APP_URL: until the stop file appears, one station suggestion through the app every
+# half second (the app -> api balancer -> api -> search path, with the app's key); prints its
+# counts, and each failure's time, status and body to app-failures.log.
+app_probe() {
+  local answered=0 failed=0 status
+  while [[ ! -e $WORK/stop ]]; do
+    status=$(curl -s -o "$WORK/app-probe.body" -w '%{http_code}' --max-time 10 \
+      "$1/suggest?q=%E5%A4%A9%E7%A5%9E&lang=en") || true
+    if [[ $status == 200 ]] && grep -q '"results":\[{' "$WORK/app-probe.body"; then
+      answered=$((answered + 1))
+    else
+      failed=$((failed + 1))
+      echo "$(unix_ms) $status $(head -c 200 "$WORK/app-probe.body" 2>/dev/null)" >>"$WORK/app-failures.log"
+    fi
+    sleep 0.5
+  done
+  echo "app_ok=$answered app_failed=$failed"
+}
+
 if [[ $DRILL_CONTAINERS == 1 ]]; then
   run_container search search
 else
@@ -153,13 +178,26 @@ done
 write_lb_conf
 reload_nginx
 wait_ready "http://$LB_HOST:$LB_API/health/ready" 20
+LOAD_HEADERS=()
+if [[ $DRILL_CONTAINERS == 1 ]]; then
+  anonymous=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://$LB_HOST:$LB_API/v1/stations?q=ten")
+  check "the api refuses a request without a key (no open access): $anonymous" test "$anonymous" = 401
+  LOAD_HEADERS=(--header "X-Api-Key: $LOAD_KEY")
+  # The app's key from the environment, as ECS passes the secret (not on podman's command line).
+  NORIKAE_UPSTREAM__API_KEY=$APP_KEY run_container app app -e NORIKAE_UPSTREAM__API_KEY \
+    -e NORIKAE_UPSTREAM__API_URL="http://$LB_HOST:$LB_API"
+  wait_ready "http://$NEW_ADDR/health/ready" 120
+  ADDR[app]=$NEW_ADDR
+  for name in route1 api1 app; do check_read_only_root "$name"; done
+  start app-probe app_probe "http://${ADDR[app]}"
+fi
 
 say "load: $rate requests/s (journeys, station search, departures) through the api balancer; $rounds round(s) of 4 replacements"
 # A new client connection per request: `nginx -s reload` (this drill's deregistration) closes
 # idle client connections, a race an ALB does not have; the hops under test are nginx's to
 # the services, which keep their keep-alive connections.
-start load "$DRILL" load --base "http://$LB_HOST:$LB_API/v1" --no-keepalive --rate "$rate" --duration 600 \
-  --stop-file "$WORK/stop" --failures "$WORK/failures.log"
+start load "$DRILL" load --base "http://$LB_HOST:$LB_API/v1" "${LOAD_HEADERS[@]}" --no-keepalive \
+  --rate "$rate" --duration 600 --stop-file "$WORK/stop" --failures "$WORK/failures.log"
 sleep 2
 
 replaced=0
@@ -201,4 +239,14 @@ fi
 check "$replaced instances replaced under load" test "$replaced" -eq $((rounds * 4))
 check "load ran ($requests requests)" test "${requests:-0}" -gt 0
 check "0 failed requests during the rolling restart (got $failed: $failures)" test "${failed:-1}" -eq 0
+if [[ $DRILL_CONTAINERS == 1 ]]; then
+  finish app-probe 20
+  app_answered=$(figure "$WORK/app-probe.log" app_ok)
+  app_failed=$(figure "$WORK/app-probe.log" app_failed)
+  say "app probe: $app_answered suggestions answered, $app_failed failed"
+  [[ -s $WORK/app-failures.log ]] && head -n 5 "$WORK/app-failures.log" | sed "s/^/[$DRILL_NAME]   app failure: /"
+  check "the app answered suggestions through the api with its key (${app_answered:-0})" test "${app_answered:-0}" -gt 0
+  check "0 failed app suggestions during the rolling restart (got ${app_failed:-?})" test "${app_failed:-1}" -eq 0
+  verdict "rolling-restart (containers): $replaced replacements, $requests requests, $failed failed, p99 ${p99} ms; app: ${app_answered:-0} suggestions, ${app_failed:-?} failed"
+fi
 verdict "rolling-restart: $replaced replacements, $requests requests, $failed failed, p99 ${p99} ms"
