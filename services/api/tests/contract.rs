@@ -85,6 +85,8 @@ fn contract_breaches(document: &Value) -> Vec<String> {
                 }
             }
             let responses = operation["responses"].as_object().expect("responses");
+            // An operation that answers 304 validates with an ETag its answers must declare.
+            let conditional = responses.contains_key("304");
             let mut has_success_example = false;
             for (status, response) in responses {
                 let response = resolve(document, response);
@@ -100,6 +102,9 @@ fn contract_breaches(document: &Value) -> Vec<String> {
                 }
                 if status == "429" || status == "503" {
                     required.push("Retry-After");
+                }
+                if conditional && (status.starts_with('2') || status == "304") {
+                    required.push("ETag");
                 }
                 for header in required {
                     if !declared(header) {
@@ -162,11 +167,24 @@ async fn the_served_document_holds_every_operation_to_the_contract() {
     let ok = journeys["responses"]["200"].as_object_mut().expect("200");
     ok["content"]["application/json"].as_object_mut().expect("json").remove("example");
     ok["headers"].as_object_mut().expect("headers").remove("RateLimit");
+    let (cached, _) = document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .find(|(_, item)| item["get"]["responses"].get("304").is_some())
+        .expect("an operation answering 304");
+    let cached = cached.clone();
+    broken["paths"][&cached]["get"]["responses"]["200"]["headers"]
+        .as_object_mut()
+        .expect("headers")
+        .retain(|name, _| !name.eq_ignore_ascii_case("ETag"));
     let found = contract_breaches(&broken);
+    let etag = format!("GET {cached} 200: header ETag not declared");
     for expected in [
         "GET /v1/journeys: parameter `window`: a number without minimum and maximum",
         "GET /v1/journeys: no example of its success response",
         "GET /v1/journeys 200: header RateLimit not declared",
+        etag.as_str(),
     ] {
         assert!(found.iter().any(|breach| breach.starts_with(expected)), "{expected}: {found:#?}");
     }
