@@ -45,6 +45,12 @@ impl Problem {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
+    /// 400 `missing_parameter` naming the query parameter `name`.
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::bad_request("missing_parameter", format!("query parameter `{name}` is required"))
+            .with_field(name)
+    }
+
     pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, detail)
     }
