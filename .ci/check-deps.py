@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Services talk HTTP, not crates: fails when a crate under services/ has a normal or build
-dependency on another crate under services/.
+dependency on another crate under services/, or a crate under shared/ or loadtests/ has one
+on any crate under services/ (which would hand a service's crate to every service using it).
 
 The services are separate processes in production; the types they exchange live in
 shared/wire (norikae-wire), which both sides depend on. Exceptions:
@@ -33,13 +34,23 @@ def metadata():
     return json.loads(output)
 
 
-def service_dir(root, path):
-    """`services/<name>` for a path inside a service crate's directory, else None."""
+WORKSPACE_DIRS = ("services", "shared", "loadtests")
+
+
+def crate_dir(root, path):
+    """`services/<name>`, `shared/<name>` or `loadtests/<name>` for a path inside a
+    workspace crate's directory, else None."""
     relative = os.path.relpath(path, root).replace(os.sep, "/")
     parts = relative.split("/")
-    if len(parts) >= 2 and parts[0] == "services":
-        return f"services/{parts[1]}"
+    if len(parts) >= 2 and parts[0] in WORKSPACE_DIRS:
+        return f"{parts[0]}/{parts[1]}"
     return None
+
+
+def service_dir(root, path):
+    """`services/<name>` for a path inside a service crate's directory, else None."""
+    directory = crate_dir(root, path)
+    return directory if directory and directory.startswith("services/") else None
 
 
 def main():
@@ -47,7 +58,7 @@ def main():
     root = data["workspace_root"]
     offending = []
     for package in data["packages"]:
-        source = service_dir(root, os.path.dirname(package["manifest_path"]))
+        source = crate_dir(root, os.path.dirname(package["manifest_path"]))
         if source is None or source in ALLOWED_TO_LINK_SERVICES:
             continue
         for dependency in package["dependencies"]:
@@ -66,17 +77,17 @@ def main():
             print(f"error: {edge}", file=sys.stderr)
         print(
             "services talk HTTP, not crates: put the types they exchange in shared/wire "
-            "(norikae-wire). Only services/cli may depend on other services; "
+            "(norikae-wire). Only services/cli may depend on services; "
             "dev-dependencies (tests that start a real upstream in-process) are allowed.",
             file=sys.stderr,
         )
         return 1
-    services = sum(
+    checked = sum(
         1
         for package in data["packages"]
-        if service_dir(root, os.path.dirname(package["manifest_path"])) is not None
+        if crate_dir(root, os.path.dirname(package["manifest_path"])) is not None
     )
-    print(f"ok: no service crate depends on another ({services} crates under services/)")
+    print(f"ok: no crate but services/cli depends on a service ({checked} crates checked)")
     return 0
 
 

@@ -12,51 +12,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-// The alert as clients read it is a `/v1` wire type (the app reads it too).
-pub use norikae_wire::v1::{ActivePeriod, Alert, Cause, Effect, InformedEntity, Translation};
-use serde::Deserialize;
-use utoipa::ToSchema;
+// The alert as clients read it and the admin bodies that write it are `/v1` wire types (the
+// app reads alerts too).
+pub use norikae_wire::v1::{
+    ActivePeriod, Alert, AlertPatch, Cause, Effect, InformedEntity, NewAlert, Translation,
+};
 
 use crate::store::{self, Db, StoreError, now_text, timestamp_text};
-
-/// `POST /v1/admin/alerts` body.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAlert {
-    #[serde(default = "default_cause")]
-    pub cause: Cause,
-    #[serde(default = "default_effect")]
-    pub effect: Effect,
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Language (`ja`, `en`, …) → text; at least one.
-    pub translations: BTreeMap<String, Translation>,
-    #[serde(default)]
-    pub active_periods: Vec<ActivePeriod>,
-    /// At least one.
-    pub informed: Vec<InformedEntity>,
-}
-
-fn default_cause() -> Cause {
-    Cause::UnknownCause
-}
-
-fn default_effect() -> Effect {
-    Effect::UnknownEffect
-}
-
-/// `PATCH /v1/admin/alerts/{id}` body: the members given replace the alert's (lists whole);
-/// `url: ""` removes the link.
-#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AlertPatch {
-    pub cause: Option<Cause>,
-    pub effect: Option<Effect>,
-    pub url: Option<String>,
-    pub translations: Option<BTreeMap<String, Translation>>,
-    pub active_periods: Option<Vec<ActivePeriod>>,
-    pub informed: Option<Vec<InformedEntity>>,
-}
 
 /// An alert as stored, with parsed periods for matching.
 #[derive(Clone, Debug)]

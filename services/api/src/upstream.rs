@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use norikae_runtime::Problem;
+use norikae_wire::ProblemBody;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -199,7 +200,8 @@ fn engine_problem(
     body: &[u8],
     retry_after: Option<u64>,
 ) -> Problem {
-    let reported: Option<Problem> = serde_json::from_slice(body).ok();
+    let reported: Option<Problem> =
+        serde_json::from_slice::<ProblemBody>(body).ok().map(Problem::from);
     if status.is_client_error() {
         // The engine's validation: the client's request was wrong; pass it on as it is.
         return match reported {

@@ -23,6 +23,8 @@ async fn fake_engine() -> String {
         .route(
             "/stations",
             get(|| async {
+                // Real time, over a real socket: the api's 300 ms call timeout fires first, so
+                // the test waits that long, never these 5 s.
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 "too late"
             }),

@@ -49,6 +49,8 @@ async fn realtime_alerts_join_the_database_alerts_with_their_languages() {
     let engines = Engines { search_url: route_url.clone(), route_url };
     let directory = tempfile::tempdir().expect("temp dir");
     let api = Api::start(api_config(&engines, sqlite_url(&directory), true)).await;
+    // Real time: the api polls the stand-in engine over a real socket (each second here, the
+    // shortest `upstream.status_poll_secs`); ask until its alert shows, 10 s at most.
     for _ in 0..100 {
         let answer = api.get("/v1/alerts?lang=en").await;
         assert_eq!(answer.status, 200, "{}", answer.body);

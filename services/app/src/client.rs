@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use norikae_wire::ProblemBody;
-use norikae_wire::route::TimetableResponse;
+use norikae_wire::route::{JourneysParams, TimetableResponse};
 use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
 use norikae_wire::v1::{AlertedTrip, ApiStatus, DepartureBoard, JourneyPage};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::UpstreamSettings;
@@ -80,41 +81,35 @@ pub enum DayEnd {
 }
 
 impl JourneyQuery {
-    fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = vec![("from", self.from.clone()), ("to", self.to.clone())];
-        if let Some(day_end) = self.day_end {
-            if let Some(date) = &self.date {
-                pairs.push(("date", date.clone()));
+    /// The query as the api takes it: a first or last journey asks for the date only, a
+    /// cursor replaces date, time and direction.
+    fn to_params(&self) -> JourneysParams {
+        let mut params = JourneysParams {
+            from: Some(self.from.clone()),
+            to: Some(self.to.clone()),
+            max_transfers: self.max_transfers,
+            max_walk_m: self.max_walk_m,
+            wheelchair: self.wheelchair.then_some(true),
+            sort: self.sort.clone(),
+            lang: Some(self.lang.clone()),
+            ..JourneysParams::default()
+        };
+        match (self.day_end, &self.cursor) {
+            (Some(day_end), _) => {
+                params.date.clone_from(&self.date);
+                match day_end {
+                    DayEnd::First => params.first = Some(true),
+                    DayEnd::Last => params.last = Some(true),
+                }
             }
-            pairs
-                .push((if day_end == DayEnd::First { "first" } else { "last" }, "true".to_owned()));
-        } else if let Some(cursor) = &self.cursor {
-            pairs.push(("cursor", cursor.clone()));
-        } else {
-            if let Some(date) = &self.date {
-                pairs.push(("date", date.clone()));
-            }
-            if let Some(time) = &self.time {
-                pairs.push(("time", time.clone()));
-            }
-            if self.arrive_by {
-                pairs.push(("arrive_by", "true".to_owned()));
+            (None, Some(cursor)) => params.cursor = Some(cursor.clone()),
+            (None, None) => {
+                params.date.clone_from(&self.date);
+                params.time.clone_from(&self.time);
+                params.arrive_by = self.arrive_by.then_some(true);
             }
         }
-        if let Some(max_transfers) = self.max_transfers {
-            pairs.push(("max_transfers", max_transfers.to_string()));
-        }
-        if let Some(max_walk_m) = self.max_walk_m {
-            pairs.push(("max_walk_m", max_walk_m.to_string()));
-        }
-        if self.wheelchair {
-            pairs.push(("wheelchair", "true".to_owned()));
-        }
-        if let Some(sort) = &self.sort {
-            pairs.push(("sort", sort.clone()));
-        }
-        pairs.push(("lang", self.lang.clone()));
-        pairs
+        params
     }
 }
 
@@ -188,15 +183,14 @@ impl Api<'_> {
     async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
-        query: &[(&str, String)],
+        query: &(impl Serialize + ?Sized),
     ) -> Result<T, ApiError> {
         let mut url = format!("{}{path}", self.client.base);
+        let query = serde_urlencoded::to_string(query)
+            .map_err(|error| ApiError::Invalid(error.to_string()))?;
         if !query.is_empty() {
             url.push('?');
-            url.push_str(
-                &serde_urlencoded::to_string(query)
-                    .map_err(|error| ApiError::Invalid(error.to_string()))?,
-            );
+            url.push_str(&query);
         }
         let mut request =
             self.client.http.get(&url).header(http::header::ACCEPT, "application/json");
@@ -338,7 +332,7 @@ impl Api<'_> {
 
     /// `GET /v1/journeys`.
     pub async fn journeys(&self, query: &JourneyQuery) -> Result<JourneyPage, ApiError> {
-        self.get("/journeys", &query.to_pairs()).await
+        self.get("/journeys", &query.to_params()).await
     }
 
     /// `GET /v1/status`, reused for a minute: the pages only need the service dates.
@@ -349,7 +343,7 @@ impl Api<'_> {
         {
             return Ok(status.clone());
         }
-        let status: ApiStatus = self.get("/status", &[]).await?;
+        let status: ApiStatus = self.get("/status", &[] as &[(&str, String)]).await?;
         if let Ok(mut cache) = self.client.status_cache.lock() {
             *cache = Some((Instant::now(), status.clone()));
         }
@@ -397,6 +391,12 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
+    /// The names of the parameters the api is sent, in order.
+    fn keys(query: &JourneyQuery) -> Vec<String> {
+        let text = serde_urlencoded::to_string(query.to_params()).expect("a query string");
+        text.split('&').map(|pair| pair.split('=').next().unwrap_or_default().to_owned()).collect()
+    }
+
     #[test]
     fn encodes_ids_as_one_path_segment() {
         assert_eq!(station_segment("okaden:18_10").unwrap(), "okaden:18_10");
@@ -418,9 +418,7 @@ mod tests {
             lang: "en".to_owned(),
             ..JourneyQuery::default()
         };
-        let pairs = query.to_pairs();
-        let keys: Vec<&str> = pairs.iter().map(|(key, _)| *key).collect();
-        assert_eq!(keys, ["from", "to", "cursor", "wheelchair", "lang"]);
+        assert_eq!(keys(&query), ["from", "to", "wheelchair", "cursor", "lang"]);
     }
 
     #[test]
@@ -437,8 +435,6 @@ mod tests {
             lang: "ja".to_owned(),
             ..JourneyQuery::default()
         };
-        let pairs = query.to_pairs();
-        let keys: Vec<&str> = pairs.iter().map(|(key, _)| *key).collect();
-        assert_eq!(keys, ["from", "to", "date", "last", "sort", "lang"]);
+        assert_eq!(keys(&query), ["from", "to", "date", "lang", "last", "sort"]);
     }
 }

@@ -288,6 +288,8 @@ async fn configured_sources_are_polled_with_validators() {
             feed: "fukuoka".to_owned(),
             url: format!("http://127.0.0.1:{producer_port}/fukuoka"),
         }]),
+        // Real time: the poller fetches from this producer over a real socket; the second
+        // poll (the 304) comes one real tick on, the shortest the setting takes (seconds).
         poll_secs: 1,
         ..RealtimeSettings::default()
     })
@@ -431,6 +433,7 @@ async fn polled_sources_apply_together_and_a_bad_one_is_refused_alone() {
     };
     let service = Service::start(RealtimeSettings {
         feeds: RealtimeFeeds(vec![source("fukuoka"), source("junk")]),
+        // Real time: the poller fetches from this producer over a real socket.
         poll_secs: 1,
         ..RealtimeSettings::default()
     })

@@ -175,6 +175,9 @@ async fn a_changed_source_is_reindexed_and_swapped_in() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let mut config = Config::default();
     config.http.port = listener.local_addr().expect("address").port();
+    // Real time: the service answers over a real socket (a paused clock would fire the
+    // client's timeouts while requests are in flight), so one real reload tick, the shortest
+    // the setting takes (whole seconds).
     config.timetable.reload_interval_secs = 1;
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let source = Arc::new(SwitchingSource { generation: std::sync::atomic::AtomicUsize::new(0) });

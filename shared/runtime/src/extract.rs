@@ -72,11 +72,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
         // serde names a missing field itself (`missing field `q``); other errors need the path.
         let missing = inner.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`'));
         match missing {
-            Some(name) => Problem::bad_request(
-                "missing_parameter",
-                format!("query parameter `{name}` is required"),
-            )
-            .with_field(name),
+            Some(name) => Problem::missing_parameter(name),
             None => Problem::bad_request(
                 "invalid_parameter",
                 format!("query parameter `{field}` is invalid: {inner}"),

@@ -1,20 +1,22 @@
 //! [`Problem`]: the one error response of every service, `application/problem+json`
-//! (RFC 9457) with a stable machine-readable `code`.
+//! (RFC 9457) with a stable machine-readable `code`. Its JSON is the wire type
+//! [`ProblemBody`], which clients (the api reading an engine, the app reading the api) read.
 
 use std::fmt;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use serde::{Deserialize, Serialize};
+use norikae_wire::ProblemBody;
+use serde::{Serialize, Serializer};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// An error response. 5xx details are logged, never sent: the client gets a generic detail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Serialized as its [`ProblemBody`] (`retry_after_secs` goes out as a header).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// A URI naming the kind of problem (`urn:norikae:problem:<code>`).
-    #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
     pub status: u16,
@@ -22,9 +24,7 @@ pub struct Problem {
     /// Stable code clients can branch on (`unknown_station`, `invalid_parameter`, …).
     pub code: String,
     /// The request parameter or field at fault, for validation problems.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
-    #[serde(skip)]
     pub retry_after_secs: Option<u64>,
 }
 
@@ -43,6 +43,12 @@ impl Problem {
 
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// 400 `missing_parameter` naming the query parameter `name`.
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::bad_request("missing_parameter", format!("query parameter `{name}` is required"))
+            .with_field(name)
     }
 
     pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
@@ -72,6 +78,41 @@ impl Problem {
 
     pub fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl From<&Problem> for ProblemBody {
+    fn from(problem: &Problem) -> Self {
+        Self {
+            kind: problem.kind.clone(),
+            title: problem.title.clone(),
+            status: problem.status,
+            detail: problem.detail.clone(),
+            code: problem.code.clone(),
+            field: problem.field.clone(),
+        }
+    }
+}
+
+/// A problem read from another service's answer (no `Retry-After` yet: the reader adds the
+/// header's).
+impl From<ProblemBody> for Problem {
+    fn from(body: ProblemBody) -> Self {
+        Self {
+            kind: body.kind,
+            title: body.title,
+            status: body.status,
+            detail: body.detail,
+            code: body.code,
+            field: body.field,
+            retry_after_secs: None,
+        }
+    }
+}
+
+impl Serialize for Problem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ProblemBody::from(self).serialize(serializer)
     }
 }
 
@@ -115,6 +156,18 @@ mod tests {
         assert_eq!(json["status"], 503);
         assert_eq!(json["field"], "q");
         assert_eq!(json["type"], "urn:norikae:problem:overloaded");
+    }
+
+    #[test]
+    fn reads_back_as_the_problem_it_was() {
+        let problem = Problem::bad_request("invalid_parameter", "limit must be between 1 and 50")
+            .with_field("limit");
+        let json = serde_json::to_string(&problem).unwrap();
+        let body: ProblemBody = serde_json::from_str(&json).unwrap();
+        assert_eq!(Problem::from(body), problem);
+        let without_field =
+            serde_json::to_value(Problem::not_found("unknown_station", "x")).unwrap();
+        assert_eq!(without_field.get("field"), None);
     }
 
     #[tokio::test]

@@ -184,6 +184,8 @@ async fn the_container_instance_is_waited_for_while_the_agent_writes_the_file() 
     let metadata = fake_metadata_server("EC2").await;
     let dir = tempfile::tempdir().unwrap();
     // First the agent's partial file, without the container instance; the full one 300 ms on.
+    // Real time: the reader's 1 s file wait runs beside real HTTP calls to the fake metadata
+    // server, whose 500 ms timeouts a paused clock would fire while the calls are in flight.
     let ecs_file = write_file(&dir, "ecs.json", r#"{"MetadataFileStatus": "NOT_READY"}"#);
     let later = ecs_file.clone();
     tokio::spawn(async move {
@@ -267,9 +269,18 @@ async fn every_line_carries_the_ecs_identity_and_each_request_gets_an_access_lin
     .await
     .unwrap();
     assert_eq!(response.status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // The access line may be written just after the client has the response: wait for it.
+    let is_access = |line: &str| {
+        serde_json::from_str::<serde_json::Value>(line).is_ok_and(|line| line["target"] == "access")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let text = loop {
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        if text.lines().any(is_access) || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
     let lines: Vec<serde_json::Value> =
         text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
     assert!(!lines.is_empty());

@@ -8,6 +8,20 @@
 //! a script where the two are conventionally tied (`zh-TW`, `zh-HK`, `zh-MO` → Hant; `zh-CN`,
 //! `zh-SG` → Hans), so a feed that writes `zh-TW` answers a client asking for `zh-Hant` and
 //! the other way round, and neither ever answers with the other script.
+//!
+//! Also the query of the endpoints that take only a language ([`LangParams`]).
+
+/// The query of an endpoint whose only parameter is the language (`/stations/{id}` of the
+/// search service, `/routes/{id}` of the route service, and the api's `/v1/…` forms of both,
+/// which resolve `lang` against `Accept-Language` and forward it).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangParams {
+    /// Language of names; else `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
 
 /// A tag in its canonical case (`zh-hant-tw` → `zh-Hant-TW`), or `None` when `text` is not
 /// a language tag of the form `language[-Script][-REGION]` (extensions and variants dropped:

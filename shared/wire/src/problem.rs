@@ -1,6 +1,7 @@
 //! The body of every error answer of every service: the services make it with
-//! `norikae_runtime::Problem`; [`ProblemBody`] is the shape clients read and the api documents
-//! as `Problem`.
+//! `norikae_runtime::Problem`, which serializes as [`ProblemBody`]: the shape clients read
+//! (the api reading an engine's error, the app reading the api's) and the api documents as
+//! `Problem`.
 //!
 //! Every member has a default when read, so a reader keeps the `code` and `status` of a
 //! problem that a balancer or an older service wrote without the others. (The doc comments

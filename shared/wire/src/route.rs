@@ -283,6 +283,30 @@ pub struct FarePart {
     pub rides: Vec<usize>,
 }
 
+/// The query of `GET /stations/{id}/departures`: the route service parses it, and the api
+/// takes the same parameters (`lang` resolved against `Accept-Language`) and forwards them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct DeparturesParams {
+    /// `YYYY-MM-DD` (default today in the network's time zone).
+    #[param(example = "2019-06-05", pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// `HH:MM[:SS]` (default now); hours up to 47 for the small hours of the next day.
+    #[param(example = "08:00", pattern = r"^([0-3]?[0-9]|4[0-7]):[0-5][0-9](:[0-5][0-9])?$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Departures per line and direction, 1 to 50 (default 5).
+    #[param(minimum = 1, maximum = 50, example = 3)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Language of names and headsigns; else `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
 /// `GET /stations/{id}/departures`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeparturesResponse {
@@ -545,6 +569,23 @@ pub enum LineMode {
     Coach,
     Taxi,
     Other,
+}
+
+/// `POST /realtime/{feed}`'s answer: what the pushed message changed (the overlay's counts
+/// after it).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PushAnswer {
+    pub upserted: usize,
+    pub deleted: usize,
+    pub incremental: bool,
+    pub build_micros: u64,
+    pub trips_updated: u64,
+    pub trips_cancelled: u64,
+    pub trips_added: u64,
+    pub unknown_trips: u64,
+    pub unknown_stops: u64,
+    pub times_clamped: u64,
+    pub alerts: u64,
 }
 
 /// How `GET /journeys` orders its journeys (早 / 楽 / 安); without it, by departure.

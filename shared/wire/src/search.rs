@@ -1,7 +1,68 @@
-//! The JSON the search engine speaks: the search service serves it, the api reads it and
-//! passes it on unchanged as `/v1/stations…`, and the app reads it from there.
+//! The JSON the search engine speaks: its queries, which the api takes as `/v1/stations…`
+//! and forwards; its answers, which the search service serves, the api passes on unchanged
+//! and the app reads from there.
 
 use serde::{Deserialize, Serialize};
+
+/// The query of `GET /stations`: the search service parses it, and the api takes the same
+/// parameters (`lang` resolved against `Accept-Language`) and forwards them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What the user typed: kanji, kana, romaji or English (it needs a letter or a digit).
+    // Optional when read: the search service answers a missing `q` as an empty one
+    // (`empty_query`), while the api requires it (`missing_parameter`).
+    #[param(
+        value_type = String,
+        required = true,
+        example = "tenjin",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Language of names (`ja`, `en`, `ja-Hrkt` for kana readings, `zh-Hant`, …); else
+    /// `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50, example = 5)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// `lat,lon` in decimal degrees: rank nearer stations first and report their distance.
+    #[param(
+        pattern = r"^\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*$",
+        example = "33.5902,130.4017"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub near: Option<String>,
+}
+
+/// The query of `GET /stations/nearby` (search service and api, as [`SearchParams`]).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearbyParams {
+    /// Latitude, decimal degrees.
+    #[param(example = 33.5902, minimum = -90, maximum = 90)]
+    pub lat: f64,
+    /// Longitude, decimal degrees.
+    #[param(example = 130.4017, minimum = -180, maximum = 180)]
+    pub lon: f64,
+    /// Metres, more than 0 and up to 5000 (default 500).
+    #[param(exclusive_minimum = 0, maximum = 5000, example = 800)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub radius_m: Option<f64>,
+    /// 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50, example = 5)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Language of names; else `Accept-Language`.
+    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
 
 /// How a result matched the query, best first.
 #[derive(

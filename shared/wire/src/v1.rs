@@ -1,7 +1,7 @@
 //! The public `/v1` shapes the api builds from the engines' answers and the app reads:
-//! journeys and departure boards with the service alerts on them, the alerts themselves, and
-//! the status of the timetable. (`/v1/stations…` answer the search engine's own shapes,
-//! [`crate::search`].)
+//! journeys and departure boards with the service alerts on them, the alerts themselves (and
+//! the admin bodies that write them), and the status of the timetable. (`/v1/stations…`
+//! answer the search engine's own shapes, [`crate::search`].)
 //!
 //! Where these differ from the engine's shape ([`crate::route`]), they say how: an alerted
 //! leg is the engine's leg (flattened) plus `alerts`; a journey page adds the banner's
@@ -105,6 +105,51 @@ pub struct Alert {
     pub created_at: String,
     pub updated_at: String,
     pub ended_at: Option<String>,
+}
+
+// `GET /v1/alerts` (no doc comment: it would become the schema's description).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AlertsResponse {
+    pub alerts: Vec<Alert>,
+}
+
+/// `POST /v1/admin/alerts` body.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAlert {
+    #[serde(default = "default_cause")]
+    pub cause: Cause,
+    #[serde(default = "default_effect")]
+    pub effect: Effect,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Language (`ja`, `en`, …) → text; at least one.
+    pub translations: BTreeMap<String, Translation>,
+    #[serde(default)]
+    pub active_periods: Vec<ActivePeriod>,
+    /// At least one.
+    pub informed: Vec<InformedEntity>,
+}
+
+fn default_cause() -> Cause {
+    Cause::UnknownCause
+}
+
+fn default_effect() -> Effect {
+    Effect::UnknownEffect
+}
+
+/// `PATCH /v1/admin/alerts/{id}` body: the members given replace the alert's (lists whole);
+/// `url: ""` removes the link.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertPatch {
+    pub cause: Option<Cause>,
+    pub effect: Option<Effect>,
+    pub url: Option<String>,
+    pub translations: Option<BTreeMap<String, Translation>>,
+    pub active_periods: Option<Vec<ActivePeriod>>,
+    pub informed: Option<Vec<InformedEntity>>,
 }
 
 /// A ride, with the alerts active during it.

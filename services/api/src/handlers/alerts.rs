@@ -5,8 +5,9 @@ use axum::extract::State;
 use http::{HeaderMap, StatusCode};
 use norikae_runtime::{Path, Problem, Query};
 use norikae_wire::ProblemBody;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use norikae_wire::v1::AlertsResponse;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::alerts::{Alert, AlertPatch, NewAlert};
 use crate::lang;
@@ -26,11 +27,6 @@ pub struct AlertsParams {
     /// down); `false`: every alert, ended and future ones too, newest first (needs the
     /// database).
     pub active: Option<bool>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct AlertsResponse {
-    pub alerts: Vec<Alert>,
 }
 
 #[utoipa::path(

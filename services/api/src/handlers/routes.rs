@@ -9,11 +9,11 @@ use norikae_runtime::{Path, Problem, Query};
 use norikae_wire::ProblemBody;
 use norikae_wire::route::{RouteDetail, RoutesParams, RoutesResponse};
 
-use super::stations::LangParams;
 use crate::lang;
 use crate::state::AppState;
 use crate::support::{cached_json, request_id};
 use crate::upstream::Engine;
+use norikae_wire::lang::LangParams;
 
 #[utoipa::path(
     get, path = "/v1/routes", tag = "routes",
@@ -56,17 +56,15 @@ pub async fn detail(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(params): Query<LangParams>,
+    Query(mut params): Query<LangParams>,
 ) -> Result<Response, Problem> {
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let mut query = Vec::new();
-    super::stations::push(&mut query, "lang", lang);
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let segment = norikae_runtime::path::encode_path_segment(&id).ok_or_else(|| {
         Problem::not_found("unknown_route", format!("no line has the id `{id}`")).with_field("id")
     })?;
     let answer: RouteDetail = state
         .upstream
-        .get_json(Engine::Route, &format!("/routes/{segment}"), &query, request_id(&headers))
+        .get_json(Engine::Route, &format!("/routes/{segment}"), &params, request_id(&headers))
         .await?;
     Ok(cached_json(&headers, &answer))
 }

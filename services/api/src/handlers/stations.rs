@@ -9,38 +9,18 @@ use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use norikae_runtime::{Path, Problem, Query};
 use norikae_wire::ProblemBody;
-use norikae_wire::route as route_wire;
-use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
+use norikae_wire::lang::LangParams;
+use norikae_wire::route::{self as route_wire, DeparturesParams};
+use norikae_wire::search::{
+    NearbyParams, NearbyResponse, SearchParams, SearchResponse, StationDetail,
+};
 use norikae_wire::v1::{AlertedDepartureGroup, DepartureBoard};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::alerts::{Alert, StoredAlert};
 use crate::lang;
 use crate::state::AppState;
 use crate::support::{cached_json, request_id};
 use crate::upstream::Engine;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchParams {
-    /// What the user typed: kanji, kana, romaji or English (it needs a letter or a digit).
-    #[param(example = "tenjin", min_length = 1, max_length = 200, pattern = r"\S")]
-    pub q: String,
-    /// Language of names (`ja`, `en`, `ja-Hrkt` for kana readings, `zh-Hant`, …); else
-    /// `Accept-Language`.
-    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
-    pub lang: Option<String>,
-    /// 1 to 50 (default 10).
-    #[param(minimum = 1, maximum = 50, example = 5)]
-    pub limit: Option<u32>,
-    /// `lat,lon` in decimal degrees: rank nearer stations first and report their distance.
-    #[param(
-        pattern = r"^\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*$",
-        example = "33.5902,130.4017"
-    )]
-    pub near: Option<String>,
-}
 
 #[utoipa::path(
     get, path = "/v1/stations", tag = "stations",
@@ -56,36 +36,16 @@ pub struct SearchParams {
 pub async fn search(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<SearchParams>,
+    Query(mut params): Query<SearchParams>,
 ) -> Result<Response, Problem> {
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let mut query = vec![("q", params.q)];
-    push(&mut query, "lang", lang);
-    push(&mut query, "limit", params.limit);
-    push(&mut query, "near", params.near);
+    // The search engine reads a missing `q` as an empty one; the public api requires it.
+    if params.q.is_none() {
+        return Err(Problem::missing_parameter("q"));
+    }
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let answer: SearchResponse =
-        state.upstream.get_json(Engine::Search, "/stations", &query, request_id(&headers)).await?;
+        state.upstream.get_json(Engine::Search, "/stations", &params, request_id(&headers)).await?;
     Ok(cached_json(&headers, &answer))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NearbyParams {
-    /// Latitude, decimal degrees.
-    #[param(example = 33.5902, minimum = -90, maximum = 90)]
-    pub lat: f64,
-    /// Longitude, decimal degrees.
-    #[param(example = 130.4017, minimum = -180, maximum = 180)]
-    pub lon: f64,
-    /// Metres, more than 0 and up to 5000 (default 500).
-    #[param(exclusive_minimum = 0, maximum = 5000, example = 800)]
-    pub radius_m: Option<f64>,
-    /// 1 to 50 (default 10).
-    #[param(minimum = 1, maximum = 50, example = 5)]
-    pub limit: Option<u32>,
-    /// Language of names; else `Accept-Language`.
-    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
-    pub lang: Option<String>,
 }
 
 #[utoipa::path(
@@ -101,7 +61,7 @@ pub struct NearbyParams {
 pub async fn nearby(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<NearbyParams>,
+    Query(mut params): Query<NearbyParams>,
 ) -> Result<Response, Problem> {
     for (name, value) in [("lat", params.lat), ("lon", params.lon)] {
         if !value.is_finite() {
@@ -112,24 +72,12 @@ pub async fn nearby(
             .with_field(name));
         }
     }
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let mut query = vec![("lat", params.lat.to_string()), ("lon", params.lon.to_string())];
-    push(&mut query, "radius_m", params.radius_m);
-    push(&mut query, "limit", params.limit);
-    push(&mut query, "lang", lang);
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let answer: NearbyResponse = state
         .upstream
-        .get_json(Engine::Search, "/stations/nearby", &query, request_id(&headers))
+        .get_json(Engine::Search, "/stations/nearby", &params, request_id(&headers))
         .await?;
     Ok(cached_json(&headers, &answer))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LangParams {
-    /// Language of names; else `Accept-Language`.
-    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
-    pub lang: Option<String>,
 }
 
 #[utoipa::path(
@@ -146,32 +94,13 @@ pub async fn station(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(params): Query<LangParams>,
+    Query(mut params): Query<LangParams>,
 ) -> Result<Response, Problem> {
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let mut query = Vec::new();
-    push(&mut query, "lang", lang);
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let path = format!("/stations/{}", station_segment(&id)?);
     let answer: StationDetail =
-        state.upstream.get_json(Engine::Search, &path, &query, request_id(&headers)).await?;
+        state.upstream.get_json(Engine::Search, &path, &params, request_id(&headers)).await?;
     Ok(cached_json(&headers, &answer))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DeparturesParams {
-    /// `YYYY-MM-DD` (default today in the network's time zone).
-    #[param(example = "2019-06-05", pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
-    pub date: Option<String>,
-    /// `HH:MM[:SS]` (default now); hours up to 47 for the small hours of the next day.
-    #[param(example = "08:00", pattern = r"^([0-3]?[0-9]|4[0-7]):[0-5][0-9](:[0-5][0-9])?$")]
-    pub time: Option<String>,
-    /// Departures per line and direction, 1 to 50 (default 5).
-    #[param(minimum = 1, maximum = 50, example = 3)]
-    pub limit: Option<u32>,
-    /// Language of names and headsigns; else `Accept-Language`.
-    #[param(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$", example = "en")]
-    pub lang: Option<String>,
 }
 
 #[utoipa::path(
@@ -190,19 +119,14 @@ pub async fn departures(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(params): Query<DeparturesParams>,
+    Query(mut params): Query<DeparturesParams>,
 ) -> Result<Json<DepartureBoard>, Problem> {
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let mut query = Vec::new();
-    push(&mut query, "date", params.date);
-    push(&mut query, "time", params.time);
-    push(&mut query, "limit", params.limit);
-    push(&mut query, "lang", lang.clone());
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let path = format!("/stations/{}/departures", station_segment(&id)?);
     let board: route_wire::DeparturesResponse =
-        state.upstream.get_json(Engine::Route, &path, &query, request_id(&headers)).await?;
+        state.upstream.get_json(Engine::Route, &path, &params, request_id(&headers)).await?;
     let alerts = state.alerts.current();
-    Ok(Json(attach_departure_alerts(board, &alerts, lang.as_deref())))
+    Ok(Json(attach_departure_alerts(board, &alerts, params.lang.as_deref())))
 }
 
 /// Group alerts: active during the group's departures and informing its route or agency.

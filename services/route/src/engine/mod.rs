@@ -53,7 +53,7 @@ use norikae_timetable::{RouteIdx, StationIdx, StopIdx, Timetable, TripIdx};
 use self::departures::DepartureGroup;
 use self::network::Network;
 use self::plan::Planner;
-use self::raptor::day_tables::DayCache;
+use self::raptor::day_cache::DayCache;
 use self::types::Frame;
 use crate::error::Result;
 pub use journey::{Journey, Leg, WalkEnd};

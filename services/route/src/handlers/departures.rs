@@ -4,8 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use norikae_runtime::{Path, Problem, Query};
-use norikae_wire::route as wire;
-use serde::Deserialize;
+use norikae_wire::route::{self as wire, DeparturesParams};
 
 use super::{parse_date, parse_time, resolve_station};
 use crate::AppState;
@@ -14,16 +13,6 @@ use crate::render::Render;
 
 /// Largest `limit` accepted.
 const MAX_LIMIT: usize = 50;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DeparturesParams {
-    pub date: Option<String>,
-    pub time: Option<String>,
-    /// Departures per line and direction.
-    pub limit: Option<usize>,
-    pub lang: Option<String>,
-}
 
 pub async fn departures(
     State(state): State<AppState>,
@@ -38,7 +27,7 @@ pub async fn departures(
             let station = resolve_station(tt, &id, "id")?;
             let date = parse_date(tt, params.date.as_deref())?;
             let time = parse_time(tt, params.time.as_deref())?;
-            let limit = params.limit.unwrap_or(default_limit);
+            let limit = params.limit.map_or(default_limit, |limit| limit as usize);
             if limit == 0 || limit > MAX_LIMIT {
                 return Err(Error::InvalidParameter {
                     field: "limit",

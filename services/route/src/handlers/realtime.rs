@@ -9,29 +9,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use norikae_runtime::Problem;
-use serde::Serialize;
+use norikae_wire::route::{self as wire, PushAnswer};
 use sha2::{Digest, Sha256};
-
-use norikae_wire::route as wire;
 
 use crate::AppState;
 use crate::realtime::IngestError;
-
-/// What the message changed (the overlay's counts after it).
-#[derive(Debug, Serialize)]
-pub struct PushAnswer {
-    pub upserted: usize,
-    pub deleted: usize,
-    pub incremental: bool,
-    pub build_micros: u64,
-    pub trips_updated: u64,
-    pub trips_cancelled: u64,
-    pub trips_added: u64,
-    pub unknown_trips: u64,
-    pub unknown_stops: u64,
-    pub times_clamped: u64,
-    pub alerts: u64,
-}
 
 pub async fn push(
     State(state): State<AppState>,

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use norikae_runtime::{Path, Problem, Query};
 use norikae_timetable::Mode;
+use norikae_wire::lang::LangParams;
 use norikae_wire::route as wire;
-use serde::Deserialize;
 
 use super::{resolve_route, resolve_station};
 use crate::AppState;
@@ -87,16 +87,10 @@ pub async fn list(
     Ok(Json(response))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DetailParams {
-    pub lang: Option<String>,
-}
-
 pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(params): Query<DetailParams>,
+    Query(params): Query<LangParams>,
 ) -> Result<Json<wire::RouteDetail>, Problem> {
     let response = state
         .query(move |engine, _scratch| {

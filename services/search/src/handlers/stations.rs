@@ -9,8 +9,10 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use norikae_runtime::{Path, Problem, Query, run_blocking};
-use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
-use serde::Deserialize;
+use norikae_wire::lang::LangParams;
+use norikae_wire::search::{
+    NearbyParams, NearbyResponse, SearchParams, SearchResponse, StationDetail,
+};
 
 use crate::error::SearchError;
 use crate::index::{MAX_LIMIT, SearchRequest};
@@ -33,30 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/stations/{id}", get(station))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SearchParams {
-    pub q: Option<String>,
-    pub lang: Option<String>,
-    pub limit: Option<usize>,
-    pub near: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NearbyParams {
-    pub lat: f64,
-    pub lon: f64,
-    pub radius_m: Option<f64>,
-    pub limit: Option<usize>,
-    pub lang: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StationParams {
-    pub lang: Option<String>,
-}
-
-fn checked_limit(limit: Option<usize>) -> Result<usize, Problem> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+fn checked_limit(limit: Option<u32>) -> Result<usize, Problem> {
+    let limit = limit.map_or(DEFAULT_LIMIT, |limit| limit as usize);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(Problem::bad_request(
             "invalid_parameter",
@@ -166,7 +146,7 @@ async fn nearby(
 async fn station(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(params): Query<StationParams>,
+    Query(params): Query<LangParams>,
 ) -> Result<Json<StationDetail>, Problem> {
     let index = state.index()?;
     let lang = params.lang.unwrap_or_else(|| DEFAULT_LANG.to_owned());

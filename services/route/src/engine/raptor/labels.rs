@@ -365,3 +365,9 @@ impl RaptorScratch {
         }
     }
 }
+
+/// A lower bound on the time from `stop` to the target (0 when bounds are off).
+#[inline]
+pub(super) fn lower_bound(scratch: &RaptorScratch, stop: StopIdx) -> u32 {
+    scratch.lower_bound[stop.idx()]
+}

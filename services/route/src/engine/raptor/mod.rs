@@ -16,18 +16,23 @@
 //! service days a query touches, D-1, D and D+1, all have non-negative times).
 //!
 //! Files by concern: [`day_tables`] (the trips running per service day, as the rounds search
-//! them, and their cache), [`labels`] (the search's memory), [`rounds`] (the round loop and
-//! its queue), [`scan`] (one pattern's scan: alighting, boarding the next trip), [`walking`]
-//! (the walks after a round), [`rule_boarding`] (boarding where transfers.txt rules name
-//! trips), [`reconstruct`] (journeys from the labels). The walking links they read are
+//! them), [`live_tables`] (a realtime day's expected times in them), [`day_cache`] (the last
+//! few days' tables), [`labels`] (the search's memory), [`view`] (the timetable columns the
+//! loops read), [`rounds`] (the round loop and its queue), [`scan`] (one pattern's scan:
+//! alighting, boarding the next trip), [`walking`] (the walks after a round),
+//! [`rule_boarding`] (boarding where transfers.txt rules name trips), [`reconstruct`]
+//! (journeys from the labels). The walking links they read are
 //! [`super::walk_links`], built once per snapshot with the rest of the [`super::network`].
 
+pub(crate) mod day_cache;
 pub(crate) mod day_tables;
 pub(crate) mod labels;
+pub(crate) mod live_tables;
 pub(crate) mod reconstruct;
 pub(crate) mod rounds;
 mod rule_boarding;
 mod scan;
+mod view;
 mod walking;
 
 use norikae_timetable::StopIdx;

@@ -7,8 +7,10 @@
 use norikae_timetable::{PatternIdx, StopIdx, StopTime};
 
 use super::day_tables::{MIRROR_DAY, SlotTrips};
-use super::labels::{LabelKind, Labels, RaptorScratch, Ride, TargetLabel, TransitParent};
-use super::rounds::{View, lower_bound};
+use super::labels::{
+    LabelKind, Labels, RaptorScratch, Ride, TargetLabel, TransitParent, lower_bound,
+};
+use super::view::View;
 use super::{Rules, rule_boarding};
 use crate::engine::network::Network;
 use crate::engine::types::{Direction, INF, MIRROR};

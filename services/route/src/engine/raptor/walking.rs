@@ -5,8 +5,8 @@
 use norikae_timetable::StopIdx;
 
 use super::Rules;
-use super::labels::{LabelKind, RaptorScratch, TargetLabel, WalkParent};
-use super::rounds::{View, lower_bound};
+use super::labels::{LabelKind, RaptorScratch, TargetLabel, WalkParent, lower_bound};
+use super::view::View;
 use crate::engine::network::Network;
 use crate::engine::prefetch::prefetch;
 use crate::engine::types::INF;

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 
 use norikae_timetable::{PatternAtStop, PatternIdx, StopIdx, StopRules, Timetable, TripIdx};
 
-use super::transfers::{Days, TripDay, pack, unpack};
+use super::days::{Days, TripDay, pack, unpack};
 use crate::engine::prefetch::prefetch;
 use crate::engine::types::INF;
 

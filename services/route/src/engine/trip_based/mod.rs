@@ -24,6 +24,7 @@
 //! with any other option (slack, walking limit, wheelchair, exclusions) and arrive-by
 //! searches stay on RAPTOR, since the transfers are computed for the default rules, forward.
 
+mod days;
 mod generate;
 mod search;
 mod transfers;
@@ -35,9 +36,9 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use norikae_timetable::Timetable;
 
+use self::days::TripDay;
 pub(crate) use self::search::{Departures, Search, search};
 pub(crate) use self::transfers::DayTransfers;
-use self::transfers::TripDay;
 use super::network::Network;
 use super::recent_days::RecentDays;
 use super::types::{Direction, Frame};

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use norikae_timetable::{PatternIdx, StopIdx, Timetable, TripIdx};
 
-use super::transfers::{DayTransfers, Days, TripDay, unpack};
+use super::days::{Days, TripDay, unpack};
+use super::transfers::DayTransfers;
 use crate::engine::journey::{Journey, Leg, SeedWalk, WalkEnd, apply_trip_rules_to_walks};
 use crate::engine::network::Network;
 use crate::engine::prefetch::prefetch;
