@@ -4,13 +4,15 @@
 //! key, 401 `missing_api_key` / `invalid_api_key` otherwise, which the app shows as "not
 //! allowed" (a 502), not as results.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::TcpListener;
 
 const KEY: &str = "nk_app_test_6f1c2e";
@@ -73,20 +75,6 @@ fn config_from_environment(variables: &[(&str, &str)]) -> norikae_app::Config {
     loaded.expect("the configuration loads")
 }
 
-async fn start_app(mut config: norikae_app::Config) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    config.http = norikae_runtime::HttpSettings::for_port(port);
-    tokio::spawn(norikae_app::run(config, listener, std::future::pending()));
-    format!("http://127.0.0.1:{port}")
-}
-
-async fn suggest(app: &str) -> (u16, Value) {
-    let response = reqwest::get(format!("{app}/suggest?q=tenjin&lang=en")).await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
-}
-
 #[tokio::test]
 async fn the_configured_key_is_sent_as_x_api_key_on_every_call() {
     let api = start_api_requiring(KEY).await;
@@ -94,9 +82,9 @@ async fn the_configured_key_is_sent_as_x_api_key_on_every_call() {
         ("NORIKAE_UPSTREAM__API_URL", &api.url),
         ("NORIKAE_UPSTREAM__API_KEY", KEY),
     ]);
-    let app = start_app(config).await;
+    let app = common::start_app(config).await;
     for _ in 0..2 {
-        let (status, body) = suggest(&app).await;
+        let (status, body) = common::suggest(&app).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["results"][0]["name"], "天神", "{body}");
     }
@@ -111,8 +99,8 @@ async fn without_the_right_key_the_page_says_the_app_is_not_allowed() {
     for (key, sent) in [(None, None), (Some(""), None), (Some("nk_other"), Some("nk_other"))] {
         let mut variables = vec![("NORIKAE_UPSTREAM__API_URL", api.url.as_str())];
         variables.extend(key.map(|key| ("NORIKAE_UPSTREAM__API_KEY", key)));
-        let app = start_app(config_from_environment(&variables)).await;
-        let (status, body) = suggest(&app).await;
+        let app = common::start_app(config_from_environment(&variables)).await;
+        let (status, body) = common::suggest(&app).await;
         assert_eq!(status, 502, "{key:?}: {body}");
         assert_eq!(
             body["error"], "The app is not allowed to use the journey planner right now.",

@@ -3,13 +3,15 @@
 //! app's suggestions come through; without it the certificate is refused and the page says
 //! the api is unreachable, before any request reaches the stand-in.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
@@ -107,21 +109,7 @@ async fn start_https_api() -> HttpsApi {
 }
 
 async fn start_app(upstream: norikae_app::UpstreamSettings) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let config = norikae_app::Config {
-        http: norikae_runtime::HttpSettings::for_port(port),
-        upstream,
-        ..norikae_app::Config::default()
-    };
-    tokio::spawn(norikae_app::run(config, listener, std::future::pending()));
-    format!("http://127.0.0.1:{port}")
-}
-
-async fn suggest(app: &str) -> (u16, Value) {
-    let response = reqwest::get(format!("{app}/suggest?q=tenjin&lang=en")).await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
+    common::start_app(norikae_app::Config { upstream, ..norikae_app::Config::default() }).await
 }
 
 #[tokio::test]
@@ -138,7 +126,7 @@ async fn the_app_reaches_an_https_api_whose_ca_it_trusts_and_refuses_one_it_does
         ..norikae_app::UpstreamSettings::default()
     })
     .await;
-    let (status, body) = suggest(&trusting).await;
+    let (status, body) = common::suggest(&trusting).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["name"], "天神", "{body}");
     assert_eq!(api.requests.load(Ordering::SeqCst), 1);
@@ -150,7 +138,7 @@ async fn the_app_reaches_an_https_api_whose_ca_it_trusts_and_refuses_one_it_does
         ..norikae_app::UpstreamSettings::default()
     })
     .await;
-    let (status, body) = suggest(&not_trusting).await;
+    let (status, body) = common::suggest(&not_trusting).await;
     assert!(matches!(status, 502 | 503), "{status} {body}");
     assert!(body["error"].is_string(), "{body}");
     assert_eq!(api.requests.load(Ordering::SeqCst), 1, "nothing got past the handshake");

@@ -197,3 +197,20 @@ pub fn unescape(text: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&")
 }
+
+/// `config`'s app alone on a free loopback port (its `http` settings set for that port), for
+/// tests that put a stand-in api behind it; its base URL.
+pub async fn start_app(mut config: norikae_app::Config) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    config.http = HttpSettings::for_port(port);
+    tokio::spawn(norikae_app::run(config, listener, std::future::pending()));
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The app's station suggestions for "tenjin": status and body.
+pub async fn suggest(app: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::get(format!("{app}/suggest?q=tenjin&lang=en")).await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
