@@ -82,6 +82,15 @@ impl Lang {
         text
     }
 
+    /// The count string `key` for `n` things: `{key}_one` when `n` is 1 (English says
+    /// "1 stop", Japanese has one form for both), else `key`, with `{n}` filled in.
+    pub fn count(self, key: &str, n: impl std::fmt::Display) -> String {
+        let n = n.to_string();
+        let singular = format!("{key}_one");
+        let key = if n == "1" && !self.text(&singular).is_empty() { &singular } else { key };
+        self.fill(key, &[("n", &n)])
+    }
+
     /// Every string in this language, for the templates (`t.key`).
     pub fn table(self) -> BTreeMap<&'static str, &'static str> {
         STRINGS.iter().map(|(key, _, _)| (*key, self.text(key))).collect()
@@ -135,6 +144,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Suggestions appear as you type; use the up and down keys and Enter to choose one.",
     ),
     ("suggestions_count", "{n} 件の候補があります", "{n} suggestions available"),
+    ("suggestions_count_one", "{n} 件の候補があります", "{n} suggestion available"),
     ("suggestions_none", "該当する駅・バス停がありません", "No matching stations"),
     ("timetable_dates", "時刻表の期間", "Timetable dates"),
     (
@@ -156,6 +166,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("walk", "徒歩", "Walk"),
     ("platform", "のりば", "Platform"),
     ("stops_count", "{n} 駅", "{n} stops"),
+    ("stops_count_one", "{n} 駅", "{n} stop"),
     ("live_late", "{minutes}分遅れ（{time}発）", "{minutes} min late (leaves {time})"),
     ("live_late_arrival", "{minutes}分遅れ（{time}着）", "{minutes} min late (arrives {time})"),
     ("live_on_time", "定刻", "On time"),
@@ -196,6 +207,7 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("minutes", "分", "Minutes"),
     ("timetable_markers", "記号", "Markers"),
     ("timetable_count", "{n} 本", "{n} departures"),
+    ("timetable_count_one", "{n} 本", "{n} departure"),
     ("timetable_past_midnight", "24 時以降は翌日の深夜です。", "Hours from 24 are after midnight."),
     ("no_timetable", "この日の発車はありません。", "No departures on this day."),
     ("back_to_station", "駅の発車時刻へ", "Back to the departures"),
@@ -351,5 +363,9 @@ mod tests {
         }
         assert_eq!(Lang::En.fill("stops_count", &[("n", "3")]), "3 stops");
         assert_eq!(Lang::Ja.fill("stops_count", &[("n", "3")]), "3 駅");
+        assert_eq!(Lang::En.count("stops_count", 1), "1 stop");
+        assert_eq!(Lang::En.count("stops_count", 2), "2 stops");
+        assert_eq!(Lang::Ja.count("stops_count", 1), "1 駅");
+        assert_eq!(Lang::En.count("timetable_count", 1), "1 departure");
     }
 }

@@ -328,7 +328,7 @@ impl LegView {
                     line: Some(LineView::new(&ride.route, lang)),
                     headsign: (!headsign.is_empty())
                         .then(|| lang.fill("headsign", &[("headsign", headsign)])),
-                    stops: Some(lang.fill("stops_count", &[("n", &ridden.to_string())])),
+                    stops: Some(lang.count("stops_count", ridden)),
                     intermediate,
                     walk: None,
                     alerts: AlertView::list(&alerted.alerts),
@@ -627,7 +627,7 @@ impl TimetableView {
                     )
                 })
                 .collect(),
-            count: lang.fill("timetable_count", &[("n", &timetable.departures.to_string())]),
+            count: lang.count("timetable_count", timetable.departures),
             past_midnight: timetable.hours.iter().any(|hour| hour.hour >= 24),
         }
     }

@@ -104,7 +104,8 @@
       this.renderMessage(this.root.getAttribute("data-empty-text"));
       return;
     }
-    this.announce((this.root.getAttribute("data-count-text") || "{n}").replace("{n}", String(stations.length)));
+    var countText = stations.length === 1 ? "data-count-one-text" : "data-count-text";
+    this.announce((this.root.getAttribute(countText) || "{n}").replace("{n}", String(stations.length)));
     if (stations.length && document.activeElement === this.input) { this.open(); } else { this.close(); }
   };
 
