@@ -8,8 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use norikae_wire::ProblemBody;
-use norikae_wire::route::{JourneysParams, TimetableResponse};
-use norikae_wire::search::{NearbyResponse, SearchResponse, StationDetail};
+use norikae_wire::lang::LangParams;
+use norikae_wire::route::{
+    DeparturesParams, JourneysParams, TimetableParams, TimetableResponse, TripParams,
+};
+use norikae_wire::search::{
+    NearbyParams, NearbyResponse, SearchParams, SearchResponse, StationDetail,
+};
 use norikae_wire::v1::{AlertedTrip, ApiStatus, DepartureBoard, JourneyPage};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -257,8 +262,12 @@ impl Api<'_> {
         lang: &str,
         limit: usize,
     ) -> Result<SearchResponse, ApiError> {
-        let query =
-            [("q", text.to_owned()), ("lang", lang.to_owned()), ("limit", limit.to_string())];
+        let query = SearchParams {
+            q: Some(text.to_owned()),
+            lang: Some(lang.to_owned()),
+            limit: Some(count(limit)),
+            near: None,
+        };
         self.get("/stations", &query).await
     }
 
@@ -270,19 +279,20 @@ impl Api<'_> {
         lang: &str,
         limit: usize,
     ) -> Result<NearbyResponse, ApiError> {
-        let query = [
-            ("lat", lat.to_string()),
-            ("lon", lon.to_string()),
-            ("radius_m", "1000".to_owned()),
-            ("limit", limit.to_string()),
-            ("lang", lang.to_owned()),
-        ];
+        let query = NearbyParams {
+            lat,
+            lon,
+            radius_m: Some(1000.0),
+            limit: Some(count(limit)),
+            lang: Some(lang.to_owned()),
+        };
         self.get("/stations/nearby", &query).await
     }
 
     /// `GET /v1/stations/{id}`.
     pub async fn station(&self, id: &str, lang: &str) -> Result<StationDetail, ApiError> {
-        self.get(&format!("/stations/{}", station_segment(id)?), &[("lang", lang.to_owned())]).await
+        let query = LangParams { lang: Some(lang.to_owned()) };
+        self.get(&format!("/stations/{}", station_segment(id)?), &query).await
     }
 
     /// `GET /v1/stations/{id}/departures`.
@@ -294,20 +304,19 @@ impl Api<'_> {
         limit: usize,
         lang: &str,
     ) -> Result<DepartureBoard, ApiError> {
-        let mut query = vec![("limit", limit.to_string()), ("lang", lang.to_owned())];
-        if let Some(date) = date {
-            query.push(("date", date.to_owned()));
-        }
-        if let Some(time) = time {
-            query.push(("time", time.to_owned()));
-        }
+        let query = DeparturesParams {
+            date: date.map(str::to_owned),
+            time: time.map(str::to_owned),
+            limit: Some(count(limit)),
+            lang: Some(lang.to_owned()),
+        };
         self.get(&format!("/stations/{}/departures", station_segment(id)?), &query).await
     }
 
     /// `GET /v1/trips/{id}?date=`.
     pub async fn trip(&self, id: &str, date: &str, lang: &str) -> Result<AlertedTrip, ApiError> {
         let segment = id_segment(id, "unknown_trip", "trip")?;
-        let query = [("date", date.to_owned()), ("lang", lang.to_owned())];
+        let query = TripParams { date: Some(date.to_owned()), lang: Some(lang.to_owned()) };
         self.get(&format!("/trips/{segment}"), &query).await
     }
 
@@ -320,13 +329,12 @@ impl Api<'_> {
         date: Option<&str>,
         lang: &str,
     ) -> Result<TimetableResponse, ApiError> {
-        let mut query = vec![("route", route.to_owned()), ("lang", lang.to_owned())];
-        if let Some(direction) = direction {
-            query.push(("direction", direction.to_string()));
-        }
-        if let Some(date) = date {
-            query.push(("date", date.to_owned()));
-        }
+        let query = TimetableParams {
+            route: Some(route.to_owned()),
+            direction,
+            date: date.map(str::to_owned),
+            lang: Some(lang.to_owned()),
+        };
         self.get(&format!("/stations/{}/timetable", station_segment(id)?), &query).await
     }
 
@@ -385,6 +393,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A page size as the api's parameters take it.
+fn count(limit: usize) -> u32 {
+    u32::try_from(limit).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

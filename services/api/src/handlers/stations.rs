@@ -195,17 +195,6 @@ pub fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
 }
 
-/// Adds `name=value` when the value is given.
-pub fn push<T: ToString>(
-    query: &mut Vec<(&'static str, String)>,
-    name: &'static str,
-    value: Option<T>,
-) {
-    if let Some(value) = value {
-        query.push((name, value.to_string()));
-    }
-}
-
 /// A station id as one path segment of an engine URL, percent-encoded (ids hold `:` and may
 /// hold anything else). `.` and `..` are no station's id and would climb the engine's path
 /// (a URL parser removes dot segments however they are escaped): 404 without an engine call.

@@ -10,7 +10,7 @@ use norikae_wire::ProblemBody;
 use norikae_wire::route as route_wire;
 use norikae_wire::v1::AlertedTrip;
 
-use super::stations::{parse_utc, push};
+use super::stations::parse_utc;
 use crate::alerts::StoredAlert;
 use crate::lang;
 use crate::state::AppState;
@@ -42,9 +42,7 @@ pub async fn trip(
     Query(params): Query<route_wire::TripParams>,
 ) -> Result<Json<AlertedTrip>, Problem> {
     let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let mut query = Vec::new();
-    push(&mut query, "date", params.date);
-    push(&mut query, "lang", lang.clone());
+    let query = route_wire::TripParams { date: params.date, lang: lang.clone() };
     let segment = norikae_runtime::path::encode_path_segment(&id).ok_or_else(|| {
         Problem::bad_request("invalid_parameter", format!("`{id}` is not a trip id"))
             .with_field("id")
