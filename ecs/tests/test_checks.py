@@ -16,6 +16,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from templates import load_template
+
 ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT / "ecs" / "timing_check.py"
 RULES = ROOT / "ecs" / "cfn_rules"
@@ -461,12 +463,7 @@ class ScalingSchedule(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        sys.path.insert(0, str(ROOT / "ecs"))
-        try:
-            from timing_check import load_cfn
-        except ImportError as missing:
-            raise unittest.SkipTest(f"{missing} (ecs/check.sh installs the check tools)") from missing
-        cls.resources = load_cfn(ROOT / "ecs" / "service.yaml")["Resources"]
+        cls.resources = load_template("service.yaml")["Resources"]
         scalable_target = cls.resources["ScalableTarget"]["Properties"]
         cls.actions = scalable_target["ScheduledActions"]
         cls.firings: list[tuple[int, str, str]] = []  # (minute of a weekday, action, MinCapacity parameter)

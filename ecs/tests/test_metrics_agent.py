@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import unittest
 from pathlib import Path
+
+from templates import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRECTORIES = [*ROOT.glob("services/*/src"), *ROOT.glob("shared/*/src")]
@@ -94,12 +95,7 @@ def unmatched(selectors: list[str], names: set[str]) -> list[str]:
 
 def metrics_agent_environment() -> tuple[dict, list[str]]:
     """The agent's environment in service.yaml, and the allowed ServiceName values."""
-    sys.path.insert(0, str(ROOT / "ecs"))
-    try:
-        from timing_check import load_cfn
-    except ImportError as missing:
-        raise unittest.SkipTest(f"{missing} (ecs/check.sh installs the check tools)") from missing
-    template = load_cfn(ROOT / "ecs" / "service.yaml")
+    template = load_template("service.yaml")
     containers = template["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"]
     agent = next(container for container in containers if container["Name"] == "metrics-agent")
     environment = {variable["Name"]: variable["Value"] for variable in agent["Environment"]}

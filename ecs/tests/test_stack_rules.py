@@ -10,11 +10,10 @@ Run by ecs/check.sh:  python3 -m unittest discover -s ecs/tests -v
 
 from __future__ import annotations
 
-import sys
 import unittest
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from templates import load_template
+
 
 # The overrides of ecs/README.md's deploy_service lines (what each service's stack is given).
 DEPLOYED = {
@@ -75,12 +74,7 @@ def evaluate(node: object, parameters: dict[str, str]) -> object:
 class ServiceStackRules(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        sys.path.insert(0, str(ROOT / "ecs"))
-        try:
-            from timing_check import load_cfn
-        except ImportError as missing:
-            raise unittest.SkipTest(f"{missing} (ecs/check.sh installs the check tools)") from missing
-        template = load_cfn(ROOT / "ecs" / "service.yaml")
+        template = load_template("service.yaml")
         cls.rules = template["Rules"]
         cls.defaults = {
             name: str(parameter["Default"])

@@ -8,11 +8,10 @@ Run by ecs/check.sh:  python3 -m unittest discover -s ecs/tests -v
 
 from __future__ import annotations
 
-import sys
 import unittest
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from templates import load_template
+
 # How each template names the cluster's architecture: its own parameter, or the cluster
 # stack's export.
 ARCHITECTURE = {
@@ -23,14 +22,9 @@ ARCHITECTURE = {
 
 class TaskArchitecture(unittest.TestCase):
     def test_every_task_definition_names_the_cluster_architecture(self) -> None:
-        sys.path.insert(0, str(ROOT / "ecs"))
-        try:
-            from timing_check import load_cfn
-        except ImportError as missing:
-            raise unittest.SkipTest(f"{missing} (ecs/check.sh installs the check tools)") from missing
         checked = []
         for template, architecture in ARCHITECTURE.items():
-            resources = load_cfn(ROOT / "ecs" / template)["Resources"]
+            resources = load_template(template)["Resources"]
             for name, resource in resources.items():
                 if resource["Type"] != "AWS::ECS::TaskDefinition":
                     continue

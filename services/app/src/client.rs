@@ -265,7 +265,7 @@ impl Api<'_> {
         let query = SearchParams {
             q: Some(text.to_owned()),
             lang: Some(lang.to_owned()),
-            limit: Some(count(limit)),
+            limit: Some(page_size(limit)),
             near: None,
         };
         self.get("/stations", &query).await
@@ -283,7 +283,7 @@ impl Api<'_> {
             lat,
             lon,
             radius_m: Some(1000.0),
-            limit: Some(count(limit)),
+            limit: Some(page_size(limit)),
             lang: Some(lang.to_owned()),
         };
         self.get("/stations/nearby", &query).await
@@ -307,7 +307,7 @@ impl Api<'_> {
         let query = DeparturesParams {
             date: date.map(str::to_owned),
             time: time.map(str::to_owned),
-            limit: Some(count(limit)),
+            limit: Some(page_size(limit)),
             lang: Some(lang.to_owned()),
         };
         self.get(&format!("/stations/{}/departures", station_segment(id)?), &query).await
@@ -396,7 +396,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// A page size as the api's parameters take it.
-fn count(limit: usize) -> u32 {
+fn page_size(limit: usize) -> u32 {
     u32::try_from(limit).unwrap_or(u32::MAX)
 }
 

@@ -7,13 +7,13 @@ use axum::response::Response;
 use http::HeaderMap;
 use norikae_runtime::{Path, Problem, Query};
 use norikae_wire::ProblemBody;
+use norikae_wire::lang::LangParams;
 use norikae_wire::route::{RouteDetail, RoutesParams, RoutesResponse};
 
 use crate::lang;
 use crate::state::AppState;
 use crate::support::{cached_json, request_id};
 use crate::upstream::Engine;
-use norikae_wire::lang::LangParams;
 
 #[utoipa::path(
     get, path = "/v1/routes", tag = "routes",

@@ -39,20 +39,19 @@ pub async fn trip(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(params): Query<route_wire::TripParams>,
+    Query(mut params): Query<route_wire::TripParams>,
 ) -> Result<Json<AlertedTrip>, Problem> {
-    let lang = lang::resolve(params.lang.as_deref(), &headers)?;
-    let query = route_wire::TripParams { date: params.date, lang: lang.clone() };
+    params.lang = lang::resolve(params.lang.as_deref(), &headers)?;
     let segment = norikae_runtime::path::encode_path_segment(&id).ok_or_else(|| {
         Problem::bad_request("invalid_parameter", format!("`{id}` is not a trip id"))
             .with_field("id")
     })?;
     let trip: route_wire::TripResponse = state
         .upstream
-        .get_json(Engine::Route, &format!("/trips/{segment}"), &query, request_id(&headers))
+        .get_json(Engine::Route, &format!("/trips/{segment}"), &params, request_id(&headers))
         .await?;
     let alerts = state.alerts.current();
-    Ok(Json(attach_trip_alerts(trip, &alerts, lang.as_deref())))
+    Ok(Json(attach_trip_alerts(trip, &alerts, params.lang.as_deref())))
 }
 
 /// The alerts on the trip's route or agency, or on a station of one of its stops, active

@@ -49,31 +49,16 @@ impl DayKind {
 }
 
 impl ServiceKind {
-    /// The kind of `date`, with the national holiday's name when it is one.
-    pub fn of(date: NaiveDate) -> (Self, Option<&'static str>) {
-        if let Some(name) = national_holiday(date) {
-            return (Self::Holiday, Some(name));
-        }
-        let kind = match date.weekday() {
-            Weekday::Sun => Self::Holiday,
-            Weekday::Sat => Self::Saturday,
-            _ => Self::Weekday,
-        };
-        (kind, None)
-    }
-
     /// The kind of day `date` is on a network where national holidays are (`japanese`) or
     /// are not holidays, with the holiday's name.
     pub fn of_day(date: NaiveDate, japanese: bool) -> (Self, Option<&'static str>) {
-        if japanese {
-            return Self::of(date);
-        }
-        let kind = match date.weekday() {
-            Weekday::Sun => Self::Holiday,
-            Weekday::Sat => Self::Saturday,
+        let holiday = if japanese { national_holiday(date) } else { None };
+        let kind = match (holiday, date.weekday()) {
+            (Some(_), _) | (None, Weekday::Sun) => Self::Holiday,
+            (None, Weekday::Sat) => Self::Saturday,
             _ => Self::Weekday,
         };
-        (kind, None)
+        (kind, holiday)
     }
 
     /// The kind of timetable that `services` (one per departure listed, repeats allowed) make
@@ -310,12 +295,15 @@ mod tests {
 
     #[test]
     fn weekdays_saturdays_sundays_and_holidays_are_told_apart() {
-        assert_eq!(ServiceKind::of(date("2019-06-05")), (ServiceKind::Weekday, None));
-        assert_eq!(ServiceKind::of(date("2019-06-08")), (ServiceKind::Saturday, None));
-        assert_eq!(ServiceKind::of(date("2019-06-09")), (ServiceKind::Holiday, None));
-        assert_eq!(ServiceKind::of(date("2025-07-21")), (ServiceKind::Holiday, Some("海の日")));
+        assert_eq!(ServiceKind::of_day(date("2019-06-05"), true), (ServiceKind::Weekday, None));
+        assert_eq!(ServiceKind::of_day(date("2019-06-08"), true), (ServiceKind::Saturday, None));
+        assert_eq!(ServiceKind::of_day(date("2019-06-09"), true), (ServiceKind::Holiday, None));
+        assert_eq!(
+            ServiceKind::of_day(date("2025-07-21"), true),
+            (ServiceKind::Holiday, Some("海の日"))
+        );
         // A holiday on a Saturday is a holiday.
-        assert_eq!(ServiceKind::of(date("2025-05-03")).0, ServiceKind::Holiday);
+        assert_eq!(ServiceKind::of_day(date("2025-05-03"), true).0, ServiceKind::Holiday);
         // Outside Japan a Japanese holiday is a plain day.
         assert_eq!(ServiceKind::of_day(date("2025-07-21"), false), (ServiceKind::Weekday, None));
         assert_eq!(ServiceKind::of_day(date("2025-07-20"), false), (ServiceKind::Holiday, None));
