@@ -321,6 +321,7 @@ impl AppState {
         }
         if let Some(report) = last_report {
             metrics.overlay(&report.stats, report.build_micros);
+            self.prepare_trip_based_live();
         }
         results.into_iter().map(|result| result.map_err(IngestError::from)).collect()
     }
@@ -381,8 +382,9 @@ impl AppState {
             ingest.metrics.overlay(&stats, micros);
         })
         .await;
-        if let Err(error) = refreshed {
-            tracing::error!(error = %error, "realtime refresh task failed");
+        match refreshed {
+            Ok(()) => self.prepare_trip_based_live(),
+            Err(error) => tracing::error!(error = %error, "realtime refresh task failed"),
         }
     }
 

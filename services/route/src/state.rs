@@ -29,6 +29,10 @@ struct Inner {
     current: ArcSwapOption<Loaded>,
     /// A background build of Trip-Based transfers is running.
     preparing: std::sync::atomic::AtomicBool,
+    /// A background build of the realtime overlay's Trip-Based days is running, and a newer
+    /// overlay than the one it builds is waiting.
+    preparing_live: std::sync::atomic::AtomicBool,
+    live_wanted: std::sync::atomic::AtomicBool,
     slots: Arc<Semaphore>,
     settings: QuerySettings,
     cursors: CursorSigner,
@@ -68,6 +72,8 @@ impl AppState {
             inner: Arc::new(Inner {
                 current: ArcSwapOption::empty(),
                 preparing: std::sync::atomic::AtomicBool::new(false),
+                preparing_live: std::sync::atomic::AtomicBool::new(false),
+                live_wanted: std::sync::atomic::AtomicBool::new(false),
                 slots,
                 cursors: CursorSigner::new(&settings.cursor_keys),
                 settings,
@@ -151,6 +157,55 @@ impl AppState {
                 tracing::error!(error = %error, "trip-based build thread not started");
             })
             .ok()
+    }
+
+    /// With [`TripBased::Background`], builds the Trip-Based days of the current realtime
+    /// overlay on a thread of its own (see [`Engine::prepare_trip_based_live`]): until they
+    /// are built, searches on the days it changes run RAPTOR on it. A build under way builds
+    /// the newest overlay again when it ends, so a burst of overlays costs at most one more.
+    pub fn prepare_trip_based_live(&self) {
+        use std::sync::atomic::Ordering;
+        if self.inner.settings.trip_based != TripBased::Background {
+            return;
+        }
+        self.inner.live_wanted.store(true, Ordering::Release);
+        if self.inner.preparing_live.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        /// Clears the flag when the builds end, however they end.
+        struct Preparing(Arc<Inner>);
+        impl Drop for Preparing {
+            fn drop(&mut self) {
+                self.0.preparing_live.store(false, Ordering::Release);
+            }
+        }
+        let preparing = Preparing(Arc::clone(&self.inner));
+        let state = self.clone();
+        let threads = self.inner.settings.trip_based_threads.max(1);
+        let spawned =
+            std::thread::Builder::new().name("trip-based-live".to_owned()).spawn(move || {
+                let _preparing = preparing;
+                while state.inner.live_wanted.swap(false, Ordering::AcqRel) {
+                    let Ok(engine) = state.engine() else { break };
+                    let overlay = state.realtime().realtime.overlay();
+                    if let Some(report) = engine.prepare_trip_based_live(&overlay, threads) {
+                        tracing::info!(
+                            days = report.days,
+                            unfit_days = report.unfit_days,
+                            regenerated = report.regenerated,
+                            kept = report.kept,
+                            moved = report.moved,
+                            cancelled = report.cancelled,
+                            mib = report.bytes >> 20,
+                            secs = report.secs,
+                            "trip-based realtime days built"
+                        );
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(error = %error, "trip-based realtime build thread not started");
+        }
     }
 
     /// When the engine answering now was swapped in.

@@ -7,10 +7,12 @@ mod common;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use norikae_realtime::Overlay;
+use norikae_realtime::overlay::{StopRealtime, TripKey, TripRealtime};
 use norikae_route::engine::{
     Engine, Journey, Leg, Options, Place, Request, Scratch, SearchKind, WalkEnd,
 };
-use norikae_timetable::{StationIdx, StopIdx, Timetable};
+use norikae_timetable::{StationIdx, StopIdx, Timetable, TripIdx};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -665,6 +667,136 @@ fn trip_based_routing_answers_as_raptor() {
         assert_eq!(trip_based.trip_based_searches(), before, "{feed_name}: options on RAPTOR");
     }
     assert!(compared > 300, "only {compared} queries with journeys compared");
+}
+
+/// A random realtime overlay of `feed_name`'s trips on `date` that run between 10:00 and
+/// 14:00: one in twenty cancelled, over half late (or up to two minutes early) from a random
+/// stop on, by a delay that holds to the end (never leaving a stop before arriving nor
+/// arriving before leaving the stop before), so that many overtake others of their pattern.
+fn random_overlay(tt: &Timetable, feed_name: &str, date: NaiveDate, seed: u64) -> Overlay {
+    let day = tt.day_index(date).expect("the test date is in the timetable");
+    let prefix = format!("{feed_name}:");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut changed = Vec::new();
+    for trip in (0..tt.trips.len()).map(TripIdx::from) {
+        if !tt.trips[trip.idx()].id.starts_with(&prefix) || !tt.trip_runs(trip, day) {
+            continue;
+        }
+        let times = tt.stop_times_of_trip(trip);
+        if times[0].departure > 14 * 3600 || times[times.len() - 1].arrival < 10 * 3600 {
+            continue;
+        }
+        let key = TripKey { trip, day };
+        let draw: f64 = rng.random();
+        if draw < 0.05 {
+            changed.push((key, TripRealtime { cancelled: true, ..TripRealtime::default() }));
+            continue;
+        }
+        if draw > 0.6 {
+            continue;
+        }
+        let from = rng.random_range(0..times.len());
+        let delay: i64 = rng.random_range(-120..=1200);
+        let mut previous_departure = 0i64;
+        let stops = times
+            .iter()
+            .enumerate()
+            .map(|(position, time)| {
+                let shift = if position >= from { delay } else { 0 };
+                let arrival = (i64::from(time.arrival) + shift).max(previous_departure).max(0);
+                let departure = (i64::from(time.departure) + shift).max(arrival);
+                previous_departure = departure;
+                StopRealtime {
+                    arrival: arrival as u32,
+                    departure: departure as u32,
+                    flags: StopRealtime::PREDICTED,
+                }
+            })
+            .collect();
+        changed.push((key, TripRealtime { stops, ..TripRealtime::default() }));
+    }
+    Overlay::from_trips(tt, changed)
+}
+
+/// On a realtime overlay that delays, cancels and reorders trips, Trip-Based routing (its
+/// days built from the timetable's, regenerating only the trips the overlay can reach)
+/// finds the same Pareto sets as RAPTOR on the same overlay, on the expected times.
+#[test]
+fn trip_based_routing_answers_as_raptor_on_a_realtime_overlay() {
+    let tt = common::timetable();
+    let raptor = engine();
+    let trip_based = trip_based_engine();
+    let mut scratch = Scratch::new(&tt);
+    let summary = |kind: SearchKind, journeys: &[Journey]| {
+        let range = matches!(kind, SearchKind::Range { .. });
+        let mut summary: Vec<_> = journeys
+            .iter()
+            .map(|journey| (range.then_some(journey.departure), journey.arrival, journey.transfers))
+            .collect();
+        summary.sort_unstable();
+        summary
+    };
+    let (mut compared, mut moved) = (0, 0);
+    for (feed_index, feed_name) in FEEDS.iter().enumerate() {
+        let date = common::test_date(feed_name);
+        let overlay = Arc::new(random_overlay(&tt, feed_name, date, 4100 + feed_index as u64));
+        let report =
+            trip_based.prepare_trip_based_live(&overlay, 2).expect("the overlay changes trips");
+        eprintln!("{feed_name}: {report:?}");
+        assert_eq!((report.days, report.unfit_days), (3, 0), "{feed_name}: {report:?}");
+        assert!(
+            report.regenerated > 0 && report.kept > 0,
+            "{feed_name}: trips regenerated and kept: {report:?}"
+        );
+        moved += report.moved;
+        // The expected times of a trip on its service day, Unix time.
+        let expected = |trip: TripIdx, day: u32, position: usize| {
+            let start = common::day_start(&tt, tt.date_of_day(day));
+            let time = match overlay.trip(trip, day) {
+                Some(realtime) => {
+                    let stop = realtime.stops[position];
+                    (stop.departure, stop.arrival)
+                }
+                None => {
+                    let time = tt.stop_times_of_trip(trip)[position];
+                    (time.departure, time.arrival)
+                }
+            };
+            (start + i64::from(time.0), start + i64::from(time.1))
+        };
+        for (query, &(from, to, time)) in
+            random_queries(&tt, feed_name, 150, 1900 + feed_index as u64).iter().enumerate()
+        {
+            let kind = if query % 4 == 3 {
+                SearchKind::Range { window_secs: 3600 }
+            } else {
+                SearchKind::DepartAt
+            };
+            let request = request(from, to, date, time, kind, Options::default());
+            let raptor_found = raptor.search_live(&request, &mut scratch, &overlay);
+            let before = trip_based.trip_based_searches();
+            let found = trip_based.search_live(&request, &mut scratch, &overlay);
+            assert_eq!(trip_based.trip_based_searches(), before + 1, "{feed_name} query {query}");
+            let (raptor_found, found) = (raptor_found.expect("runs"), found.expect("runs"));
+            assert_eq!(
+                summary(kind, &found),
+                summary(kind, &raptor_found),
+                "{feed_name} query {query}: {request:?}\nTrip-Based: {found:#?}\nRAPTOR: {raptor_found:#?}"
+            );
+            for leg in found.iter().flat_map(|journey| &journey.legs) {
+                if let Leg::Transit { trip, service_day, board_position, alight_position, .. } = leg
+                {
+                    assert!(!overlay.is_cancelled(*trip, *service_day), "rides a cancelled trip");
+                    let (departure, _) = expected(*trip, *service_day, *board_position);
+                    let (_, arrival) = expected(*trip, *service_day, *alight_position);
+                    assert_eq!((leg.departure(), leg.arrival()), (departure, arrival), "{leg:?}");
+                }
+            }
+            compared += usize::from(!found.is_empty());
+        }
+    }
+    assert!(compared > 300, "only {compared} queries with journeys compared");
+    assert!(moved > 20, "only {moved} trips overtaking others");
 }
 
 #[test]

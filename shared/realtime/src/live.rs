@@ -173,7 +173,7 @@ impl Realtime {
             // is left for the next rebuild, as a refused message changes nothing).
             let any_applied = work.results.iter().any(|(_, result)| result.is_ok());
             if let Some(store) = work.store.as_mut().filter(|_| any_applied) {
-                work.expired = self.refresh_part(store, timetable, now);
+                work.expired = self.refresh_part(store, timetable, now).0;
             }
         });
         let mut applied: Vec<Option<Result<crate::store::Applied, Error>>> =
@@ -193,7 +193,7 @@ impl Realtime {
         let applied_count = applied.iter().filter(|result| matches!(result, Some(Ok(_)))).count();
         // Nothing applied (every message refused): the current overlay stays as it is.
         let (build_micros, stats) = if applied_count > 0 {
-            self.rebuild_locked(&mut sources, timetable, now, expired)
+            self.rebuild_locked(&mut sources, timetable, now, expired, true)
         } else {
             (0, OverlayStats::default())
         };
@@ -244,16 +244,23 @@ impl Realtime {
     }
 
     /// Expires old entities and rebuilds the overlay on `timetable` (after a snapshot
-    /// switch, and periodically so that stale data goes even when no message comes).
+    /// switch, and periodically so that stale data goes even when no message comes). When
+    /// nothing expired and no source's part was stale, the overlay stays the same one (what
+    /// the searches built for it, such as Trip-Based days, stays valid).
     pub fn refresh(&self, timetable: &Timetable, now: i64) -> OverlayStats {
         let mut sources = self.sources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.rebuild_locked(&mut sources, timetable, now, 0).1
+        self.rebuild_locked(&mut sources, timetable, now, 0, false).1
     }
 
     /// Expires `store`'s old entities and builds its part again if it is stale (built for
     /// another timetable, or long enough ago that "today" may have moved for descriptors
-    /// without start_date); how many entities expired.
-    fn refresh_part(&self, store: &mut SourceStore, timetable: &Timetable, now: i64) -> usize {
+    /// without start_date); how many entities expired, and whether the part changed.
+    fn refresh_part(
+        &self,
+        store: &mut SourceStore,
+        timetable: &Timetable,
+        now: i64,
+    ) -> (usize, bool) {
         let expired = store.expire(now, self.max_age_secs);
         let current = store.partial.as_ref().is_some_and(|partial| {
             partial.fits(timetable) && now - partial.built_at < PARTIAL_MAX_AGE_SECS
@@ -265,25 +272,31 @@ impl Realtime {
                 .collect();
             store.partial = Some(Arc::new(overlay::build(timetable, &inputs, now)));
         }
-        expired
+        (expired, expired > 0 || !current)
     }
 
-    /// Refreshes every source's part (in parallel) and swaps in their merge; `expired`:
-    /// entities already expired by the caller, for the count and the log.
+    /// Refreshes every source's part (in parallel) and swaps in their merge (with `force`
+    /// always, else only when a part changed or the overlay is another timetable's);
+    /// `expired`: entities already expired by the caller, for the count and the log.
     fn rebuild_locked(
         &self,
         sources: &mut BTreeMap<String, SourceStore>,
         timetable: &Timetable,
         now: i64,
         expired: usize,
+        force: bool,
     ) -> (u64, OverlayStats) {
         let started = Instant::now();
         let mut stores: Vec<&mut SourceStore> = sources.values_mut().collect();
-        let expired = expired
-            + stores
-                .par_iter_mut()
-                .map(|store| self.refresh_part(store, timetable, now))
-                .sum::<usize>();
+        let (refreshed_expired, changed) = stores
+            .par_iter_mut()
+            .map(|store| self.refresh_part(store, timetable, now))
+            .reduce(|| (0, false), |a, b| (a.0 + b.0, a.1 || b.1));
+        let expired = expired + refreshed_expired;
+        let current = self.overlay.load();
+        if !force && !changed && current.fits(timetable) {
+            return (0, current.stats);
+        }
         if expired > 0 {
             self.counters.entities_expired.fetch_add(expired as u64, Ordering::Relaxed);
             tracing::info!(expired, "stale realtime entities expired");

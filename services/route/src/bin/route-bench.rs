@@ -22,8 +22,9 @@
 //! `ROUTE_BENCH_REALTIME=delays` (or `cancel`: one trip per feed cancelled too) applies a
 //! simulated GTFS-Realtime feed per feed (every trip running around the queries' times late,
 //! see `norikae_realtime::sim`), prints how long each took one after the other and how long
-//! all of them took as one batch (decoded and built in parallel, one merge), and searches
-//! with that overlay.
+//! all of them took as one batch (decoded and built in parallel, one merge), builds the
+//! overlay's Trip-Based days (`ROUTE_BENCH_LIVE_TRIP_BASED=0`: not, so that the searches on
+//! its days run RAPTOR) and searches with that overlay.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -309,6 +310,31 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         );
     }
     let overlay = realtime_overlay(&timetable, &queries)?;
+    // The overlay's Trip-Based days, as the route service builds them after each overlay
+    // (ROUTE_BENCH_LIVE_TRIP_BASED=0: none, searches on the overlay's days on RAPTOR).
+    if std::env::var("ROUTE_BENCH_TRIP_BASED").as_deref() != Ok("0")
+        && std::env::var("ROUTE_BENCH_LIVE_TRIP_BASED").as_deref() != Ok("0")
+        && overlay.num_trips() > 0
+    {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let (wall_started, cpu_started) = (Instant::now(), cpu_secs());
+        if let Some(report) = engine.prepare_trip_based_live(&overlay, threads) {
+            let (rss, peak) = memory_mib();
+            println!(
+                "trip-based days of the realtime overlay: {:.2} s, {:.2} s of CPU with {threads} threads; {} days ({} left to RAPTOR), {} trips regenerated, {} kept, {} moved to further groups, {} cancelled; {} transfers, {:.0} MiB; RSS {rss:.0} MiB, peak {peak:.0} MiB",
+                wall_started.elapsed().as_secs_f64(),
+                cpu_secs() - cpu_started,
+                report.days,
+                report.unfit_days,
+                report.regenerated,
+                report.kept,
+                report.moved,
+                report.cancelled,
+                report.transfers,
+                report.bytes as f64 / f64::from(1 << 20),
+            );
+        }
+    }
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());
     let mut scratch = Scratch::new(&timetable);
     // ROUTE_BENCH_DUMP=file writes every answer (departure, arrival, transfers) there, so two
@@ -464,7 +490,7 @@ fn realtime_overlay(
     let started = Instant::now();
     let stats = realtime.refresh(timetable, now);
     println!(
-        "realtime overlay of all feeds ({} KiB): {} trips updated, {} cancelled, {} unknown; rebuilt in {:.1} ms (applying each feed: {:.1} ms in all)",
+        "realtime overlay of all feeds ({} KiB): {} trips updated, {} cancelled, {} unknown; refreshed (nothing stale: the same overlay) in {:.1} ms (applying each feed: {:.1} ms in all)",
         total_bytes >> 10,
         stats.trips_updated,
         stats.trips_cancelled,

@@ -59,7 +59,7 @@ use crate::error::Result;
 pub use journey::{Journey, Leg, WalkEnd};
 pub use query::{Options, Place, Request, SearchKind};
 pub use scratch::Scratch;
-pub use trip_based::PreparedDay;
+pub use trip_based::{LiveReport, PreparedDay};
 pub use types::SearchLimits;
 
 /// A timetable ready for queries. Cheap to share (`Arc`); one per loaded snapshot.
@@ -250,6 +250,21 @@ impl Engine {
     /// Returns what was built (nothing for days built before, or outside the timetable).
     pub fn prepare_trip_based(&self, date: chrono::NaiveDate, threads: usize) -> Vec<PreparedDay> {
         self.trip_based.prepare(&self.network, date, threads)
+    }
+
+    /// Builds the Trip-Based days of the realtime `overlay` (ignored unless built for this
+    /// engine's timetable; `None` then, or when it changes no trip), with `threads` threads,
+    /// from the timetable days already built: from then on depart-at and range searches with
+    /// that overlay use Trip-Based routing on its expected times. Only the trips whose
+    /// transfers can see what the overlay changed are generated again (see
+    /// `trip_based::live`). Waits for a build of the same overlay under way.
+    pub fn prepare_trip_based_live(
+        &self,
+        overlay: &Arc<norikae_realtime::Overlay>,
+        threads: usize,
+    ) -> Option<LiveReport> {
+        let live = self.realtime.for_overlay(&self.network.timetable, overlay)?;
+        Some(live.build_trip_based(&self.network, &self.trip_based, threads).report.clone())
     }
 
     /// Lets forward searches build the transfers they miss themselves (for small feeds and

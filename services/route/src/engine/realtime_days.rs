@@ -5,8 +5,10 @@
 //! cancelled trip nor at a skipped stop, and boards the added trips whose stops are exactly
 //! a pattern's (as trips of that pattern). Added trips whose stops are no pattern's (a new
 //! route, a detour) are not searched: there is no pattern to scan them with; the overlay
-//! counts them (`added_unsearched` in `/metrics` and `/status`). Trip-Based routing's
-//! transfers are computed on the timetable's trips, so a search on such a day runs RAPTOR.
+//! counts them (`added_unsearched` in `/metrics` and `/status`). Trip-Based routing searches
+//! the overlay too, once its days are built from the timetable's ([`trip_based::LiveDays`],
+//! in the background after each overlay, or on demand); until then, and on days where the
+//! overlay skips stops or adds trips, a search on such a day runs RAPTOR.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -15,13 +17,18 @@ use arc_swap::ArcSwapOption;
 use norikae_realtime::Overlay;
 use norikae_timetable::Timetable;
 
+use super::network::Network;
 use super::raptor::day_tables::DayTrips;
+use super::trip_based::{self, DayTransfers, LiveDays};
+use super::types::Frame;
 
 /// The service days one overlay changes, and their realtime day tables. Every slot exists
 /// from the start (the days are the overlay's), so reading one takes no lock.
 pub(crate) struct RealtimeDays {
     overlay: Arc<Overlay>,
     tables: HashMap<u32, OnceLock<Arc<DayTrips>>>,
+    /// The overlay's Trip-Based days, once built.
+    trip_based: OnceLock<LiveDays>,
 }
 
 impl RealtimeDays {
@@ -29,7 +36,37 @@ impl RealtimeDays {
         let changed = overlay.trips().map(|(key, _)| key.day);
         let added = searched_added(&overlay).map(|added| added.day);
         let tables = changed.chain(added).map(|day| (day, OnceLock::new())).collect();
-        Self { overlay, tables }
+        Self { overlay, tables, trip_based: OnceLock::new() }
+    }
+
+    /// Builds the overlay's Trip-Based days unless they are built (waiting for a build under
+    /// way), with `threads` threads.
+    pub(crate) fn build_trip_based(
+        &self,
+        network: &Network,
+        cache: &trip_based::Cache,
+        threads: usize,
+    ) -> &LiveDays {
+        self.trip_based.get_or_init(|| {
+            cache.build_live(network, &self.overlay, self.tables.keys().copied(), threads)
+        })
+    }
+
+    /// The Trip-Based days of a search on `frame` with the overlay: `None` until they are
+    /// built (searches build them themselves when the cache builds on demand), or where
+    /// RAPTOR answers.
+    pub(crate) fn trip_based_days(
+        &self,
+        network: &Network,
+        cache: &trip_based::Cache,
+        frame: &Frame,
+    ) -> Option<[Option<Arc<DayTransfers>>; 3]> {
+        let built = match self.trip_based.get() {
+            Some(built) => built,
+            None if cache.on_demand() => self.build_trip_based(network, cache, 1),
+            None => return None,
+        };
+        built.for_frame(cache, network, frame)
     }
 
     /// Whether the overlay changes a trip on `day`.

@@ -58,6 +58,17 @@ impl Planner<'_> {
         self.day_tables.get(day, || DayTrips::build(&self.network.timetable, day))
     }
 
+    /// The Trip-Based transfers of the frame's days: the realtime overlay's where it changes
+    /// trips on them (see [`RealtimeDays::trip_based_days`]), else the timetable's.
+    fn trip_based_days(&self, frame: &Frame) -> Option<[Option<Arc<trip_based::DayTransfers>>; 3]> {
+        match self.realtime {
+            Some(live) if frame.days.day.iter().flatten().any(|&day| live.touches(day)) => {
+                live.trip_based_days(self.network, self.trip_based, frame)
+            }
+            _ => self.trip_based.days_for(self.network, frame),
+        }
+    }
+
     /// Answers a request: the journeys, sorted by departure.
     pub(crate) fn search(&self, request: &Request, scratch: &mut Scratch) -> Result<Vec<Journey>> {
         let tt = &*self.network.timetable;
@@ -200,10 +211,7 @@ impl Planner<'_> {
             && !options.wheelchair
             && allowed_patterns.is_none()
             && options.max_walk_m >= self.network.longest_walk_m
-            && self
-                .realtime
-                .is_none_or(|live| !frame.days.day.iter().flatten().any(|&day| live.touches(day)))
-            && let Some(days) = self.trip_based.days_for(self.network, frame)
+            && let Some(days) = self.trip_based_days(frame)
         {
             self.fill_lower_bounds(direction, goals, scratch);
             let start = frame.time(at);

@@ -27,29 +27,73 @@ const BLOCK: u32 = 128;
 const PREFETCH_AHEAD: usize = 8;
 
 /// The reduced transfers of `days`' own day (slot 1), as per stop event offsets into the
-/// packed targets (`offsets[e]..offsets[e + 1]`), with `threads` threads; `None` if a worker
-/// failed. `rule_stops`: the stops where transfers.txt rules naming trips or routes start.
+/// packed targets (`offsets[e]..offsets[e + 1]`), and per instance its horizon (see
+/// [`Block::horizons`]), with `threads` threads; `None` if a worker failed. `rule_stops`:
+/// the stops where transfers.txt rules naming trips or routes start.
 pub(super) fn transfers(
     tt: &Timetable,
     rule_stops: &[bool],
     days: &Days<'_>,
     threads: usize,
-) -> Option<(Vec<u32>, Vec<u32>)> {
+) -> Option<(Vec<u32>, Vec<u32>, Vec<u32>)> {
     let own = days.day[1]?;
-    let blocks = blocks(own);
+    let blocks = blocks(own, |_| true);
     let events = own.arrival.len();
     let mut offsets = Vec::with_capacity(events + 1);
     offsets.push(0u32);
     let mut targets: Vec<u32> = Vec::new();
+    let mut horizons = Vec::with_capacity(own.instances());
+    // Blocks are appended in order as they come, so that the day's tables are built while
+    // the workers run (the whole day's transfers are never held twice).
+    let appended = run_blocks(tt, rule_stops, days, &blocks, threads, |block| {
+        let mut last = *offsets.last().unwrap_or(&0);
+        for count in block.counts {
+            last += count;
+            offsets.push(last);
+        }
+        targets.extend_from_slice(&block.targets);
+        horizons.extend_from_slice(&block.horizons);
+    })?;
+    targets.shrink_to_fit();
+    (appended == blocks.len() && offsets.len() == events + 1)
+        .then_some((offsets, targets, horizons))
+}
+
+/// The reduced transfers of the own day's instances `blocks` lists (runs of consecutive
+/// instances of one group, see [`blocks`]), block by block; `None` if a worker failed.
+pub(super) fn transfers_of(
+    tt: &Timetable,
+    rule_stops: &[bool],
+    days: &Days<'_>,
+    blocks: &[Range<u32>],
+    threads: usize,
+) -> Option<Vec<Block>> {
+    let mut done = Vec::with_capacity(blocks.len());
+    let appended = run_blocks(tt, rule_stops, days, blocks, threads, |block| done.push(block))?;
+    (appended == blocks.len()).then_some(done)
+}
+
+/// Generates `blocks` on `threads` workers, handing each to `sink` in order; how many were
+/// handed, `None` if a worker panicked (its blocks are left out: the day is not built rather
+/// than built with other events' transfers).
+fn run_blocks(
+    tt: &Timetable,
+    rule_stops: &[bool],
+    days: &Days<'_>,
+    blocks: &[Range<u32>],
+    threads: usize,
+    mut sink: impl FnMut(Block),
+) -> Option<usize> {
+    let spans = spans(tt);
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::channel::<(usize, Block)>();
-    let appended = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.max(1))
             .map(|_| {
                 let sender = sender.clone();
-                let (blocks, next) = (&blocks, &next);
+                let (next, spans) = (&next, &spans);
                 scope.spawn(move || {
-                    let mut worker = Worker::new(tt, rule_stops, days);
+                    let mut worker = Worker::new(tt, rule_stops, days, spans);
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(instances) = blocks.get(index) else { break };
@@ -61,42 +105,58 @@ pub(super) fn transfers(
             })
             .collect();
         drop(sender);
-        // Blocks are appended in order as they come, so that the day's tables are built
-        // while the workers run and only the blocks finished out of order wait (the whole
-        // day's transfers are never held twice).
+        // Only the blocks finished out of order wait.
         let mut waiting: Vec<Option<Block>> = Vec::new();
         waiting.resize_with(blocks.len(), || None);
         let mut appended = 0;
         for (index, block) in receiver {
             waiting[index] = Some(block);
             while let Some(block) = waiting.get_mut(appended).and_then(Option::take) {
-                let mut last = *offsets.last().unwrap_or(&0);
-                for count in block.counts {
-                    last += count;
-                    offsets.push(last);
-                }
-                targets.extend_from_slice(&block.targets);
+                sink(block);
                 appended += 1;
             }
         }
-        // A worker that panicked leaves its blocks out: the day is not built (RAPTOR
-        // answers) rather than built with other events' transfers.
         let joined = workers.into_iter().all(|worker| worker.join().is_ok());
         joined.then_some(appended)
-    })?;
-    targets.shrink_to_fit();
-    (appended == blocks.len() && offsets.len() == events + 1).then_some((offsets, targets))
+    })
 }
 
-/// The own day's instances in blocks: runs of at most [`BLOCK`] instances of one pattern.
-fn blocks(own: &TripDay) -> Vec<Range<u32>> {
-    let mut blocks = Vec::new();
-    for (&first, &count) in own.pattern_first.iter().zip(&own.pattern_count) {
-        let mut start = first;
-        while start < first + count {
-            let end = (start + BLOCK).min(first + count);
-            blocks.push(start..end);
-            start = end;
+/// Per pattern, the longest any of its trips runs (first departure to last arrival), which
+/// bounds how late the arrivals a transfer to it reads are.
+fn spans(tt: &Timetable) -> Vec<u32> {
+    tt.patterns
+        .iter()
+        .enumerate()
+        .map(|(index, pattern)| {
+            (0..pattern.num_trips())
+                .map(|trip| {
+                    let times = tt.trip_stop_times(PatternIdx(index as u32), trip);
+                    let (first, last) = (times[0].departure, times[times.len() - 1].arrival);
+                    last.saturating_sub(first)
+                })
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// The own day's instances `include` selects in blocks: runs of at most [`BLOCK`]
+/// consecutive instances of one group.
+pub(super) fn blocks(own: &TripDay, include: impl Fn(u32) -> bool) -> Vec<Range<u32>> {
+    let mut blocks: Vec<Range<u32>> = Vec::new();
+    for instance in 0..own.instances() as u32 {
+        if !include(instance) {
+            continue;
+        }
+        match blocks.last_mut() {
+            Some(block)
+                if block.end == instance
+                    && block.len() < BLOCK as usize
+                    && own.group(block.start as usize) == own.group(instance as usize) =>
+            {
+                block.end += 1;
+            }
+            _ => blocks.push(instance..instance + 1),
         }
     }
     blocks
@@ -104,19 +164,28 @@ fn blocks(own: &TripDay) -> Vec<Range<u32>> {
 
 /// Transfers of a block: per stop event, how many, and the targets in event order.
 #[derive(Default)]
-struct Block {
-    counts: Vec<u32>,
-    targets: Vec<u32>,
+pub(super) struct Block {
+    pub(super) counts: Vec<u32>,
+    pub(super) targets: Vec<u32>,
+    /// Per instance, a time (seconds of the own day, at most `u32::MAX`) no earlier than
+    /// any it reads: its arrivals and when it is ready to board at its stops, every
+    /// departure its earliest-trip searches find (or step over, under rules naming trips),
+    /// and the latest arrival those trips can have. A realtime overlay that changes only
+    /// trips whose times are all later leaves the instance's transfers as they are (see
+    /// [`super::live`]).
+    pub(super) horizons: Vec<u32>,
 }
 
 /// Where a traveller alighting at some stop of the block's pattern may board another
-/// pattern: at stop position `position` of pattern `target`, ready `delay` seconds after
-/// the arrival (the stop's minimum transfer time or the walk), with that pattern's trips
-/// there on each of the three days.
+/// pattern: at stop position `position` of group `target` (a pattern, or one of a realtime
+/// day's further groups, see [`TripDay::build_live`]), ready `delay` seconds after the
+/// arrival (the stop's minimum transfer time or the walk), with that group's trips there on
+/// each of the three days, and the longest its pattern's trips run.
 struct Boarding {
     target: u32,
     position: u32,
     delay: u32,
+    span: u32,
     rows: [Row; 3],
 }
 
@@ -140,6 +209,8 @@ struct Worker<'a> {
     pattern_stops: Vec<(&'a [StopIdx], &'a [StopRules])>,
     rule_stops: &'a [bool],
     days: &'a Days<'a>,
+    /// Per pattern, the longest its trips run ([`spans`]).
+    spans: &'a [u32],
     /// Per stop, the earliest arrival by vehicle the traveller of the instance has so far:
     /// walks and changes follow from it, so a transfer that improves none is never needed.
     reach: Vec<u32>,
@@ -153,6 +224,8 @@ struct Worker<'a> {
     /// The block's boardings, and per stop position of its pattern those from that stop.
     boardings: Vec<Boarding>,
     boardings_at: Vec<Range<usize>>,
+    /// Per stop position, the longest delay of its boardings.
+    longest_delay_at: Vec<u32>,
     /// Per stop position, the transfers kept from there.
     lists: Vec<Vec<u32>>,
     /// The transfers to try from a stop event, in order, and the day by day lists they are
@@ -162,7 +235,12 @@ struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
-    fn new(tt: &'a Timetable, rule_stops: &'a [bool], days: &'a Days<'a>) -> Self {
+    fn new(
+        tt: &'a Timetable,
+        rule_stops: &'a [bool],
+        days: &'a Days<'a>,
+        spans: &'a [u32],
+    ) -> Self {
         let instances = |slot: usize| days.day[slot].map_or(0, TripDay::instances);
         let pattern_stops = (0..tt.patterns.len() as u32)
             .map(|pattern| {
@@ -175,19 +253,21 @@ impl<'a> Worker<'a> {
             pattern_stops,
             rule_stops,
             days,
+            spans,
             reach: vec![INF; tt.stops.len()],
             reached: Vec::new(),
             boarded: [0, 1, 2].map(|slot| vec![u16::MAX; instances(slot)]),
             boarded_list: Vec::new(),
             boardings: Vec::new(),
             boardings_at: Vec::new(),
+            longest_delay_at: Vec::new(),
             lists: Vec::new(),
             candidates: Vec::new(),
             by_day: [Vec::new(), Vec::new(), Vec::new()],
         }
     }
 
-    /// The transfers of `instances` (of one pattern of the own day), generated and reduced.
+    /// The transfers of `instances` (of one group of the own day), generated and reduced.
     fn block(&mut self, instances: Range<u32>) -> Block {
         let mut block = Block::default();
         let Some(own) = self.days.day[1] else { return block };
@@ -210,6 +290,8 @@ impl<'a> Worker<'a> {
         self.boardings.clear();
         self.boardings_at.clear();
         self.boardings_at.resize(stops.len(), 0..0);
+        self.longest_delay_at.clear();
+        self.longest_delay_at.resize(stops.len(), 0);
         for i in (1..stops.len()).rev() {
             let stop = stops[i];
             if !rules[i].drop_off() || self.rule_stops[stop.idx()] {
@@ -223,28 +305,46 @@ impl<'a> Worker<'a> {
                     let Some((target, position)) = boarding_position(tt, at_stop) else {
                         continue;
                     };
-                    let rows = [0, 1, 2].map(|slot| {
-                        let Some(day) = self.days.day[slot] else { return Row::default() };
-                        let count = day.pattern_count[target];
+                    let span = self.spans[target];
+                    let days = self.days;
+                    let row = |slot: usize, group: usize| {
+                        let Some(day) = days.day[slot] else { return Row::default() };
+                        let count = day.pattern_count[group];
                         if count == 0 {
                             return Row::default();
                         }
-                        let start = day.pattern_departures[target] + position as u32 * count;
+                        let start = day.pattern_departures[group] + position as u32 * count;
                         Row {
                             start,
                             count,
-                            first_instance: day.pattern_first[target],
+                            first_instance: day.pattern_first[group],
                             first_departure: day.departures[start as usize],
                             last_departure: day.departures[(start + count - 1) as usize],
                             cursor: 0,
                         }
-                    });
+                    };
                     self.boardings.push(Boarding {
                         target: target as u32,
                         position: position as u32,
                         delay,
-                        rows,
+                        span,
+                        rows: [0, 1, 2].map(|slot| row(slot, target)),
                     });
+                    // A realtime day's further groups of the pattern, that day's alone.
+                    for (slot, day) in days.day.iter().enumerate() {
+                        for group in day.map_or(0..0, |day| day.further_groups(target)) {
+                            let mut rows = [Row::default(); 3];
+                            rows[slot] = row(slot, group);
+                            self.boardings.push(Boarding {
+                                target: group as u32,
+                                position: position as u32,
+                                delay,
+                                span,
+                                rows,
+                            });
+                        }
+                    }
+                    self.longest_delay_at[i] = self.longest_delay_at[i].max(delay);
                 }
             }
             // By pattern and position: their earliest trips then come mostly in the order
@@ -261,10 +361,12 @@ impl<'a> Worker<'a> {
         let days = self.days;
         let Some(own) = days.day[1] else { return };
         let pattern = own.instance_pattern[instance] as usize;
+        let group = own.group(instance);
         let pattern_idx = PatternIdx(pattern as u32);
         let (stops, rules) = (tt.pattern_stops(pattern_idx), tt.pattern_stop_rules(pattern_idx));
         let event = own.instance_event[instance] as usize;
         self.lists.resize_with(self.lists.len().max(stops.len()), Vec::new);
+        let mut horizon = i64::from(own.arrival[event + stops.len() - 1]);
         // From the last stop back: what the trip and the transfers kept from its later
         // stops reach is available at every earlier stop.
         for i in (1..stops.len()).rev() {
@@ -282,8 +384,9 @@ impl<'a> Worker<'a> {
             self.candidates.clear();
             if self.rule_stops[stop.idx()] {
                 let trip = TripIdx(tt.patterns[pattern].trips.start + own.instance_trip[instance]);
-                let leaving = Change { trip, stop, arrival, pattern, position: i, instance };
-                rule_candidates(tt, days, &leaving, &mut self.candidates);
+                let leaving = Change { trip, stop, arrival, group, position: i, instance };
+                let found = &mut self.candidates;
+                horizon = horizon.max(rule_candidates(tt, days, self.spans, &leaving, found));
                 self.candidates.sort_unstable();
             } else {
                 // Per day, inserted in order: the boardings go by pattern, whose instances are
@@ -291,6 +394,7 @@ impl<'a> Worker<'a> {
                 let mut by_day: [Vec<u32>; 3] = std::mem::take(&mut self.by_day);
                 by_day.iter_mut().for_each(Vec::clear);
                 let own_departures = own.departures.as_slice();
+                horizon = horizon.max(arrival + i64::from(self.longest_delay_at[i]));
                 for index in self.boardings_at[i].clone() {
                     // The departures a few boardings on (the next position's follow): each
                     // is in its own place, and reading it is most of the work.
@@ -303,11 +407,14 @@ impl<'a> Worker<'a> {
                     }
                     let boarding = &mut self.boardings[index];
                     let ready = arrival + i64::from(boarding.delay);
-                    let Some((slot, boarded)) = earliest(days, &mut boarding.rows, ready) else {
+                    let Some((slot, boarded, departure)) =
+                        earliest(days, &mut boarding.rows, ready)
+                    else {
                         continue;
                     };
+                    horizon = horizon.max(departure + i64::from(boarding.span));
                     let (target, j) = (boarding.target as usize, boarding.position as usize);
-                    if !stays_on((pattern, i, instance), (target, j, slot, boarded)) {
+                    if !stays_on((group, i, instance), (target, j, slot, boarded)) {
                         insert_in_order(&mut by_day[slot], pack(slot, boarded, j));
                     }
                 }
@@ -328,6 +435,7 @@ impl<'a> Worker<'a> {
             }
             self.lists[i] = list;
         }
+        block.horizons.push(horizon.clamp(0, i64::from(u32::MAX)) as u32);
         block.counts.push(0);
         for list in &self.lists[1..stops.len()] {
             block.counts.push(list.len() as u32);
@@ -401,9 +509,9 @@ impl<'a> Worker<'a> {
 }
 
 /// The earliest trip leaving a boarding's stop at or after `ready` (seconds of the own day)
-/// on any of the days, as `(day, instance)`, searching each day's departures from where the
-/// previous search there ended (the same answer as [`Days::earliest`]).
-fn earliest(days: &Days<'_>, rows: &mut [Row; 3], ready: i64) -> Option<(usize, u32)> {
+/// on any of the days, as `(day, instance, departure)`, searching each day's departures from
+/// where the previous search there ended (the same answer as [`Days::for_each_earliest`]).
+fn earliest(days: &Days<'_>, rows: &mut [Row; 3], ready: i64) -> Option<(usize, u32, i64)> {
     let mut best: Option<(usize, u32, i64)> = None;
     for (slot, row) in rows.iter_mut().enumerate() {
         if row.count == 0 {
@@ -427,7 +535,7 @@ fn earliest(days: &Days<'_>, rows: &mut [Row; 3], ready: i64) -> Option<(usize, 
             best = Some((slot, row.first_instance + index as u32, departure));
         }
     }
-    best.map(|(slot, instance, _)| (slot, instance))
+    best
 }
 
 /// Inserts `value` into sorted `values`, searching from the end.
@@ -466,33 +574,41 @@ fn boarding_position(tt: &Timetable, at_stop: &PatternAtStop) -> Option<(usize, 
         .then_some((at_stop.pattern.idx(), position))
 }
 
-/// Whether boarding instance `boarded` (day `slot`) of `target` at `j` is staying on the
-/// instance left (`pattern`, position `i`, own day's `instance`) or a later one of its pattern
-/// further on: never better than staying on board.
+/// Whether boarding instance `boarded` (day `slot`) of group `target` at `j` is staying on
+/// the instance left (`group`, position `i`, own day's `instance`) or a later one of its
+/// group further on: never better than staying on board.
 fn stays_on(
-    (pattern, i, instance): (usize, usize, usize),
+    (group, i, instance): (usize, usize, usize),
     (target, j, slot, boarded): (usize, usize, usize, u32),
 ) -> bool {
-    slot == 1 && target == pattern && j > i && boarded as usize >= instance
+    slot == 1 && target == group && j > i && boarded as usize >= instance
 }
 
-/// A traveller leaving `trip` (instance `instance` of the own day, of pattern `pattern`) at
+/// A traveller leaving `trip` (instance `instance` of the own day, of group `group`) at
 /// `stop`, position `position`, arriving at `arrival` (seconds of the own day).
 struct Change {
     trip: TripIdx,
     stop: StopIdx,
     arrival: i64,
-    pattern: usize,
+    group: usize,
     position: usize,
     instance: usize,
 }
 
 /// The transfers of `change` where transfers.txt rules naming trips or routes may apply:
-/// per pattern at the stop itself, at the stops its walking links reach and at those its
+/// per group at the stop itself, at the stops its walking links reach and at those its
 /// rules lead to, the earliest trip the traveller may board under the most specific rule for
 /// that pair of trips (or else the stop's minimum transfer time or the walk), tried trip by
-/// trip (such stops are few).
-fn rule_candidates(tt: &Timetable, days: &Days<'_>, change: &Change, candidates: &mut Vec<u32>) {
+/// trip (such stops are few). Returns the horizon of what it read (see
+/// [`Block::horizons`]).
+fn rule_candidates(
+    tt: &Timetable,
+    days: &Days<'_>,
+    spans: &[u32],
+    change: &Change,
+    candidates: &mut Vec<u32>,
+) -> i64 {
+    let mut horizon = change.arrival;
     // Where the traveller may board, and what the stop rules need to get there (`None`: only a
     // rule may allow it).
     let own_secs = tt.min_transfer_secs[change.stop.idx()];
@@ -506,40 +622,64 @@ fn rule_candidates(tt: &Timetable, days: &Days<'_>, change: &Change, candidates:
     places.dedup_by_key(|&mut (stop, _)| stop);
     for (at, stop_rule_secs) in places {
         for at_stop in tt.patterns_at_stop(at) {
-            let Some((target, j)) = boarding_position(tt, at_stop) else { continue };
-            let trips_start = tt.patterns[target].trips.start;
-            let mut best: Option<(usize, u32, i64)> = None;
-            for (slot, day) in days.day.iter().enumerate() {
-                let Some(day) = day else { continue };
-                let count = day.pattern_count[target] as usize;
-                let start = day.pattern_departures[target] as usize + j * count;
-                for (index, &departure) in day.departures[start..start + count].iter().enumerate() {
-                    let departure = i64::from(departure) + days.offset[slot];
-                    if departure < change.arrival {
-                        continue;
-                    }
-                    if best.is_some_and(|(_, _, best)| departure >= best) {
-                        break;
-                    }
-                    let instance = day.pattern_first[target] + index as u32;
-                    let trip = TripIdx(trips_start + day.instance_trip[instance as usize]);
-                    let needed = match tt.trip_transfer_rule(change.trip, change.stop, trip, at) {
-                        Some(rule) => rule,
-                        None => stop_rule_secs,
-                    };
-                    if needed.is_some_and(|secs| change.arrival + i64::from(secs) <= departure) {
-                        best = Some((slot, instance, departure));
-                        break;
+            let Some((pattern, j)) = boarding_position(tt, at_stop) else { continue };
+            let trips_start = tt.patterns[pattern].trips.start;
+            // The earliest the rules allow of one group on the days `slots` lists.
+            let mut earliest_of = |group: usize, slots: &[usize]| {
+                let mut best: Option<(usize, u32, i64)> = None;
+                for &slot in slots {
+                    let Some(day) = days.day[slot] else { continue };
+                    let count = day.pattern_count[group] as usize;
+                    let start = day.pattern_departures[group] as usize + j * count;
+                    for (index, &departure) in
+                        day.departures[start..start + count].iter().enumerate()
+                    {
+                        let departure = i64::from(departure) + days.offset[slot];
+                        if departure < change.arrival {
+                            continue;
+                        }
+                        if best.is_some_and(|(_, _, best)| departure >= best) {
+                            break;
+                        }
+                        horizon = horizon.max(departure);
+                        let instance = day.pattern_first[group] + index as u32;
+                        if day.is_hole(instance as usize) {
+                            continue;
+                        }
+                        let trip = TripIdx(trips_start + day.instance_trip[instance as usize]);
+                        let needed = match tt.trip_transfer_rule(change.trip, change.stop, trip, at)
+                        {
+                            Some(rule) => rule,
+                            None => stop_rule_secs,
+                        };
+                        if needed.is_some_and(|secs| change.arrival + i64::from(secs) <= departure)
+                        {
+                            best = Some((slot, instance, departure));
+                            break;
+                        }
                     }
                 }
+                let (slot, boarded, departure) = best?;
+                horizon = horizon.max(departure + i64::from(spans[pattern]));
+                let group = days.day[slot].map_or(pattern, |day| day.group(boarded as usize));
+                Some((group, slot, boarded))
+            };
+            let mut found = Vec::new();
+            found.extend(earliest_of(pattern, &[0, 1, 2]));
+            for slot in 0..3 {
+                for group in days.day[slot].map_or(0..0, |day| day.further_groups(pattern)) {
+                    found.extend(earliest_of(group, &[slot]));
+                }
             }
-            let Some((slot, boarded, _)) = best else { continue };
-            let left = (change.pattern, change.position, change.instance);
-            if !stays_on(left, (target, j, slot, boarded)) {
-                candidates.push(pack(slot, boarded, j));
+            let left = (change.group, change.position, change.instance);
+            for (group, slot, boarded) in found {
+                if !stays_on(left, (group, j, slot, boarded)) {
+                    candidates.push(pack(slot, boarded, j));
+                }
             }
         }
     }
+    horizon
 }
 
 #[cfg(test)]

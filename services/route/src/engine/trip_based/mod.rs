@@ -26,6 +26,7 @@
 
 mod days;
 mod generate;
+mod live;
 mod search;
 mod transfers;
 
@@ -37,6 +38,8 @@ use chrono::NaiveDate;
 use norikae_timetable::Timetable;
 
 use self::days::TripDay;
+pub(crate) use self::live::LiveDays;
+pub use self::live::LiveReport;
 pub(crate) use self::search::{Departures, Search, search};
 pub(crate) use self::transfers::DayTransfers;
 use super::network::Network;
@@ -150,6 +153,23 @@ impl Cache {
     /// [`Cache::days_for`]).
     pub(crate) fn set_on_demand(&self, on: bool) {
         self.on_demand.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether searches build the transfers they miss (a realtime overlay's too).
+    pub(crate) fn on_demand(&self) -> bool {
+        self.on_demand.load(Ordering::Relaxed)
+    }
+
+    /// The Trip-Based days of a realtime `overlay` that changes trips on service days
+    /// `touched` (see [`live`]), with `threads` threads.
+    pub(crate) fn build_live(
+        &self,
+        network: &Network,
+        overlay: &norikae_realtime::Overlay,
+        touched: impl IntoIterator<Item = u32>,
+        threads: usize,
+    ) -> LiveDays {
+        live::build(self, network, overlay, touched, threads)
     }
 
     /// The service days whose transfers are built (those whose trips do not fit the layout

@@ -72,12 +72,11 @@ pub(crate) fn search(
                 if position + 1 >= rules.len() || !rules[position].pickup() {
                     continue;
                 }
-                if let Some((slot, instance, _)) =
-                    view.days.earliest(at_stop.pattern.idx(), position, ready)
-                {
+                let pattern = at_stop.pattern.idx();
+                view.days.for_each_earliest(pattern, position, ready, |slot, instance| {
                     let target = Target { slot, instance, position: position as u16 };
                     search.enqueue(tt, &view, 0, target, ROOT, seed_index as u32);
-                }
+                });
             }
         }
         let found = search.run(tt, &view, bound, &mut best);
@@ -243,7 +242,7 @@ impl Search {
     }
 
     /// Queues the target trip from its position for the round of `level` unless it is
-    /// reached there already (with as many trips or fewer), and marks the pattern's later
+    /// reached there already (with as many trips or fewer), and marks its group's later
     /// instances of that day reached (they never overtake it). Returns whether it queued.
     #[inline(never)]
     fn enqueue(
@@ -281,9 +280,9 @@ impl Search {
             parent,
             origin,
         });
-        let pattern = pattern as usize;
+        let group = day.group(instance as usize);
         let last = view.base[slot] as usize
-            + (day.pattern_first[pattern] + day.pattern_count[pattern]) as usize;
+            + (day.pattern_first[group] + day.pattern_count[group]) as usize;
         for level in level..self.levels {
             let row = level * self.instances;
             for later in global..last {
@@ -377,13 +376,13 @@ impl Search {
                 // (their start loaded by then).
                 if let Some(ahead) = self.queue.get(index + 2)
                     && let Some(transfers) = view.transfers[usize::from(ahead.slot)]
+                    && let Some(offset) = transfers.offset(first_alighting(ahead))
                 {
-                    prefetch(&transfers.offsets[first_alighting(ahead)]);
+                    prefetch(offset);
                 }
                 if let Some(ahead) = self.queue.get(index + 1)
                     && let Some(transfers) = view.transfers[usize::from(ahead.slot)]
-                    && let Some(first) =
-                        transfers.targets.get(transfers.offsets[first_alighting(ahead)] as usize)
+                    && let Some(first) = transfers.first_target(first_alighting(ahead))
                 {
                     prefetch(first);
                 }
@@ -503,8 +502,9 @@ impl Search {
                 Some(_) => {}
             }
             let trip_in_pattern = day.instance_trip[segment.instance as usize];
-            let times = tt.trip_stop_times(pattern, trip_in_pattern as usize);
             let board = usize::from(segment.from);
+            // The day's times: a realtime day's are the expected ones.
+            let (departure, arrival) = day.times(segment.instance as usize, board, alight);
             let offset = frame.base_unix + view.days.offset[slot];
             legs.push(Leg::Transit {
                 trip: TripIdx(tt.patterns[pattern.idx()].trips.start + trip_in_pattern),
@@ -512,8 +512,8 @@ impl Search {
                 board_position: board,
                 alight_position: alight,
                 service_day: frame.days.day[slot]?,
-                departure: offset + i64::from(times[board].departure),
-                arrival: offset + i64::from(times[alight].arrival),
+                departure: offset + i64::from(departure),
+                arrival: offset + i64::from(arrival),
                 added: None,
             });
             let board_stop = stops[board];

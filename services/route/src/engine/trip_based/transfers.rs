@@ -1,6 +1,7 @@
 //! The Trip-Based tables of one service day: for every stop event of its running trips
 //! ([`super::days`]), the reduced transfers to trips of the same day and the days around it
-//! (made by [`super::generate`]).
+//! (made by [`super::generate`]); on a day a realtime overlay reaches, the timetable day's
+//! tables with the transfers the overlay changes in a [`Patch`] (made by [`super::live`]).
 
 use std::sync::Arc;
 
@@ -10,12 +11,43 @@ use norikae_timetable::Timetable;
 use super::days::{Days, TripDay};
 
 /// One service day's trips and their reduced transfers: those of stop event `e` are
-/// `targets[offsets[e]..offsets[e + 1]]`, packed (see [`super::days::pack`]).
+/// `targets[offsets[e]..offsets[e + 1]]`, packed (see [`super::days::pack`]), unless the
+/// patch has them.
 pub(crate) struct DayTransfers {
     /// Shared with the days built beside it, which read it for their transfers.
     pub(super) trips: Arc<TripDay>,
+    /// The timetable day's transfers (shared by the realtime days made from it).
+    pub(super) tables: Arc<Tables>,
+    /// On a realtime day, the stop events whose transfers differ from the timetable's.
+    pub(super) patch: Option<Patch>,
+}
+
+/// A timetable day's transfers, and per instance the horizon of what its transfers read
+/// (see [`super::generate::Block::horizons`]).
+pub(crate) struct Tables {
     pub(super) offsets: Vec<u32>,
     pub(super) targets: Vec<u32>,
+    pub(super) horizons: Vec<u32>,
+}
+
+/// The transfers of some stop events of a realtime day, in place of the timetable day's:
+/// those of a patched event `e` are `targets[offsets[e]..offsets[e + 1]]` (the offsets
+/// cover every event of the day, the unpatched with nothing).
+pub(crate) struct Patch {
+    pub(super) patched: Vec<u64>,
+    pub(super) offsets: Vec<u32>,
+    pub(super) targets: Vec<u32>,
+}
+
+impl Patch {
+    #[inline]
+    fn has(&self, event: usize) -> bool {
+        self.patched.get(event / 64).is_some_and(|word| word >> (event % 64) & 1 == 1)
+    }
+
+    pub(super) fn bytes(&self) -> usize {
+        8 * self.patched.len() + 4 * (self.offsets.len() + self.targets.len())
+    }
 }
 
 impl DayTransfers {
@@ -31,28 +63,69 @@ impl DayTransfers {
         threads: usize,
     ) -> Option<Self> {
         let own = Arc::clone(trips[1].as_ref()?);
+        let days = Self::days(tt, day, trips);
+        let (offsets, targets, horizons) =
+            super::generate::transfers(tt, rule_stops, &days, threads)?;
+        let tables = Arc::new(Tables { offsets, targets, horizons });
+        Some(Self { trips: own, tables, patch: None })
+    }
+
+    /// `trips` as the time line of `day`.
+    pub(super) fn days<'a>(
+        tt: &Timetable,
+        day: u32,
+        trips: &'a [Option<Arc<TripDay>>; 3],
+    ) -> Days<'a> {
         let date = tt.date_of_day(day);
         let start = |date: NaiveDate| tt.service_day_start(date).timestamp();
         let offset = |other: Option<NaiveDate>| other.map_or(0, |other| start(other) - start(date));
-        let days = Days {
-            day: [trips[0].as_deref(), Some(&*own), trips[2].as_deref()],
+        Days {
+            day: [trips[0].as_deref(), trips[1].as_deref(), trips[2].as_deref()],
             offset: [offset(date.pred_opt()), 0, offset(date.succ_opt())],
-        };
-        let (offsets, targets) = super::generate::transfers(tt, rule_stops, &days, threads)?;
-        Some(Self { trips: own, offsets, targets })
+        }
     }
 
+    #[inline]
     pub(super) fn transfers(&self, event: usize) -> &[u32] {
-        &self.targets[self.offsets[event] as usize..self.offsets[event + 1] as usize]
+        if let Some(patch) = &self.patch
+            && patch.has(event)
+        {
+            return &patch.targets
+                [patch.offsets[event] as usize..patch.offsets[event + 1] as usize];
+        }
+        let offsets = &self.tables.offsets;
+        &self.tables.targets[offsets[event] as usize..offsets[event + 1] as usize]
     }
 
-    /// How many transfers the day keeps.
+    /// Where the transfers of `event` start in the timetable day's targets (to load them
+    /// ahead; `None` past its events).
+    #[inline]
+    pub(super) fn offset(&self, event: usize) -> Option<&u32> {
+        self.tables.offsets.get(event)
+    }
+
+    /// The timetable day's first transfer of `event`, to load it ahead.
+    #[inline]
+    pub(super) fn first_target(&self, event: usize) -> Option<&u32> {
+        self.tables.targets.get(*self.offset(event)? as usize)
+    }
+
+    /// How many transfers the day keeps (a realtime day: the timetable day's, and the
+    /// patch's).
     pub(crate) fn len(&self) -> usize {
-        self.targets.len()
+        self.tables.targets.len() + self.patch.as_ref().map_or(0, |patch| patch.targets.len())
     }
 
-    /// Memory the day takes (its trips counted in full, though shared with its neighbours).
+    /// Memory the day takes (its trips counted in full, though shared with its neighbours; a
+    /// realtime day: its trips and its patch).
     pub(crate) fn bytes(&self) -> usize {
-        self.trips.bytes() + 4 * (self.offsets.len() + self.targets.len())
+        match &self.patch {
+            None => {
+                let tables = &self.tables;
+                self.trips.bytes()
+                    + 4 * (tables.offsets.len() + tables.targets.len() + tables.horizons.len())
+            }
+            Some(patch) => self.trips.bytes() + patch.bytes(),
+        }
     }
 }
