@@ -718,11 +718,49 @@ fn random_overlay(tt: &Timetable, feed_name: &str, date: NaiveDate, seed: u64) -
     Overlay::from_trips(tt, changed)
 }
 
+/// The simulator's overlay for `feed_name` (`norikae realtime-sim`): every trip running
+/// between 10:00 and 14:00 on `date` late from a random stop on, partly made up two stops
+/// later, and one cancelled.
+fn simulated_overlay(tt: &Timetable, feed_name: &str, date: NaiveDate, seed: u64) -> Arc<Overlay> {
+    use prost::Message as _;
+    let now = common::day_start(tt, date) + 10 * 3600;
+    let options = norikae_realtime::sim::SimOptions {
+        seed,
+        date,
+        from_secs: 10 * 3600,
+        to_secs: 14 * 3600,
+        delayed_share: 1.0,
+        max_delay_secs: 900,
+        cancel_one: true,
+        now,
+    };
+    let message = norikae_realtime::sim::feed_message(tt, feed_name, &options).encode_to_vec();
+    let realtime = norikae_realtime::Realtime::new(usize::MAX, u64::MAX);
+    realtime.apply(feed_name, feed_name, &message, tt, now).expect("the simulated feed applies");
+    realtime.overlay()
+}
+
 /// On a realtime overlay that delays, cancels and reorders trips, Trip-Based routing (its
 /// days built from the timetable's, regenerating only the trips the overlay can reach)
 /// finds the same Pareto sets as RAPTOR on the same overlay, on the expected times.
 #[test]
 fn trip_based_routing_answers_as_raptor_on_a_realtime_overlay() {
+    trip_based_routing_answers_as_raptor_on(
+        |tt, feed_name, date, seed| Arc::new(random_overlay(tt, feed_name, date, seed)),
+        4100,
+    );
+}
+
+/// The same on the simulator's overlays.
+#[test]
+fn trip_based_routing_answers_as_raptor_on_the_simulators_overlay() {
+    trip_based_routing_answers_as_raptor_on(simulated_overlay, 4200);
+}
+
+fn trip_based_routing_answers_as_raptor_on(
+    overlay_of: fn(&Timetable, &str, NaiveDate, u64) -> Arc<Overlay>,
+    seed: u64,
+) {
     let tt = common::timetable();
     let raptor = engine();
     let trip_based = trip_based_engine();
@@ -739,7 +777,7 @@ fn trip_based_routing_answers_as_raptor_on_a_realtime_overlay() {
     let (mut compared, mut moved) = (0, 0);
     for (feed_index, feed_name) in FEEDS.iter().enumerate() {
         let date = common::test_date(feed_name);
-        let overlay = Arc::new(random_overlay(&tt, feed_name, date, 4100 + feed_index as u64));
+        let overlay = overlay_of(&tt, feed_name, date, seed + feed_index as u64);
         let report =
             trip_based.prepare_trip_based_live(&overlay, 2).expect("the overlay changes trips");
         eprintln!("{feed_name}: {report:?}");
@@ -749,6 +787,7 @@ fn trip_based_routing_answers_as_raptor_on_a_realtime_overlay() {
             "{feed_name}: trips regenerated and kept: {report:?}"
         );
         moved += report.moved;
+        let reference = common::Reference::with_overlay(Arc::clone(&tt), date, Some(&overlay));
         // The expected times of a trip on its service day, Unix time.
         let expected = |trip: TripIdx, day: u32, position: usize| {
             let start = common::day_start(&tt, tt.date_of_day(day));
@@ -791,6 +830,25 @@ fn trip_based_routing_answers_as_raptor_on_a_realtime_overlay() {
                     let (_, arrival) = expected(*trip, *service_day, *alight_position);
                     assert_eq!((leg.departure(), leg.arrival()), (departure, arrival), "{leg:?}");
                 }
+            }
+            // Both against the reference on the same expected times: the earliest arrival
+            // for each number of vehicles.
+            if kind == SearchKind::DepartAt {
+                let at = norikae_route::engine::query::local_unix(&tt, date, time);
+                let expected = reference.earliest_arrival_by_trips(from, to, at, 0, 6);
+                let fastest = |journeys: &[Journey]| -> Vec<Option<i64>> {
+                    (0..6u32)
+                        .map(|transfers| {
+                            journeys
+                                .iter()
+                                .filter(|journey| journey.transfers <= transfers)
+                                .map(|journey| journey.arrival)
+                                .min()
+                        })
+                        .collect()
+                };
+                assert_eq!(fastest(&found), expected, "{feed_name} query {query}: Trip-Based");
+                assert_eq!(fastest(&raptor_found), expected, "{feed_name} query {query}: RAPTOR");
             }
             compared += usize::from(!found.is_empty());
         }

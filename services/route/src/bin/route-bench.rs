@@ -393,6 +393,64 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 }
                 slowest.push((elapsed, line));
             }
+            if std::env::var("ROUTE_BENCH_EXPLAIN").is_ok_and(|explain| {
+                explain == format!("{} {} {}", query.from.0, query.to.0, query.time_secs)
+            }) {
+                for journey in &found {
+                    println!(
+                        "JOURNEY {}-{} /{}",
+                        journey.departure, journey.arrival, journey.transfers
+                    );
+                    for leg in &journey.legs {
+                        match leg {
+                            norikae_route::engine::Leg::Transit {
+                                trip,
+                                pattern,
+                                board_position,
+                                alight_position,
+                                service_day,
+                                departure,
+                                arrival,
+                                ..
+                            } => {
+                                let stops = timetable.pattern_stops(*pattern);
+                                let rt = overlay.trip(*trip, *service_day);
+                                let start = timetable
+                                    .service_day_start(timetable.date_of_day(*service_day))
+                                    .timestamp();
+                                let sched = timetable.stop_times_of_trip(*trip);
+                                println!(
+                                    "  RIDE {} day {} {}@{} -> {}@{}  times {}-{}  sched {}-{}  rt {:?}-{:?}",
+                                    timetable.trips[trip.idx()].id,
+                                    service_day,
+                                    timetable.stops[stops[*board_position].idx()].id,
+                                    board_position,
+                                    timetable.stops[stops[*alight_position].idx()].id,
+                                    alight_position,
+                                    departure - start,
+                                    arrival - start,
+                                    sched[*board_position].departure,
+                                    sched[*alight_position].arrival,
+                                    rt.map(|rt| rt.stops[*board_position].departure),
+                                    rt.map(|rt| rt.stops[*alight_position].arrival)
+                                );
+                            }
+                            norikae_route::engine::Leg::Walk {
+                                from,
+                                to,
+                                departure,
+                                arrival,
+                                duration_secs,
+                                ..
+                            } => {
+                                println!(
+                                    "  WALK {from:?} -> {to:?} {departure}-{arrival} ({duration_secs} s)"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
             answered += usize::from(!found.is_empty());
             if let Some(dump) = dump.as_mut() {
                 write!(dump, "{label} {} {} {}:", query.from.0, query.to.0, query.time_secs)?;

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwapOption;
 use norikae_realtime::Overlay;
-use norikae_timetable::Timetable;
+use norikae_timetable::{PatternIdx, Timetable};
 
 use super::network::Network;
 use super::raptor::day_tables::DayTrips;
@@ -29,6 +29,9 @@ pub(crate) struct RealtimeDays {
     tables: HashMap<u32, OnceLock<Arc<DayTrips>>>,
     /// The overlay's Trip-Based days, once built.
     trip_based: OnceLock<LiveDays>,
+    /// Whether no trip rides a stretch faster than the timetable's (see
+    /// [`RealtimeDays::bounds_hold`]).
+    bounds_hold: OnceLock<bool>,
 }
 
 impl RealtimeDays {
@@ -36,7 +39,59 @@ impl RealtimeDays {
         let changed = overlay.trips().map(|(key, _)| key.day);
         let added = searched_added(&overlay).map(|added| added.day);
         let tables = changed.chain(added).map(|day| (day, OnceLock::new())).collect();
-        Self { overlay, tables, trip_based: OnceLock::new() }
+        Self { overlay, tables, trip_based: OnceLock::new(), bounds_hold: OnceLock::new() }
+    }
+
+    /// Whether the searches' lower bounds (built on the timetable's shortest ride between
+    /// each two consecutive stops, see `engine::bounds`) hold on the overlay: no trip it
+    /// gives expected times, nor any trip it adds, rides from one stop to the next faster
+    /// than every trip of its pattern does in the timetable. Where one does (a delay made up
+    /// by running faster), the searches on its days run without the bounds rather than
+    /// drop a journey they would wrongly rule out.
+    pub(crate) fn bounds_hold(&self, timetable: &Timetable) -> bool {
+        *self.bounds_hold.get_or_init(|| {
+            // Per pattern, the shortest ride of its trips between each two consecutive stops.
+            let mut shortest: HashMap<PatternIdx, Vec<u32>> = HashMap::new();
+            let mut shortest_of = |pattern: PatternIdx| -> Vec<u32> {
+                shortest
+                    .entry(pattern)
+                    .or_insert_with(|| {
+                        let data = &timetable.patterns[pattern.idx()];
+                        let mut rides = vec![u32::MAX; data.num_stops().saturating_sub(1)];
+                        for trip in 0..data.num_trips() {
+                            let times = timetable.trip_stop_times(pattern, trip);
+                            for (ride, hop) in rides.iter_mut().zip(times.windows(2)) {
+                                *ride =
+                                    (*ride).min(hop[1].arrival.saturating_sub(hop[0].departure));
+                            }
+                        }
+                        rides
+                    })
+                    .clone()
+            };
+            let rides_no_faster = |rides: &[u32], times: &mut dyn Iterator<Item = (u32, u32)>| {
+                let times: Vec<(u32, u32)> = times.collect();
+                times
+                    .windows(2)
+                    .zip(rides)
+                    .all(|(hop, &ride)| hop[1].1.saturating_sub(hop[0].0) >= ride)
+            };
+            let updated = self.overlay.trips().all(|(key, trip)| {
+                if trip.cancelled || trip.stops.is_empty() {
+                    return true;
+                }
+                let rides = shortest_of(timetable.trips[key.trip.idx()].pattern);
+                let mut times = trip.stops.iter().map(|stop| (stop.departure, stop.arrival));
+                rides_no_faster(&rides, &mut times)
+            });
+            updated
+                && searched_added(&self.overlay).all(|added| {
+                    let Some(pattern) = added.pattern else { return true };
+                    let rides = shortest_of(pattern);
+                    let mut times = added.times.iter().map(|time| (time.departure, time.arrival));
+                    rides_no_faster(&rides, &mut times)
+                })
+        })
     }
 
     /// Builds the overlay's Trip-Based days unless they are built (waiting for a build under
@@ -173,6 +228,28 @@ mod tests {
                 .collect(),
             ..TripRealtime::default()
         }
+    }
+
+    /// The lower bounds hold on an overlay whose trips are late by the same amount all
+    /// along, not on one whose trip makes up its delay by riding a stretch faster than any
+    /// trip of its pattern.
+    #[test]
+    fn bounds_hold_unless_a_trip_rides_faster_than_the_timetable() {
+        let timetable = Arc::new(bundled_timetable());
+        let (day, pattern, running) = busy_pattern(&timetable);
+        let trip =
+            TripIdx::from(timetable.patterns[pattern.idx()].trips.start as usize + running[0]);
+        let times = timetable.trip_stop_times(pattern, running[0]);
+        let key = TripKey { trip, day };
+        let late = Overlay::from_trips(&timetable, [(key, expected(times, |_| 300, &[]))]);
+        assert!(RealtimeDays::new(Arc::new(late)).bounds_hold(&timetable));
+        // Late until the second stop, on time again at the third: the stretch between them
+        // ridden five minutes faster than scheduled (or in no time).
+        let ride = times[2].arrival - times[1].departure;
+        let made_up =
+            expected(times, |position| if position == 1 { ride.min(300) } else { 0 }, &[]);
+        let faster = Overlay::from_trips(&timetable, [(key, made_up)]);
+        assert!(!RealtimeDays::new(Arc::new(faster)).bounds_hold(&timetable));
     }
 
     #[test]

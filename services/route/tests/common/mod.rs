@@ -82,6 +82,16 @@ pub struct Reference {
 
 impl Reference {
     pub fn new(timetable: Arc<Timetable>, date: NaiveDate) -> Self {
+        Self::with_overlay(timetable, date, None)
+    }
+
+    /// The trips on a realtime overlay's expected times (where it gives them), without
+    /// those it cancels.
+    pub fn with_overlay(
+        timetable: Arc<Timetable>,
+        date: NaiveDate,
+        overlay: Option<&norikae_realtime::Overlay>,
+    ) -> Self {
         let tt = &*timetable;
         let mut connections = Vec::new();
         let dates = [date.pred_opt().expect("date"), date, date.succ_opt().expect("date")];
@@ -89,12 +99,24 @@ impl Reference {
             let Some(day) = tt.day_index(*day_date) else { continue };
             let start = day_start(tt, *day_date);
             for (trip_position, trip) in tt.trips.iter().enumerate() {
-                if !tt.trip_runs(norikae_timetable::TripIdx::from(trip_position), day) {
+                let trip_idx = norikae_timetable::TripIdx::from(trip_position);
+                if !tt.trip_runs(trip_idx, day) {
+                    continue;
+                }
+                let realtime = overlay.and_then(|overlay| overlay.trip(trip_idx, day));
+                if realtime.is_some_and(|realtime| realtime.cancelled) {
                     continue;
                 }
                 let stops = tt.pattern_stops(trip.pattern);
                 let rules = tt.pattern_stop_rules(trip.pattern);
-                let times = tt.stop_times_of_trip(norikae_timetable::TripIdx::from(trip_position));
+                let mut times = tt.stop_times_of_trip(trip_idx).to_vec();
+                for (time, expected) in times
+                    .iter_mut()
+                    .zip(realtime.map(|realtime| &realtime.stops[..]).unwrap_or_default())
+                {
+                    time.arrival = expected.arrival;
+                    time.departure = expected.departure;
+                }
                 for position in 0..stops.len() - 1 {
                     connections.push(Connection {
                         departure: start + i64::from(times[position].departure),

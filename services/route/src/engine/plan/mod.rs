@@ -213,7 +213,7 @@ impl Planner<'_> {
             && options.max_walk_m >= self.network.longest_walk_m
             && let Some(days) = self.trip_based_days(frame)
         {
-            self.fill_lower_bounds(direction, goals, scratch);
+            self.fill_lower_bounds(direction, goals, frame, scratch);
             let start = frame.time(at);
             let max_trips = usize::from(options.max_transfers) + 1;
             let search = |departures, scratch: &mut Scratch| {
@@ -273,7 +273,7 @@ impl Planner<'_> {
             }
         }
         rounds::classify_stops(self.network, direction, &mut scratch.raptor);
-        self.fill_lower_bounds(direction, goals, scratch);
+        self.fill_lower_bounds(direction, goals, frame, scratch);
         let start_time = frame.time(at);
         let mut journeys = Vec::new();
         let mut seed_keys = Vec::with_capacity(seeds.len());
@@ -338,8 +338,20 @@ impl Planner<'_> {
 
     /// Lower bounds on the time from every stop to the goals (backward: from them), from the
     /// landmarks (0 without).
-    fn fill_lower_bounds(&self, direction: Direction, goals: &[SeedWalk], scratch: &mut Scratch) {
-        if self.network.landmarks.is_empty() {
+    fn fill_lower_bounds(
+        &self,
+        direction: Direction,
+        goals: &[SeedWalk],
+        frame: &Frame,
+        scratch: &mut Scratch,
+    ) {
+        // The bounds weigh each ride by the timetable's shortest; a realtime overlay whose
+        // trips ride some stretch faster (a delay made up) would make them overestimate.
+        let realtime_faster = self.realtime.is_some_and(|live| {
+            frame.days.day.iter().flatten().any(|&day| live.touches(day))
+                && !live.bounds_hold(&self.network.timetable)
+        });
+        if self.network.landmarks.is_empty() || realtime_faster {
             scratch.raptor.lower_bound.fill(0);
             return;
         }

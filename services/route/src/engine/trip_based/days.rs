@@ -480,6 +480,150 @@ impl Days<'_> {
 mod tests {
     use super::*;
 
+    /// A realtime day against brute force over its running trips: every trip not cancelled
+    /// is one instance that is no hole, with its expected times; each group's trips follow one
+    /// another; and the earliest instance of each group found for every ready time, over the
+    /// pattern's groups, is the earliest departure over all its running trips, never a hole.
+    #[test]
+    fn a_realtime_day_keeps_every_trip_once_in_groups_that_never_overtake() {
+        use norikae_realtime::overlay::{StopRealtime, TripKey, TripRealtime};
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+
+        let tt = crate::engine::tests::bundled_timetable();
+        let date = chrono::NaiveDate::from_ymd_opt(2025, 6, 4).expect("a date");
+        let day = tt.day_index(date).expect("in the bundled feeds");
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut changed = Vec::new();
+        for trip in (0..tt.trips.len()).map(TripIdx::from) {
+            if !tt.trip_runs(trip, day) || rng.random_bool(0.5) {
+                continue;
+            }
+            let key = TripKey { trip, day };
+            if rng.random_bool(0.1) {
+                changed.push((key, TripRealtime { cancelled: true, ..TripRealtime::default() }));
+                continue;
+            }
+            let delay = rng.random_range(-60..=900);
+            let stops = tt
+                .stop_times_of_trip(trip)
+                .iter()
+                .map(|time| StopRealtime {
+                    arrival: (i64::from(time.arrival) + delay).max(0) as u32,
+                    departure: (i64::from(time.departure) + delay).max(0) as u32,
+                    flags: StopRealtime::PREDICTED,
+                })
+                .collect();
+            changed.push((key, TripRealtime { stops, ..TripRealtime::default() }));
+        }
+        let overlay = Overlay::from_trips(&tt, changed);
+        let timetable_day = TripDay::build(&tt, day).expect("fits");
+        let (live, changes) = TripDay::build_live(&tt, day, &overlay).expect("fits");
+        assert!(
+            changes.moved > 10 && changes.cancelled > 10,
+            "{} {}",
+            changes.moved,
+            changes.cancelled
+        );
+        assert_eq!(
+            (
+                &live.instance_pattern[..timetable_day.instances()],
+                &live.instance_trip[..timetable_day.instances()]
+            ),
+            (&timetable_day.instance_pattern[..], &timetable_day.instance_trip[..]),
+            "the timetable day's instances keep their numbers"
+        );
+        for (pattern, data) in tt.patterns.iter().enumerate() {
+            let num_stops = data.num_stops();
+            let expected_times = |trip_in_pattern: u32| -> Vec<StopTime> {
+                let trip = TripIdx(data.trips.start + trip_in_pattern);
+                match overlay.trip(trip, day) {
+                    Some(realtime) => realtime
+                        .stops
+                        .iter()
+                        .map(|stop| StopTime { arrival: stop.arrival, departure: stop.departure })
+                        .collect(),
+                    None => tt.stop_times_of_trip(trip).to_vec(),
+                }
+            };
+            // The instances of the pattern that are no hole, by trip.
+            let mut riding: Vec<(u32, usize)> = (0..live.instances())
+                .filter(|&instance| {
+                    live.instance_pattern[instance] as usize == pattern && !live.is_hole(instance)
+                })
+                .map(|instance| (live.instance_trip[instance], instance))
+                .collect();
+            riding.sort_unstable();
+            let running: Vec<u32> = (0..data.num_trips() as u32)
+                .filter(|&trip| {
+                    let trip = TripIdx(data.trips.start + trip);
+                    tt.trip_runs(trip, day) && !overlay.is_cancelled(trip, day)
+                })
+                .collect();
+            assert_eq!(
+                riding.iter().map(|&(trip, _)| trip).collect::<Vec<_>>(),
+                running,
+                "pattern {pattern}"
+            );
+            for &(trip, instance) in &riding {
+                let times: Vec<StopTime> = (0..num_stops)
+                    .map(|position| {
+                        let (departure, arrival) = live.times(instance, position, position);
+                        StopTime { arrival, departure }
+                    })
+                    .collect();
+                assert_eq!(times, expected_times(trip), "pattern {pattern} trip {trip}");
+            }
+            let groups: Vec<usize> =
+                std::iter::once(pattern).chain(live.further_groups(pattern)).collect();
+            for &group in &groups {
+                let members: Vec<usize> = (live.pattern_first[group]
+                    ..live.pattern_first[group] + live.pattern_count[group])
+                    .map(|instance| instance as usize)
+                    .filter(|&instance| !live.is_hole(instance))
+                    .collect();
+                for pair in members.windows(2) {
+                    let times = |instance: usize| expected_times(live.instance_trip[instance]);
+                    assert!(
+                        follows(&times(pair[0]), &times(pair[1])),
+                        "group {group} of pattern {pattern}"
+                    );
+                }
+            }
+            for position in 0..num_stops {
+                let mut readies: Vec<u32> = running
+                    .iter()
+                    .flat_map(|&trip| {
+                        let departure = expected_times(trip)[position].departure;
+                        [departure.saturating_sub(1), departure, departure + 1]
+                    })
+                    .collect();
+                readies.sort_unstable();
+                readies.dedup();
+                for ready in readies {
+                    let brute = running
+                        .iter()
+                        .map(|&trip| expected_times(trip)[position].departure)
+                        .filter(|&departure| departure >= ready)
+                        .min();
+                    let found = groups
+                        .iter()
+                        .filter_map(|&group| live.earliest_in(group, position, ready))
+                        .map(|(instance, departure)| {
+                            assert!(!live.is_hole(instance as usize), "a hole is found");
+                            assert_eq!(
+                                live.times(instance as usize, position, position).0,
+                                departure
+                            );
+                            departure
+                        })
+                        .min();
+                    assert_eq!(found, brute, "pattern {pattern} position {position} ready {ready}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn packed_targets_round_trip() {
         for (day, instance, position) in
