@@ -82,6 +82,12 @@ pub struct QuerySettings {
     pub trip_based: TripBased,
     /// Threads a background build of a day's transfers uses (the rest answer queries).
     pub trip_based_threads: usize,
+    /// With [`TripBased::Background`], also build a realtime overlay's Trip-Based days after
+    /// each overlay (see `Engine::prepare_trip_based_live`); off: searches on the days an
+    /// overlay changes run RAPTOR. A build regenerates the transfers of every trip that can
+    /// see a change, so for feeds that change a whole large city every poll it may take
+    /// longer than the poll interval (New York: see loadtests/route-bench/README.md).
+    pub trip_based_realtime: bool,
     /// Keys page cursors are signed with: the first signs, all are accepted (rotate by
     /// putting a new key first and dropping the old one once its cursors no longer matter).
     /// None: a random key per process, so cursors do not survive restarts nor cross instances.
@@ -122,6 +128,7 @@ impl Default for QuerySettings {
             default_departures_limit: 5,
             trip_based: TripBased::Background,
             trip_based_threads: 1,
+            trip_based_realtime: true,
             cursor_keys: CursorKeys::default(),
             max_exclusions: 64,
             max_via_heads: 2_000,

@@ -321,7 +321,7 @@ impl AppState {
         }
         if let Some(report) = last_report {
             metrics.overlay(&report.stats, report.build_micros);
-            self.prepare_trip_based_live();
+            self.prepare_for_realtime();
         }
         results.into_iter().map(|result| result.map_err(IngestError::from)).collect()
     }
@@ -383,7 +383,7 @@ impl AppState {
         })
         .await;
         match refreshed {
-            Ok(()) => self.prepare_trip_based_live(),
+            Ok(()) => self.prepare_for_realtime(),
             Err(error) => tracing::error!(error = %error, "realtime refresh task failed"),
         }
     }

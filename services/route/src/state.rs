@@ -159,15 +159,18 @@ impl AppState {
             .ok()
     }
 
-    /// With [`TripBased::Background`], builds the Trip-Based days of the current realtime
-    /// overlay on a thread of its own (see [`Engine::prepare_trip_based_live`]): until they
-    /// are built, searches on the days it changes run RAPTOR on it. A build under way builds
-    /// the newest overlay again when it ends, so a burst of overlays costs at most one more.
-    pub fn prepare_trip_based_live(&self) {
+    /// Builds what searches on the current realtime overlay need on a thread of its own:
+    /// its lower bounds where its trips ride faster than the timetable's (see
+    /// [`Engine::prepare_realtime_bounds`]), and with [`TripBased::Background`] and
+    /// `trip_based_realtime` its Trip-Based days (see [`Engine::prepare_trip_based_live`]):
+    /// until they are built, searches on the days it changes run RAPTOR on it. A build under
+    /// way builds the newest overlay again when it ends, so a burst of overlays costs at most
+    /// one more.
+    pub fn prepare_for_realtime(&self) {
         use std::sync::atomic::Ordering;
-        if self.inner.settings.trip_based != TripBased::Background {
-            return;
-        }
+        let settings = &self.inner.settings;
+        let trip_based =
+            settings.trip_based == TripBased::Background && settings.trip_based_realtime;
         self.inner.live_wanted.store(true, Ordering::Release);
         if self.inner.preparing_live.swap(true, Ordering::AcqRel) {
             return;
@@ -188,6 +191,10 @@ impl AppState {
                 while state.inner.live_wanted.swap(false, Ordering::AcqRel) {
                     let Ok(engine) = state.engine() else { break };
                     let overlay = state.realtime().realtime.overlay();
+                    if !trip_based {
+                        engine.prepare_realtime_bounds(&overlay);
+                        continue;
+                    }
                     if let Some(report) = engine.prepare_trip_based_live(&overlay, threads) {
                         tracing::info!(
                             days = report.days,

@@ -780,7 +780,6 @@ fn trip_based_routing_answers_as_raptor_on(
         let overlay = overlay_of(&tt, feed_name, date, seed + feed_index as u64);
         let report =
             trip_based.prepare_trip_based_live(&overlay, 2).expect("the overlay changes trips");
-        eprintln!("{feed_name}: {report:?}");
         assert_eq!((report.days, report.unfit_days), (3, 0), "{feed_name}: {report:?}");
         assert!(
             report.regenerated > 0 && report.kept > 0,

@@ -312,10 +312,17 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     let overlay = realtime_overlay(&timetable, &queries)?;
     // The overlay's Trip-Based days, as the route service builds them after each overlay
     // (ROUTE_BENCH_LIVE_TRIP_BASED=0: none, searches on the overlay's days on RAPTOR).
-    if std::env::var("ROUTE_BENCH_TRIP_BASED").as_deref() != Ok("0")
-        && std::env::var("ROUTE_BENCH_LIVE_TRIP_BASED").as_deref() != Ok("0")
-        && overlay.num_trips() > 0
+    if overlay.num_trips() > 0
+        && (std::env::var("ROUTE_BENCH_TRIP_BASED").as_deref() == Ok("0")
+            || std::env::var("ROUTE_BENCH_LIVE_TRIP_BASED").as_deref() == Ok("0"))
     {
+        let started = Instant::now();
+        engine.prepare_realtime_bounds(&overlay);
+        println!(
+            "lower bounds for the realtime overlay (where its trips ride faster than the timetable's): {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    } else if overlay.num_trips() > 0 {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let (wall_started, cpu_started) = (Instant::now(), cpu_secs());
         if let Some(report) = engine.prepare_trip_based_live(&overlay, threads) {
@@ -392,64 +399,6 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                     write!(line, " {minutes} min/{} transfers;", journey.transfers)?;
                 }
                 slowest.push((elapsed, line));
-            }
-            if std::env::var("ROUTE_BENCH_EXPLAIN").is_ok_and(|explain| {
-                explain == format!("{} {} {}", query.from.0, query.to.0, query.time_secs)
-            }) {
-                for journey in &found {
-                    println!(
-                        "JOURNEY {}-{} /{}",
-                        journey.departure, journey.arrival, journey.transfers
-                    );
-                    for leg in &journey.legs {
-                        match leg {
-                            norikae_route::engine::Leg::Transit {
-                                trip,
-                                pattern,
-                                board_position,
-                                alight_position,
-                                service_day,
-                                departure,
-                                arrival,
-                                ..
-                            } => {
-                                let stops = timetable.pattern_stops(*pattern);
-                                let rt = overlay.trip(*trip, *service_day);
-                                let start = timetable
-                                    .service_day_start(timetable.date_of_day(*service_day))
-                                    .timestamp();
-                                let sched = timetable.stop_times_of_trip(*trip);
-                                println!(
-                                    "  RIDE {} day {} {}@{} -> {}@{}  times {}-{}  sched {}-{}  rt {:?}-{:?}",
-                                    timetable.trips[trip.idx()].id,
-                                    service_day,
-                                    timetable.stops[stops[*board_position].idx()].id,
-                                    board_position,
-                                    timetable.stops[stops[*alight_position].idx()].id,
-                                    alight_position,
-                                    departure - start,
-                                    arrival - start,
-                                    sched[*board_position].departure,
-                                    sched[*alight_position].arrival,
-                                    rt.map(|rt| rt.stops[*board_position].departure),
-                                    rt.map(|rt| rt.stops[*alight_position].arrival)
-                                );
-                            }
-                            norikae_route::engine::Leg::Walk {
-                                from,
-                                to,
-                                departure,
-                                arrival,
-                                duration_secs,
-                                ..
-                            } => {
-                                println!(
-                                    "  WALK {from:?} -> {to:?} {departure}-{arrival} ({duration_secs} s)"
-                                );
-                            }
-                        }
-                    }
-                }
             }
             answered += usize::from(!found.is_empty());
             if let Some(dump) = dump.as_mut() {

@@ -87,6 +87,16 @@ impl Graph {
 
 impl Landmarks {
     pub(crate) fn build(timetable: &Timetable) -> Self {
+        Self::build_with(timetable, |_, _| None)
+    }
+
+    /// [`Landmarks::build`] with the ride from stop `position - 1` to `position` of pattern
+    /// `pattern` no longer than `faster(pattern, position)` where that gives one (a realtime
+    /// overlay's expected rides, so that the bounds hold on its times).
+    pub(crate) fn build_with(
+        timetable: &Timetable,
+        faster: impl Fn(usize, usize) -> Option<u32>,
+    ) -> Self {
         let num_stops = timetable.stops.len();
         if num_stops == 0 {
             return Self::default();
@@ -95,7 +105,7 @@ impl Landmarks {
         let mut arcs: Vec<(u32, u32, u32)> = Vec::new();
         let stop_times: &[norikae_timetable::StopTime] = &timetable.stop_times;
         let pattern_stops: &[StopIdx] = &timetable.pattern_stops;
-        for pattern in &timetable.patterns {
+        for (pattern_index, pattern) in timetable.patterns.iter().enumerate() {
             let num_stops_in_pattern = pattern.num_stops();
             let stops = &pattern_stops[pattern.stops.start as usize..pattern.stops.end as usize];
             let times = &stop_times[pattern.stop_times_start as usize..];
@@ -109,6 +119,8 @@ impl Landmarks {
                     })
                     .min()
                     .unwrap_or(0);
+                let shortest =
+                    faster(pattern_index, position).map_or(shortest, |ride| ride.min(shortest));
                 arcs.push((stops[position - 1].0, stops[position].0, shortest));
             }
         }

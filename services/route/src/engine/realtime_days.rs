@@ -17,6 +17,7 @@ use arc_swap::ArcSwapOption;
 use norikae_realtime::Overlay;
 use norikae_timetable::{PatternIdx, Timetable};
 
+use super::bounds::Landmarks;
 use super::network::Network;
 use super::raptor::day_tables::DayTrips;
 use super::trip_based::{self, DayTransfers, LiveDays};
@@ -32,6 +33,8 @@ pub(crate) struct RealtimeDays {
     /// Whether no trip rides a stretch faster than the timetable's (see
     /// [`RealtimeDays::bounds_hold`]).
     bounds_hold: OnceLock<bool>,
+    /// Where they do not, landmarks on the overlay's rides, once built.
+    landmarks: OnceLock<Landmarks>,
 }
 
 impl RealtimeDays {
@@ -39,7 +42,75 @@ impl RealtimeDays {
         let changed = overlay.trips().map(|(key, _)| key.day);
         let added = searched_added(&overlay).map(|added| added.day);
         let tables = changed.chain(added).map(|day| (day, OnceLock::new())).collect();
-        Self { overlay, tables, trip_based: OnceLock::new(), bounds_hold: OnceLock::new() }
+        Self {
+            overlay,
+            tables,
+            trip_based: OnceLock::new(),
+            bounds_hold: OnceLock::new(),
+            landmarks: OnceLock::new(),
+        }
+    }
+
+    /// Builds the overlay's landmarks where the timetable's bounds do not hold on it.
+    pub(crate) fn build_landmarks_if_needed(&self, network: &Network) {
+        if !self.bounds_hold(&network.timetable) {
+            self.build_landmarks(network);
+        }
+    }
+
+    /// The landmarks the searches on the overlay's days bound their time with: the
+    /// network's where [`RealtimeDays::bounds_hold`], else the overlay's own once built
+    /// (with `build`, built here), else none (the searches run without bounds).
+    pub(crate) fn landmarks<'a>(
+        &'a self,
+        network: &'a Network,
+        build: bool,
+    ) -> Option<&'a Landmarks> {
+        if self.bounds_hold(&network.timetable) {
+            return Some(&network.landmarks);
+        }
+        if build {
+            return Some(self.build_landmarks(network));
+        }
+        self.landmarks.get()
+    }
+
+    /// Builds the landmarks of an overlay whose trips ride faster than the timetable's (see
+    /// [`RealtimeDays::landmarks`]), unless built: the lower-bound graph with each stretch
+    /// weighing the shorter of the timetable's and the overlay's shortest ride.
+    pub(crate) fn build_landmarks(&self, network: &Network) -> &Landmarks {
+        self.landmarks.get_or_init(|| {
+            let timetable = &*network.timetable;
+            let mut shortest: HashMap<(usize, usize), u32> = HashMap::new();
+            let mut ride = |pattern: usize, times: &mut dyn Iterator<Item = (u32, u32)>| {
+                let times: Vec<(u32, u32)> = times.collect();
+                for (position, hop) in times.windows(2).enumerate() {
+                    let secs = hop[1].1.saturating_sub(hop[0].0);
+                    let entry = shortest.entry((pattern, position + 1)).or_insert(secs);
+                    *entry = (*entry).min(secs);
+                }
+            };
+            for (key, trip) in self.overlay.trips() {
+                if !trip.cancelled {
+                    let pattern = timetable.trips[key.trip.idx()].pattern.idx();
+                    ride(
+                        pattern,
+                        &mut trip.stops.iter().map(|stop| (stop.departure, stop.arrival)),
+                    );
+                }
+            }
+            for added in searched_added(&self.overlay) {
+                if let Some(pattern) = added.pattern {
+                    ride(
+                        pattern.idx(),
+                        &mut added.times.iter().map(|time| (time.departure, time.arrival)),
+                    );
+                }
+            }
+            Landmarks::build_with(timetable, |pattern, position| {
+                shortest.get(&(pattern, position)).copied()
+            })
+        })
     }
 
     /// Whether the searches' lower bounds (built on the timetable's shortest ride between
@@ -102,6 +173,7 @@ impl RealtimeDays {
         cache: &trip_based::Cache,
         threads: usize,
     ) -> &LiveDays {
+        self.build_landmarks_if_needed(network);
         self.trip_based.get_or_init(|| {
             cache.build_live(network, &self.overlay, self.tables.keys().copied(), threads)
         })

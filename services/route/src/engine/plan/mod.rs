@@ -345,23 +345,22 @@ impl Planner<'_> {
         frame: &Frame,
         scratch: &mut Scratch,
     ) {
-        // The bounds weigh each ride by the timetable's shortest; a realtime overlay whose
-        // trips ride some stretch faster (a delay made up) would make them overestimate.
-        let realtime_faster = self.realtime.is_some_and(|live| {
-            frame.days.day.iter().flatten().any(|&day| live.touches(day))
-                && !live.bounds_hold(&self.network.timetable)
-        });
-        if self.network.landmarks.is_empty() || realtime_faster {
+        // The bounds weigh each ride by the timetable's shortest; on the days of a realtime
+        // overlay whose trips ride some stretch faster (a delay made up) they come from its
+        // own landmarks, and until those are built there are none.
+        let landmarks = match self.realtime {
+            Some(live) if frame.days.day.iter().flatten().any(|&day| live.touches(day)) => {
+                live.landmarks(self.network, self.trip_based.on_demand())
+            }
+            _ => Some(&self.network.landmarks),
+        };
+        let Some(landmarks) = landmarks.filter(|landmarks| !landmarks.is_empty()) else {
             scratch.raptor.lower_bound.fill(0);
             return;
-        }
+        };
         let targets: Vec<_> = goals.iter().map(|goal| (goal.stop, goal.duration_secs)).collect();
-        self.network.landmarks.target_terms(direction, &targets, &mut scratch.bound_terms);
-        self.network.landmarks.fill_bounds(
-            direction,
-            &scratch.bound_terms,
-            &mut scratch.raptor.lower_bound,
-        );
+        landmarks.target_terms(direction, &targets, &mut scratch.bound_terms);
+        landmarks.fill_bounds(direction, &scratch.bound_terms, &mut scratch.raptor.lower_bound);
     }
 
     /// Caps every round's target at the longest journey we follow (prunes hopeless labels).

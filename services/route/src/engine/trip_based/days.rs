@@ -72,7 +72,7 @@ pub(crate) struct LiveGroups {
 
 /// The trips a realtime overlay changes on a [`TripDay::build_live`] day: those cancelled,
 /// given other times, or moved to a further group, and the span of their timetable and
-/// expected times.
+/// expected times (of a trip kept in its place, from the first stop whose times change).
 pub(crate) struct LiveChanges {
     /// Per instance of the live day.
     pub(super) changed: Vec<bool>,
@@ -89,6 +89,8 @@ struct LiveTrip {
     times: Vec<StopTime>,
     changed: bool,
     cancelled: bool,
+    /// The first position whose times the overlay changes (`times.len()`: none).
+    first_changed: usize,
 }
 
 /// Whether trip times `after` follow `before` at every stop (neither overtakes the other).
@@ -202,14 +204,23 @@ impl TripDay {
                         None => time,
                     })
                     .collect();
-                let changed = cancelled || times != scheduled;
-                if changed {
-                    widen(scheduled, &mut changes.span);
-                    if !cancelled {
-                        widen(&times, &mut changes.span);
-                    }
-                }
-                trips.push(LiveTrip { trip: trip as u32, times, changed, cancelled });
+                let first_changed = if cancelled {
+                    0
+                } else {
+                    times
+                        .iter()
+                        .zip(scheduled)
+                        .position(|(time, scheduled)| time != scheduled)
+                        .unwrap_or(times.len())
+                };
+                let changed = cancelled || first_changed < times.len();
+                trips.push(LiveTrip {
+                    trip: trip as u32,
+                    times,
+                    changed,
+                    cancelled,
+                    first_changed,
+                });
             }
             // A changed trip keeps its place when it follows the last trip kept and precedes
             // the next unchanged one; the unchanged never overtake one another.
@@ -239,6 +250,17 @@ impl TripDay {
                 if keep {
                     kept[at] = true;
                     last_kept = Some(at);
+                }
+            }
+            // The span of what changes: a trip kept in place from its first changed stop on
+            // (before it, it runs as in the timetable), one cancelled or moved (a hole where
+            // it was) all along.
+            for (at, trip) in trips.iter().enumerate().filter(|(_, trip)| trip.changed) {
+                let from = if kept[at] { trip.first_changed } else { 0 };
+                let scheduled = tt.trip_stop_times(PatternIdx::from(index), trip.trip as usize);
+                widen(&scheduled[from..], &mut changes.span);
+                if !trip.cancelled {
+                    widen(&trip.times[from..], &mut changes.span);
                 }
             }
             let first_instance = this.instance_pattern.len() as u32;

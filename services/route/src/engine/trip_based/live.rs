@@ -7,12 +7,15 @@
 //! transfers were generated up to ([`super::generate::Block::horizons`]: its arrivals, the
 //! times it is ready to board, every departure its earliest-trip searches found or stepped
 //! over, and how late the trips found can arrive) and its first arrival. Let `[low, high]`
-//! hold every timetable and expected time of every trip the overlay changes (cancels, gives
-//! other times, or moves to a further group). An unchanged trip whose horizon is before
-//! `low` found the same earliest trips on the expected times (a changed trip departing
-//! after its ready time departed after the horizon before, so it was no earlier than the
-//! trip found; one departing before it did so on the timetable too), and a changed trip it
-//! may board now arrives everywhere after the trips it already boards (after the horizon).
+//! hold every timetable and expected time the overlay changes: of a trip it cancels or moves
+//! to a further group (leaving a hole), all of them; of a trip it gives other times in its
+//! place, those from its first changed stop on (before it, the trip is the timetable's). An
+//! unchanged trip whose horizon is before `low` found the same earliest trips on the
+//! expected times (a changed departure after its ready time was after the horizon before,
+//! so no earlier than the trip found; one before it was so on the timetable too; and a trip
+//! found before a change it read all along, the change being after the horizon, so the
+//! trip is unchanged as far as it is read), and a changed trip it may board now arrives
+//! everywhere after the trips it already boards (after the horizon).
 //! An unchanged trip whose first arrival is after `high` is ready only after every changed
 //! trip's times. Both keep their transfers; every other trip of the overlay's days and of
 //! the days around them is generated again on the realtime days. The journeys are those
