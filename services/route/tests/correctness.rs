@@ -851,6 +851,17 @@ fn trip_based_routing_answers_as_raptor_on(
             }
             compared += usize::from(!found.is_empty());
         }
+        // The day before the overlay's is built only for the trips a search on the overlay's
+        // date can board: a search on it runs RAPTOR.
+        let (from, to, time) = random_queries(&tt, feed_name, 1, 7)[0];
+        let before_date = date.pred_opt().expect("a date");
+        let request =
+            request(from, to, before_date, time, SearchKind::DepartAt, Options::default());
+        let searches = trip_based.trip_based_searches();
+        let found = trip_based.search_live(&request, &mut scratch, &overlay).expect("runs");
+        assert_eq!(trip_based.trip_based_searches(), searches, "{feed_name}: the day before");
+        let expected = raptor.search_live(&request, &mut scratch, &overlay).expect("runs");
+        assert_eq!(summary(SearchKind::DepartAt, &found), summary(SearchKind::DepartAt, &expected));
     }
     assert!(compared > 300, "only {compared} queries with journeys compared");
     assert!(moved > 20, "only {moved} trips overtaking others");

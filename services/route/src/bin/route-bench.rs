@@ -340,6 +340,17 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 report.transfers,
                 report.bytes as f64 / f64::from(1 << 20),
             );
+            for (date, regenerated, kept) in &report.per_day {
+                println!("  {date}: {regenerated} trips regenerated, {kept} kept");
+            }
+            if let Some((low, high)) = report.span {
+                let local = |unix: i64| {
+                    chrono::DateTime::from_timestamp(unix, 0)
+                        .map(|time| time.with_timezone(&timetable.tz).to_string())
+                        .unwrap_or_default()
+                };
+                println!("  what the overlay changes spans {} to {}", local(low), local(high));
+            }
         }
     }
     println!("queries: {} from {}, one thread", queries.len(), queries_path.display());

@@ -18,7 +18,9 @@
 //! everywhere after the trips it already boards (after the horizon).
 //! An unchanged trip whose first arrival is after `high` is ready only after every changed
 //! trip's times. Both keep their transfers; every other trip of the overlay's days and of
-//! the days around them is generated again on the realtime days. The journeys are those
+//! the days around them is generated again on the realtime days, except, on the day before
+//! the first changed day, the trips that leave their last stop before that day starts: only
+//! a search on an earlier date boards them, and such a search runs RAPTOR. The journeys are those
 //! RAPTOR finds on the same overlay (checked on random queries over every bundled feed, see
 //! `tests/correctness.rs`).
 
@@ -39,6 +41,9 @@ use crate::engine::types::{Direction, Frame};
 /// timetable day is not built).
 pub(crate) struct LiveDays {
     days: HashMap<u32, Option<Arc<DayTransfers>>>,
+    /// The first day the overlay changes: searches on earlier dates run RAPTOR (the day
+    /// before it is built for the trips a search on a later date can board only).
+    first_day: u32,
     pub(crate) report: LiveReport,
 }
 
@@ -60,6 +65,10 @@ pub struct LiveReport {
     pub transfers: usize,
     pub bytes: usize,
     pub secs: f64,
+    /// Per day built: its date and how many of its trips were regenerated and kept.
+    pub per_day: Vec<(chrono::NaiveDate, usize, usize)>,
+    /// The span of what the overlay changes, Unix time (see the module's documentation).
+    pub span: Option<(i64, i64)>,
 }
 
 impl LiveDays {
@@ -71,6 +80,9 @@ impl LiveDays {
         network: &Network,
         frame: &Frame,
     ) -> Option<[Option<Arc<DayTransfers>>; 3]> {
+        if frame.days.day[1].is_none_or(|day| day < self.first_day) {
+            return None;
+        }
         let mut days = cache.days_for(network, frame)?;
         for (slot, day) in frame.days.day.iter().enumerate() {
             let Some(day) = day else { continue };
@@ -120,13 +132,29 @@ pub(crate) fn build(
         .collect();
     let mut timetable_days = TripDays::default();
     let mut days = HashMap::new();
+    let first_day = touched.first().copied().unwrap_or(u32::MAX);
     for &source in &sources {
-        let built = build_day(cache, network, &live, span, source, threads, &mut timetable_days);
+        // Of the day before the first changed day, only the trips a search on that day can
+        // board: those leaving somewhere after it starts.
+        let boardable_from = (source < first_day).then(|| {
+            let start = |day: u32| tt.service_day_start(tt.date_of_day(day)).timestamp();
+            start(first_day) - start(source)
+        });
+        let built = build_day(
+            cache,
+            network,
+            &live,
+            span,
+            (source, boardable_from),
+            threads,
+            &mut timetable_days,
+        );
         match built {
             Some((transfers, regenerated, kept)) => {
                 report.days += 1;
                 report.regenerated += regenerated;
                 report.kept += kept;
+                report.per_day.push((tt.date_of_day(source), regenerated, kept));
                 if let Some(patch) = &transfers.patch {
                     report.transfers += patch.targets.len();
                     report.bytes += patch.bytes();
@@ -143,18 +171,21 @@ pub(crate) fn build(
         }
     }
     report.secs = started.elapsed().as_secs_f64();
-    LiveDays { days, report }
+    report.span = span;
+    LiveDays { days, first_day, report }
 }
 
 /// The transfers of service day `source` on the realtime days `live`, with how many of its
 /// trips were generated again and how many kept their timetable transfers; `None` where
-/// RAPTOR answers.
+/// RAPTOR answers. With `boardable_from`, only the trips leaving some stop at or after that
+/// time (seconds of the day) are built: the others keep their timetable transfers, which
+/// no search reads (see [`LiveDays::first_day`]).
 fn build_day(
     cache: &Cache,
     network: &Network,
     live: &HashMap<u32, Option<(Arc<TripDay>, LiveChanges)>>,
     span: Option<(i64, i64)>,
-    source: u32,
+    (source, boardable_from): (u32, Option<i64>),
     threads: usize,
     timetable_days: &mut TripDays,
 ) -> Option<(DayTransfers, usize, usize)> {
@@ -195,12 +226,19 @@ fn build_day(
     let timetable_instances = base.trips.instances();
     let num_stops =
         |instance: usize| tt.patterns[own.instance_pattern[instance] as usize].num_stops();
+    // Whether a search that may read this day boards the instance somewhere.
+    let boardable = |instance: usize| {
+        boardable_from.is_none_or(|from| {
+            let last_boarding = num_stops(instance).saturating_sub(2);
+            i64::from(own.times(instance, last_boarding, last_boarding).0) >= from
+        })
+    };
     let mut regenerate: Vec<bool> = (0..own.instances())
         .map(|instance| {
             if instance >= timetable_instances {
                 return true;
             }
-            if own.is_hole(instance) {
+            if own.is_hole(instance) || !boardable(instance) {
                 // Nothing boards it: its transfers are never read.
                 return false;
             }
@@ -224,7 +262,7 @@ fn build_day(
         )
     };
     for (instance, regenerate) in regenerate.iter_mut().enumerate().take(timetable_instances) {
-        if *regenerate || own.is_hole(instance) {
+        if *regenerate || own.is_hole(instance) || !boardable(instance) {
             continue;
         }
         let event = own.instance_event[instance] as usize;
@@ -265,7 +303,7 @@ fn build_day(
     }
     let regenerated = regenerate.iter().filter(|&&regenerate| regenerate).count();
     let kept = (0..timetable_instances)
-        .filter(|&instance| !regenerate[instance] && !own.is_hole(instance))
+        .filter(|&instance| !regenerate[instance] && !own.is_hole(instance) && boardable(instance))
         .count();
     let patch = Patch { patched, offsets, targets };
     let transfers =
