@@ -324,15 +324,7 @@ fn check_pareto_sets(engine: &Engine) {
             let journeys = engine
                 .search(&request(from, to, date, time, SearchKind::DepartAt, options), &mut scratch)
                 .expect("query runs");
-            let found: Vec<Option<i64>> = (0..=u32::from(max_transfers))
-                .map(|transfers| {
-                    journeys
-                        .iter()
-                        .filter(|journey| journey.transfers <= transfers)
-                        .map(|journey| journey.arrival)
-                        .min()
-                })
-                .collect();
+            let found = fastest_by_transfers(&journeys, u32::from(max_transfers));
             assert_eq!(
                 found,
                 expected,
@@ -582,6 +574,33 @@ fn options_via_exclusions_and_coordinates_shape_the_journeys() {
     }
 }
 
+/// A Pareto set to compare between engines: arrival and transfers, by arrival (a depart-at
+/// journey may leave at another time for the same arrival, ties being met in another
+/// order, which changes the order by departure); a range's is over the departure too.
+fn pareto_summary(kind: SearchKind, journeys: &[Journey]) -> Vec<(Option<i64>, i64, u32)> {
+    let range = matches!(kind, SearchKind::Range { .. });
+    let mut summary: Vec<_> = journeys
+        .iter()
+        .map(|journey| (range.then_some(journey.departure), journey.arrival, journey.transfers))
+        .collect();
+    summary.sort_unstable();
+    summary
+}
+
+/// The earliest arrival of `journeys` with at most `transfers` transfers, for each number
+/// up to `max_transfers` (walking all the way counts as none).
+fn fastest_by_transfers(journeys: &[Journey], max_transfers: u32) -> Vec<Option<i64>> {
+    (0..=max_transfers)
+        .map(|transfers| {
+            journeys
+                .iter()
+                .filter(|journey| journey.transfers <= transfers)
+                .map(|journey| journey.arrival)
+                .min()
+        })
+        .collect()
+}
+
 /// Trip-Based routing finds the same Pareto sets as RAPTOR (arrival and transfers of every
 /// journey) for the default options, between stations and from and to coordinates, and
 /// leaves the searches with other options to RAPTOR.
@@ -591,18 +610,6 @@ fn trip_based_routing_answers_as_raptor() {
     let raptor = engine();
     let trip_based = trip_based_engine();
     let mut scratch = Scratch::new(&tt);
-    // Arrival and transfers, by arrival: a depart-at journey may leave at another time for
-    // the same arrival (ties are met in another order), which changes the order by
-    // departure. A range's Pareto set is over the departure too: all three must match.
-    let summary = |kind: SearchKind, journeys: &[Journey]| {
-        let range = matches!(kind, SearchKind::Range { .. });
-        let mut summary: Vec<_> = journeys
-            .iter()
-            .map(|journey| (range.then_some(journey.departure), journey.arrival, journey.transfers))
-            .collect();
-        summary.sort_unstable();
-        summary
-    };
     let mut compared = 0;
     for (feed_index, feed_name) in FEEDS.iter().enumerate() {
         let date = common::test_date(feed_name);
@@ -624,7 +631,7 @@ fn trip_based_routing_answers_as_raptor() {
             if query % 4 == 3 {
                 request.kind = SearchKind::Range { window_secs: 3600 };
             }
-            let summary = |journeys: &[Journey]| summary(request.kind, journeys);
+            let summary = |journeys: &[Journey]| pareto_summary(request.kind, journeys);
             let expected = raptor.search(&request, &mut scratch);
             let before = trip_based.trip_based_searches();
             let found = trip_based.search(&request, &mut scratch);
@@ -765,15 +772,6 @@ fn trip_based_routing_answers_as_raptor_on(
     let raptor = engine();
     let trip_based = trip_based_engine();
     let mut scratch = Scratch::new(&tt);
-    let summary = |kind: SearchKind, journeys: &[Journey]| {
-        let range = matches!(kind, SearchKind::Range { .. });
-        let mut summary: Vec<_> = journeys
-            .iter()
-            .map(|journey| (range.then_some(journey.departure), journey.arrival, journey.transfers))
-            .collect();
-        summary.sort_unstable();
-        summary
-    };
     let (mut compared, mut moved) = (0, 0);
     for (feed_index, feed_name) in FEEDS.iter().enumerate() {
         let date = common::test_date(feed_name);
@@ -817,8 +815,8 @@ fn trip_based_routing_answers_as_raptor_on(
             assert_eq!(trip_based.trip_based_searches(), before + 1, "{feed_name} query {query}");
             let (raptor_found, found) = (raptor_found.expect("runs"), found.expect("runs"));
             assert_eq!(
-                summary(kind, &found),
-                summary(kind, &raptor_found),
+                pareto_summary(kind, &found),
+                pareto_summary(kind, &raptor_found),
                 "{feed_name} query {query}: {request:?}\nTrip-Based: {found:#?}\nRAPTOR: {raptor_found:#?}"
             );
             for leg in found.iter().flat_map(|journey| &journey.legs) {
@@ -835,17 +833,7 @@ fn trip_based_routing_answers_as_raptor_on(
             if kind == SearchKind::DepartAt {
                 let at = norikae_route::engine::query::local_unix(&tt, date, time);
                 let expected = reference.earliest_arrival_by_trips(from, to, at, 0, 6);
-                let fastest = |journeys: &[Journey]| -> Vec<Option<i64>> {
-                    (0..6u32)
-                        .map(|transfers| {
-                            journeys
-                                .iter()
-                                .filter(|journey| journey.transfers <= transfers)
-                                .map(|journey| journey.arrival)
-                                .min()
-                        })
-                        .collect()
-                };
+                let fastest = |journeys: &[Journey]| fastest_by_transfers(journeys, 5);
                 assert_eq!(fastest(&found), expected, "{feed_name} query {query}: Trip-Based");
                 assert_eq!(fastest(&raptor_found), expected, "{feed_name} query {query}: RAPTOR");
             }
@@ -861,7 +849,10 @@ fn trip_based_routing_answers_as_raptor_on(
         let found = trip_based.search_live(&request, &mut scratch, &overlay).expect("runs");
         assert_eq!(trip_based.trip_based_searches(), searches, "{feed_name}: the day before");
         let expected = raptor.search_live(&request, &mut scratch, &overlay).expect("runs");
-        assert_eq!(summary(SearchKind::DepartAt, &found), summary(SearchKind::DepartAt, &expected));
+        assert_eq!(
+            pareto_summary(SearchKind::DepartAt, &found),
+            pareto_summary(SearchKind::DepartAt, &expected)
+        );
     }
     assert!(compared > 300, "only {compared} queries with journeys compared");
     assert!(moved > 20, "only {moved} trips overtaking others");

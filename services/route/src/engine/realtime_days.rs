@@ -35,6 +35,9 @@ pub(crate) struct RealtimeDays {
     bounds_hold: OnceLock<bool>,
     /// Where they do not, landmarks on the overlay's rides, once built.
     landmarks: OnceLock<Landmarks>,
+    /// Whether no trip waits or rides longer between two stops than every trip of its
+    /// pattern does in the timetable (see [`RealtimeDays::walk_pruning_holds`]).
+    walk_pruning_holds: OnceLock<bool>,
 }
 
 impl RealtimeDays {
@@ -48,7 +51,47 @@ impl RealtimeDays {
             trip_based: OnceLock::new(),
             bounds_hold: OnceLock::new(),
             landmarks: OnceLock::new(),
+            walk_pruning_holds: OnceLock::new(),
         }
+    }
+
+    /// Whether the walking links RAPTOR leaves out as needless (`engine::walk_pruning`) are
+    /// so on the overlay too. They are left out because every trip of a pattern passes an
+    /// earlier stop at most the pattern's widest timetable gap between departures earlier
+    /// (a walk there catches it), or because riding on to a later stop takes at most the
+    /// widest timetable gap between arrivals; a trip the overlay makes wait or ride longer
+    /// than that between two stops (a delay starting there) breaks both, and searches on
+    /// its days then walk every link. Added trips break it too.
+    pub(crate) fn walk_pruning_holds(&self, timetable: &Timetable) -> bool {
+        *self.walk_pruning_holds.get_or_init(|| {
+            if searched_added(&self.overlay).next().is_some() {
+                return false;
+            }
+            // Per pattern and stretch, the widest gap between departures and arrivals.
+            let mut widest: HashMap<PatternIdx, Vec<(u32, u32)>> = HashMap::new();
+            self.overlay.trips().all(|(key, trip)| {
+                if trip.cancelled || trip.stops.is_empty() {
+                    return true;
+                }
+                let pattern = timetable.trips[key.trip.idx()].pattern;
+                let gaps = widest.entry(pattern).or_insert_with(|| {
+                    let data = &timetable.patterns[pattern.idx()];
+                    let mut gaps = vec![(0, 0); data.num_stops().saturating_sub(1)];
+                    for trip in 0..data.num_trips() {
+                        let times = timetable.trip_stop_times(pattern, trip);
+                        for (gap, hop) in gaps.iter_mut().zip(times.windows(2)) {
+                            gap.0 = gap.0.max(hop[1].departure.saturating_sub(hop[0].departure));
+                            gap.1 = gap.1.max(hop[1].arrival.saturating_sub(hop[0].arrival));
+                        }
+                    }
+                    gaps
+                });
+                trip.stops.windows(2).zip(gaps.iter()).all(|(hop, &(departures, arrivals))| {
+                    hop[1].departure.saturating_sub(hop[0].departure) <= departures
+                        && hop[1].arrival.saturating_sub(hop[0].arrival) <= arrivals
+                })
+            })
+        })
     }
 
     /// Builds the overlay's landmarks where the timetable's bounds do not hold on it.
@@ -322,6 +365,24 @@ mod tests {
             expected(times, |position| if position == 1 { ride.min(300) } else { 0 }, &[]);
         let faster = Overlay::from_trips(&timetable, [(key, made_up)]);
         assert!(!RealtimeDays::new(Arc::new(faster)).bounds_hold(&timetable));
+    }
+
+    /// The walks RAPTOR leaves out stay needless on an overlay whose trips are late by the
+    /// same amount all along, not on one whose trip waits at a stop longer than any trip of
+    /// its pattern takes from the stop before (a delay starting there).
+    #[test]
+    fn walk_pruning_holds_unless_a_trip_waits_longer_than_the_timetable() {
+        let timetable = Arc::new(bundled_timetable());
+        let (day, pattern, running) = busy_pattern(&timetable);
+        let trip =
+            TripIdx::from(timetable.patterns[pattern.idx()].trips.start as usize + running[0]);
+        let times = timetable.trip_stop_times(pattern, running[0]);
+        let key = TripKey { trip, day };
+        let late = Overlay::from_trips(&timetable, [(key, expected(times, |_| 600, &[]))]);
+        assert!(RealtimeDays::new(Arc::new(late)).walk_pruning_holds(&timetable));
+        let from_the_second = expected(times, |position| if position >= 1 { 3600 } else { 0 }, &[]);
+        let waits = Overlay::from_trips(&timetable, [(key, from_the_second)]);
+        assert!(!RealtimeDays::new(Arc::new(waits)).walk_pruning_holds(&timetable));
     }
 
     #[test]

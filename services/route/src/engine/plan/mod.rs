@@ -192,6 +192,12 @@ impl Planner<'_> {
         let options = &request.options;
         let Ends { direction, seeds, goals } = *ends;
         let day_trips = frame.days.day.map(|day| day.map(|day| self.day_trips(day)));
+        // The walks left out as needless are so on the timetable's times; on the days of a
+        // realtime overlay whose trips wait or ride longer than any of their pattern's, not.
+        let every_walk_link = self.realtime.is_some_and(|live| {
+            frame.days.day.iter().flatten().any(|&day| live.touches(day))
+                && !live.walk_pruning_holds(&self.network.timetable)
+        });
         let rules = Rules {
             day_trips: [day_trips[0].as_deref(), day_trips[1].as_deref(), day_trips[2].as_deref()],
             direction,
@@ -199,6 +205,7 @@ impl Planner<'_> {
             slack_secs: options.min_transfer_secs,
             max_walk_m: options.max_walk_m,
             wheelchair: options.wheelchair,
+            every_walk_link,
             allowed_patterns,
             days: frame.days,
             remember_rides: matches!(request.kind, SearchKind::Range { .. }),

@@ -51,6 +51,9 @@ pub(crate) struct Rules<'a> {
     /// Longest walking link allowed.
     pub max_walk_m: u32,
     pub wheelchair: bool,
+    /// Walk every link, none left out as needless (see `engine::walk_pruning`, whose
+    /// reasoning reads the timetable's times: a realtime overlay may break it).
+    pub every_walk_link: bool,
     /// Patterns a journey may ride (`None`: all).
     pub allowed_patterns: Option<&'a [bool]>,
     pub days: ServiceDays,

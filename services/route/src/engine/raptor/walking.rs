@@ -45,7 +45,10 @@ pub(super) fn relax_footpaths(
         // the vehicle that brought the traveller here serves as well by riding on; walks
         // that may end the journey (or, for a wheelchair user, need an accessible stop)
         // take every link.
-        let (walk_links, slot) = if rules.wheelchair || scratch.arrival_trips[from.idx()] == 0 {
+        let (walk_links, slot) = if rules.wheelchair
+            || rules.every_walk_link
+            || scratch.arrival_trips[from.idx()] == 0
+        {
             (view.walk_links, from.idx())
         } else if let Some(alighting) = view.alighting_links
             && rules.max_walk_m >= view.walk_links.longest_m
