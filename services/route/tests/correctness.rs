@@ -758,6 +758,48 @@ fn trip_based_routing_answers_as_raptor_on_a_realtime_overlay() {
     );
 }
 
+/// Every trip running between 10:00 and 14:00 late by 10 to 40 minutes from a random stop
+/// on: long waits at one stop, as a vehicle held there.
+fn held_overlay(tt: &Timetable, feed_name: &str, date: NaiveDate, seed: u64) -> Arc<Overlay> {
+    let day = tt.day_index(date).expect("the test date is in the timetable");
+    let prefix = format!("{feed_name}:");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut changed = Vec::new();
+    for trip in (0..tt.trips.len()).map(TripIdx::from) {
+        if !tt.trips[trip.idx()].id.starts_with(&prefix) || !tt.trip_runs(trip, day) {
+            continue;
+        }
+        let times = tt.stop_times_of_trip(trip);
+        if times[0].departure > 14 * 3600 || times[times.len() - 1].arrival < 10 * 3600 {
+            continue;
+        }
+        let from = rng.random_range(0..times.len());
+        let delay: u32 = rng.random_range(600..=2400);
+        let stops = times
+            .iter()
+            .enumerate()
+            .map(|(position, time)| {
+                let shift = if position >= from { delay } else { 0 };
+                let arrival = if position == from { time.arrival } else { time.arrival + shift };
+                StopRealtime {
+                    arrival,
+                    departure: time.departure + shift,
+                    flags: StopRealtime::PREDICTED,
+                }
+            })
+            .collect();
+        changed.push((TripKey { trip, day }, TripRealtime { stops, ..TripRealtime::default() }));
+    }
+    Arc::new(Overlay::from_trips(tt, changed))
+}
+
+/// The same with trips held at a stop: RAPTOR left out walks there that only looked needless
+/// on the timetable's times (this failed before it walked every link on such overlays).
+#[test]
+fn trip_based_routing_answers_as_raptor_on_held_trips() {
+    trip_based_routing_answers_as_raptor_on(held_overlay, 4300);
+}
+
 /// The same on the simulator's overlays.
 #[test]
 fn trip_based_routing_answers_as_raptor_on_the_simulators_overlay() {
