@@ -676,23 +676,38 @@ fn trip_based_routing_answers_as_raptor() {
     assert!(compared > 300, "only {compared} queries with journeys compared");
 }
 
+/// The service day of `date` and `feed_name`'s trips running on it at some time between
+/// 10:00 and 14:00.
+fn trips_running_at_midday(
+    tt: &Timetable,
+    feed_name: &str,
+    date: NaiveDate,
+) -> (u32, Vec<TripIdx>) {
+    let day = tt.day_index(date).expect("the test date is in the timetable");
+    let prefix = format!("{feed_name}:");
+    let trips = (0..tt.trips.len())
+        .map(TripIdx::from)
+        .filter(|&trip| {
+            let times = tt.stop_times_of_trip(trip);
+            tt.trips[trip.idx()].id.starts_with(&prefix)
+                && tt.trip_runs(trip, day)
+                && times[0].departure <= 14 * 3600
+                && times[times.len() - 1].arrival >= 10 * 3600
+        })
+        .collect();
+    (day, trips)
+}
+
 /// A random realtime overlay of `feed_name`'s trips on `date` that run between 10:00 and
 /// 14:00: one in twenty cancelled, over half late (or up to two minutes early) from a random
 /// stop on, by a delay that holds to the end (never leaving a stop before arriving nor
 /// arriving before leaving the stop before), so that many overtake others of their pattern.
 fn random_overlay(tt: &Timetable, feed_name: &str, date: NaiveDate, seed: u64) -> Overlay {
-    let day = tt.day_index(date).expect("the test date is in the timetable");
-    let prefix = format!("{feed_name}:");
+    let (day, trips) = trips_running_at_midday(tt, feed_name, date);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut changed = Vec::new();
-    for trip in (0..tt.trips.len()).map(TripIdx::from) {
-        if !tt.trips[trip.idx()].id.starts_with(&prefix) || !tt.trip_runs(trip, day) {
-            continue;
-        }
+    for trip in trips {
         let times = tt.stop_times_of_trip(trip);
-        if times[0].departure > 14 * 3600 || times[times.len() - 1].arrival < 10 * 3600 {
-            continue;
-        }
         let key = TripKey { trip, day };
         let draw: f64 = rng.random();
         if draw < 0.05 {
@@ -761,18 +776,11 @@ fn trip_based_routing_answers_as_raptor_on_a_realtime_overlay() {
 /// Every trip running between 10:00 and 14:00 late by 10 to 40 minutes from a random stop
 /// on: long waits at one stop, as a vehicle held there.
 fn held_overlay(tt: &Timetable, feed_name: &str, date: NaiveDate, seed: u64) -> Arc<Overlay> {
-    let day = tt.day_index(date).expect("the test date is in the timetable");
-    let prefix = format!("{feed_name}:");
+    let (day, trips) = trips_running_at_midday(tt, feed_name, date);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut changed = Vec::new();
-    for trip in (0..tt.trips.len()).map(TripIdx::from) {
-        if !tt.trips[trip.idx()].id.starts_with(&prefix) || !tt.trip_runs(trip, day) {
-            continue;
-        }
+    for trip in trips {
         let times = tt.stop_times_of_trip(trip);
-        if times[0].departure > 14 * 3600 || times[times.len() - 1].arrival < 10 * 3600 {
-            continue;
-        }
         let from = rng.random_range(0..times.len());
         let delay: u32 = rng.random_range(600..=2400);
         let stops = times

@@ -94,8 +94,11 @@ impl RealtimeDays {
         })
     }
 
-    /// Builds the overlay's landmarks where the timetable's bounds do not hold on it.
+    /// Works out what the searches on the overlay's days need besides its day tables, so
+    /// that the first query on it does not: whether the bounds and the walk pruning hold,
+    /// and the overlay's landmarks where the bounds do not.
     pub(crate) fn build_landmarks_if_needed(&self, network: &Network) {
+        self.walk_pruning_holds(&network.timetable);
         if !self.bounds_hold(&network.timetable) {
             self.build_landmarks(network);
         }
@@ -345,17 +348,21 @@ mod tests {
         }
     }
 
+    /// The first running trip of [`busy_pattern`] and its timetable times.
+    fn busy_trip(timetable: &Timetable) -> (TripKey, &[StopTime]) {
+        let (day, pattern, running) = busy_pattern(timetable);
+        let trip =
+            TripIdx::from(timetable.patterns[pattern.idx()].trips.start as usize + running[0]);
+        (TripKey { trip, day }, timetable.trip_stop_times(pattern, running[0]))
+    }
+
     /// The lower bounds hold on an overlay whose trips are late by the same amount all
     /// along, not on one whose trip makes up its delay by riding a stretch faster than any
     /// trip of its pattern.
     #[test]
     fn bounds_hold_unless_a_trip_rides_faster_than_the_timetable() {
         let timetable = Arc::new(bundled_timetable());
-        let (day, pattern, running) = busy_pattern(&timetable);
-        let trip =
-            TripIdx::from(timetable.patterns[pattern.idx()].trips.start as usize + running[0]);
-        let times = timetable.trip_stop_times(pattern, running[0]);
-        let key = TripKey { trip, day };
+        let (key, times) = busy_trip(&timetable);
         let late = Overlay::from_trips(&timetable, [(key, expected(times, |_| 300, &[]))]);
         assert!(RealtimeDays::new(Arc::new(late)).bounds_hold(&timetable));
         // Late until the second stop, on time again at the third: the stretch between them
@@ -373,11 +380,7 @@ mod tests {
     #[test]
     fn walk_pruning_holds_unless_a_trip_waits_longer_than_the_timetable() {
         let timetable = Arc::new(bundled_timetable());
-        let (day, pattern, running) = busy_pattern(&timetable);
-        let trip =
-            TripIdx::from(timetable.patterns[pattern.idx()].trips.start as usize + running[0]);
-        let times = timetable.trip_stop_times(pattern, running[0]);
-        let key = TripKey { trip, day };
+        let (key, times) = busy_trip(&timetable);
         let late = Overlay::from_trips(&timetable, [(key, expected(times, |_| 600, &[]))]);
         assert!(RealtimeDays::new(Arc::new(late)).walk_pruning_holds(&timetable));
         let from_the_second = expected(times, |position| if position >= 1 { 3600 } else { 0 }, &[]);

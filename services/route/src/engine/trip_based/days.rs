@@ -304,11 +304,12 @@ impl TripDay {
         // The moved trips in further groups, each joining the first group of its pattern whose
         // last trip it follows.
         moved.sort_by(|(a_pattern, a), (b_pattern, b)| {
-            let departures =
-                |trip: &LiveTrip| trip.times.iter().map(|time| time.departure).collect::<Vec<_>>();
             a_pattern
                 .cmp(b_pattern)
-                .then_with(|| departures(a).cmp(&departures(b)))
+                .then_with(|| {
+                    let later = b.times.iter().map(|time| time.departure);
+                    a.times.iter().map(|time| time.departure).cmp(later)
+                })
                 .then(a.trip.cmp(&b.trip))
         });
         let mut pattern_groups = vec![(0u32, 0u32); tt.patterns.len()];
