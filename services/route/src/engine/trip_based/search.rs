@@ -281,11 +281,31 @@ impl Search {
             origin,
         });
         let group = day.group(instance as usize);
-        let last = view.base[slot] as usize
-            + (day.pattern_first[group] + day.pattern_count[group]) as usize;
+        let base = view.base[slot] as usize;
+        let last = base + (day.pattern_first[group] + day.pattern_count[group]) as usize;
+        self.mark(level, global..last, position);
+        // On a realtime day, the trips of the pattern's other groups that run behind this one
+        // from here on lead nowhere new either (their overtakes are elsewhere).
+        for other in day.other_groups(pattern as usize, group) {
+            let num_stops = tt.patterns[pattern as usize].num_stops();
+            if let Some(behind) =
+                day.runs_behind_from(other, instance as usize, usize::from(position), num_stops)
+            {
+                let last = base + (day.pattern_first[other] + day.pattern_count[other]) as usize;
+                self.mark(level, base + behind..last, position);
+            }
+        }
+        true
+    }
+
+    /// Marks the instances `instances` (global numbers: the rest of a group, in order)
+    /// reached at `position` from the round of `level` on, up to the first reached there
+    /// already (the ones after it are too).
+    #[inline]
+    fn mark(&mut self, level: usize, instances: std::ops::Range<usize>, position: u16) {
         for level in level..self.levels {
             let row = level * self.instances;
-            for later in global..last {
+            for later in instances.clone() {
                 let slot = &mut self.reached[row + later];
                 if *slot <= position {
                     break;
@@ -298,7 +318,6 @@ impl Search {
                 *slot = position;
             }
         }
-        true
     }
 
     /// Where segment `index`, of round `round`, arrives at the destination earlier than
