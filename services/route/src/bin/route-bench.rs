@@ -310,6 +310,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         );
     }
     let overlay = realtime_overlay(&timetable, &queries)?;
+    if let Ok(path) = std::env::var("ROUTE_BENCH_OVERLAY_CSV") {
+        write_overlay_times(&timetable, &overlay, Path::new(&path))?;
+    }
     // The overlay's Trip-Based days, as the route service builds them after each overlay
     // (ROUTE_BENCH_LIVE_TRIP_BASED=0: none, searches on the overlay's days on RAPTOR).
     if overlay.num_trips() > 0
@@ -449,6 +452,28 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     println!(
         "memory: RSS {rss:.0} MiB, peak RSS {peak:.0} MiB (snapshot file mapped, engine tables, scratch)"
     );
+    Ok(())
+}
+
+/// `ROUTE_BENCH_OVERLAY_CSV=file`: the overlay's expected times (`trip_id,index,arrival,
+/// departure`, seconds of the service day, one row per stop of each trip it gives times), for
+/// `experiments/bake-overlay.py` to write them into the feeds as a timetable of their own.
+fn write_overlay_times(
+    timetable: &Timetable,
+    overlay: &norikae_realtime::Overlay,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let mut out = String::from("trip_id,index,arrival,departure\n");
+    for (key, trip) in overlay.trips() {
+        if trip.cancelled {
+            continue;
+        }
+        let id = &timetable.trips[key.trip.idx()].id;
+        for (index, stop) in trip.stops.iter().enumerate() {
+            writeln!(out, "{id},{index},{},{}", stop.arrival, stop.departure)?;
+        }
+    }
+    std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 

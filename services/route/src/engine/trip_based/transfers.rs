@@ -87,27 +87,32 @@ impl DayTransfers {
 
     #[inline]
     pub(super) fn transfers(&self, event: usize) -> &[u32] {
-        if let Some(patch) = &self.patch
-            && patch.has(event)
-        {
-            return &patch.targets
-                [patch.offsets[event] as usize..patch.offsets[event + 1] as usize];
-        }
-        let offsets = &self.tables.offsets;
-        &self.tables.targets[offsets[event] as usize..offsets[event + 1] as usize]
+        let (offsets, targets) = self.table(event);
+        &targets[offsets[event] as usize..offsets[event + 1] as usize]
     }
 
-    /// Where the transfers of `event` start in the timetable day's targets (to load them
-    /// ahead; `None` past its events).
+    /// The offsets and targets `event`'s transfers are in: the patch's where it patches the
+    /// event, else the timetable day's.
+    #[inline]
+    fn table(&self, event: usize) -> (&[u32], &[u32]) {
+        match &self.patch {
+            Some(patch) if patch.has(event) => (&patch.offsets, &patch.targets),
+            _ => (&self.tables.offsets, &self.tables.targets),
+        }
+    }
+
+    /// Where the transfers of `event` start in their targets (to load them ahead; `None`
+    /// past the day's events).
     #[inline]
     pub(super) fn offset(&self, event: usize) -> Option<&u32> {
-        self.tables.offsets.get(event)
+        self.table(event).0.get(event)
     }
 
-    /// The timetable day's first transfer of `event`, to load it ahead.
+    /// The first transfer of `event`, to load it ahead.
     #[inline]
     pub(super) fn first_target(&self, event: usize) -> Option<&u32> {
-        self.tables.targets.get(*self.offset(event)? as usize)
+        let (offsets, targets) = self.table(event);
+        targets.get(*offsets.get(event)? as usize)
     }
 
     /// How many transfers the day keeps (a realtime day: the timetable day's, and the
