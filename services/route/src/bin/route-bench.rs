@@ -24,7 +24,8 @@
 //! see `norikae_realtime::sim`), prints how long each took one after the other and how long
 //! all of them took as one batch (decoded and built in parallel, one merge), builds the
 //! overlay's Trip-Based days (`ROUTE_BENCH_LIVE_TRIP_BASED=0`: not, so that the searches on
-//! its days run RAPTOR) and searches with that overlay.
+//! its days run RAPTOR) and searches with that overlay; `ROUTE_BENCH_OVERLAY_CSV=file` writes
+//! the overlay's expected times (for `experiments/bake-overlay.py`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
