@@ -235,6 +235,13 @@ fn memory_mib() -> (f64, f64) {
     (mib(rss), mib(peak))
 }
 
+/// (anonymous, file-backed) resident memory in MiB.
+fn memory_parts_mib() -> (f64, f64) {
+    let (anonymous, file) = norikae_timetable::memory::resident_parts();
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    (mib(anonymous), mib(file))
+}
+
 fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let timetable = load(snapshot)?;
@@ -281,6 +288,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     if std::env::var("ROUTE_BENCH_TRIP_BASED").as_deref() != Ok("0") {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let (rss_before, _) = memory_mib();
+        let (anonymous_before, file_before) = memory_parts_mib();
         let dates: std::collections::BTreeSet<_> = queries.iter().map(|query| query.date).collect();
         for date in dates {
             let (wall_started, cpu_started) = (Instant::now(), cpu_secs());
@@ -306,8 +314,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             }
         }
         let (rss, peak) = memory_mib();
+        let (anonymous, file) = memory_parts_mib();
         println!(
-            "memory with the trip-based transfers built: RSS {rss:.0} MiB ({rss_before:.0} MiB before), peak RSS {peak:.0} MiB"
+            "memory with the trip-based transfers built: RSS {rss:.0} MiB ({rss_before:.0} MiB before), peak RSS {peak:.0} MiB; anonymous {anonymous:.0} MiB ({anonymous_before:.0} before), file pages {file:.0} MiB ({file_before:.0} before)"
         );
     }
     let overlay = realtime_overlay(&timetable, &queries)?;

@@ -215,6 +215,12 @@ struct Worker<'a> {
     /// walks and changes follow from it, so a transfer that improves none is never needed.
     reach: Vec<u32>,
     reached: Vec<u32>,
+    /// Per stop, the earliest arrival the candidates of the current stop event offer there
+    /// and the first candidate offering it (`INF`: none), the stops offered, and which
+    /// candidates are kept.
+    best: Vec<(u32, u32)>,
+    offered: Vec<u32>,
+    keep: Vec<bool>,
     /// Per day and instance, the earliest position at which a kept or dropped transfer of
     /// the current instance boards it (`u16::MAX`: none): the stops after it are reached no
     /// later than that trip reaches them, so a transfer boarding it there or later improves
@@ -256,6 +262,9 @@ impl<'a> Worker<'a> {
             spans,
             reach: vec![INF; tt.stops.len()],
             reached: Vec::new(),
+            best: vec![(INF, 0); tt.stops.len()],
+            offered: Vec::new(),
+            keep: Vec::new(),
             boarded: [0, 1, 2].map(|slot| vec![u16::MAX; instances(slot)]),
             boarded_list: Vec::new(),
             boardings: Vec::new(),
@@ -423,17 +432,32 @@ impl<'a> Worker<'a> {
                 }
                 self.by_day = by_day;
             }
-            let mut list = std::mem::take(&mut self.lists[i]);
+            // Each stop the candidates improve goes to the first of those reaching it
+            // earliest, and a candidate no stop goes to is dropped, whatever the order they
+            // come in (Witt keeps every candidate improving on those tried before it: a
+            // fifth more on New York). Exact: a journey changing to a dropped candidate
+            // and leaving it at some stop can change, at the same stop event, to the one
+            // that stop went to instead, with as many changes, and be there no later.
             for index in 0..self.candidates.len() {
                 if let Some(&ahead) = self.candidates.get(index + PREFETCH_AHEAD) {
                     self.prefetch_arrivals(ahead);
                 }
-                let candidate = self.candidates[index];
-                if self.improves(candidate) {
-                    list.push(candidate);
-                }
+                self.offer(self.candidates[index], index as u32);
             }
-            self.lists[i] = list;
+            self.keep.clear();
+            self.keep.resize(self.candidates.len(), false);
+            let mut offered = std::mem::take(&mut self.offered);
+            for stop in offered.drain(..) {
+                let (time, index) = std::mem::replace(&mut self.best[stop as usize], (INF, 0));
+                self.keep[index as usize] = true;
+                self.arrive(StopIdx(stop), i64::from(time));
+            }
+            self.offered = offered;
+            let list = &mut self.lists[i];
+            for (&candidate, _) in self.candidates.iter().zip(&self.keep).filter(|(_, keep)| **keep)
+            {
+                list.push(candidate);
+            }
         }
         block.horizons.push(horizon.clamp(0, i64::from(u32::MAX)) as u32);
         block.counts.push(0);
@@ -460,15 +484,16 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Whether boarding `candidate` (packed) improves the arrival by vehicle at some stop
-    /// after it; records the arrivals it improves.
-    fn improves(&mut self, candidate: u32) -> bool {
+    /// Offers the arrivals of boarding `candidate` (packed, the `index`th of its stop event)
+    /// at the stops after it: each earlier than the arrival by vehicle so far and than those
+    /// offered before is recorded as the stop's best.
+    fn offer(&mut self, candidate: u32, index: u32) {
         let days = self.days;
         let (slot, boarded, j) = unpack(candidate);
-        let Some(day) = days.day[slot] else { return false };
+        let Some(day) = days.day[slot] else { return };
         let first = &mut self.boarded[slot][boarded as usize];
         if *first <= j {
-            return false;
+            return;
         }
         let (target_stops, target_rules) =
             self.pattern_stops[day.instance_pattern[boarded as usize] as usize];
@@ -482,15 +507,20 @@ impl<'a> Worker<'a> {
         *first = j;
         let arrivals = &day.arrival[day.instance_event[boarded as usize] as usize..];
         let offset = days.offset[slot];
-        let mut improves = false;
         for k in usize::from(j) + 1..end {
-            if target_rules[k].drop_off()
-                && self.arrive(target_stops[k], i64::from(arrivals[k]) + offset)
-            {
-                improves = true;
+            if !target_rules[k].drop_off() {
+                continue;
+            }
+            let stop = target_stops[k].idx();
+            let time = (i64::from(arrivals[k]) + offset).clamp(0, i64::from(INF - 1)) as u32;
+            let best = &mut self.best[stop];
+            if time < self.reach[stop] && time < best.0 {
+                if best.0 == INF {
+                    self.offered.push(stop as u32);
+                }
+                *best = (time, index);
             }
         }
-        improves
     }
 
     /// Records an arrival by vehicle at `stop` at `time`; whether it is the earliest yet.
