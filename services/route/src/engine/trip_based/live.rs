@@ -170,6 +170,8 @@ pub(crate) fn build(
             }
         }
     }
+    drop((live, timetable_days));
+    super::release_freed_memory();
     report.secs = started.elapsed().as_secs_f64();
     report.span = span;
     LiveDays { days, first_day, report }
