@@ -143,6 +143,7 @@ impl AppState {
                 for day in engine.prepare_trip_based(date, threads) {
                     tracing::info!(
                         date = %day.date,
+                        boardable_from_secs = day.boardable_from,
                         transfers = day.transfers,
                         mib = day.bytes >> 20,
                         secs = day.secs,

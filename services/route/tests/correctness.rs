@@ -676,6 +676,58 @@ fn trip_based_routing_answers_as_raptor() {
     assert!(compared > 300, "only {compared} queries with journeys compared");
 }
 
+/// Preparing a date in the background (as the route service does for today) builds the day
+/// before it only for its trips still running on that date: searches on the date, early in
+/// the morning too (on the day before's trips past midnight), use Trip-Based routing and
+/// answer as RAPTOR; a search on the day before stays on RAPTOR until that date is prepared
+/// in turn, which builds the day in full.
+#[test]
+fn the_day_before_a_prepared_date_has_the_transfers_of_its_trips_past_midnight() {
+    let tt = common::timetable();
+    let raptor = engine();
+    let mut scratch = Scratch::new(&tt);
+    for (feed_index, feed_name) in FEEDS.iter().enumerate() {
+        let date = common::test_date(feed_name);
+        let day_before = date.pred_opt().expect("a date");
+        let background = engine();
+        let prepared = background.prepare_trip_based(date, 2);
+        let froms: Vec<_> = prepared.iter().map(|day| (day.date, day.boardable_from)).collect();
+        assert_eq!(
+            froms,
+            [(day_before, Some(86_400)), (date, None), (date.succ_opt().expect("a date"), None)],
+            "{feed_name}"
+        );
+        let queries = random_queries(&tt, feed_name, 30, 1_700 + feed_index as u64);
+        let mut compare = |date: NaiveDate, trip_based: bool| {
+            for (query, &(from, to, time)) in queries.iter().enumerate() {
+                // Every other just after midnight.
+                let time = if query % 2 == 0 { time } else { 300 };
+                let request =
+                    request(from, to, date, time, SearchKind::DepartAt, Options::default());
+                let searches = background.trip_based_searches();
+                let found = background.search(&request, &mut scratch).expect("runs");
+                let used = background.trip_based_searches() - searches;
+                assert_eq!(used, u64::from(trip_based), "{feed_name} {date} query {query}");
+                let expected = raptor.search(&request, &mut scratch).expect("runs");
+                assert_eq!(
+                    pareto_summary(request.kind, &found),
+                    pareto_summary(request.kind, &expected),
+                    "{feed_name} {date} query {query}: {request:?}"
+                );
+            }
+        };
+        compare(date, true);
+        compare(day_before, false);
+        let prepared = background.prepare_trip_based(day_before, 2);
+        assert!(
+            prepared.iter().any(|day| day.date == day_before && day.boardable_from.is_none()),
+            "{feed_name}: the day before built in full"
+        );
+        compare(day_before, true);
+        compare(date, true);
+    }
+}
+
 /// The service day of `date` and `feed_name`'s trips running on it at some time between
 /// 10:00 and 14:00.
 fn trips_running_at_midday(

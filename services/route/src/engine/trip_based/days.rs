@@ -364,6 +364,14 @@ impl TripDay {
         self.instance_pattern.len()
     }
 
+    /// Whether `instance` leaves some stop at or after `from` (seconds of this day): a search
+    /// boarding only from then on may board it (and read its transfers).
+    pub(super) fn leaves_from(&self, tt: &Timetable, instance: usize, from: i64) -> bool {
+        let stops = tt.patterns[self.instance_pattern[instance] as usize].num_stops();
+        let last_boarding = stops.saturating_sub(2);
+        i64::from(self.times(instance, last_boarding, last_boarding).0) >= from
+    }
+
     /// The group of `instance` (its pattern on a timetable day).
     #[inline]
     pub(super) fn group(&self, instance: usize) -> usize {

@@ -29,23 +29,37 @@ const PREFETCH_AHEAD: usize = 8;
 /// The reduced transfers of `days`' own day (slot 1), as per stop event offsets into the
 /// packed targets (`offsets[e]..offsets[e + 1]`), and per instance its horizon (see
 /// [`Block::horizons`]), with `threads` threads; `None` if a worker failed. `rule_stops`:
-/// the stops where transfers.txt rules naming trips or routes start.
+/// the stops where transfers.txt rules naming trips or routes start. Only the instances
+/// `include` selects get transfers (the others none, and horizon 0).
 pub(super) fn transfers(
     tt: &Timetable,
     rule_stops: &[bool],
     days: &Days<'_>,
     threads: usize,
+    include: impl Fn(u32) -> bool,
 ) -> Option<(Vec<u32>, Vec<u32>, Vec<u32>)> {
     let own = days.day[1]?;
-    let blocks = blocks(own, |_| true);
+    let blocks = blocks(own, include);
     let events = own.arrival.len();
     let mut offsets = Vec::with_capacity(events + 1);
     offsets.push(0u32);
     let mut targets: Vec<u32> = Vec::new();
     let mut horizons = Vec::with_capacity(own.instances());
+    // The instances left out before `until`, with no transfers.
+    let skip_to = |until: usize, offsets: &mut Vec<u32>, horizons: &mut Vec<u32>| {
+        let last = *offsets.last().unwrap_or(&0);
+        for instance in horizons.len()..until {
+            let stops = tt.patterns[own.instance_pattern[instance] as usize].num_stops();
+            offsets.extend(std::iter::repeat_n(last, stops));
+            horizons.push(0);
+        }
+    };
     // Blocks are appended in order as they come, so that the day's tables are built while
     // the workers run (the whole day's transfers are never held twice).
+    let mut next = blocks.iter();
     let appended = run_blocks(tt, rule_stops, days, &blocks, threads, |block| {
+        let start = next.next().map_or(horizons.len(), |instances| instances.start as usize);
+        skip_to(start, &mut offsets, &mut horizons);
         let mut last = *offsets.last().unwrap_or(&0);
         for count in block.counts {
             last += count;
@@ -54,6 +68,7 @@ pub(super) fn transfers(
         targets.extend_from_slice(&block.targets);
         horizons.extend_from_slice(&block.horizons);
     })?;
+    skip_to(own.instances(), &mut offsets, &mut horizons);
     targets.shrink_to_fit();
     (appended == blocks.len() && offsets.len() == events + 1)
         .then_some((offsets, targets, horizons))

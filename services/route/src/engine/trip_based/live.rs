@@ -192,15 +192,17 @@ fn build_day(
     timetable_days: &mut TripDays,
 ) -> Option<(DayTransfers, usize, usize)> {
     let tt = &*network.timetable;
+    // A timetable day built for fewer trips than this one boards (the day before a date)
+    // lacks the others' transfers.
     let base = match cache.peek(source) {
-        Some(Built::Transfers(base)) => base,
+        Some(Built::Transfers(base)) if base.covers(boardable_from) => base,
         Some(Built::Unfit) => return None,
-        None if cache.on_demand() => {
-            cache.prepare_day(network, source, threads, timetable_days);
+        _ if cache.on_demand() => {
+            cache.prepare_day(network, source, threads, timetable_days, boardable_from);
             let Some(Built::Transfers(base)) = cache.peek(source) else { return None };
             base
         }
-        None => return None,
+        _ => return None,
     };
     // The three days' trips: the realtime ones where the overlay changes trips.
     let mut trips_of = |day: Option<u32>| -> Option<Option<Arc<TripDay>>> {
@@ -229,12 +231,8 @@ fn build_day(
     let num_stops =
         |instance: usize| tt.patterns[own.instance_pattern[instance] as usize].num_stops();
     // Whether a search that may read this day boards the instance somewhere.
-    let boardable = |instance: usize| {
-        boardable_from.is_none_or(|from| {
-            let last_boarding = num_stops(instance).saturating_sub(2);
-            i64::from(own.times(instance, last_boarding, last_boarding).0) >= from
-        })
-    };
+    let boardable =
+        |instance: usize| boardable_from.is_none_or(|from| own.leaves_from(tt, instance, from));
     let mut regenerate: Vec<bool> = (0..own.instances())
         .map(|instance| {
             if instance >= timetable_instances {
@@ -308,7 +306,11 @@ fn build_day(
         .filter(|&instance| !regenerate[instance] && !own.is_hole(instance) && boardable(instance))
         .count();
     let patch = Patch { patched, offsets, targets };
-    let transfers =
-        DayTransfers { trips: own, tables: Arc::clone(&base.tables), patch: Some(patch) };
+    let transfers = DayTransfers {
+        trips: own,
+        tables: Arc::clone(&base.tables),
+        patch: Some(patch),
+        boardable_from,
+    };
     Some((transfers, regenerated, kept))
 }

@@ -55,6 +55,26 @@ enum Built {
     Unfit,
 }
 
+impl Built {
+    /// Whether building the day again for boarding from `from` on would change nothing (see
+    /// [`DayTransfers::covers`]; an unfit day stays unfit).
+    fn covers(&self, from: Option<i64>) -> bool {
+        match self {
+            Self::Transfers(transfers) => transfers.covers(from),
+            Self::Unfit => true,
+        }
+    }
+}
+
+/// From when (seconds of its day) a search in `frame` may board the trips of the day in
+/// `slot`: the day before the query's (slot 0) only from the start of the query's day on,
+/// so that only its trips still running then need their transfers; `None`: anywhere.
+fn boardable_from(tt: &Timetable, frame: &Frame, slot: usize) -> Option<i64> {
+    let (Some(before), Some(own)) = (frame.days.day[0], frame.days.day[1]) else { return None };
+    let start = |day: u32| tt.service_day_start(tt.date_of_day(day)).timestamp();
+    (slot == 0).then(|| start(own) - start(before))
+}
+
 /// The transfers of the service days built so far, and whether and how a search gets them.
 pub(crate) struct Cache {
     /// Per service day: its transfers, read without a lock ([`RecentDays`]).
@@ -103,14 +123,15 @@ impl Cache {
         date: NaiveDate,
         threads: usize,
     ) -> Vec<PreparedDay> {
-        let Ok(frame) = Frame::new(&network.timetable, date) else { return Vec::new() };
+        let tt = &network.timetable;
+        let Ok(frame) = Frame::new(tt, date) else { return Vec::new() };
         let mut trip_days = TripDays::default();
-        let prepared: Vec<PreparedDay> = frame
-            .days
-            .day
-            .into_iter()
-            .flatten()
-            .filter_map(|day| self.prepare_day(network, day, threads, &mut trip_days))
+        let prepared: Vec<PreparedDay> = (0..3)
+            .filter_map(|slot| {
+                let day = frame.days.day[slot]?;
+                let from = boardable_from(tt, &frame, slot);
+                self.prepare_day(network, day, threads, &mut trip_days, from)
+            })
             .collect();
         drop(trip_days);
         if !prepared.is_empty() {
@@ -119,17 +140,19 @@ impl Cache {
         prepared
     }
 
-    /// Builds the transfers of service day `day` unless they are built, with the running
-    /// trips of it and its neighbours from `trip_days` or the days built.
+    /// Builds the transfers of service day `day` for boarding from `from` on (`None`:
+    /// anywhere) unless the day built covers that, with the running trips of it and its
+    /// neighbours from `trip_days` or the days built.
     fn prepare_day(
         &self,
         network: &Network,
         day: u32,
         threads: usize,
         trip_days: &mut TripDays,
+        from: Option<i64>,
     ) -> Option<PreparedDay> {
         let _building = self.building.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.get(day).is_some() {
+        if self.peek(day).is_some_and(|built| built.covers(from)) {
             return None;
         }
         let started = std::time::Instant::now();
@@ -143,9 +166,11 @@ impl Cache {
         };
         let trips = [trips(day.checked_sub(1)), trips(Some(day)), trips(Some(day + 1))];
         let rule_stops = &network.rule_boarding_stops[Direction::Backward];
-        let transfers = DayTransfers::build(tt, rule_stops, day, &trips, threads).map(Arc::new);
+        let transfers =
+            DayTransfers::build(tt, rule_stops, day, &trips, threads, from).map(Arc::new);
         let prepared = PreparedDay {
             date: network.timetable.date_of_day(day),
+            boardable_from: from,
             transfers: transfers.as_ref().map(|day| day.len()),
             bytes: transfers.as_ref().map_or(0, |day| day.bytes()),
             secs: started.elapsed().as_secs_f64(),
@@ -211,13 +236,14 @@ impl Cache {
         let mut days: [Option<Arc<DayTransfers>>; 3] = [None, None, None];
         for (slot, day) in frame.days.day.iter().enumerate() {
             let Some(day) = *day else { continue };
+            let from = boardable_from(&network.timetable, frame, slot);
             let built = match self.get(day) {
-                Some(built) => built,
-                None if self.on_demand.load(Ordering::Relaxed) => {
-                    self.prepare_day(network, day, 1, &mut TripDays::default());
+                Some(built) if built.covers(from) => built,
+                _ if self.on_demand.load(Ordering::Relaxed) => {
+                    self.prepare_day(network, day, 1, &mut TripDays::default(), from);
                     self.get(day)?
                 }
-                None => return None,
+                _ => return None,
             };
             let Built::Transfers(transfers) = built else { return None };
             days[slot] = Some(transfers);
@@ -235,6 +261,9 @@ type TripDays = HashMap<u32, Option<Arc<TripDay>>>;
 #[derive(Clone, Debug)]
 pub struct PreparedDay {
     pub date: NaiveDate,
+    /// `Some(from)`: built for the trips leaving somewhere at or after `from` (seconds of the
+    /// day) only, as the day before the date prepared; `None`: for every trip.
+    pub boardable_from: Option<i64>,
     /// Transfers kept (`None`: the day's trips do not fit, RAPTOR answers on it).
     pub transfers: Option<usize>,
     pub bytes: usize,

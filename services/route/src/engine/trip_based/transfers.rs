@@ -20,6 +20,10 @@ pub(crate) struct DayTransfers {
     pub(super) tables: Arc<Tables>,
     /// On a realtime day, the stop events whose transfers differ from the timetable's.
     pub(super) patch: Option<Patch>,
+    /// `Some(from)`: only the trips leaving some stop at or after `from` (seconds of the
+    /// day) have their transfers, enough for the day before the one a search reads (see
+    /// [`TripDay::leaves_from`]); `None`: every trip.
+    pub(super) boardable_from: Option<i64>,
 }
 
 /// A timetable day's transfers, and per instance the horizon of what its transfers read
@@ -54,20 +58,35 @@ impl DayTransfers {
     /// The transfers of `day`'s trips `trips[1]` to those of the same day and of the days
     /// before and after it (`trips[0]`, `trips[2]`; `None`: no trips there), with `threads`
     /// threads; `None` when a worker failed.
-    /// `rule_stops`: the stops where transfers.txt rules naming trips or routes start.
+    /// `rule_stops`: the stops where transfers.txt rules naming trips or routes start. With
+    /// `boardable_from`, only for the trips leaving somewhere at or after it.
     pub(super) fn build(
         tt: &Timetable,
         rule_stops: &[bool],
         day: u32,
         trips: &[Option<Arc<TripDay>>; 3],
         threads: usize,
+        boardable_from: Option<i64>,
     ) -> Option<Self> {
         let own = Arc::clone(trips[1].as_ref()?);
         let days = Self::days(tt, day, trips);
+        let include = |instance: u32| {
+            boardable_from.is_none_or(|from| own.leaves_from(tt, instance as usize, from))
+        };
         let (offsets, targets, horizons) =
-            super::generate::transfers(tt, rule_stops, &days, threads)?;
+            super::generate::transfers(tt, rule_stops, &days, threads, include)?;
         let tables = Arc::new(Tables { offsets, targets, horizons });
-        Some(Self { trips: own, tables, patch: None })
+        Some(Self { trips: own, tables, patch: None, boardable_from })
+    }
+
+    /// Whether the day has the transfers of every trip a search may board on it when
+    /// boarding only from `from` (seconds of the day) on (`None`: anywhere).
+    pub(super) fn covers(&self, from: Option<i64>) -> bool {
+        match (self.boardable_from, from) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(built), Some(from)) => built <= from,
+        }
     }
 
     /// `trips` as the time line of `day`.
