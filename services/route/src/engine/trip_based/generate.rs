@@ -230,11 +230,12 @@ struct Worker<'a> {
     /// walks and changes follow from it, so a transfer that improves none is never needed.
     reach: Vec<u32>,
     reached: Vec<u32>,
-    /// Per stop, the earliest arrival the candidates of the current stop event offer there
-    /// and the first candidate offering it (`INF`: none), the stops offered, and which
-    /// candidates are kept.
-    best: Vec<(u32, u32)>,
-    offered: Vec<u32>,
+    /// Per stop, the last stop event (numbered per worker) whose candidates improved its
+    /// arrival, and the candidate that improved it last (the first reaching it earliest);
+    /// the stops the current event's candidates improved; which candidates are kept.
+    improved_by: Vec<(u32, u32)>,
+    stop_event: u32,
+    improved: Vec<u32>,
     keep: Vec<bool>,
     /// Per day and instance, the earliest position at which a kept or dropped transfer of
     /// the current instance boards it (`u16::MAX`: none): the stops after it are reached no
@@ -277,8 +278,9 @@ impl<'a> Worker<'a> {
             spans,
             reach: vec![INF; tt.stops.len()],
             reached: Vec::new(),
-            best: vec![(INF, 0); tt.stops.len()],
-            offered: Vec::new(),
+            improved_by: vec![(u32::MAX, 0); tt.stops.len()],
+            stop_event: 0,
+            improved: Vec::new(),
             keep: Vec::new(),
             boarded: [0, 1, 2].map(|slot| vec![u16::MAX; instances(slot)]),
             boarded_list: Vec::new(),
@@ -461,13 +463,11 @@ impl<'a> Worker<'a> {
             }
             self.keep.clear();
             self.keep.resize(self.candidates.len(), false);
-            let mut offered = std::mem::take(&mut self.offered);
-            for stop in offered.drain(..) {
-                let (time, index) = std::mem::replace(&mut self.best[stop as usize], (INF, 0));
-                self.keep[index as usize] = true;
-                self.arrive(StopIdx(stop), i64::from(time));
+            for &stop in &self.improved {
+                self.keep[self.improved_by[stop as usize].1 as usize] = true;
             }
-            self.offered = offered;
+            self.improved.clear();
+            self.stop_event = self.stop_event.wrapping_add(1);
             let list = &mut self.lists[i];
             for (&candidate, _) in self.candidates.iter().zip(&self.keep).filter(|(_, keep)| **keep)
             {
@@ -499,9 +499,8 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Offers the arrivals of boarding `candidate` (packed, the `index`th of its stop event)
-    /// at the stops after it: each earlier than the arrival by vehicle so far and than those
-    /// offered before is recorded as the stop's best.
+    /// Records the arrivals by vehicle that boarding `candidate` (packed, the `index`th of
+    /// its stop event) improves at the stops after it, and that it improved them.
     fn offer(&mut self, candidate: u32, index: u32) {
         let days = self.days;
         let (slot, boarded, j) = unpack(candidate);
@@ -526,14 +525,13 @@ impl<'a> Worker<'a> {
             if !target_rules[k].drop_off() {
                 continue;
             }
-            let stop = target_stops[k].idx();
-            let time = (i64::from(arrivals[k]) + offset).clamp(0, i64::from(INF - 1)) as u32;
-            let best = &mut self.best[stop];
-            if time < self.reach[stop] && time < best.0 {
-                if best.0 == INF {
-                    self.offered.push(stop as u32);
+            let stop = target_stops[k];
+            if self.arrive(stop, i64::from(arrivals[k]) + offset) {
+                let by = &mut self.improved_by[stop.idx()];
+                if by.0 != self.stop_event {
+                    self.improved.push(stop.0);
                 }
-                *best = (time, index);
+                *by = (self.stop_event, index);
             }
         }
     }
