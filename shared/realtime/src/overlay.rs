@@ -783,6 +783,7 @@ pub(crate) fn parse_hms(text: &str) -> Option<u32> {
         .then_some(hours * 3600 + minutes * 60 + seconds)
 }
 
-pub(crate) fn format_hms(secs: u32) -> String {
+/// Seconds of a service day as a GTFS time, `HH:MM:SS` (past `24:00:00` after midnight).
+pub fn format_hms(secs: u32) -> String {
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }

@@ -235,11 +235,6 @@ fn memory_mib() -> (f64, f64) {
     (mib(rss), mib(peak))
 }
 
-/// Seconds of a service day as H:MM:SS (past 24 h for the day after).
-fn format_secs(secs: i64) -> String {
-    format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
 /// (anonymous, file-backed) resident memory in MiB.
 fn memory_parts_mib() -> (f64, f64) {
     let (anonymous, file) = norikae_timetable::memory::resident_parts();
@@ -307,7 +302,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             );
             for day in days {
                 let trips = day.boardable_from.map_or_else(String::new, |from| {
-                    format!(" (the trips leaving somewhere from {} on)", format_secs(from))
+                    let from =
+                        norikae_realtime::overlay::format_hms(u32::try_from(from).unwrap_or(0));
+                    format!(" (the trips leaving somewhere from {from} on)")
                 });
                 println!(
                     "trip-based transfers of {}{trips}: {} kept, {:.0} MiB, built in {:.1} s with {threads} threads",

@@ -69,10 +69,8 @@ impl Built {
 /// From when (seconds of its day) a search in `frame` may board the trips of the day in
 /// `slot`: the day before the query's (slot 0) only from the start of the query's day on,
 /// so that only its trips still running then need their transfers; `None`: anywhere.
-fn boardable_from(tt: &Timetable, frame: &Frame, slot: usize) -> Option<i64> {
-    let (Some(before), Some(own)) = (frame.days.day[0], frame.days.day[1]) else { return None };
-    let start = |day: u32| tt.service_day_start(tt.date_of_day(day)).timestamp();
-    (slot == 0).then(|| start(own) - start(before))
+fn boardable_from(frame: &Frame, slot: usize) -> Option<i64> {
+    (slot == 0 && frame.days.day[1].is_some()).then(|| i64::from(frame.days.offset[1]))
 }
 
 /// The transfers of the service days built so far, and whether and how a search gets them.
@@ -123,13 +121,12 @@ impl Cache {
         date: NaiveDate,
         threads: usize,
     ) -> Vec<PreparedDay> {
-        let tt = &network.timetable;
-        let Ok(frame) = Frame::new(tt, date) else { return Vec::new() };
+        let Ok(frame) = Frame::new(&network.timetable, date) else { return Vec::new() };
         let mut trip_days = TripDays::default();
         let prepared: Vec<PreparedDay> = (0..3)
             .filter_map(|slot| {
                 let day = frame.days.day[slot]?;
-                let from = boardable_from(tt, &frame, slot);
+                let from = boardable_from(&frame, slot);
                 self.prepare_day(network, day, threads, &mut trip_days, from)
             })
             .collect();
@@ -152,7 +149,7 @@ impl Cache {
         from: Option<i64>,
     ) -> Option<PreparedDay> {
         let _building = self.building.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.peek(day).is_some_and(|built| built.covers(from)) {
+        if self.get(day).is_some_and(|built| built.covers(from)) {
             return None;
         }
         let started = std::time::Instant::now();
@@ -236,7 +233,7 @@ impl Cache {
         let mut days: [Option<Arc<DayTransfers>>; 3] = [None, None, None];
         for (slot, day) in frame.days.day.iter().enumerate() {
             let Some(day) = *day else { continue };
-            let from = boardable_from(&network.timetable, frame, slot);
+            let from = boardable_from(frame, slot);
             let built = match self.get(day) {
                 Some(built) if built.covers(from) => built,
                 _ if self.on_demand.load(Ordering::Relaxed) => {
