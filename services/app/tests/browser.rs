@@ -413,6 +413,7 @@ async fn shows_the_simulators_delays_in_chromium() {
         to_secs: 9 * 3600,
         delayed_share: 1.0,
         max_delay_secs: 600,
+        delays: norikae_realtime::sim::Delays::Uniform,
         cancel_one: false,
         now: chrono::Utc::now().timestamp(),
     };

@@ -151,6 +151,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         date: None,
         delayed_share: 0.3,
         max_delay_secs: 900,
+        mean_delay_secs: None,
         every: 30,
     });
     if simulate {

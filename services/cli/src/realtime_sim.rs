@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Timelike};
 use norikae_realtime::proto::FeedMessage;
-use norikae_realtime::sim::{self, SimOptions};
+use norikae_realtime::sim::{self, Delays, SimOptions};
 use norikae_timetable::Timetable;
 use prost::Message;
 
@@ -46,6 +46,10 @@ pub struct SimArgs {
     /// Largest delay, seconds.
     #[arg(long, default_value_t = 900)]
     pub max_delay_secs: u32,
+    /// Draw the delays exponentially with this mean, seconds (most trips a minute or two
+    /// late, a few much more), instead of uniformly from one minute to the largest.
+    #[arg(long)]
+    pub mean_delay_secs: Option<u32>,
     /// Seconds between remade feeds.
     #[arg(long, default_value_t = 30)]
     pub every: u64,
@@ -129,6 +133,9 @@ fn make(
         to_secs: time_of_day + 3 * 3600,
         delayed_share: args.delayed_share,
         max_delay_secs: args.max_delay_secs,
+        delays: args
+            .mean_delay_secs
+            .map_or(Delays::Uniform, |mean_secs| Delays::Exponential { mean_secs }),
         cancel_one: true,
         now: now.timestamp(),
     };
@@ -246,6 +253,7 @@ mod tests {
             date: Some(date),
             delayed_share: 0.5,
             max_delay_secs: 600,
+            mean_delay_secs: None,
             every: 30,
         };
         // Morning rush in Japan: the feeds' trips run then (at night, with no trip in the

@@ -161,8 +161,8 @@ impl AppState {
     }
 
     /// Builds what searches on the current realtime overlay need on a thread of its own:
-    /// its lower bounds where its trips ride faster than the timetable's (see
-    /// [`Engine::prepare_realtime_bounds`]), and with [`TripBased::Background`] and
+    /// its day tables, and its lower bounds where its trips ride faster than the timetable's (see
+    /// [`Engine::prepare_realtime_searches`]), and with [`TripBased::Background`] and
     /// `trip_based_realtime` its Trip-Based days (see [`Engine::prepare_trip_based_live`]):
     /// until they are built, searches on the days it changes run RAPTOR on it. A build under
     /// way builds the newest overlay again when it ends, so a burst of overlays costs at most
@@ -193,7 +193,7 @@ impl AppState {
                     let Ok(engine) = state.engine() else { break };
                     let overlay = state.realtime().realtime.overlay();
                     if !trip_based {
-                        engine.prepare_realtime_bounds(&overlay);
+                        engine.prepare_realtime_searches(&overlay);
                         continue;
                     }
                     if let Some(report) = engine.prepare_trip_based_live(&overlay, threads) {

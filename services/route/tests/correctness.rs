@@ -805,6 +805,7 @@ fn simulated_overlay(tt: &Timetable, feed_name: &str, date: NaiveDate, seed: u64
         to_secs: 14 * 3600,
         delayed_share: 1.0,
         max_delay_secs: 900,
+        delays: norikae_realtime::sim::Delays::Uniform,
         cancel_one: true,
         now,
     };

@@ -465,6 +465,7 @@ fn simulated_fukuoka(seed: u64) -> Vec<u8> {
         to_secs: 9 * 3600,
         delayed_share: 0.5,
         max_delay_secs: 600,
+        delays: norikae_realtime::sim::Delays::Uniform,
         cancel_one: true,
         now: chrono::Utc::now().timestamp(),
     };

@@ -30,10 +30,43 @@ pub struct SimOptions {
     pub delayed_share: f64,
     /// Largest delay, seconds.
     pub max_delay_secs: u32,
+    /// How the late trips' delays are drawn.
+    pub delays: Delays,
     /// Cancel one trip and publish an alert about it.
     pub cancel_one: bool,
     /// Header timestamp (POSIX seconds).
     pub now: i64,
+}
+
+/// How a late trip's delay is drawn (at most [`SimOptions::max_delay_secs`] either way).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Delays {
+    /// Uniformly from one minute to the largest delay: every trip late by its own few
+    /// minutes, a network in disarray (a stress test: the headways scramble).
+    #[default]
+    Uniform,
+    /// Exponentially with this mean, seconds: most trips a minute or two late, a few much
+    /// more, as on a working day. With a mean of 150 s, 13.5 % of the trips are more than
+    /// five minutes late from some stop on, of the order of the share of subway trips the
+    /// MTA reports reaching their terminal five minutes late or more.
+    Exponential { mean_secs: u32 },
+}
+
+impl Delays {
+    /// A delay, seconds.
+    fn draw(self, rng: &mut StdRng, max_secs: u32) -> i32 {
+        let max_secs = max_secs.max(60);
+        let secs = match self {
+            Self::Uniform => rng.random_range(60..=max_secs),
+            Self::Exponential { mean_secs } => {
+                // Inverse transform: 1 - u is in (0, 1], so its logarithm is finite.
+                let u: f64 = rng.random();
+                let secs = -f64::from(mean_secs) * (1.0 - u).ln();
+                secs.round().min(f64::from(max_secs)) as u32
+            }
+        };
+        secs as i32
+    }
 }
 
 /// The trips of `feed` the options select, in timetable order.
@@ -86,7 +119,7 @@ pub fn feed_message(timetable: &Timetable, feed: &str, options: &SimOptions) -> 
             // Late from a random stop on, a little made up two stops later: the delay holds
             // until the next update, as GTFS-Realtime says.
             let from = rng.random_range(0..stops.len());
-            let delay = rng.random_range(60..=options.max_delay_secs.max(60)) as i32;
+            let delay = options.delays.draw(&mut rng, options.max_delay_secs);
             let stop_id = |position: usize| feed_stop_id(timetable, stops[position], feed);
             let event =
                 |delay: i32| StopTimeEvent { delay: Some(delay), ..StopTimeEvent::default() };
@@ -244,5 +277,29 @@ pub fn feed_trip_id<'a>(id: &'a str, feed: &str) -> (&'a str, Option<&'a str>) {
     match local.rsplit_once('@') {
         Some((trip, start)) if crate::overlay::parse_hms(start).is_some() => (trip, Some(start)),
         _ => (local, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_are_drawn_from_their_distribution_within_the_largest() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let draws = 20_000;
+        let exponential: Vec<i32> = (0..draws)
+            .map(|_| Delays::Exponential { mean_secs: 150 }.draw(&mut rng, 900))
+            .collect();
+        assert!(exponential.iter().all(|&secs| (0..=900).contains(&secs)));
+        let mean = exponential.iter().map(|&secs| f64::from(secs)).sum::<f64>() / draws as f64;
+        // The cap at 900 s (6 means) takes off 150 * e^-6 ≈ 0.4 s of the mean.
+        assert!((mean - 150.0).abs() < 5.0, "mean {mean}");
+        let late = exponential.iter().filter(|&&secs| secs > 300).count() as f64 / draws as f64;
+        assert!((late - (-2.0f64).exp()).abs() < 0.01, "share over five minutes {late}");
+        let uniform: Vec<i32> = (0..draws).map(|_| Delays::Uniform.draw(&mut rng, 900)).collect();
+        assert!(uniform.iter().all(|&secs| (60..=900).contains(&secs)));
+        let mean = uniform.iter().map(|&secs| f64::from(secs)).sum::<f64>() / draws as f64;
+        assert!((mean - 480.0).abs() < 10.0, "mean {mean}");
     }
 }

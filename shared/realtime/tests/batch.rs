@@ -28,6 +28,7 @@ fn okayama_messages() -> (Vec<(&'static str, Vec<u8>)>, i64) {
         to_secs: 16 * 3600,
         delayed_share: 0.7,
         max_delay_secs: 900,
+        delays: norikae_realtime::sim::Delays::Uniform,
         cancel_one: true,
         now,
     };

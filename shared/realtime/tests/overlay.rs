@@ -350,6 +350,7 @@ fn the_simulator_speaks_each_feeds_own_ids() {
         to_secs: 19 * 3600,
         delayed_share: 1.0,
         max_delay_secs: 1200,
+        delays: norikae_realtime::sim::Delays::Uniform,
         cancel_one: true,
         now: tt.service_day_start(okayama).timestamp() + 12 * 3600,
     };
@@ -376,6 +377,7 @@ fn the_simulator_makes_a_feed_the_overlay_reads_back() {
         to_secs: 11 * 3600,
         delayed_share: 0.5,
         max_delay_secs: 900,
+        delays: norikae_realtime::sim::Delays::Uniform,
         cancel_one: true,
         now: now(),
     };

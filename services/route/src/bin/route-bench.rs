@@ -20,8 +20,9 @@
 //! `ROUTE_BENCH_SLOWEST=n` lists the n slowest queries of each kind (stations, time, answers);
 //! `ROUTE_BENCH_TRIP_BASED=0` leaves out the Trip-Based transfers (every search on RAPTOR);
 //! `ROUTE_BENCH_REALTIME=delays` (or `cancel`: one trip per feed cancelled too) applies a
-//! simulated GTFS-Realtime feed per feed (every trip running around the queries' times late,
-//! see `norikae_realtime::sim`), prints how long each took one after the other and how long
+//! simulated GTFS-Realtime feed per feed (every trip running around the queries' times late
+//! by its own 1–15 minutes; `typical`: by an exponential delay of mean 150 s, at most 15
+//! minutes; see `norikae_realtime::sim`), prints how long each took one after the other and how long
 //! all of them took as one batch (decoded and built in parallel, one merge), builds the
 //! overlay's Trip-Based days (`ROUTE_BENCH_LIVE_TRIP_BASED=0`: not, so that the searches on
 //! its days run RAPTOR) and searches with that overlay; `ROUTE_BENCH_OVERLAY_CSV=file` writes
@@ -335,9 +336,9 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             || std::env::var("ROUTE_BENCH_LIVE_TRIP_BASED").as_deref() == Ok("0"))
     {
         let started = Instant::now();
-        engine.prepare_realtime_bounds(&overlay);
+        engine.prepare_realtime_searches(&overlay);
         println!(
-            "lower bounds for the realtime overlay (where its trips ride faster than the timetable's): {:.2} s",
+            "day tables and lower bounds for the realtime overlay (where its trips ride faster than the timetable's): {:.2} s",
             started.elapsed().as_secs_f64()
         );
     } else if overlay.num_trips() > 0 {
@@ -386,6 +387,11 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
     // ROUTE_BENCH_SLOWEST=n lists the n slowest queries of each kind.
     let slowest_count: usize =
         std::env::var("ROUTE_BENCH_SLOWEST").ok().and_then(|count| count.parse().ok()).unwrap_or(0);
+    // With an overlay, each query is timed on the timetable alone too (ROUTE_BENCH_INTERLEAVE=0:
+    // not).
+    let no_overlay = norikae_realtime::Realtime::new(usize::MAX, u64::MAX).overlay();
+    let interleave =
+        overlay.num_trips() > 0 && std::env::var("ROUTE_BENCH_INTERLEAVE").as_deref() != Ok("0");
     // Arrive-by queries ask to arrive an hour after the query's time (08:00-10:00).
     for (label, kind, shift_secs) in [
         ("depart-at", SearchKind::DepartAt, 0),
@@ -397,6 +403,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             continue;
         }
         let mut micros = Vec::with_capacity(queries.len());
+        let mut timetable_micros = Vec::with_capacity(queries.len());
         let mut slowest: Vec<(f64, String)> = Vec::new();
         let (mut answered, mut journeys) = (0usize, 0usize);
         for query in &queries {
@@ -408,10 +415,27 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
                 kind,
                 options: options.clone(),
             };
+            // With an overlay, the same query on the timetable alone too, just before or just
+            // after it (in turn, so that neither gains from the caches the other warmed): the
+            // two see the same machine, which on a shared one varies more between runs than
+            // the overlay costs.
+            let on_timetable_first = interleave && timetable_micros.len() % 2 == 0;
+            let mut time_on_timetable = |scratch: &mut Scratch| -> anyhow::Result<()> {
+                let begin = Instant::now();
+                engine.search_live(&request, scratch, &no_overlay)?;
+                timetable_micros.push(begin.elapsed().as_secs_f64() * 1e6);
+                Ok(())
+            };
+            if on_timetable_first {
+                time_on_timetable(&mut scratch)?;
+            }
             let begin = Instant::now();
             let found = engine.search_live(&request, &mut scratch, &overlay)?;
             let elapsed = begin.elapsed().as_secs_f64() * 1e6;
             micros.push(elapsed);
+            if interleave && !on_timetable_first {
+                time_on_timetable(&mut scratch)?;
+            }
             if slowest_count > 0 {
                 let from = &timetable.stations[query.from.idx()];
                 let to = &timetable.stations[query.to.idx()];
@@ -455,6 +479,20 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
             micros.last().copied().unwrap_or(0.0) / 1e3,
             queries.len(),
         );
+        if !timetable_micros.is_empty() {
+            timetable_micros.sort_by(f64::total_cmp);
+            let (p50, p99) = (percentile(&micros, 0.50), percentile(&micros, 0.99));
+            let (timetable_p50, timetable_p99) =
+                (percentile(&timetable_micros, 0.50), percentile(&timetable_micros, 0.99));
+            println!(
+                "{label:>10} on the timetable, interleaved: p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms; the overlay's against it: p50 {:+.1} %, p99 {:+.1} %",
+                timetable_p50 / 1e3,
+                percentile(&timetable_micros, 0.95) / 1e3,
+                timetable_p99 / 1e3,
+                (p50 / timetable_p50 - 1.0) * 100.0,
+                (p99 / timetable_p99 - 1.0) * 100.0,
+            );
+        }
         slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (_, line) in slowest.iter().take(slowest_count) {
             println!("    {line}");
@@ -494,7 +532,7 @@ fn write_overlay_times(
 
 /// With `ROUTE_BENCH_REALTIME`, the overlay of a simulated TripUpdates feed per feed (every
 /// trip running from an hour before the first query's time to two hours after the last one
-/// late; `cancel`: one cancelled per feed), each apply timed; else an empty overlay.
+/// late; `cancel`: one cancelled per feed; `typical`: late as on a working day), each apply timed; else an empty overlay.
 fn realtime_overlay(
     timetable: &Timetable,
     queries: &[Query],
@@ -518,6 +556,13 @@ fn realtime_overlay(
         to_secs: last + 2 * 3600,
         delayed_share: 1.0,
         max_delay_secs: 900,
+        // `typical`: most trips a minute or two late, a few up to 15 minutes (mean 150 s);
+        // `delays` and `cancel`: each its own 1–15 minutes (a network in disarray).
+        delays: if mode == "typical" {
+            norikae_realtime::sim::Delays::Exponential { mean_secs: 150 }
+        } else {
+            norikae_realtime::sim::Delays::Uniform
+        },
         cancel_one: mode == "cancel",
         now,
     };

@@ -258,7 +258,7 @@ impl Engine {
     /// that overlay use Trip-Based routing on its expected times. Only the trips whose
     /// transfers can see what the overlay changed are generated again (see
     /// `trip_based::live`), after the lower bounds the overlay needs (see
-    /// [`Engine::prepare_realtime_bounds`]). Waits for a build of the same overlay under way.
+    /// [`Engine::prepare_realtime_searches`]). Waits for a build of the same overlay under way.
     pub fn prepare_trip_based_live(
         &self,
         overlay: &Arc<norikae_realtime::Overlay>,
@@ -268,13 +268,14 @@ impl Engine {
         Some(live.build_trip_based(&self.network, &self.trip_based, threads).report.clone())
     }
 
-    /// Builds what searches on the realtime `overlay` need besides its day tables and not
-    /// its Trip-Based days: lower bounds that hold on its expected times where its trips ride
-    /// faster than the timetable's (until then, the searches on its days run without
-    /// bounds). [`Engine::prepare_trip_based_live`] builds them too.
-    pub fn prepare_realtime_bounds(&self, overlay: &Arc<norikae_realtime::Overlay>) {
+    /// Builds what searches on the realtime `overlay` need besides its Trip-Based days: its
+    /// day tables (else the first search on it builds them), and lower bounds that hold on
+    /// its expected times where its trips ride faster than the timetable's (until then, the
+    /// searches on its days run without bounds). [`Engine::prepare_trip_based_live`] builds
+    /// them too.
+    pub fn prepare_realtime_searches(&self, overlay: &Arc<norikae_realtime::Overlay>) {
         if let Some(live) = self.realtime.for_overlay(&self.network.timetable, overlay) {
-            live.build_landmarks_if_needed(&self.network);
+            live.prepare_searches(&self.network);
         }
     }
 
