@@ -22,11 +22,13 @@
 //! `ROUTE_BENCH_REALTIME=delays` (or `cancel`: one trip per feed cancelled too) applies a
 //! simulated GTFS-Realtime feed per feed (every trip running around the queries' times late
 //! by its own 1–15 minutes; `typical`: by an exponential delay of mean 150 s, at most 15
-//! minutes; see `norikae_realtime::sim`), prints how long each took one after the other and how long
-//! all of them took as one batch (decoded and built in parallel, one merge), builds the
+//! minutes; see `norikae_realtime::sim`), prints how long each took one after the other and
+//! how long all of them took as one batch (decoded and built in parallel, one merge), builds the
 //! overlay's Trip-Based days (`ROUTE_BENCH_LIVE_TRIP_BASED=0`: not, so that the searches on
-//! its days run RAPTOR) and searches with that overlay; `ROUTE_BENCH_OVERLAY_CSV=file` writes
-//! the overlay's expected times (for `experiments/bake-overlay.py`).
+//! its days run RAPTOR) and searches with that overlay, timing each query on the timetable
+//! alone too, right before or after (`ROUTE_BENCH_INTERLEAVE=0`: not);
+//! `ROUTE_BENCH_OVERLAY_CSV=file` writes the overlay's expected times (for
+//! `experiments/bake-overlay.py`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -532,7 +534,8 @@ fn write_overlay_times(
 
 /// With `ROUTE_BENCH_REALTIME`, the overlay of a simulated TripUpdates feed per feed (every
 /// trip running from an hour before the first query's time to two hours after the last one
-/// late; `cancel`: one cancelled per feed; `typical`: late as on a working day), each apply timed; else an empty overlay.
+/// late; `cancel`: one cancelled per feed; `typical`: late as on a working day), each apply
+/// timed; else an empty overlay.
 fn realtime_overlay(
     timetable: &Timetable,
     queries: &[Query],
