@@ -161,8 +161,8 @@ impl AppState {
     }
 
     /// Builds what searches on the current realtime overlay need on a thread of its own:
-    /// its day tables, and its lower bounds where its trips ride faster than the timetable's (see
-    /// [`Engine::prepare_realtime_searches`]), and with [`TripBased::Background`] and
+    /// its day tables, and its lower bounds where its trips ride faster than the timetable's
+    /// (see [`Engine::prepare_realtime_searches`]), and with [`TripBased::Background`] and
     /// `trip_based_realtime` its Trip-Based days (see [`Engine::prepare_trip_based_live`]):
     /// until they are built, searches on the days it changes run RAPTOR on it. A build under
     /// way builds the newest overlay again when it ends, so a burst of overlays costs at most

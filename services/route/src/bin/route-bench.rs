@@ -391,7 +391,7 @@ fn run(snapshot: &Path, queries_path: &Path) -> anyhow::Result<()> {
         std::env::var("ROUTE_BENCH_SLOWEST").ok().and_then(|count| count.parse().ok()).unwrap_or(0);
     // With an overlay, each query is timed on the timetable alone too (ROUTE_BENCH_INTERLEAVE=0:
     // not).
-    let no_overlay = norikae_realtime::Realtime::new(usize::MAX, u64::MAX).overlay();
+    let no_overlay = Arc::new(norikae_realtime::Overlay::default());
     let interleave =
         overlay.num_trips() > 0 && std::env::var("ROUTE_BENCH_INTERLEAVE").as_deref() != Ok("0");
     // Arrive-by queries ask to arrive an hour after the query's time (08:00-10:00).

@@ -283,10 +283,9 @@ impl Search {
         let group = day.group(instance as usize);
         let base = view.base[slot] as usize;
         let last = base + (day.pattern_first[group] + day.pattern_count[group]) as usize;
-        // On a realtime day the pattern's other groups are left unmarked: the trips of theirs
-        // that run behind this one lead nowhere new either, but finding them took longer than
-        // the segments it saved (December 8: depart-at p99 on New York's simulated overlays
-        // 31 to 59 % over the timetable's with it, 5 to 30 % without).
+        // On a realtime day the pattern's other groups are left unmarked: those of their trips
+        // that run behind this one lead nowhere new either, but finding them cost more than
+        // the segments it saved (see the route bench README, December 8).
         self.mark(level, global..last, position);
         true
     }
